@@ -1,0 +1,341 @@
+"""Datasets and where they come from: Fashion-MNIST, sample photos, ``tf.data`` pipelines.
+
+Fashion-MNIST (Xiao, Rasul & Vollgraf 2017; 28×28 grayscale, 10 classes, MIT
+licence) is looked for in this order, and the first complete copy wins:
+
+1. ``path=`` given by the caller, else the folder in ``ARTLIB_DATA_DIR``;
+2. the Keras cache, ``~/.keras/datasets/fashion-mnist`` (what ``keras.datasets`` downloaded before);
+3. the Debian package ``dataset-fashion-mnist`` (``/usr/share/datasets/fashion-mnist``);
+4. ``keras.datasets.fashion_mnist.load_data()``: a download, skipped when ``ARTLIB_OFFLINE=1``;
+5. the subset shipped in this repository (``data/fashion-mnist-subset``: 6,000 training and
+   1,000 test images, balanced over the classes).
+
+Every source holds the four original idx files (``train-images-idx3-ubyte.gz`` …).
+A folder that holds some of them but not all, or a file that is truncated or
+corrupt, raises :class:`~artlib.errors.DataError` naming the file: never a silent
+fallback to a smaller dataset.
+"""
+
+from __future__ import annotations
+
+import gzip
+import struct
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from artlib import config, net
+from artlib.errors import DataError
+
+__all__ = [
+    "FASHION_MNIST_CLASSES",
+    "FASHION_MNIST_FILES",
+    "Source",
+    "FashionMNIST",
+    "default_sources",
+    "load_fashion_mnist",
+    "describe_fashion_mnist_source",
+    "SAMPLE_PHOTOS",
+    "load_sample_photo",
+    "make_dataset",
+    "find_vgg19_weights",
+    "describe_vgg19_weights",
+]
+
+FASHION_MNIST_CLASSES = (
+    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+)
+FASHION_MNIST_FILES = {
+    "x_train": "train-images-idx3-ubyte.gz",
+    "y_train": "train-labels-idx1-ubyte.gz",
+    "x_test": "t10k-images-idx3-ubyte.gz",
+    "y_test": "t10k-labels-idx1-ubyte.gz",
+}
+DEBIAN_DIR = Path("/usr/share/datasets/fashion-mnist")
+SHIPPED_DIR = config.REPO_ROOT / "data" / "fashion-mnist-subset"
+
+
+@dataclass(frozen=True)
+class Source:
+    """One place Fashion-MNIST may come from.
+
+    Attributes:
+        name: ``"path"``, ``"ARTLIB_DATA_DIR"``, ``"keras-cache"``, ``"debian"``,
+            ``"download"`` or ``"shipped-subset"``.
+        folder: Folder holding the four idx ``.gz`` files (None for ``"download"``).
+    """
+
+    name: str
+    folder: Path | None = None
+
+    def __str__(self) -> str:
+        labels = {
+            "path": "the folder given",
+            "ARTLIB_DATA_DIR": "ARTLIB_DATA_DIR",
+            "keras-cache": "the Keras cache",
+            "debian": "the Debian package dataset-fashion-mnist",
+            "download": "a download by keras.datasets",
+            "shipped-subset": "the subset shipped with artlib",
+        }
+        where = f" ({self.folder})" if self.folder else ""
+        return labels.get(self.name, self.name) + where
+
+
+class FashionMNIST(tuple):
+    """``((x_train, y_train), (x_test, y_test))`` like ``keras.datasets``, plus where it came from.
+
+    Unpacks exactly like the Keras tuple; ``.source`` is the :class:`Source` used.
+    Images are uint8 ``N×28×28``, labels uint8 ``N`` in 0..9.
+    """
+
+    source: Source
+
+    def __new__(cls, train, test, source: Source):
+        obj = super().__new__(cls, (train, test))
+        obj.source = source
+        return obj
+
+    def __repr__(self) -> str:
+        (x_train, _), (x_test, _) = self
+        return f"FashionMNIST({len(x_train)} train, {len(x_test)} test, from {self.source})"
+
+
+def default_sources(path: str | Path | None = None) -> list[Source]:
+    """The search order described in the module docstring, for this machine and settings."""
+    sources = []
+    if path is not None:
+        sources.append(Source("path", Path(path).expanduser()))
+    elif config.data_dir() is not None:
+        sources.append(Source("ARTLIB_DATA_DIR", config.data_dir()))
+    sources.append(Source("keras-cache", config.cache_dir() / "datasets" / "fashion-mnist"))
+    sources.append(Source("debian", DEBIAN_DIR))
+    if not config.is_offline():
+        sources.append(Source("download"))
+    sources.append(Source("shipped-subset", SHIPPED_DIR))
+    return sources
+
+
+def _complete(source: Source) -> bool:
+    """True if the source holds all four files; DataError if it holds only some of them."""
+    if source.folder is None:
+        return True
+    present = [name for name in FASHION_MNIST_FILES.values() if (source.folder / name).is_file()]
+    if present and len(present) < len(FASHION_MNIST_FILES):
+        missing = sorted(set(FASHION_MNIST_FILES.values()) - set(present))
+        raise DataError(
+            f"{source} holds only part of Fashion-MNIST: missing {', '.join(missing)}. "
+            "Add the missing files or remove the folder."
+        )
+    return bool(present)
+
+
+def _read_idx(path: Path, *, ndim: int) -> np.ndarray:
+    """Read one gzipped idx file (magic number, sizes, then uint8 data) and check it."""
+    try:
+        with gzip.open(path, "rb") as f:
+            raw = f.read()
+    except (OSError, EOFError, zlib.error) as err:  # BadGzipFile is an OSError
+        raise DataError(f"{path} is not a readable gzip file ({err}); delete it and fetch it again.") from err
+    header_size = 4 + 4 * ndim
+    if len(raw) < header_size:
+        raise DataError(f"{path} is too short to be an idx file ({len(raw)} bytes).")
+    zero, dtype_code, dims = struct.unpack(">HBB", raw[:4])
+    if zero != 0 or dtype_code != 0x08 or dims != ndim:
+        raise DataError(f"{path} has a wrong idx magic number: expected uint8 with {ndim} dimensions.")
+    shape = struct.unpack(f">{ndim}I", raw[4:header_size])
+    expected = header_size + int(np.prod(shape))
+    if len(raw) != expected:
+        raise DataError(f"{path} is truncated or padded: {len(raw)} bytes, header says {expected}.")
+    return np.frombuffer(raw, dtype=np.uint8, offset=header_size).reshape(shape)
+
+
+def _read_folder(folder: Path):
+    arrays = {
+        key: _read_idx(folder / name, ndim=3 if key.startswith("x") else 1)
+        for key, name in FASHION_MNIST_FILES.items()
+    }
+    for split in ("train", "test"):
+        x, y = arrays[f"x_{split}"], arrays[f"y_{split}"]
+        if x.shape[1:] != (28, 28):
+            raise DataError(f"{folder / FASHION_MNIST_FILES['x_' + split]}: images are {x.shape[1:]}, not 28×28.")
+        if len(x) != len(y):
+            raise DataError(f"{folder}: {len(x)} {split} images but {len(y)} labels.")
+        if y.size and y.max() > 9:
+            raise DataError(f"{folder / FASHION_MNIST_FILES['y_' + split]}: labels outside 0..9.")
+    return (arrays["x_train"], arrays["y_train"]), (arrays["x_test"], arrays["y_test"])
+
+
+def _download():
+    import keras
+
+    with net.socket_timeout():
+        return keras.datasets.fashion_mnist.load_data()
+
+
+def load_fashion_mnist(
+    path: str | Path | None = None, *, sources: list[Source] | None = None, verbose: bool = True
+) -> FashionMNIST:
+    """Load Fashion-MNIST from the first source that has it, and say which.
+
+    Args:
+        path: A folder with the four idx ``.gz`` files; overrides ``ARTLIB_DATA_DIR``.
+        sources: Replace the whole search order (tests point this at fixture folders).
+        verbose: Print one line naming the source and the sizes.
+
+    Returns:
+        ``(x_train, y_train), (x_test, y_test)`` as uint8 arrays, exactly like
+        ``keras.datasets.fashion_mnist.load_data()``; the result's ``.source``
+        says where they came from.
+
+    Raises:
+        DataError: a source is partial or corrupt (the message names the file), or
+            no source has the data.
+
+    Example:
+        >>> (x_train, y_train), (x_test, y_test) = load_fashion_mnist()  # doctest: +SKIP
+        Fashion-MNIST: 60000 train + 10000 test images from the Debian package ...
+    """
+    tried = []
+    for source in sources if sources is not None else default_sources(path):
+        if source.name == "download":
+            try:
+                train, test = _download()
+            except Exception as err:  # noqa: BLE001 - offline, timeout, HTTP error: say so, try the next source
+                tried.append(f"{source}: {err}")
+                if verbose:
+                    print(f"Fashion-MNIST: download failed ({err}); falling back to the next source.")
+                continue
+        elif _complete(source):
+            train, test = _read_folder(source.folder)
+        else:
+            tried.append(f"{source}: not there")
+            continue
+        data = FashionMNIST(train, test, source)
+        if verbose:
+            subset = " (a balanced subset, not the full dataset)" if source.name == "shipped-subset" else ""
+            print(f"Fashion-MNIST: {len(train[0])} train + {len(test[0])} test images from {source}{subset}")
+        return data
+    raise DataError("Fashion-MNIST was not found anywhere:\n  " + "\n  ".join(tried))
+
+
+def describe_fashion_mnist_source(path: str | Path | None = None) -> str:
+    """Say which source ``load_fashion_mnist`` would use now, without reading the files."""
+    for source in default_sources(path):
+        try:
+            if source.name == "download" or _complete(source):
+                return str(source) + (" — a balanced subset" if source.name == "shipped-subset" else "")
+        except DataError as err:
+            return f"problem: {err}"
+    return "none found"
+
+
+# ---------------------------------------------------------------- sample photos
+
+#: Photos bundled with scikit-image (public domain or CC0): content images that need no network.
+SAMPLE_PHOTOS = ("astronaut", "coffee", "chelsea", "rocket", "camera", "immunohistochemistry",
+                 "hubble_deep_field", "coins", "moon", "brick", "grass", "gravel")
+
+
+def load_sample_photo(name: str, max_dim: int | None = None) -> np.ndarray:
+    """One of scikit-image's bundled photos as float32 ``H×W×3`` in [0, 1].
+
+    Args:
+        name: One of :data:`SAMPLE_PHOTOS`.
+        max_dim: Downscale so the long side is at most this many pixels.
+
+    Raises:
+        ValueError: an unknown name (the message lists the known ones).
+    """
+    if name not in SAMPLE_PHOTOS:
+        raise ValueError(f"unknown sample photo {name!r}; choose one of {', '.join(SAMPLE_PHOTOS)}")
+    import skimage.data
+
+    from artlib import imageio
+
+    pixels = np.asarray(getattr(skimage.data, name)())
+    image = imageio.to_float(pixels)
+    if image.ndim == 2:
+        image = np.repeat(image[..., None], 3, axis=-1)  # H×W → H×W×3
+    if max_dim is not None:
+        image = np.asarray(imageio.resize_max_dim(image, max_dim)) if max(image.shape[:2]) > max_dim else image
+    return image.astype(np.float32)
+
+
+# ---------------------------------------------------------------- tf.data
+
+def make_dataset(
+    images: np.ndarray,
+    labels: np.ndarray | None = None,
+    *,
+    batch_size: int = 32,
+    shuffle: bool = True,
+    seed: int = 0,
+    drop_remainder: bool = False,
+    map_fn: Any = None,
+):
+    """A batched ``tf.data.Dataset`` of float32 images in [0, 1] (and labels, if given).
+
+    uint8 images are scaled to [0, 1]; ``N×H×W`` grayscale gets a channel axis
+    (``N×H×W×1``), the shape Keras convolution layers expect.
+
+    Args:
+        images: ``N×H×W`` or ``N×H×W×C``, uint8 or float in [0, 1].
+        labels: Optional ``N`` labels, yielded as ``(images, labels)`` pairs.
+        batch_size: Images per batch.
+        shuffle: Shuffle with ``seed`` (the same order every epoch for a fixed
+            seed; pass ``seed + epoch`` for a new, reproducible order per epoch).
+        seed: Explicit shuffle seed.
+        drop_remainder: Drop the last, smaller batch.
+        map_fn: Optional per-batch function (e.g. adding noise), run in the pipeline.
+
+    Returns:
+        A prefetched ``tf.data.Dataset``.
+    """
+    import tensorflow as tf
+
+    images = np.asarray(images)
+    if images.ndim == 3:
+        images = images[..., None]  # N×H×W → N×H×W×1
+    if images.ndim != 4:
+        raise ValueError(f"images must be N×H×W or N×H×W×C, got shape {images.shape}")
+    if labels is not None and len(labels) != len(images):
+        raise ValueError(f"{len(images)} images but {len(labels)} labels")
+    scale = 1 / 255 if images.dtype == np.uint8 else 1.0
+    ds = tf.data.Dataset.from_tensor_slices(images if labels is None else (images, np.asarray(labels)))
+    if shuffle:
+        ds = ds.shuffle(len(images), seed=seed, reshuffle_each_iteration=False)
+    ds = ds.batch(batch_size, drop_remainder=drop_remainder)
+
+    def to_float(x, *rest):
+        x = tf.cast(x, tf.float32) * scale
+        return (x, *rest) if rest else x
+
+    ds = ds.map(to_float, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    if map_fn is not None:
+        ds = ds.map(map_fn, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    return ds.prefetch(tf.data.AUTOTUNE)
+
+
+# ---------------------------------------------------------------- VGG19 weights
+
+VGG19_WEIGHTS_FILE = "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5"
+
+
+def find_vgg19_weights() -> Path | None:
+    """The ImageNet VGG19 (no top) weights file in the Keras cache, or None."""
+    path = config.cache_dir() / "models" / VGG19_WEIGHTS_FILE
+    return path if path.is_file() else None
+
+
+def describe_vgg19_weights() -> str:
+    """Which VGG19 weights style transfer would use now (``weights="auto"``)."""
+    path = find_vgg19_weights()
+    if path is not None:
+        return f"ImageNet, from the Keras cache ({path})"
+    if config.is_offline():
+        return "ImageNet weights not cached and offline: random-weight VGG19 (He et al. 2016)"
+    return "ImageNet weights not cached: downloaded on first use (random weights if that fails)"

@@ -1,0 +1,41 @@
+"""The exceptions artlib raises on bad input, in one place.
+
+Every one is a ``ValueError`` (bad input is a value problem), so a caller who
+does not care about the kind can catch ``ValueError``; a caller who does can
+catch the specific class. Each message names the input and says what to do.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ArtlibError",
+    "ImageError",
+    "DataError",
+    "NonFiniteLossError",
+    "CheckpointError",
+    "OfflineError",
+]
+
+
+class ArtlibError(ValueError):
+    """Base class of every error artlib raises on purpose."""
+
+
+class ImageError(ArtlibError):
+    """An image that cannot be used: corrupt, truncated, not an image, absurdly sized, or too small."""
+
+
+class DataError(ArtlibError):
+    """A dataset file that is missing, partial or corrupt (the message names the file)."""
+
+
+class NonFiniteLossError(ArtlibError):
+    """Training produced a NaN or infinite loss; the last good checkpoint is kept."""
+
+
+class CheckpointError(ArtlibError):
+    """A run directory or checkpoint that cannot be restored."""
+
+
+class OfflineError(ArtlibError, ConnectionError):
+    """A download was needed but artlib is offline (``ARTLIB_OFFLINE=1``) or the network failed."""

@@ -1,0 +1,203 @@
+"""artlib.data: the Fashion-MNIST source chain, idx checks, sample photos, tf.data batching."""
+
+import gzip
+import struct
+
+import numpy as np
+import pytest
+
+from artlib import config, data
+from artlib.errors import DataError
+from artlib.data import FASHION_MNIST_FILES, Source
+
+
+def write_idx(path, array, *, compress=True):
+    header = struct.pack(">HBB", 0, 8, array.ndim) + struct.pack(f">{array.ndim}I", *array.shape)
+    payload = header + array.astype(np.uint8).tobytes()
+    path.write_bytes(gzip.compress(payload, mtime=0) if compress else payload)
+
+
+def make_fixture(folder, n_train=20, n_test=10, fill=0):
+    """A tiny but well-formed Fashion-MNIST folder; every image is filled with ``fill``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(fill)
+    arrays = {
+        "x_train": np.full((n_train, 28, 28), fill, np.uint8),
+        "y_train": rng.integers(0, 10, n_train).astype(np.uint8),
+        "x_test": np.full((n_test, 28, 28), fill, np.uint8),
+        "y_test": rng.integers(0, 10, n_test).astype(np.uint8),
+    }
+    for key, array in arrays.items():
+        write_idx(folder / FASHION_MNIST_FILES[key], array)
+    return arrays
+
+
+def test_first_complete_source_wins_and_is_reported(tmp_path, capsys):
+    make_fixture(tmp_path / "debian", fill=1)
+    make_fixture(tmp_path / "shipped", fill=2)
+    sources = [Source("keras-cache", tmp_path / "no-cache"), Source("debian", tmp_path / "debian"),
+               Source("shipped-subset", tmp_path / "shipped")]
+    result = data.load_fashion_mnist(sources=sources)
+    (x_train, y_train), (x_test, y_test) = result
+    assert result.source.name == "debian"
+    assert x_train.dtype == np.uint8 and x_train.shape == (20, 28, 28)
+    assert y_train.shape == (20,) and x_test.shape == (10, 28, 28) and y_test.shape == (10,)
+    assert (x_train == 1).all()
+    out = capsys.readouterr().out
+    assert "Debian package" in out and "20 train + 10 test" in out and out.count("\n") == 1
+
+
+def test_no_cache_no_debian_falls_to_the_shipped_subset(tmp_path, capsys):
+    make_fixture(tmp_path / "shipped", fill=3)
+    sources = [Source("keras-cache", tmp_path / "a"), Source("debian", tmp_path / "b"),
+               Source("shipped-subset", tmp_path / "shipped")]
+    result = data.load_fashion_mnist(sources=sources)
+    assert result.source.name == "shipped-subset"
+    assert "subset" in capsys.readouterr().out
+
+
+def test_the_real_shipped_subset_is_balanced_and_matches_its_description():
+    result = data.load_fashion_mnist(sources=[Source("shipped-subset", data.SHIPPED_DIR)], verbose=False)
+    (x_train, y_train), (x_test, y_test) = result
+    assert x_train.shape == (6000, 28, 28) and x_test.shape == (1000, 28, 28)
+    assert np.bincount(y_train).tolist() == [600] * 10
+    assert np.bincount(y_test).tolist() == [100] * 10
+    assert 50 < x_train.mean() < 100  # real garments, not blank images
+
+
+def test_explicit_path_and_env_var_come_first(tmp_path, monkeypatch):
+    make_fixture(tmp_path / "mine", fill=4)
+    monkeypatch.setenv("ARTLIB_DATA_DIR", str(tmp_path / "mine"))
+    sources = data.default_sources()
+    assert sources[0] == Source("ARTLIB_DATA_DIR", tmp_path / "mine")
+    assert data.load_fashion_mnist(verbose=False).source.name == "ARTLIB_DATA_DIR"
+    assert data.default_sources(tmp_path / "other")[0] == Source("path", tmp_path / "other")
+
+
+def test_offline_skips_the_download_and_online_tries_it(monkeypatch):
+    monkeypatch.setenv("ARTLIB_OFFLINE", "1")
+    assert "download" not in [s.name for s in data.default_sources()]
+    monkeypatch.setenv("ARTLIB_OFFLINE", "0")
+    assert "download" in [s.name for s in data.default_sources()]
+
+
+def test_failed_download_says_so_and_falls_back(tmp_path, monkeypatch, capsys):
+    def no_network():
+        raise OSError("network unreachable")
+
+    monkeypatch.setattr(data, "_download", no_network)
+    make_fixture(tmp_path / "shipped")
+    result = data.load_fashion_mnist(sources=[Source("download"), Source("shipped-subset", tmp_path / "shipped")])
+    assert result.source.name == "shipped-subset"
+    assert "download failed (network unreachable)" in capsys.readouterr().out
+
+
+def test_download_route_uses_keras(monkeypatch):
+    fake = ((np.zeros((3, 28, 28), np.uint8), np.zeros(3, np.uint8)), (np.zeros((2, 28, 28), np.uint8), np.zeros(2, np.uint8)))
+    monkeypatch.setattr(data, "_download", lambda: fake)
+    result = data.load_fashion_mnist(sources=[Source("download")], verbose=False)
+    assert result.source.name == "download" and result[0][0].shape == (3, 28, 28)
+
+
+def test_a_partial_folder_is_an_error_naming_the_missing_file(tmp_path):
+    make_fixture(tmp_path / "partial")
+    (tmp_path / "partial" / FASHION_MNIST_FILES["y_test"]).unlink()
+    make_fixture(tmp_path / "shipped")
+    with pytest.raises(DataError, match="t10k-labels-idx1-ubyte.gz"):
+        data.load_fashion_mnist(sources=[Source("debian", tmp_path / "partial"),
+                                         Source("shipped-subset", tmp_path / "shipped")])
+
+
+@pytest.mark.parametrize(
+    "corrupt",
+    ["truncated-gzip", "not-gzip", "empty", "wrong-magic", "short-payload", "extra-bytes", "wrong-image-size",
+     "label-out-of-range", "count-mismatch"],
+)
+def test_corrupt_files_are_errors_that_name_the_file(tmp_path, corrupt):
+    folder = tmp_path / "bad"
+    make_fixture(folder)
+    images = folder / FASHION_MNIST_FILES["x_train"]
+    labels = folder / FASHION_MNIST_FILES["y_train"]
+    target = images
+    if corrupt == "truncated-gzip":
+        images.write_bytes(images.read_bytes()[:40])
+    elif corrupt == "not-gzip":
+        images.write_bytes(b"<html>not found</html>")
+    elif corrupt == "empty":
+        images.write_bytes(b"")
+    elif corrupt == "wrong-magic":
+        write_idx(images, np.zeros((20, 28, 28), np.uint8))
+        raw = bytearray(gzip.decompress(images.read_bytes()))
+        raw[2] = 0x0D  # float32 instead of uint8
+        images.write_bytes(gzip.compress(bytes(raw)))
+    elif corrupt == "short-payload":
+        raw = gzip.decompress(images.read_bytes())
+        images.write_bytes(gzip.compress(raw[:-100]))
+    elif corrupt == "extra-bytes":
+        raw = gzip.decompress(images.read_bytes())
+        images.write_bytes(gzip.compress(raw + b"\0" * 10))
+    elif corrupt == "wrong-image-size":
+        write_idx(images, np.zeros((20, 32, 32), np.uint8))
+    elif corrupt == "label-out-of-range":
+        write_idx(labels, np.full(20, 12, np.uint8))
+        target = labels
+    elif corrupt == "count-mismatch":
+        write_idx(labels, np.zeros(19, np.uint8))
+        target = folder
+    with pytest.raises(DataError, match=str(target).replace("\\", "\\\\")):
+        data.load_fashion_mnist(sources=[Source("debian", folder)], verbose=False)
+
+
+def test_nothing_found_is_a_clear_error(tmp_path):
+    with pytest.raises(DataError, match="not found anywhere"):
+        data.load_fashion_mnist(sources=[Source("debian", tmp_path / "none")], verbose=False)
+
+
+def test_describe_source_matches_what_load_uses(tmp_path, monkeypatch):
+    make_fixture(tmp_path / "mine")
+    monkeypatch.setenv("ARTLIB_DATA_DIR", str(tmp_path / "mine"))
+    assert "ARTLIB_DATA_DIR" in data.describe_fashion_mnist_source()
+
+
+def test_sample_photo_is_float_rgb_in_unit_range():
+    photo = data.load_sample_photo("camera", max_dim=64)  # grayscale in scikit-image
+    assert photo.dtype == np.float32 and photo.shape == (64, 64, 3)
+    assert 0.0 <= photo.min() and photo.max() <= 1.0
+    with pytest.raises(ValueError, match="astronaut"):
+        data.load_sample_photo("mona-lisa")
+
+
+def test_make_dataset_batches_scales_and_adds_a_channel():
+    images = np.arange(10 * 28 * 28, dtype=np.int64).reshape(10, 28, 28) % 256
+    labels = np.arange(10)
+    ds = data.make_dataset(images.astype(np.uint8), labels, batch_size=4, seed=1)
+    batches = list(ds.as_numpy_iterator())
+    assert [b[0].shape for b in batches] == [(4, 28, 28, 1), (4, 28, 28, 1), (2, 28, 28, 1)]
+    x = np.concatenate([b[0] for b in batches])
+    y = np.concatenate([b[1] for b in batches])
+    assert x.dtype == np.float32 and x.max() <= 1.0
+    assert sorted(y.tolist()) == list(range(10)) and y.tolist() != list(range(10))  # shuffled, nothing lost
+    np.testing.assert_allclose(x[:, :, :, 0] * 255, images[y], atol=1e-4)  # pairs stay together
+    again = np.concatenate([b[1] for b in data.make_dataset(images.astype(np.uint8), labels, batch_size=4, seed=1)
+                            .as_numpy_iterator()])
+    assert again.tolist() == y.tolist()  # same seed, same order
+    with pytest.raises(ValueError, match="labels"):
+        data.make_dataset(images, labels[:3])
+
+
+def test_vgg19_weights_are_reported_from_the_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("ARTLIB_CACHE_DIR", str(tmp_path))
+    monkeypatch.setenv("ARTLIB_OFFLINE", "1")
+    assert data.find_vgg19_weights() is None
+    assert "random-weight" in data.describe_vgg19_weights()
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / data.VGG19_WEIGHTS_FILE).write_bytes(b"x")
+    assert data.find_vgg19_weights() is not None
+    assert "ImageNet" in data.describe_vgg19_weights()
+
+
+def test_config_choose_follows_fast_mode(monkeypatch):
+    monkeypatch.setenv("ARTLIB_FAST", "1")
+    assert config.choose(full=30, fast=1) == 1
+    monkeypatch.setenv("ARTLIB_FAST", "0")
+    assert config.choose(full=30, fast=1) == 30
