@@ -1,0 +1,810 @@
+"""Tests for artlib.imageio: a catalogue of odd and malformed images, saving, preprocessing.
+
+Every test image is made here with Pillow/NumPy; nothing is shipped and nothing is
+downloaded (the URL test serves files from a local thread on 127.0.0.1).
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import io
+import os
+import socket
+import struct
+import threading
+import time
+import warnings
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from PIL import Image, ImageFile
+
+from artlib import imageio
+from artlib.errors import ArtlibError, OfflineError
+from artlib.imageio import ImageError, load_image, save_image
+
+HANG_LIMIT_S = 1.0  # a hang catcher, not a speed target: each call takes milliseconds
+PNG_SIG = b"\x89PNG\r\n\x1a\n"
+
+RED, GREEN, BLUE, WHITE = (255, 0, 0), (0, 255, 0), (0, 0, 255), (255, 255, 255)
+
+
+# ----------------------------------------------------------------------------- makers
+
+def encode(im: Image.Image, fmt: str, **options) -> bytes:
+    buf = io.BytesIO()
+    im.save(buf, fmt, **options)
+    return buf.getvalue()
+
+
+def noise_rgb(h: int = 32, w: int = 32, seed: int = 0) -> np.ndarray:
+    return np.random.default_rng(seed).integers(0, 256, (h, w, 3), dtype=np.uint8)
+
+
+def png_chunk(kind: bytes, payload: bytes) -> bytes:
+    return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
+
+
+def png_header_only(width: int, height: int) -> bytes:
+    """A PNG signature and IHDR claiming width×height, with one tiny IDAT: no big allocation."""
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8-bit RGB
+    return PNG_SIG + png_chunk(b"IHDR", ihdr) + png_chunk(b"IDAT", zlib.compress(b"\x00" * 16)) \
+        + png_chunk(b"IEND", b"")
+
+
+def gif_header_only(width: int, height: int) -> bytes:
+    """A GIF whose screen and image descriptor claim width×height."""
+    screen = b"GIF89a" + struct.pack("<HHBBB", width, height, 0x80, 0, 0) + b"\x00" * 6  # 2-colour table
+    descriptor = b"\x2c" + struct.pack("<HHHHB", 0, 0, width, height, 0)
+    return screen + descriptor + b"\x02\x02\x44\x01\x00\x3b"
+
+
+def bmp_header_only(width: int, height: int) -> bytes:
+    info = struct.pack("<IiiHHIIiiII", 40, width, height, 1, 24, 0, 0, 2835, 2835, 0, 0)
+    return b"BM" + struct.pack("<IHHI", 14 + 40 + 16, 0, 0, 14 + 40) + info + b"\x00" * 16
+
+
+def corrupt_png_idat(data: bytes, offset_in_payload: int, fix_crc: bool) -> bytes:
+    """Flip a byte of the first IDAT payload (optionally with a recomputed, valid CRC)."""
+    i = data.index(b"IDAT")
+    length = struct.unpack(">I", data[i - 4:i])[0]
+    out = bytearray(data)
+    out[i + 4 + offset_in_payload] ^= 0xFF
+    if fix_crc:
+        out[i + 4 + length:i + 8 + length] = struct.pack(">I", zlib.crc32(bytes(out[i:i + 4 + length])))
+    return bytes(out)
+
+
+def corrupt_png_idat_crc(data: bytes) -> bytes:
+    """Damage only the first IDAT's CRC: the pixel data itself is intact."""
+    i = data.index(b"IDAT")
+    crc_at = i + 4 + struct.unpack(">I", data[i - 4:i])[0]
+    return data[:crc_at] + bytes([data[crc_at] ^ 0xFF]) + data[crc_at + 1:]
+
+
+def jpeg_with_exif_orientation(orientation: int) -> bytes:
+    """A 48×32 (w×h) JPEG: red 8×8 block at stored top-left, green at stored top-right."""
+    pixels = np.full((32, 48, 3), 128, np.uint8)
+    pixels[:8, :8] = RED
+    pixels[:8, -8:] = GREEN
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    return encode(Image.fromarray(pixels), "JPEG", quality=95, exif=exif)
+
+
+def animated(fmt: str, colours=(RED, GREEN, BLUE)) -> bytes:
+    frames = [Image.new("RGB", (24, 24), c) for c in colours]
+    options = {"lossless": True} if fmt == "WEBP" else {}
+    return encode(frames[0], fmt, save_all=True, append_images=frames[1:], duration=100, loop=0,
+                  **options)
+
+
+def uint16_image(values: list[int], fmt: str, dtype: str = "<u2") -> tuple[bytes, np.ndarray]:
+    """A 16×16 16-bit grayscale image holding ``values`` in its first row."""
+    array = np.zeros((16, 16), dtype=dtype)
+    array[0, : len(values)] = values
+    return encode(Image.fromarray(array), fmt), array
+
+
+# ----------------------------------------------------------------------------- the catalogue
+
+@dataclass
+class Case:
+    """One odd input: ``make(tmp_path)`` returns a source; ``check`` is None when an error is due."""
+
+    make: Callable[[Path], object]
+    check: Callable[[np.ndarray], None] | None = None
+    kwargs: dict | None = None
+    reason: str = ""  # words the error message must contain (lower case)
+
+
+def as_file(name: str, data: bytes) -> Callable[[Path], Path]:
+    def make(tmp_path: Path) -> Path:
+        path = tmp_path / name
+        path.write_bytes(data)
+        return path
+    return make
+
+
+def as_bytes(data: bytes) -> Callable[[Path], bytes]:
+    return lambda tmp_path: data
+
+
+def close(expected, atol: float) -> Callable[[np.ndarray], None]:
+    def check(image: np.ndarray) -> None:
+        np.testing.assert_allclose(image, np.broadcast_to(expected, image.shape), atol=atol)
+    return check
+
+
+_NOISE = noise_rgb()
+_NOISE_PNG = encode(Image.fromarray(_NOISE), "PNG")
+_JPEG = encode(Image.fromarray(noise_rgb(64, 64)), "JPEG")
+_FIFO_OK = hasattr(os, "mkfifo")
+
+
+def _exact(image: np.ndarray) -> None:
+    np.testing.assert_allclose(image, _NOISE / 255.0, atol=1e-6)
+
+
+def _fifo(tmp_path: Path) -> Path:
+    path = tmp_path / "pipe.png"
+    os.mkfifo(path)  # opening it for reading would block forever
+    return path
+
+
+def _check_la(image):  # LA: left half opaque gray 100, right half transparent
+    np.testing.assert_allclose(image[:, :8], 100 / 255, atol=1e-6)
+    np.testing.assert_allclose(image[:, 8:], 1.0, atol=1e-6)
+
+
+def _make_la(tmp_path):
+    array = np.zeros((16, 16, 2), np.uint8)
+    array[..., 0] = 100
+    array[:, :8, 1] = 255
+    return encode(Image.fromarray(array, "LA"), "PNG")
+
+
+def _make_rgba(tmp_path):
+    array = np.zeros((16, 16, 4), np.uint8)
+    array[:8] = (0, 0, 255, 255)  # top: opaque blue
+    array[8:, :8] = (255, 0, 0, 0)  # bottom-left: fully transparent red
+    array[8:, 8:] = (255, 0, 0, 128)  # bottom-right: half-transparent red
+    return encode(Image.fromarray(array, "RGBA"), "PNG")
+
+
+def _check_rgba(image):
+    np.testing.assert_allclose(image[0, 0], (0, 0, 1), atol=1e-6)
+    np.testing.assert_allclose(image[-1, 0], (1, 1, 1), atol=1e-6)  # transparent -> white
+    a = 128 / 255
+    np.testing.assert_allclose(image[-1, -1], (1, 1 - a, 1 - a), atol=1e-6)
+
+
+_PALETTE = [RED, GREEN, BLUE, (10, 20, 30)]
+
+
+def _make_palette(transparent_index: int | None):
+    def make(tmp_path):
+        im = Image.new("P", (16, 16))
+        im.putpalette([v for colour in _PALETTE for v in colour])
+        im.putdata([(x // 4) % 4 for x in range(16)] * 16)  # columns 0-3: index 0, 4-7: 1, ...
+        options = {} if transparent_index is None else {"transparency": transparent_index}
+        return encode(im, "PNG", **options)
+    return make
+
+
+def _check_palette(transparent_index: int | None):
+    def check(image):
+        for index, colour in enumerate(_PALETTE):
+            expected = (1, 1, 1) if index == transparent_index else np.array(colour) / 255
+            np.testing.assert_allclose(image[5, index * 4], expected, atol=1e-6)
+    return check
+
+
+def _make_rgb_colour_key(tmp_path):  # PNG tRNS for RGB: one colour means "transparent"
+    array = np.zeros((16, 16, 3), np.uint8)
+    array[:, 8:] = GREEN
+    return encode(Image.fromarray(array), "PNG", transparency=GREEN)
+
+
+def _make_gray_colour_key(tmp_path):
+    array = np.full((16, 16), 50, np.uint8)
+    array[:, 8:] = 200
+    return encode(Image.fromarray(array), "PNG", transparency=200)
+
+
+def _check_half(left, right):
+    def check(image):
+        np.testing.assert_allclose(image[:, :8], np.broadcast_to(left, image[:, :8].shape), atol=1e-6)
+        np.testing.assert_allclose(image[:, 8:], np.broadcast_to(right, image[:, 8:].shape), atol=1e-6)
+    return check
+
+
+def _make_uint16(fmt: str, dtype: str = "<u2"):
+    return lambda tmp_path: uint16_image([65535, 32768, 32769, 300, 0], fmt, dtype)[0]
+
+
+def _check_uint16(image):
+    row = image[0, :5, 0]
+    np.testing.assert_allclose(row, np.array([65535, 32768, 32769, 300, 0]) / 65535, atol=1e-7)
+    assert row[2] > row[1]  # finer than 8 bits: 32768 and 32769 stay different
+    np.testing.assert_array_equal(image[..., 0], image[..., 2])  # gray in all three channels
+
+
+def _make_int32_tiff(tmp_path):
+    array = np.zeros((16, 16), np.int32)
+    array[0, :3] = (2**31 - 1, 2**30, -5)
+    return encode(Image.fromarray(array, "I"), "TIFF")
+
+
+def _make_float_tiff(values):
+    def make(tmp_path):
+        array = np.zeros((16, 16), np.float32)
+        array[0, : len(values)] = values
+        return encode(Image.fromarray(array, "F"), "TIFF")
+    return make
+
+
+def _check_float_tiff(image):
+    np.testing.assert_allclose(image[0, :4, 1], (0.25, 1.0, 0.0, 0.123456), atol=1e-6)
+
+
+def _make_mode(mode: str, colour, fmt: str = "TIFF"):
+    return lambda tmp_path: encode(Image.new(mode, (16, 16), colour), fmt)
+
+
+def _make_1bit(tmp_path):
+    im = Image.new("1", (16, 16), 0)
+    im.paste(1, (0, 0, 8, 16))
+    return encode(im, "PNG")
+
+
+def _make_bogus_exif_jpeg(tmp_path):
+    exif_block = b"Exif\x00\x00MM\x00*\x00\x00\x00\x08\xff\xffgarbage garbage"
+    return encode(Image.new("RGB", (16, 16), (10, 200, 30)), "JPEG", quality=95, exif=exif_block)
+
+
+def _check_first_frame(image):
+    np.testing.assert_allclose(image, np.broadcast_to((1, 0, 0), image.shape), atol=0.02)
+
+
+CASES: dict[str, Case] = {
+    # --- missing, empty, not a file --------------------------------------------------------
+    "missing-path": Case(lambda p: p / "no-such-image.png", reason="no such file"),
+    "directory": Case(lambda p: p, reason="directory"),
+    "empty-file": Case(as_file("empty.png", b""), reason="empty"),
+    "empty-bytes": Case(as_bytes(b""), reason="empty"),
+    "fifo": Case(_fifo, reason="not a regular file"),
+    "dev-zero": Case(lambda p: Path("/dev/zero"), reason="not a regular file"),
+    "too-many-bytes": Case(as_bytes(_NOISE_PNG), kwargs={"max_bytes": 1000}, reason="max_bytes"),
+    "too-many-bytes-file": Case(as_file("big.png", _NOISE_PNG), kwargs={"max_bytes": 1000},
+                                reason="max_bytes"),
+    # --- not an image / unsupported --------------------------------------------------------
+    "random-garbage": Case(as_bytes(np.random.default_rng(1).bytes(2000)), reason="not an image"),
+    "text-named-png": Case(as_file("notes.png", b"just some notes\n" * 20), reason="text file"),
+    "html-error-page": Case(as_file("photo.jpg", b"<!DOCTYPE html><html><body>404 Not Found"
+                                                 b"</body></html>"), reason="html"),
+    "svg": Case(as_bytes(b'<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64"/>'),
+                reason="svg"),
+    "pdf": Case(as_bytes(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n"), reason="pdf"),
+    "tga-unsupported": Case(as_bytes(encode(Image.new("RGB", (20, 20)), "TGA")),
+                            reason="which load_image does not read"),
+    "eps-unsupported": Case(as_bytes(encode(Image.new("RGB", (20, 20)), "EPS")),
+                            reason="which load_image does not read"),
+    # --- truncated and corrupt -------------------------------------------------------------
+    "png-signature-only": Case(as_bytes(_NOISE_PNG[:8]), reason="corrupt or truncated"),
+    "png-cut-in-ihdr": Case(as_bytes(_NOISE_PNG[:20]), reason="corrupt or truncated"),
+    "png-header-no-data": Case(as_bytes(_NOISE_PNG[:33]), reason="corrupt or truncated"),
+    "png-cut-early-idat": Case(as_bytes(_NOISE_PNG[:200]), reason="truncated"),
+    "png-cut-half": Case(as_bytes(_NOISE_PNG[: len(_NOISE_PNG) // 2]), reason="truncated"),
+    "png-no-iend": Case(as_bytes(_NOISE_PNG[:-12]), check=_exact),  # all pixels present: fine
+    "png-bad-ihdr-crc": Case(as_bytes(_NOISE_PNG[:29] + bytes([_NOISE_PNG[29] ^ 0xFF])
+                                      + _NOISE_PNG[30:]), reason="corrupt"),
+    "png-bad-zlib-header": Case(as_bytes(corrupt_png_idat(_NOISE_PNG, 0, fix_crc=True)),
+                                reason="corrupt"),
+    "png-bad-deflate-data": Case(as_bytes(corrupt_png_idat(_NOISE_PNG, 300, fix_crc=True)),
+                                 reason="corrupt"),
+    "png-bad-idat-crc-only": Case(as_bytes(corrupt_png_idat_crc(_NOISE_PNG)), check=_exact),
+    "jpeg-cut-half": Case(as_bytes(_JPEG[: len(_JPEG) // 2]), reason="truncated"),
+    "jpeg-header-only": Case(as_bytes(_JPEG[:120]), reason="corrupt or truncated"),
+    "gif-cut": Case(as_bytes(animated("GIF")[:40]), reason="corrupt or truncated"),
+    "bmp-cut": Case(as_bytes(encode(Image.fromarray(_NOISE), "BMP")[:500]), reason="truncated"),
+    "webp-cut": Case(as_bytes(encode(Image.fromarray(_NOISE), "WEBP")[:60]),
+                     reason="corrupt or truncated"),
+    "tiff-cut": Case(as_bytes(encode(Image.fromarray(_NOISE), "TIFF")[:300]),
+                     reason="corrupt or truncated"),
+    # --- absurd sizes ----------------------------------------------------------------------
+    "png-bomb-100000x100000": Case(as_bytes(png_header_only(100_000, 100_000)), reason="bomb"),
+    "png-bomb-8000x8000": Case(as_bytes(png_header_only(8000, 8000)), reason="max_pixels"),
+    "png-bomb-custom-limit": Case(as_bytes(_NOISE_PNG), kwargs={"max_pixels": 1000},
+                                  reason="max_pixels"),
+    "gif-bomb-65535x65535": Case(as_bytes(gif_header_only(65535, 65535)), reason="bomb"),
+    "bmp-bomb": Case(as_bytes(bmp_header_only(60000, 60000)), reason="bomb"),
+    "1x1": Case(as_bytes(encode(Image.new("RGB", (1, 1), RED), "PNG")), reason="min_dim"),
+    "4x4": Case(as_bytes(encode(Image.new("RGB", (4, 4), RED), "PNG")), reason="min_dim"),
+    "1x2000-strip": Case(as_bytes(encode(Image.new("L", (1, 2000)), "PNG")), reason="absurd"),
+    "2000x20-strip": Case(as_bytes(encode(Image.new("L", (2000, 20)), "PNG")), reason="absurd"),
+    "zero-width-png": Case(as_bytes(png_header_only(0, 32)), reason="corrupt or truncated"),
+    "float-nan": Case(_make_float_tiff([0.5, np.nan]), reason="nan"),
+    # --- odd but valid: converted correctly ------------------------------------------------
+    "1x1-allowed": Case(as_bytes(encode(Image.new("RGB", (1, 1), (0, 51, 255)), "PNG")),
+                        check=close((0, 0.2, 1), 1e-6), kwargs={"min_dim": 1}),
+    "grayscale-L": Case(_make_mode("L", 128, "PNG"), check=close(128 / 255, 1e-6)),
+    "1-bit": Case(_make_1bit, check=_check_half(1.0, 0.0)),
+    "LA": Case(_make_la, check=_check_la),
+    "RGBA": Case(_make_rgba, check=_check_rgba),
+    "palette": Case(_make_palette(None), check=_check_palette(None)),
+    "palette-transparent": Case(_make_palette(2), check=_check_palette(2)),
+    "rgb-colour-key": Case(_make_rgb_colour_key, check=_check_half((0, 0, 0), (1, 1, 1))),
+    "gray-colour-key": Case(_make_gray_colour_key, check=_check_half(50 / 255, 1.0)),
+    "cmyk-jpeg-cyan": Case(_make_mode("CMYK", (255, 0, 0, 0), "JPEG"), check=close((0, 1, 1), 0.02)),
+    "cmyk-tiff-magenta": Case(_make_mode("CMYK", (0, 255, 0, 0)), check=close((1, 0, 1), 1e-6)),
+    "ycbcr-tiff": Case(_make_mode("YCbCr", (76, 85, 255)), check=close((1, 0, 0), 0.02)),  # red
+    "lab-tiff": Case(_make_mode("LAB", (138, 209, 198)), check=close((1, 0, 0), 0.05)),  # red
+    "uint16-png": Case(_make_uint16("PNG"), check=_check_uint16),
+    "uint16-tiff": Case(_make_uint16("TIFF"), check=_check_uint16),
+    "uint16-bigendian-tiff": Case(_make_uint16("TIFF", ">u2"), check=_check_uint16),
+    "int32-tiff": Case(_make_int32_tiff, check=lambda im: np.testing.assert_allclose(
+        im[0, :3, 0], (1.0, 2**30 / (2**31 - 1), 0.0), atol=1e-6)),
+    "float32-tiff": Case(_make_float_tiff([0.25, 2.0, -1.0, 0.123456]), check=_check_float_tiff),
+    "animated-gif": Case(lambda p: animated("GIF"), check=_check_first_frame),
+    "animated-webp": Case(lambda p: animated("WEBP"), check=_check_first_frame),
+    "apng": Case(lambda p: animated("PNG"), check=_check_first_frame),
+    "gif-transparent": Case(lambda p: encode(Image.new("P", (16, 16), 0), "GIF", transparency=0),
+                            check=close(1.0, 1e-6)),
+    "webp-lossless": Case(lambda p: encode(Image.fromarray(_NOISE), "WEBP", lossless=True), check=_exact),
+    "bmp": Case(lambda p: encode(Image.fromarray(_NOISE), "BMP"), check=_exact),
+    "tiff": Case(lambda p: encode(Image.fromarray(_NOISE), "TIFF"), check=_exact),
+    "tiff-lzw": Case(lambda p: encode(Image.fromarray(_NOISE), "TIFF", compression="tiff_lzw"),
+                     check=_exact),
+    "ppm": Case(lambda p: encode(Image.fromarray(_NOISE), "PPM"), check=_exact),
+    "ico": Case(lambda p: encode(Image.fromarray(_NOISE), "ICO", sizes=[(32, 32)]), check=_exact),
+    "progressive-jpeg": Case(lambda p: encode(Image.new("RGB", (32, 32), (0, 255, 0)), "JPEG",
+                                              progressive=True, quality=95),
+                             check=close((0, 1, 0), 0.02)),
+    "jpeg-bogus-exif": Case(_make_bogus_exif_jpeg, check=close((10 / 255, 200 / 255, 30 / 255), 0.02)),
+}
+
+
+@pytest.mark.parametrize("case_id", list(CASES))
+def test_catalogue(case_id, tmp_path):
+    """Each odd input gives an ImageError naming it, or a correct conversion, in under a second."""
+    case = CASES[case_id]
+    if case_id == "fifo" and not _FIFO_OK or case_id == "dev-zero" and not Path("/dev/zero").exists():
+        pytest.skip("needs a POSIX file system")
+    source = case.make(tmp_path)
+    start = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # Pillow warns about e.g. corrupt EXIF; not under test here
+        try:
+            image = load_image(source, **(case.kwargs or {}))
+            error = None
+        except ImageError as err:
+            error = err
+    elapsed = time.perf_counter() - start
+    assert elapsed < HANG_LIMIT_S, f"{case_id} took {elapsed:.2f} s"
+    if case.check is None:
+        assert error is not None, f"{case_id}: expected ImageError, got an image"
+        message = str(error)
+        name = f"<bytes, {len(source)} bytes>" if isinstance(source, bytes) else str(source)
+        assert name in message
+        assert case.reason in message.lower(), message
+    else:
+        assert error is None, f"{case_id}: {error}"
+        assert image.dtype == np.float32 and image.ndim == 3 and image.shape[2] == 3
+        assert 0.0 <= image.min() and image.max() <= 1.0
+        case.check(image)
+
+
+def test_catalogue_is_big_enough():
+    assert sum(case.check is None for case in CASES.values()) >= 30
+
+
+def test_image_error_is_a_value_error_and_reexported():
+    assert imageio.ImageError is ImageError
+    assert issubclass(ImageError, ArtlibError) and issubclass(ImageError, ValueError)
+    assert set(imageio.__all__) >= {"load_image", "save_image", "ImageError", "augment"}
+
+
+# The stored image's first row and first column end up, per the EXIF standard:
+# orientation -> (where stored top-left lands, where stored top-right lands), displayed.
+EXIF_CORNERS = {
+    1: ("top-left", "top-right"), 2: ("top-right", "top-left"),
+    3: ("bottom-right", "bottom-left"), 4: ("bottom-left", "bottom-right"),
+    5: ("top-left", "bottom-left"), 6: ("top-right", "bottom-right"),
+    7: ("bottom-right", "top-right"), 8: ("bottom-left", "top-left"),
+}
+
+
+def corner(image: np.ndarray, where: str) -> np.ndarray:
+    rows = slice(0, 4) if where.startswith("top") else slice(-4, None)
+    cols = slice(0, 4) if where.endswith("left") else slice(-4, None)
+    return image[rows, cols].reshape(-1, 3).mean(axis=0)
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_exif_orientation(orientation):
+    data = jpeg_with_exif_orientation(orientation)
+    start = time.perf_counter()
+    image = load_image(data)
+    assert time.perf_counter() - start < HANG_LIMIT_S
+    assert image.shape == ((32, 48, 3) if orientation <= 4 else (48, 32, 3))
+    red_at, green_at = EXIF_CORNERS[orientation]
+    np.testing.assert_allclose(corner(image, red_at), (1, 0, 0), atol=0.1)
+    np.testing.assert_allclose(corner(image, green_at), (0, 1, 0), atol=0.1)
+
+
+def test_exif_orientation_on_16_bit_png():
+    array = np.zeros((16, 40), np.uint16)
+    array[0, 0] = 65535
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90° clockwise for display: top-left -> top-right
+    image = load_image(encode(Image.fromarray(array), "PNG", exif=exif))
+    assert image.shape == (40, 16, 3)
+    assert image[0, -1, 0] == pytest.approx(1.0) and image[0, 0, 0] == 0.0
+
+
+# ----------------------------------------------------------------------------- sources
+
+def test_sources_path_str_bytes_file_object(tmp_path):
+    path = tmp_path / "noise.png"
+    path.write_bytes(_NOISE_PNG)
+    for source in (path, str(path), _NOISE_PNG, bytearray(_NOISE_PNG), memoryview(_NOISE_PNG),
+                   io.BytesIO(_NOISE_PNG)):
+        _exact(load_image(source))
+    with open(path, "rb") as f:
+        _exact(load_image(f))
+
+
+def test_file_object_error_names_the_file(tmp_path):
+    path = tmp_path / "notes.png"
+    path.write_text("not an image")
+    with open(path, "rb") as f, pytest.raises(ImageError, match="notes.png"):
+        load_image(f)
+
+
+def test_wrong_python_types_raise_type_error(tmp_path):
+    with pytest.raises(TypeError, match="int"):
+        load_image(42)
+    with pytest.raises(TypeError, match="list"):
+        load_image([1, 2, 3])
+    path = tmp_path / "x.png"
+    path.write_bytes(_NOISE_PNG)
+    with open(path, encoding="latin-1") as text_file, pytest.raises(TypeError, match="binary"):
+        load_image(text_file)
+
+
+def test_bad_arguments_raise_value_error():
+    with pytest.raises(ValueError, match="max_dim"):
+        load_image(_NOISE_PNG, max_dim=0)
+    with pytest.raises(ValueError, match="min_dim"):
+        load_image(_NOISE_PNG, min_dim=0)
+
+
+def test_pillow_global_state_is_untouched():
+    before = (Image.MAX_IMAGE_PIXELS, ImageFile.LOAD_TRUNCATED_IMAGES, list(warnings.filters))
+    for data in (png_header_only(100_000, 100_000), _NOISE_PNG[:300], png_header_only(8000, 8000)):
+        with pytest.raises(ImageError):
+            load_image(data)
+    assert (Image.MAX_IMAGE_PIXELS, ImageFile.LOAD_TRUNCATED_IMAGES, list(warnings.filters)) == before
+
+
+def test_pillow_bomb_warning_is_an_error_even_above_max_pixels():
+    """Between Pillow's warning and error limits, raising max_pixels does not switch the guard off."""
+    data = png_header_only(10_000, 10_000)  # 100 MP: over MAX_IMAGE_PIXELS (89 MP), under 2×
+    assert Image.MAX_IMAGE_PIXELS < 10_000 * 10_000 < 2 * Image.MAX_IMAGE_PIXELS
+    with pytest.raises(ImageError, match="decompression bomb guard"):
+        load_image(data, max_pixels=10**9)
+
+
+def test_unreadable_exif_keeps_the_picture(monkeypatch):
+    def broken(*args, **kwargs):
+        raise SyntaxError("bad EXIF IFD")
+
+    monkeypatch.setattr(imageio.ImageOps, "exif_transpose", broken)
+    with pytest.warns(UserWarning, match="EXIF"):
+        image = load_image(_NOISE_PNG)
+    _exact(image)
+
+
+@pytest.fixture()
+def http_root(tmp_path, monkeypatch):
+    """Serve a folder on 127.0.0.1 from a thread; artlib online with its cache in tmp_path."""
+    root = tmp_path / "www"
+    root.mkdir()
+    monkeypatch.setenv("ARTLIB_OFFLINE", "0")
+    monkeypatch.setenv("ARTLIB_CACHE_DIR", str(tmp_path / "cache"))
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
+                                             functools.partial(Quiet, directory=str(root)))
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield root, f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_url_is_downloaded_once_and_cached(http_root, tmp_path):
+    root, base = http_root
+    (root / "noise.png").write_bytes(_NOISE_PNG)
+    _exact(load_image(f"{base}/noise.png"))
+    (root / "noise.png").unlink()  # the second load must come from the cache
+    _exact(load_image(f"{base}/noise.png"))
+    assert list((tmp_path / "cache" / "artlib" / "images").glob("*noise.png"))
+
+
+def test_url_serving_html_names_the_url(http_root):
+    root, base = http_root
+    (root / "cat.jpg").write_bytes(b"<html><body>Sorry, hotlinking is not allowed</body></html>")
+    with pytest.raises(ImageError, match=r"cat\.jpg.*html"):
+        load_image(f"{base}/cat.jpg")
+
+
+def test_url_larger_than_max_bytes(http_root):
+    root, base = http_root
+    (root / "noise.png").write_bytes(_NOISE_PNG)
+    with pytest.raises(ImageError, match="noise.png"):
+        load_image(f"{base}/noise.png", max_bytes=100)
+
+
+def test_url_offline_raises_without_opening_a_socket(monkeypatch):
+    monkeypatch.setenv("ARTLIB_OFFLINE", "1")
+
+    def no_socket(*args, **kwargs):
+        raise AssertionError("a socket was opened in offline mode")
+
+    monkeypatch.setattr(socket, "socket", no_socket)
+    monkeypatch.setattr(socket, "create_connection", no_socket)
+    with pytest.raises(OfflineError, match="ARTLIB_OFFLINE"):
+        load_image("http://127.0.0.1:9/photo.png")
+
+
+# ----------------------------------------------------------------------------- max_dim
+
+def test_max_dim_shrinks_keeping_aspect():
+    quadrants = np.zeros((300, 400, 3), np.uint8)
+    quadrants[:150, :200] = RED
+    quadrants[150:, 200:] = BLUE
+    for fmt in ("PNG", "JPEG"):  # JPEG takes the draft (reduced DCT) route
+        image = load_image(encode(Image.fromarray(quadrants), fmt, quality=95), max_dim=100)
+        assert image.shape == (75, 100, 3)
+        np.testing.assert_allclose(image[10, 10], (1, 0, 0), atol=0.05)
+        np.testing.assert_allclose(image[-10, -10], (0, 0, 1), atol=0.05)
+        np.testing.assert_allclose(image[10, -10], (0, 0, 0), atol=0.05)
+
+
+def test_max_dim_never_enlarges_and_portrait_uses_height():
+    assert load_image(_NOISE_PNG, max_dim=100).shape == (32, 32, 3)
+    tall = encode(Image.new("RGB", (60, 240), GREEN), "PNG")
+    assert load_image(tall, max_dim=120).shape == (120, 30, 3)
+
+
+def test_max_dim_is_antialiased_and_keeps_16_bit_precision():
+    checker = (np.indices((200, 200)).sum(axis=0) % 2 * 255).astype(np.uint8)  # 1-pixel checkerboard
+    image = load_image(encode(Image.fromarray(checker), "PNG"), max_dim=50)
+    assert image.shape == (50, 50, 3)
+    np.testing.assert_allclose(image, 0.5, atol=0.02)  # aliasing would give stripes of 0 and 1
+    flat = encode(Image.fromarray(np.full((64, 64), 32769, np.uint16)), "PNG")
+    np.testing.assert_allclose(load_image(flat, max_dim=16), 32769 / 65535, atol=1e-6)
+
+
+# ----------------------------------------------------------------------------- save_image
+
+def test_save_png_round_trip_float_and_uint8(tmp_path):
+    image = np.random.default_rng(2).random((20, 30, 3)).astype(np.float32)
+    path = save_image(tmp_path / "a" / "b" / "out.png", image)  # parent folders are created
+    assert path == tmp_path / "a" / "b" / "out.png"
+    np.testing.assert_allclose(load_image(path), image, atol=0.5 / 255 + 1e-6)
+    save_image(tmp_path / "u8.png", _NOISE)
+    _exact(load_image(tmp_path / "u8.png"))
+
+
+@pytest.mark.parametrize("ext, atol", [(".jpg", 0.05), (".jpeg", 0.05), (".webp", 0.05),
+                                       (".bmp", 1e-6), (".tif", 1e-6), (".TIFF", 1e-6)])
+def test_save_formats(tmp_path, ext, atol):
+    image = np.zeros((32, 32, 3), np.float32)
+    image[:, 16:] = (0.2, 0.6, 1.0)
+    path = save_image(tmp_path / f"out{ext}", image, quality=95)
+    expected = np.round(image * 255) / 255
+    loaded = load_image(path)
+    assert loaded.shape == (32, 32, 3)
+    away_from_edge = np.r_[0:8, 24:32]  # lossy codecs ring at the colour edge
+    np.testing.assert_allclose(loaded[:, away_from_edge], expected[:, away_from_edge], atol=atol)
+
+
+def test_save_accepts_gray_batch_of_one_tensor_and_clips(tmp_path):
+    gray = np.linspace(0, 1, 16 * 16).reshape(16, 16)
+    for i, image in enumerate([gray, gray[..., None], gray[None, ..., None],
+                               tf.constant(gray, tf.float32)]):
+        loaded = load_image(save_image(tmp_path / f"g{i}.png", image))
+        np.testing.assert_allclose(loaded[..., 0], gray, atol=0.5 / 255 + 1e-6)
+    clipped = load_image(save_image(tmp_path / "c.png", np.full((16, 16, 3), [-0.5, 0.5, 1.5])))
+    np.testing.assert_allclose(clipped[0, 0], (0, 128 / 255, 1), atol=1e-6)
+
+
+@pytest.mark.parametrize("bad, words", [
+    (np.zeros((2, 16, 16, 3)), "batch"),
+    (np.zeros((16, 16, 2)), "shape"),
+    (np.zeros((16, 16, 4)), "shape"),
+    (np.zeros(16), "shape"),
+    (np.zeros((0, 16, 3)), "shape"),
+    (np.full((16, 16, 3), np.nan), "nan"),
+    (np.full((16, 16), np.inf), "infinite"),
+    (np.zeros((16, 16, 3), np.int32), "int32"),
+])
+def test_save_rejects_bad_images(tmp_path, bad, words):
+    target = tmp_path / "out.png"
+    with pytest.raises(ImageError, match="out.png") as info:
+        save_image(target, bad)
+    assert words in str(info.value).lower()
+    assert not list(tmp_path.iterdir())  # nothing written
+
+
+def test_save_rejects_unknown_extension(tmp_path):
+    with pytest.raises(ImageError, match=r"\.xyz"):
+        save_image(tmp_path / "out.xyz", np.zeros((16, 16, 3)))
+    assert not list(tmp_path.iterdir())
+
+
+def test_save_is_atomic(tmp_path, monkeypatch):
+    target = tmp_path / "keep.png"
+    save_image(target, _NOISE)
+    original = target.read_bytes()
+    real_save = Image.Image.save
+
+    def failing_save(self, fp, *args, **kwargs):
+        real_save(self, fp, *args, **kwargs)  # write a whole file, then die before the rename
+        with open(fp, "ab") as f:
+            f.write(b"partial")
+        raise OSError("disk full (simulated)")
+
+    monkeypatch.setattr(Image.Image, "save", failing_save)
+    with pytest.raises(OSError, match="simulated"):
+        save_image(target, np.zeros((16, 16, 3)))
+    with pytest.raises(OSError, match="simulated"):
+        save_image(tmp_path / "new.png", np.zeros((16, 16, 3)))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.png"]  # no temp, no partial file
+    assert target.read_bytes() == original
+
+
+def test_save_leaves_no_temp_files(tmp_path):
+    for i in range(3):
+        save_image(tmp_path / "same.png", np.full((16, 16, 3), i / 3))
+    assert [p.name for p in tmp_path.iterdir()] == ["same.png"]
+
+
+# ----------------------------------------------------------------------------- preprocessing
+
+def test_to_float_and_to_uint8():
+    u8 = np.array([[0, 128, 255]], np.uint8)
+    np.testing.assert_allclose(imageio.to_float(u8), [[0, 128 / 255, 1]], atol=1e-7)
+    assert imageio.to_float(u8).dtype == np.float32
+    floats = np.array([0.25, 0.5], np.float64)
+    np.testing.assert_array_equal(imageio.to_float(floats), floats)  # floats pass through
+    np.testing.assert_allclose(imageio.to_float(np.array([65535], np.uint16)), [1.0])
+    np.testing.assert_array_equal(imageio.to_uint8(np.array([-1.0, 0.0, 0.5, 1.0, 2.0])),
+                                  [0, 0, 128, 255, 255])
+    np.testing.assert_array_equal(imageio.to_uint8(u8), u8)
+    assert imageio.to_uint8(imageio.to_float(_NOISE)).tolist() == _NOISE.tolist()
+    with pytest.raises(ImageError, match="int64"):
+        imageio.to_float(np.array([1, 2], np.int64))
+    with pytest.raises(ImageError, match="NaN"):
+        imageio.to_uint8(np.array([np.nan]))
+
+
+def test_numpy_in_numpy_out_tensor_in_tensor_out():
+    assert isinstance(imageio.to_float(_NOISE), np.ndarray)
+    assert tf.is_tensor(imageio.to_float(tf.constant(_NOISE)))
+    assert tf.is_tensor(imageio.center_crop(tf.constant(_NOISE), 8))
+    assert isinstance(imageio.augment(_NOISE, seed=1), np.ndarray)
+
+
+def test_minus_one_one_round_trip():
+    images = np.random.default_rng(3).random((2, 8, 8, 3)).astype(np.float32)
+    scaled = imageio.to_minus_one_one(images)
+    assert scaled.min() >= -1 and scaled.max() <= 1
+    np.testing.assert_allclose(scaled, images * 2 - 1, atol=1e-6)
+    np.testing.assert_allclose(imageio.from_minus_one_one(scaled), images, atol=1e-6)
+    np.testing.assert_array_equal(imageio.from_minus_one_one(np.array([-3.0, 3.0])), [0.0, 1.0])
+    np.testing.assert_allclose(imageio.to_minus_one_one(np.array([0, 255], np.uint8)), [-1, 1])
+
+
+def test_resize_and_resize_max_dim():
+    image = np.random.default_rng(4).random((30, 40, 3)).astype(np.float32)
+    assert imageio.resize(image, (10, 20)).shape == (10, 20, 3)
+    assert imageio.resize_max_dim(image, 20).shape == (15, 20, 3)  # aspect kept
+    assert imageio.resize_max_dim(image, 80).shape == (60, 80, 3)  # enlarges too
+    assert imageio.resize_max_dim(image.transpose(1, 0, 2), 20).shape == (20, 15, 3)
+    assert imageio.resize_max_dim(np.stack([image] * 2), 20).shape == (2, 15, 20, 3)  # batch
+    out = imageio.resize_max_dim((image * 255).astype(np.uint8), 20)
+    assert out.dtype == np.float32 and 0 <= out.min() and out.max() <= 1
+    flat = imageio.resize(np.full((30, 40, 3), 0.7, np.float32), (7, 9))
+    np.testing.assert_allclose(flat, 0.7, atol=1e-6)
+
+
+def test_resize_max_dim_inside_tf_function():
+    @tf.function(input_signature=[tf.TensorSpec((None, None, 3), tf.float32)])
+    def shrink(image):
+        return imageio.resize_max_dim(image, 16)
+
+    assert shrink(tf.zeros((20, 40, 3))).shape == (8, 16, 3)
+    assert shrink(tf.zeros((41, 7, 3))).shape == (16, 3, 3)  # 7 × 16/41 = 2.7 -> 3
+
+
+def test_center_crop():
+    image = np.arange(6 * 8).reshape(6, 8, 1)
+    crop = imageio.center_crop(image, (2, 4))
+    np.testing.assert_array_equal(crop[..., 0], [[18, 19, 20, 21], [26, 27, 28, 29]])
+    assert imageio.center_crop(image, 4).shape == (4, 4, 1)
+    assert imageio.center_crop(np.stack([image] * 3), 4).shape == (3, 4, 4, 1)
+    with pytest.raises(ImageError, match="6×8"):
+        imageio.center_crop(image, (7, 4))
+
+
+def test_random_crop_is_deterministic_per_seed():
+    image = np.random.default_rng(5).random((32, 32, 3)).astype(np.float32)
+    a = imageio.random_crop(image, (16, 12), seed=1)
+    assert a.shape == (16, 12, 3)
+    np.testing.assert_array_equal(a, imageio.random_crop(image, (16, 12), seed=1))
+    np.testing.assert_array_equal(a, imageio.random_crop(image, (16, 12), seed=(1, 0)))
+    crops = [imageio.random_crop(image, 16, seed=s) for s in range(5)]
+    assert any(not np.array_equal(crops[0], c) for c in crops[1:])
+    assert any(np.array_equal(a, image[i:i + 16, j:j + 12]) for i in range(17) for j in range(21))
+    with pytest.raises(ImageError):
+        imageio.random_crop(image, 40, seed=1)
+    with pytest.raises(ValueError, match="seed"):
+        imageio.random_crop(image, 8, seed=(1, 2, 3))
+
+
+def test_augment_is_deterministic_and_stays_in_range():
+    image = np.random.default_rng(6).random((32, 32, 3)).astype(np.float32)
+    a = imageio.augment(image, seed=(3, 4))
+    assert a.shape == image.shape and a.dtype == np.float32
+    assert 0.0 <= a.min() and a.max() <= 1.0
+    np.testing.assert_array_equal(a, imageio.augment(image, seed=(3, 4)))
+    outputs = [imageio.augment(image, seed=s) for s in range(6)]
+    assert all(not np.array_equal(image, o) for o in outputs)  # always shifted/zoomed
+    assert any(not np.array_equal(outputs[0], o) for o in outputs[1:])
+    flips_only = [imageio.augment(image, seed=s, crop_fraction=1.0) for s in range(8)]
+    flipped = [np.allclose(o, image[:, ::-1], atol=1e-6) for o in flips_only]
+    kept = [np.allclose(o, image, atol=1e-6) for o in flips_only]
+    assert all(f or k for f, k in zip(flipped, kept)) and any(flipped) and any(kept)
+    gray = imageio.augment(np.full((32, 32, 3), 0.3, np.float32), seed=9)
+    np.testing.assert_allclose(gray, 0.3, atol=1e-6)
+    assert imageio.augment(np.stack([image] * 2), seed=1).shape == (2, 32, 32, 3)
+
+
+def test_helpers_in_a_tf_data_pipeline():
+    """Inside tf.data the shapes are unknown until run time: the helpers still work."""
+    images = np.random.default_rng(7).random((3, 24, 20, 3)).astype(np.float32)
+    seeds = np.array([[0, 1], [0, 2], [0, 3]], np.int64)
+
+    def prepare(image, seed):
+        image = imageio.augment(image, seed)  # H×W×3
+        return imageio.center_crop(imageio.random_crop(image, 16, seed), (8, 12))  # 8×12×3
+
+    dataset = tf.data.Dataset.from_tensor_slices((images, seeds)).map(prepare)
+    first = [x.numpy() for x in dataset]
+    second = [x.numpy() for x in dataset]
+    assert [x.shape for x in first] == [(8, 12, 3)] * 3
+    np.testing.assert_array_equal(first, second)  # stateless: the same every epoch
+
+    # Static shapes: caught while tracing (autograph re-wraps the ImageError as a StagingError).
+    with pytest.raises(Exception, match="cannot center-crop 30×30.*24×20"):
+        tf.data.Dataset.from_tensor_slices(images).map(lambda x: imageio.center_crop(x, 30))
+    unknown = tf.data.Dataset.from_generator(lambda: iter(images),
+                                             output_signature=tf.TensorSpec((None, None, 3)))
+    assert list(unknown.map(lambda x: imageio.center_crop(x, 8)))[0].shape == (8, 8, 3)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="smaller"):
+        list(unknown.map(lambda x: imageio.center_crop(x, 30)))  # caught when it runs
