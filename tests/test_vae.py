@@ -1,0 +1,397 @@
+"""Tests for artlib.vae: shapes, the loss against NumPy, training, exact resume, save/load, bad input.
+
+Exact resume needs op determinism, which is process-wide, so that test runs this
+file as a script in a subprocess (``python tests/test_vae.py resume <directory>``),
+as tests/test_training.py does.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+HERE = Path(__file__).resolve()
+REPO = HERE.parent.parent
+HANG_TIMEOUT = 600  # seconds; only catches a hung subprocess, never a speed check
+
+
+def tiny_images(n: int = 64, seed: int = 0) -> np.ndarray:
+    """Blobs of varying position and size: structure a tiny VAE can learn in a few steps."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[:28, :28]
+    centers = rng.uniform(8, 20, size=(n, 2))
+    radii = rng.uniform(3, 8, size=n)
+    blobs = (yy - centers[:, 0, None, None]) ** 2 + (xx - centers[:, 1, None, None]) ** 2 < radii[:, None, None] ** 2
+    return (blobs * 0.9 + 0.05).astype(np.float32)[..., np.newaxis]  # (n, 28, 28, 1)
+
+
+def sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+# ----------------------------------------------------------------------------- the loss against NumPy
+def test_reconstruction_loss_is_bernoulli_nll_in_nats():
+    from artlib.vae import reconstruction_loss
+
+    rng = np.random.default_rng(1)
+    images = rng.random((3, 28, 28, 1)).astype(np.float32)
+    logits = rng.normal(0, 3, (3, 28, 28, 1)).astype(np.float32)
+    p = sigmoid(logits.astype(np.float64))
+    reference = -(images * np.log(p) + (1 - images) * np.log(1 - p)).sum(axis=(1, 2, 3))
+    got = np.asarray(reconstruction_loss(images, logits))
+    assert got.shape == (3,) and got.dtype == np.float32
+    np.testing.assert_allclose(got, reference, rtol=1e-5)
+    # Saturated logits stay finite where log(sigmoid) would give -inf: a logit of 80 on a black pixel
+    # costs 80 nats; the 783 others, at logit 0 (p = ½), cost log 2 each.
+    logits = np.zeros((1, 28, 28, 1), np.float32)
+    logits[0, 0, 0, 0] = 80.0
+    got = np.asarray(reconstruction_loss(np.zeros_like(logits), logits))[0]
+    assert got == pytest.approx(80.0 + 783 * np.log(2.0), rel=1e-5)
+
+
+def test_kl_divergence_closed_form_against_numpy_and_monte_carlo():
+    from artlib.vae import kl_divergence
+
+    mean = np.array([[0.0, 0.0], [1.0, -2.0], [0.5, 0.3]], np.float32)
+    log_var = np.array([[0.0, 0.0], [0.0, 0.0], [np.log(4.0), np.log(0.25)]], np.float32)
+    got = np.asarray(kl_divergence(mean, log_var))
+    var = np.exp(log_var.astype(np.float64))
+    reference = 0.5 * np.sum(var + mean**2 - 1.0 - np.log(var), axis=1)
+    np.testing.assert_allclose(got, reference, rtol=1e-6)
+    assert got[0] == 0.0 and got[1] == pytest.approx(2.5)  # ½(1² + 2²)
+    # A Monte-Carlo estimate E_q[log q(z) - log p(z)] agrees with the closed form.
+    rng = np.random.default_rng(0)
+    z = mean[2] + np.sqrt(var[2]) * rng.standard_normal((200_000, 2))
+    log_q = -0.5 * (((z - mean[2]) ** 2) / var[2] + np.log(2 * np.pi * var[2])).sum(axis=1)
+    log_p = -0.5 * (z**2 + np.log(2 * np.pi)).sum(axis=1)
+    assert np.mean(log_q - log_p) == pytest.approx(got[2], abs=0.02)
+
+
+def test_sampling_is_the_reparameterization_trick():
+    import keras
+    import tensorflow as tf
+
+    from artlib.vae import Sampling
+
+    mean = tf.fill((50_000, 2), 1.0)
+    log_var = tf.fill((50_000, 2), float(np.log(4.0)))
+    z = np.asarray(Sampling(seed=3)(mean, log_var))
+    assert z.mean() == pytest.approx(1.0, abs=0.03) and z.std() == pytest.approx(2.0, abs=0.03)
+    # z = mean + exp(log_var / 2) · ε with ε from a generator seeded the same way.
+    epsilon = np.asarray(keras.random.normal((50_000, 2), seed=keras.random.SeedGenerator(3)))
+    np.testing.assert_allclose(z, 1.0 + 2.0 * epsilon, rtol=1e-5, atol=1e-5)
+    again = Sampling(seed=3)
+    assert np.array_equal(np.asarray(again(mean, log_var)), z)  # same seed, same draws
+    assert not np.array_equal(np.asarray(again(mean, log_var)), z)  # the generator moves on
+    # Gradients reach both parameters through z (that is the point of the trick).
+    small_mean, small_log_var = tf.Variable(tf.zeros((4, 2))), tf.Variable(tf.zeros((4, 2)))
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_sum(Sampling(seed=0)(small_mean, small_log_var) ** 2)
+    grads = tape.gradient(loss, [small_mean, small_log_var])
+    assert all(g is not None and np.any(np.asarray(g) != 0) for g in grads)
+
+
+def test_model_loss_terms_match_a_numpy_forward_pass():
+    import keras
+
+    from artlib import vae
+
+    model = vae.build_vae(latent_dim=3, beta=2.0, seed=4)
+    images = tiny_images(8)
+    reconstruction, kl = (float(v) for v in model.loss_terms(images))
+    z_mean, z_log_var = (np.asarray(v, np.float64) for v in model.encode(images))
+    epsilon = np.asarray(keras.random.normal((8, 3), seed=keras.random.SeedGenerator(4)), np.float64)
+    z = z_mean + np.exp(0.5 * z_log_var) * epsilon
+    p = sigmoid(np.asarray(model.decoder(z.astype(np.float32)), np.float64))
+    expected_reconstruction = -(images * np.log(p) + (1 - images) * np.log(1 - p)).sum(axis=(1, 2, 3)).mean()
+    expected_kl = 0.5 * np.sum(np.exp(z_log_var) + z_mean**2 - 1 - z_log_var, axis=1).mean()
+    assert reconstruction == pytest.approx(expected_reconstruction, rel=1e-4)
+    assert kl == pytest.approx(expected_kl, rel=1e-4, abs=1e-5)
+    # The reported metrics: loss = reconstruction + β·KL, neg_elbo = reconstruction + KL.
+    model.compile(optimizer=keras.optimizers.Adam(1e-3))
+    logs = {k: float(v) for k, v in model.test_step((images,)).items()}
+    assert set(logs) == {"loss", "reconstruction", "kl", "neg_elbo"}
+    assert logs["loss"] == pytest.approx(logs["reconstruction"] + 2.0 * logs["kl"], rel=1e-5)
+    assert logs["neg_elbo"] == pytest.approx(logs["reconstruction"] + logs["kl"], rel=1e-5)
+
+
+# ----------------------------------------------------------------------------- shapes and training
+def test_builders_give_the_documented_shapes():
+    from artlib import vae
+
+    encoder, decoder = vae.build_encoder(5), vae.build_decoder(5, filters=(8, 16))
+    z_mean, z_log_var = encoder(np.zeros((3, 28, 28, 1), np.float32))
+    assert z_mean.shape == (3, 5) and z_log_var.shape == (3, 5)
+    assert decoder(np.zeros((3, 5), np.float32)).shape == (3, 28, 28, 1)
+    model = vae.build_vae(latent_dim=5, filters=(8, 16))
+    out = np.asarray(model(tiny_images(4)))
+    assert out.shape == (4, 28, 28, 1) and out.dtype == np.float32 and 0 <= out.min() and out.max() <= 1
+    assert model.latent_dim == 5
+    images = np.asarray(vae.sample(model, 6, seed=1))
+    assert images.shape == (6, 28, 28, 1) and np.array_equal(images, vae.sample(model, 6, seed=1))
+    assert not np.array_equal(images, vae.sample(model, 6, seed=2))
+    assert vae.reconstruct(model, (tiny_images(3)[..., 0] * 255).astype(np.uint8)).shape == (3, 28, 28, 1)
+
+
+def test_interpolation_and_latent_map():
+    from artlib import vae
+
+    model = vae.build_vae(latent_dim=2, seed=1)
+    a, b = tiny_images(2)
+    for method in ("linear", "spherical"):
+        walk = vae.interpolate(model, a, b, num_steps=5, method=method)
+        assert walk.shape == (5, 28, 28, 1)
+        ends = np.asarray(model(np.stack([a, b])))  # the decoded z_means of both ends
+        np.testing.assert_allclose(walk[[0, -1]], ends, atol=1e-5)
+    z = np.array([[3.0, 0.0], [0.0, 3.0]])
+    middle = vae._slerp(z[0], z[1], np.array([0.5]))[0]
+    assert np.linalg.norm(middle) == pytest.approx(3.0)  # slerp keeps the norm; a straight line would not
+    grid = vae.latent_map(model, 4)
+    assert grid.shape == (16, 28, 28, 1)
+    # Row 0 is the top (largest z2), column 0 the left (smallest z1): corners are the 5 % / 95 % quantiles.
+    q = 1.6448536
+    corners = np.asarray(model.decode(np.array([[-q, q], [q, q], [-q, -q], [q, -q]], np.float32)))
+    np.testing.assert_allclose(grid[[0, 3, 12, 15]], corners, atol=1e-5)
+
+
+def test_training_lowers_the_loss_and_reports_nats(tmp_path):
+    from artlib import vae
+
+    model = vae.build_vae(latent_dim=2, filters=(8, 16), seed=0)
+    history = vae.train(model, tiny_images(64), num_epochs=4, run_dir=tmp_path, batch_size=16,
+                        learning_rate=3e-3, validation_images=tiny_images(32, seed=1), verbose=0)
+    losses = history.history["neg_elbo"]
+    assert len(losses) == 4 and all(np.isfinite(losses))
+    assert losses[-1] < 0.8 * losses[0]
+    assert {"val_neg_elbo", "val_kl", "val_reconstruction"} <= set(history.history)
+    assert (tmp_path / "tensorboard").is_dir() and not (tmp_path / "backup").exists()  # deleted at the end
+    scores = vae.evaluate(model, tiny_images(32, seed=1), num_samples=4)
+    assert scores["neg_elbo"] == pytest.approx(scores["reconstruction"] + scores["kl"])
+    assert scores["psnr"] > 5 and 0 <= scores["active_units"] <= 2
+    assert vae.evaluate(model, tiny_images(32, seed=1), num_samples=4) == scores  # deterministic by seed
+
+
+def test_importance_weighted_bound_against_numpy():
+    import keras
+
+    from artlib import vae
+
+    model = vae.build_vae(latent_dim=2, seed=2)
+    images, k = tiny_images(6), 5
+    scores = vae.evaluate(model, images, num_samples=k, seed=7)
+    # Redo evaluate's draws with numpy densities: log w = log p(x|z) + log N(z; 0, I) - log N(z; μ, σ²).
+    generator = keras.random.SeedGenerator(7)
+    mean, log_var = (np.asarray(v, np.float64) for v in model.encode(images))
+    std = np.exp(0.5 * log_var)
+    log_w = []
+    epsilon = np.asarray(keras.random.normal((k, *mean.shape), seed=generator), np.float64)  # (K, N, latent)
+    for j in range(k):
+        z = mean + std * epsilon[j]
+        p = sigmoid(np.asarray(model.decoder(z.astype(np.float32)), np.float64))
+        log_px = (images * np.log(p) + (1 - images) * np.log(1 - p)).sum(axis=(1, 2, 3))
+        log_prior = (-0.5 * z**2 - 0.5 * np.log(2 * np.pi)).sum(axis=1)
+        log_q = (-0.5 * ((z - mean) / std) ** 2 - np.log(std) - 0.5 * np.log(2 * np.pi)).sum(axis=1)
+        log_w.append(log_px + log_prior - log_q)
+    log_w = np.stack(log_w, axis=1)
+    top = log_w.max(axis=1)
+    bound = top + np.log(np.exp(log_w - top[:, None]).mean(axis=1))
+    assert scores["nll_bound"] == pytest.approx(-bound.mean(), rel=1e-4)
+
+
+def test_epoch_batches_give_each_epoch_its_own_fixed_order():
+    import tensorflow as tf
+
+    from artlib.vae import epoch_batches
+
+    images = np.arange(12, dtype=np.uint8).reshape(12, 1, 1, 1) * np.ones((1, 28, 28, 1), np.uint8)
+    first = tf.Variable(1, dtype=tf.int64)
+    batches = [np.asarray(b)[:, 0, 0, 0] * 255 for b in epoch_batches(images, 4, seed=9, num_epochs=3,
+                                                                       steps_per_epoch=2, first_epoch=first)]
+    assert len(batches) == 4  # epochs 1 and 2, two batches each
+    for epoch in (1, 2):
+        order = np.random.default_rng(9 + epoch).permutation(12)[:8]
+        got = np.concatenate(batches[2 * (epoch - 1) : 2 * epoch]).round().astype(int)
+        assert np.array_equal(got, order)
+    assert not np.array_equal(batches[0], batches[2])
+
+
+@pytest.mark.slow
+def test_fit_resumes_exactly_after_an_interruption(tmp_path):
+    env = dict(os.environ, ARTLIB_OFFLINE="1", KERAS_BACKEND="tensorflow", TF_CPP_MIN_LOG_LEVEL="2",
+               PYTHONPATH=os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p))
+    proc = subprocess.run([sys.executable, str(HERE), "resume", str(tmp_path)], env=env, capture_output=True,
+                          text=True, timeout=HANG_TIMEOUT)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    info = json.loads((tmp_path / "info.json").read_text())
+    assert info["interrupted_epochs"] == 2 and info["resumed_epochs"] == 1  # 3 in all
+    with np.load(tmp_path / "weights.npz") as npz:
+        n = len([k for k in npz.files if k.startswith("straight/")])
+        straight, resumed, start = ([npz[f"{run}/{i}"] for i in range(n)] for run in ("straight", "resumed", "start"))
+    assert all(np.array_equal(a, b) for a, b in zip(straight, resumed))
+    assert not all(np.array_equal(a, b) for a, b in zip(start, resumed))  # the resumed run began elsewhere
+
+
+def scenario_resume(out: Path) -> None:
+    """Straight: 3 epochs. Resumed: stopped after epoch 2, then a fresh model (other seed) continues."""
+    import keras
+    import tensorflow as tf
+
+    tf.config.experimental.enable_op_determinism()
+    from artlib import vae
+
+    images = tiny_images(48)
+
+    class StopAfterSecondEpoch(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 1:
+                raise KeyboardInterrupt
+
+    def run(run_dir, seed, extra=()):
+        model = vae.build_vae(latent_dim=2, filters=(4, 8), seed=seed)
+        start = [v.numpy() for v in model.variables]
+        history = vae.train(model, images, num_epochs=3, run_dir=out / run_dir, batch_size=8, seed=0,
+                            steps_per_execution=2, verbose=0, extra_callbacks=extra)
+        return model, start, history
+
+    straight, _, _ = run("straight", seed=0)
+    epochs_seen = []
+    counter = keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: epochs_seen.append(epoch))
+    try:
+        run("resumed", seed=0, extra=[counter, StopAfterSecondEpoch()])
+    except KeyboardInterrupt:
+        pass
+    resumed, start, history = run("resumed", seed=5)
+    arrays = {f"straight/{i}": v.numpy() for i, v in enumerate(straight.variables)}
+    arrays |= {f"resumed/{i}": v.numpy() for i, v in enumerate(resumed.variables)}
+    arrays |= {f"start/{i}": a for i, a in enumerate(start)}
+    np.savez(out / "weights.npz", **arrays)
+    (out / "info.json").write_text(json.dumps({"interrupted_epochs": len(epochs_seen),
+                                               "resumed_epochs": len(history.history["loss"])}))
+
+
+# ----------------------------------------------------------------------------- saving and loading
+def test_keras_round_trip_with_safe_mode_gives_identical_outputs(tmp_path):
+    import keras
+
+    from artlib import vae
+
+    model = vae.build_vae(latent_dim=3, beta=0.5, seed=1)
+    vae.train(model, tiny_images(32), num_epochs=1, run_dir=tmp_path / "run", batch_size=16, verbose=0)
+    images, z = tiny_images(5, seed=3), np.random.default_rng(0).normal(size=(5, 3)).astype(np.float32)
+    for path in (vae.save_vae(model, tmp_path / "bare.keras"), tmp_path / "full.keras"):
+        if path.name == "full.keras":
+            model.save(path)  # the compiled model, optimizer included
+        loaded = keras.saving.load_model(path, safe_mode=True)
+        assert isinstance(loaded, vae.VAE) and loaded.beta == 0.5 and loaded.latent_dim == 3
+        assert np.array_equal(np.asarray(loaded.encode(images)[0]), np.asarray(model.encode(images)[0]))
+        assert np.array_equal(np.asarray(loaded.decode(z)), np.asarray(model.decode(z)))
+    assert (tmp_path / "bare.keras").stat().st_size < (tmp_path / "full.keras").stat().st_size  # no optimizer
+    assert isinstance(vae.load_vae(tmp_path / "bare.keras"), vae.VAE)
+
+
+def test_shipped_model_loads_when_present():
+    from artlib import vae
+
+    path = vae.PRETRAINED_DIR / "vae_2d.keras"
+    if not path.exists():
+        pytest.skip("no shipped VAE in data/pretrained")
+    model = vae.load_pretrained(latent_dim=2)
+    assert model.latent_dim == 2 and vae.sample(model, 2).shape == (2, 28, 28, 1)
+
+
+# ----------------------------------------------------------------------------- bad input
+@pytest.mark.parametrize("bad", [np.zeros((4, 32, 32)), np.zeros((28, 28)), np.zeros((0, 28, 28)),
+                                 np.full((2, 28, 28), 2.0), np.full((2, 28, 28), np.nan),
+                                 np.array([["a"] * 28] * 28 * 2).reshape(2, 28, 28)])
+def test_bad_images_raise_image_error(bad):
+    from artlib import ImageError, vae
+
+    with pytest.raises(ImageError, match="images"):
+        vae.as_images(bad)
+
+
+def test_bad_arguments_raise_artlib_errors(tmp_path):
+    from artlib import ArtlibError, DataError, vae
+
+    model = vae.build_vae(latent_dim=3, filters=(4, 8))
+    with pytest.raises(ArtlibError, match="latent_dim=3"):
+        vae.latent_map(model)
+    with pytest.raises(ArtlibError, match="method"):
+        vae.interpolate(model, tiny_images(1)[0], tiny_images(1)[0], method="cubic")
+    with pytest.raises(ArtlibError, match="latent_dim"):
+        vae.build_vae(latent_dim=0)
+    with pytest.raises(ArtlibError, match="beta"):
+        vae.build_vae(beta=-1.0)
+    with pytest.raises(DataError, match="no VAE file"):
+        vae.load_vae(tmp_path / "missing.keras")
+    (tmp_path / "corrupt.keras").write_bytes(b"PK\x03\x04 not really a zip")
+    with pytest.raises(DataError, match="corrupt.keras"):
+        vae.load_vae(tmp_path / "corrupt.keras")
+    with pytest.raises(ArtlibError, match="fewer than one batch"):
+        vae.train(model, tiny_images(4), num_epochs=1, run_dir=tmp_path, batch_size=8)
+
+
+def test_cli_errors_exit_2_with_one_line(tmp_path, capsys):
+    from artlib.__main__ import main
+
+    assert main(["vae", "sample", "--model", str(tmp_path / "nope.keras"), "-o", str(tmp_path / "a.png")]) == 2
+    assert "nope.keras" in capsys.readouterr().err
+    (tmp_path / "exists.png").write_bytes(b"x")
+    assert main(["vae", "sample", "-o", str(tmp_path / "exists.png")]) == 2
+    assert "--force" in capsys.readouterr().err
+    assert main(["vae", "train", "-o", str(tmp_path / "model.h5")]) == 2
+    err = capsys.readouterr().err
+    assert ".keras" in err and err.strip().count("\n") == 0
+
+
+def test_cli_samples_a_saved_model(tmp_path, capsys):
+    from PIL import Image
+
+    from artlib import vae
+    from artlib.__main__ import main
+
+    vae.save_vae(vae.build_vae(latent_dim=2, filters=(4, 8)), tmp_path / "m.keras")
+    assert main(["vae", "sample", "--model", str(tmp_path / "m.keras"), "-n", "9", "-o", str(tmp_path / "s.png")]) == 0
+    assert main(["vae", "sample", "--model", str(tmp_path / "m.keras"), "--map", "--grid", "3",
+                 "-o", str(tmp_path / "map.png")]) == 0
+    with Image.open(tmp_path / "s.png") as grid, Image.open(tmp_path / "map.png") as latent:
+        assert grid.size == (3 * 29 + 1, 3 * 29 + 1) and latent.size == (84, 84)
+
+
+def test_demo_part_trains_briefly_when_no_model_is_shipped(tmp_path, monkeypatch):
+    from PIL import Image
+
+    from artlib import vae
+    from artlib.__main__ import _demo_vae
+
+    monkeypatch.setenv("ARTLIB_FAST", "1")
+    monkeypatch.setattr(vae, "PRETRAINED_DIR", tmp_path / "nothing-here")
+    items = _demo_vae(tmp_path, seed=0)
+    assert [name for name, _, _ in items] == ["vae_samples.png", "vae_latent_map.png"]
+    assert "trained" in items[0][2]
+    for name, _, _ in items:
+        with Image.open(tmp_path / name) as image:
+            assert min(image.size) > 100
+
+
+def test_latent_scatter_draws_one_group_per_class(tmp_path):
+    from artlib import vae
+
+    model = vae.build_vae(latent_dim=3, filters=(4, 8))
+    labels = np.arange(20) % 4
+    fig = vae.latent_scatter(model, tiny_images(20), labels, path=tmp_path / "scatter.png")
+    texts = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert texts == ["T-shirt/top", "Trouser", "Pullover", "Dress"]
+    assert "principal component" in fig.axes[0].get_xlabel()  # latent_dim 3 -> PCA
+    assert (tmp_path / "scatter.png").stat().st_size > 1000
+
+
+if __name__ == "__main__":
+    globals()[f"scenario_{sys.argv[1]}"](Path(sys.argv[2]))
