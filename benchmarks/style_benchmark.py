@@ -1,0 +1,177 @@
+"""Style transfer: the tutorial's Adam against artlib's L-BFGS + coarse-to-fine, and peak memory by size.
+
+Same content and style images, same feature extractor, same objective, same process:
+
+* **Reference** (the TensorFlow tutorial's optimizer): Adam(lr 0.02, β1 0.99, ε 0.1) on [0, 1] pixels,
+  clipped after each step, started from the content image, ``--adam-steps`` (1,000) steps at ``--size`` (512).
+* **artlib**: L-BFGS (SciPy, TensorFlow gradients), coarse to fine from 128 px to ``--size``.
+
+Printed: the time artlib takes to reach the objective value Adam has after its last step (measured on
+the very same objective at ``--size``), and the ratio. Each objective's graph is traced before the clock
+starts (warm-up excluded). Offline the features are random (artlib's relative objective); with ImageNet
+weights ``--objective tutorial`` races on the tutorial's own weights (style 1e-2, content 1e4, TV 30).
+Do not race on the tutorial's weights with random features: there TV dominates by ~10⁴ and the value
+says nothing about the picture.
+
+Peak memory (the process's peak RSS, TensorFlow included) is measured in a fresh subprocess per size
+running ``style.stylize``.
+
+Usage: ``python benchmarks/style_benchmark.py [--quick] [--size 512] [--adam-steps 1000] [--memory 512 1024]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from artlib import config  # noqa: E402  (selects the TensorFlow backend)
+
+
+def machine() -> str:
+    model = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        model = platform.processor() or model
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    return f"{model}, {os.cpu_count()} cores, load average {load:.1f} at start"
+
+
+class _Reached(Exception):
+    pass
+
+
+def race(size: int, adam_steps: int, lbfgs_steps: int, weights: str, objective_name: str, seed: int) -> dict:
+    import numpy as np
+
+    from artlib import data, style
+
+    terms = style.TUTORIAL_WEIGHTS if objective_name == "tutorial" else {}
+    extractor = style.FeatureExtractor(weights, seed=seed)
+    if objective_name == "tutorial" and extractor.is_random:
+        raise SystemExit("refusing to race on the tutorial's weights with random features (see the docstring)")
+    content = data.load_sample_photo("chelsea", max_dim=size)
+    style_image = style.load_style_image("pattern:swirls", max_dim=max(size, 256), seed=seed)
+    final = style.Objective(extractor, content, [style_image], **terms)
+    final.value_and_grad(tf_constant(content))  # warm-up: trace once
+
+    stamps: list[tuple[float, float]] = []
+    start = [0.0]
+
+    def adam_clock(i, t):
+        if i == 0:
+            start[0] = time.perf_counter()  # the first step holds the trace: excluded
+        stamps.append((time.perf_counter() - start[0], t["total"]))
+
+    image, history = style.run_adam(final, content, adam_steps, callback=adam_clock)
+    adam_value = final(image)["total"]
+    adam_seconds = stamps[-1][0] * adam_steps / max(1, adam_steps - 1)  # add back one step's time
+    print(f"Adam: {adam_steps} steps at {size} px in {adam_seconds:.1f} s "
+          f"({adam_seconds / adam_steps:.3f} s/step), objective {history[0]['total']:.4f} -> {adam_value:.4f}")
+
+    sizes = style.coarse_to_fine_sizes(size)
+    objectives = [style.Objective(extractor, np.asarray(style.imageio.resize_max_dim(content, s)),
+                                  [np.asarray(style.imageio.resize_max_dim(style_image, max(s, 64)))], **terms)
+                  for s in sizes[:-1]] + [final]
+    for o in objectives:  # warm-up: trace every stage's graph before the clock starts
+        o.value_and_grad(tf_constant(np.zeros((*o.size, 3), np.float32)))
+    reached: dict[str, float] = {}
+    evaluations = [0]
+    t0 = time.perf_counter()
+
+    def lbfgs_clock(i, t, last=False):
+        evaluations[0] += 1
+        if last and t["total"] <= adam_value:
+            reached.update(seconds=time.perf_counter() - t0, value=t["total"], final_evaluations=i + 1)
+            raise _Reached
+
+    image = content
+    for stage, (s, o) in enumerate(zip(sizes, objectives)):
+        last = stage == len(sizes) - 1
+        image = np.asarray(style.imageio.resize(image, o.size))
+        steps = lbfgs_steps if last else 2 * lbfgs_steps // (2 ** (len(sizes) - 1 - stage)) + 10
+        try:
+            image, _ = style.run_lbfgs(o, image, steps, callback=lambda i, t, _l=last: lbfgs_clock(i, t, _l))
+        except _Reached:
+            break
+    total = time.perf_counter() - t0
+    result = dict(size=size, sizes=sizes, adam_steps=adam_steps, adam_seconds=adam_seconds, adam_value=adam_value,
+                  lbfgs_seconds=reached.get("seconds"), lbfgs_evaluations=evaluations[0],
+                  features=extractor.source, objective=objective_name)
+    if reached:
+        result["speedup"] = adam_seconds / reached["seconds"]
+        print(f"artlib: L-BFGS {' → '.join(map(str, sizes))} px reached {reached['value']:.4f} ≤ {adam_value:.4f} "
+              f"in {reached['seconds']:.1f} s ({evaluations[0]} evaluations in all)")
+        print(f"speed-up: {result['speedup']:.1f}× sooner than the tutorial's Adam (target ≥ 5×)")
+    else:
+        print(f"artlib: did not reach {adam_value:.4f} within {evaluations[0]} evaluations ({total:.1f} s)")
+    return result
+
+
+def tf_constant(image):
+    import tensorflow as tf
+
+    return tf.constant(image[None], tf.float32)
+
+
+def memory_child(size: int, steps: int) -> None:
+    from artlib import data, style
+
+    start = time.perf_counter()
+    out = style.stylize(data.load_sample_photo("chelsea"), "pattern:swirls", max_dim=size, steps=steps,
+                        weights="random", verbose=False)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: kB -> MB
+    print(json.dumps(dict(size=size, shape=list(out.shape), peak_rss_mb=peak, seconds=time.perf_counter() - start)))
+
+
+def memory(size: int, steps: int) -> dict:
+    proc = subprocess.run([sys.executable, __file__, "--memory-child", str(size), "--lbfgs-steps", str(steps)],
+                          capture_output=True, text=True, check=True)
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    print(f"peak RSS at {result['shape'][1]}×{result['shape'][0]} px (coarse to fine, {steps} steps per stage): "
+          f"{result['peak_rss_mb']:.0f} MB ({result['peak_rss_mb'] / 1024:.2f} GB; target at 1024 px ≤ 4 GB), "
+          f"{result['seconds']:.0f} s")
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="a seconds-long smoke run (tiny sizes)")
+    parser.add_argument("--size", type=int, default=512, help="race at this long side (default: %(default)s)")
+    parser.add_argument("--adam-steps", type=int, default=1000, help="the tutorial's steps (default: %(default)s)")
+    parser.add_argument("--lbfgs-steps", type=int, default=300, help="most L-BFGS evaluations at the final size")
+    parser.add_argument("--memory", type=int, nargs="*", default=[512, 1024], help="sizes for peak RSS")
+    parser.add_argument("--weights", default="auto", help="VGG19 weights policy (default: %(default)s)")
+    parser.add_argument("--objective", choices=("artlib", "tutorial"), default="artlib")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--json", default=None, help="also write the results to this file")
+    parser.add_argument("--memory-child", type=int, default=None, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.memory_child:
+        memory_child(args.memory_child, args.lbfgs_steps)
+        return
+    if args.quick:
+        args.size, args.adam_steps, args.lbfgs_steps, args.memory = 64, 5, 20, [64]
+    print(f"machine: {machine()}")
+    print(f"settings: race at {args.size} px, Adam {args.adam_steps} steps, weights={args.weights}, "
+          f"objective={args.objective}, memory at {args.memory} px, fast mode {config.is_fast()}")
+    results = {"race": race(args.size, args.adam_steps, args.lbfgs_steps, args.weights, args.objective, args.seed),
+               "memory": [memory(s, 3 if args.quick else 10) for s in args.memory]}
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=1))
+
+
+if __name__ == "__main__":
+    main()

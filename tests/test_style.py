@@ -1,0 +1,235 @@
+"""Neural style transfer: maths against NumPy, the weights policy, both optimizers, the API and the CLI."""
+
+import socket
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from artlib import style
+from artlib.__main__ import main
+from artlib.errors import DataError, ImageError
+
+LAYERS = dict(content_layers=("block4_conv2",), style_layers=("block1_conv1", "block2_conv1", "block3_conv1"))
+
+
+@pytest.fixture(scope="module")
+def extractor():
+    return style.FeatureExtractor("random", seed=0, verbose=False, **LAYERS)
+
+
+def _image(seed, size=(32, 40)):
+    rng = np.random.default_rng(seed)
+    base = np.linspace(0, 1, size[0] * size[1] * 3).reshape(*size, 3)
+    return np.clip(0.7 * base + 0.3 * rng.random((*size, 3)), 0, 1).astype(np.float32)
+
+
+# ----------------------------------------------------------------------------- maths against NumPy
+
+def test_gram_matrix_against_a_numpy_loop():
+    features = np.random.default_rng(0).normal(size=(2, 5, 7, 4)).astype(np.float32)
+    expected = np.zeros((2, 4, 4))
+    for n in range(2):
+        for c in range(4):
+            for d in range(4):
+                expected[n, c, d] = sum(features[n, i, j, c] * features[n, i, j, d]
+                                        for i in range(5) for j in range(7)) / (5 * 7)
+    np.testing.assert_allclose(style.gram_matrix(features).numpy(), expected, rtol=1e-5, atol=1e-6)
+
+
+def test_losses_against_numpy():
+    rng = np.random.default_rng(1)
+    f = {"a": rng.normal(size=(1, 3, 4, 2)).astype(np.float32), "b": rng.normal(size=(1, 2, 2, 3)).astype(np.float32)}
+    t = {k: rng.normal(size=v.shape).astype(np.float32) for k, v in f.items()}
+    w = {"a": 0.3, "b": 0.7}
+    raw = sum(w[k] * np.mean((f[k] - t[k]) ** 2) for k in f)
+    rel = sum(w[k] * np.mean((f[k] - t[k]) ** 2) / np.mean(t[k] ** 2) for k in f)
+    np.testing.assert_allclose(style.content_loss(f, t, w, relative=False), raw, rtol=1e-5)
+    np.testing.assert_allclose(style.content_loss(f, t, w, relative=True), rel, rtol=1e-5)
+    np.testing.assert_allclose(style.style_loss(f, t, w, relative=False), raw, rtol=1e-5)
+    np.testing.assert_allclose(style.style_loss(f, t, w, relative=True), rel, rtol=1e-5)
+
+
+def test_total_variation_against_numpy():
+    x = np.random.default_rng(2).random((2, 5, 6, 3)).astype(np.float32)
+    dy, dx = x[:, 1:] - x[:, :-1], x[:, :, 1:] - x[:, :, :-1]
+    np.testing.assert_allclose(style.total_variation_loss(x, "l2"), np.mean(dy ** 2) + np.mean(dx ** 2), rtol=1e-5)
+    np.testing.assert_allclose(style.total_variation_loss(x, "l1_sum"), np.abs(dy).sum() + np.abs(dx).sum(),
+                               rtol=1e-5)
+    with pytest.raises(ValueError, match="kind"):
+        style.total_variation_loss(x, "l3")
+
+
+def test_preprocess_matches_keras_vgg19():
+    x = np.random.default_rng(3).random((2, 4, 5, 3)).astype(np.float32)
+    expected = keras.applications.vgg19.preprocess_input(x * 255.0)
+    np.testing.assert_allclose(style.preprocess(x).numpy(), expected, rtol=1e-5, atol=1e-4)
+
+
+def test_colour_controls():
+    content, image = _image(4), _image(5)[::-1].copy()
+    kept = style.preserve_luminance(image, content)
+    yiq = lambda x: x @ style._YIQ.T  # noqa: E731
+    # Brightness of the result, colours of the content (up to clipping at a few pixels).
+    assert np.abs(yiq(kept)[..., 0] - yiq(image)[..., 0]).mean() < 0.005
+    assert np.abs(yiq(kept)[..., 1:] - yiq(content)[..., 1:]).mean() < 0.01
+    assert np.abs(yiq(image)[..., 1:] - yiq(content)[..., 1:]).mean() > 0.02  # which they did not have before
+    matched = style.match_colors(np.clip(image * [1.0, 0.3, 0.2], 0, 1).astype(np.float32), content)
+    np.testing.assert_allclose(matched.reshape(-1, 3).mean(0), content.reshape(-1, 3).mean(0), atol=0.02)
+
+
+def test_coarse_to_fine_sizes():
+    assert style.coarse_to_fine_sizes(1024) == [128, 256, 512, 1024]
+    assert style.coarse_to_fine_sizes(100) == [100]
+
+
+# ----------------------------------------------------------------------------- the extractor and weights policy
+
+def test_features_shapes_seed_and_tf_function(extractor):
+    images = np.stack([_image(6), _image(7)])
+    features = extractor(images)
+    assert set(features) == {"block4_conv2", "block1_conv1", "block2_conv1", "block3_conv1"}
+    assert features["block1_conv1"].shape == (2, 32, 40, 64) and features["block4_conv2"].shape == (2, 4, 5, 512)
+    again = style.FeatureExtractor("random", seed=0, verbose=False, **LAYERS)
+    np.testing.assert_array_equal(again.raw(images)["block3_conv1"], extractor.raw(images)["block3_conv1"])
+
+    @tf.function  # as another network's training step would use it: on a batch, inside a graph
+    def batch_grams(x):
+        return {n: style.gram_matrix(f) for n, f in extractor(x).items()}
+
+    grams = batch_grams(tf.constant(images))
+    assert grams["block2_conv1"].shape == (2, 128, 128)
+    np.testing.assert_allclose(grams["block1_conv1"], style.gram_matrix(features["block1_conv1"]), rtol=1e-4)
+
+
+def test_random_features_are_normalized_per_layer():
+    extractor = style.FeatureExtractor("random", seed=1, verbose=False, **LAYERS)
+    scales = extractor.calibrate(_image(8))
+    assert len(set(np.round(np.log10(list(scales.values())), 3))) > 1  # layers differ in scale
+    for f in extractor(_image(8)[None]).values():
+        np.testing.assert_allclose(float(tf.math.reduce_std(f)), 1.0, rtol=1e-3)
+
+
+def test_weights_file_saved_and_reloaded(extractor, tmp_path):
+    path = extractor.save_weights(tmp_path / "vgg.weights.h5")
+    reloaded = style.FeatureExtractor(str(path), verbose=False, **LAYERS)
+    assert "file" in reloaded.source and not reloaded.is_random
+    x = _image(9)[None]
+    np.testing.assert_array_equal(reloaded.raw(x)["block2_conv1"], extractor.raw(x)["block2_conv1"])
+
+
+def test_keras_notop_h5_format_loads(extractor, tmp_path):
+    import h5py
+    from keras.src.legacy.saving import legacy_h5_format
+
+    path = tmp_path / "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5"
+    with h5py.File(path, "w") as f:  # the layout of the file keras.applications downloads
+        legacy_h5_format.save_weights_to_hdf5_group(f, extractor.vgg)
+    model, source = style.build_vgg19(path, verbose=False)
+    np.testing.assert_array_equal(model.get_layer("block3_conv1").get_weights()[0],
+                                  extractor.vgg.get_layer("block3_conv1").get_weights()[0])
+    assert str(path) in source
+
+
+def test_missing_or_corrupt_weights_file(tmp_path):
+    with pytest.raises(DataError, match="nowhere.h5"):
+        style.resolve_weights(tmp_path / "nowhere.h5")
+    bad = tmp_path / "broken.h5"
+    bad.write_bytes(b"not an hdf5 file")
+    with pytest.raises(DataError, match="broken.h5"):
+        style.build_vgg19(bad, verbose=False)
+
+
+def test_auto_offline_opens_no_socket(monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv("ARTLIB_OFFLINE", "1")
+    monkeypatch.setenv("ARTLIB_CACHE_DIR", str(tmp_path))
+
+    def no_network(*args, **kwargs):
+        raise AssertionError("a socket was opened while offline")
+
+    monkeypatch.setattr(socket, "socket", no_network)
+    monkeypatch.setattr(socket, "create_connection", no_network)
+    assert style.resolve_weights("auto") == ("random", None)
+    assert "random weights" in capsys.readouterr().out
+    with pytest.raises(style.OfflineError):
+        style.resolve_weights("imagenet")
+    cached = tmp_path / "models" / style.data.VGG19_WEIGHTS_FILE
+    cached.parent.mkdir()
+    cached.write_bytes(b"x")
+    assert style.resolve_weights("auto") == ("imagenet", cached)
+
+
+# ----------------------------------------------------------------------------- objective and optimizers
+
+@pytest.fixture(scope="module")
+def objective(extractor):
+    return style.Objective(extractor, _image(10), [_image(11)[::-1, ::-1].copy(), _image(12)], blend=[2, 1])
+
+
+def test_objective_terms(objective):
+    terms = objective(_image(10))
+    assert set(terms) == {"total", "content", "style", "tv"}
+    assert terms["content"] == pytest.approx(0.0, abs=1e-6)  # the content image matches itself
+    assert terms["style"] > 0 and terms["total"] == pytest.approx(terms["content"] + terms["style"] + terms["tv"])
+    with pytest.raises(ValueError, match="blend"):
+        style.Objective(objective.extractor, _image(10), [_image(11)], blend=[1, 1])
+
+
+@pytest.mark.parametrize("run", [style.run_adam, style.run_lbfgs])
+def test_each_optimizer_lowers_the_objective(objective, run):
+    image, history = run(objective, _image(10), 6)
+    assert image.shape == (32, 40, 3) and image.dtype == np.float32
+    assert 0.0 <= image.min() and image.max() <= 1.0
+    assert len(history) >= 6
+    assert objective(image)["total"] < history[0]["total"]
+
+
+def test_stylize_and_evaluate(extractor):
+    result = style.style_transfer(_image(13, (40, 48)), "pattern:mosaic", max_dim=48, steps=3, min_dim=24,
+                                  extractor=extractor, init="noise", preserve_color="luminance", verbose=False)
+    assert result.image.shape == (40, 48, 3) and result.image.dtype == np.float32
+    assert result.settings["sizes"] == [24, 48] and {h["size"] for h in result.history} == {24, 48}
+    m = result.metrics
+    assert m["style_distance"] >= 0 and m["content_distance"] >= 0 and -1 <= m["ssim"] <= 1
+    same = style.evaluate(_image(13, (40, 48)), _image(13, (40, 48)), [_image(1)], extractor)
+    assert same["content_distance"] == pytest.approx(0, abs=1e-6) and same["ssim"] == pytest.approx(1, abs=1e-4)
+    out = style.stylize(_image(13), [_image(1), "pattern:waves"], max_dim=32, steps=2, extractor=extractor,
+                        blend=[1, 3], optimizer="adam", verbose=False)
+    assert out.shape[:2] == (26, 32) and out.dtype == np.float32
+    with pytest.raises(ValueError, match="optimizer"):
+        style.stylize(_image(13), _image(1), optimizer="sgd", extractor=extractor)
+
+
+def test_bad_style_inputs(tmp_path):
+    with pytest.raises(ImageError, match="starry"):
+        style.load_style_image("pattern:starry")
+    with pytest.raises(ImageError):
+        style.load_style_image(np.zeros((4, 4)))
+
+
+# ----------------------------------------------------------------------------- command line
+
+def test_cli_errors_exit_2(tmp_path, capsys):
+    bad = tmp_path / "bad.jpg"
+    bad.write_bytes(b"\xff\xd8 truncated")
+    out = str(tmp_path / "out.png")
+    assert main(["stylize", str(bad), "pattern:swirls", "-o", out]) == 2
+    assert "bad.jpg" in capsys.readouterr().err
+    good = tmp_path / "photo.png"
+    style.imageio.save_image(good, _image(14))
+    assert main(["stylize", str(good), "pattern:swirls", "-o", out, "--weights", str(tmp_path / "no.h5")]) == 2
+    assert "no.h5" in capsys.readouterr().err
+    assert main(["stylize", str(good), "pattern:nope", "-o", out]) == 2
+    (tmp_path / "out.png").write_bytes(b"")
+    assert main(["stylize", str(good), "pattern:swirls", "-o", out]) == 2
+    assert "--force" in capsys.readouterr().err
+
+
+def test_cli_writes_a_picture(tmp_path):
+    good = tmp_path / "photo.png"
+    style.imageio.save_image(good, _image(15))
+    out = tmp_path / "out.png"
+    assert main(["stylize", str(good), "pattern:waves", "pattern:mosaic", "--style-weights", "1", "2",
+                 "-o", str(out), "--size", "32", "--steps", "1", "--weights", "random", "--preserve-color"]) == 0
+    assert style.imageio.load_image(out).shape == (26, 32, 3)
