@@ -1,0 +1,275 @@
+"""Tests for artlib.fast_style: the network's shapes, one step, training moves toward the style,
+save/load, exact resume, rendering (GIF, folder), and the CLI on bad input.
+
+Exact resume needs op determinism, which is process-wide, so that scenario runs this file as a
+script in a subprocess (as tests/test_training.py does)::
+
+    python tests/test_fast_style.py resume <directory>
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+HERE = Path(__file__).resolve()
+REPO = HERE.parent.parent
+HANG_TIMEOUT = 600  # seconds; catches a hung subprocess only, never a speed check
+SIZE = 48  # training crops in these tests
+
+
+def tiny_extractor():
+    from artlib import style
+
+    # Shallow layers only: cheap, and enough to carry a texture's colours and grain.
+    return style.FeatureExtractor("random", content_layers=("block2_conv1",),
+                                  style_layers=("block1_conv1", "block2_conv1"), verbose=False)
+
+
+@pytest.fixture(scope="module")
+def extractor():
+    return tiny_extractor()
+
+
+@pytest.fixture(scope="module")
+def style_image():
+    from artlib import patterns
+
+    return patterns.make_pattern("swirls", SIZE, seed=0)
+
+
+@pytest.fixture(scope="module")
+def photos():
+    from artlib import fast_style
+
+    return fast_style.load_content_photos(["astronaut", "rocket"], max_dim=2 * SIZE)
+
+
+# ----------------------------------------------------------------------------- the network
+def test_network_keeps_any_size_and_starts_as_the_identity():
+    from artlib import fast_style
+
+    network = fast_style.build_transformer(width=4, num_blocks=1)
+    images = np.random.default_rng(0).uniform(0, 1, (2, 37, 53, 3)).astype(np.float32)
+    out = network(images).numpy()
+    assert out.shape == (2, 37, 53, 3) and out.dtype == np.float32
+    # The last convolution starts at zero: the output is the input (clipped to [0.01, 0.99]).
+    np.testing.assert_allclose(out, np.clip(images, 0.01, 0.99), atol=1e-5)
+    assert network.get_layer("down1_conv").strides == (2, 2)
+    assert isinstance(network.get_layer("up0_resize"), __import__("keras").layers.UpSampling2D)
+
+
+def test_network_width_and_blocks_are_configurable():
+    from artlib import fast_style
+
+    small, large = fast_style.build_transformer(4, 1), fast_style.build_transformer(8, 2)
+    assert small.count_params() < large.count_params()
+    assert len([l for l in large.layers if l.name.endswith("_add") and l.name.startswith("res")]) == 2
+    with pytest.raises(ValueError):
+        fast_style.build_transformer(0, 1)
+
+
+def test_reflection_padding_mirrors_the_border():
+    from artlib import fast_style
+
+    x = np.arange(12, dtype=np.float32).reshape(1, 3, 4, 1)
+    padded = fast_style.ReflectionPadding2D(1)(x).numpy()[0, ..., 0]
+    assert padded.shape == (5, 6)
+    np.testing.assert_array_equal(padded[1:-1, 1:-1], x[0, ..., 0])
+    np.testing.assert_array_equal(padded[0, 1:-1], x[0, 1, :, 0])  # row -1 mirrors row 1
+    np.testing.assert_array_equal(padded[1:-1, 0], x[0, :, 1, 0])
+
+
+def test_save_and_load_give_identical_outputs(tmp_path):
+    import keras
+
+    from artlib import fast_style
+    from artlib.errors import ArtlibError, DataError
+
+    network = fast_style.build_transformer(width=4, num_blocks=1, seed=3)
+    for v in network.trainable_variables:  # make the zero-initialized output layer matter
+        v.assign(v + 0.05 * np.random.default_rng(len(v.shape)).standard_normal(v.shape).astype(np.float32))
+    path = fast_style.save_network(network, tmp_path / "net.keras")
+    loaded = keras.saving.load_model(path, safe_mode=True)
+    assert fast_style.load_network(path).count_params() == network.count_params()
+    x = np.random.default_rng(1).uniform(0, 1, (1, 29, 31, 3)).astype(np.float32)
+    np.testing.assert_array_equal(loaded(x).numpy(), network(x).numpy())
+    assert not np.allclose(network(x).numpy(), np.clip(x, 0.01, 0.99), atol=1e-3)  # not the identity
+    with pytest.raises(ArtlibError, match="exists"):
+        fast_style.save_network(network, path)
+    (tmp_path / "bad.keras").write_bytes(b"not a zip file")
+    with pytest.raises(DataError, match="bad.keras"):
+        fast_style.load_network(tmp_path / "bad.keras")
+    with pytest.raises(DataError, match="not found"):
+        fast_style.load_network(tmp_path / "missing.keras")
+
+
+def test_shipped_networks_load():
+    from artlib import fast_style
+
+    for name, path in fast_style.shipped_styles().items():
+        assert path.stat().st_size < 2_000_000
+        out = fast_style.stylize_image(fast_style.load_network(name), np.full((21, 19, 3), 0.5, np.float32))
+        assert out.shape == (21, 19, 3) and 0 <= out.min() and out.max() <= 1
+
+
+# ----------------------------------------------------------------------------- data and training
+def test_content_batches_are_deterministic_per_epoch(photos):
+    from artlib import fast_style
+
+    batches = fast_style.ContentBatches(photos, 32, 3, steps_per_epoch=4, seed=5, epoch=1)
+    assert len(batches) == 4 and batches[2].shape == (3, 32, 32, 3) and batches[2].dtype == np.float32
+    again = fast_style.ContentBatches(photos, 32, 3, steps_per_epoch=4, seed=5, epoch=1)
+    np.testing.assert_array_equal(batches[2], again[2])
+    other = fast_style.ContentBatches(photos, 32, 3, steps_per_epoch=4, seed=5, epoch=2)
+    assert not np.array_equal(batches[2], other[2])
+    assert 0 <= batches[0].min() and batches[0].max() <= 1
+
+
+def test_one_step_changes_the_network_and_reports_finite_losses(extractor, style_image, photos):
+    import keras
+
+    from artlib import fast_style
+
+    network = fast_style.build_transformer(width=4, num_blocks=1)
+    optimizer = keras.optimizers.Adam(1e-3)
+    step = fast_style.make_train_step(network, optimizer, extractor, style_image)
+    before = [v.numpy().copy() for v in network.trainable_variables]
+    terms = step(fast_style.ContentBatches(photos, SIZE, 2, steps_per_epoch=1)[0])
+    assert set(terms) == {"total", "content", "style", "tv"}
+    assert all(np.isfinite(float(v)) for v in terms.values()) and float(terms["style"]) > 0
+    changed = [not np.array_equal(b, v.numpy()) for b, v in zip(before, network.trainable_variables)]
+    assert changed[-2]  # the output convolution's kernel, zero at the start, has moved
+
+
+@pytest.mark.slow
+def test_training_moves_the_output_toward_the_style(tmp_path, extractor, style_image):
+    from artlib import data, fast_style, style
+
+    result = fast_style.train(style_image, num_steps=20, run_dir=tmp_path / "run", image_size=SIZE,
+                              batch_size=2, width=8, num_blocks=1, learning_rate=1e-3,
+                              content=["astronaut", "rocket"], extractor=extractor, quiet=True, verbose=False)
+    photo = data.load_sample_photo("chelsea", max_dim=64)  # held out: never seen in training
+    before = style.evaluate(np.clip(photo, 0.01, 0.99), photo, [style_image], extractor)
+    after = style.evaluate(fast_style.stylize_image(result.network, photo), photo, [style_image], extractor)
+    # Measured: 0.94 -> 0.52 (the untrained network is the identity, so "before" is the photo).
+    assert after["style_distance"] < 0.8 * before["style_distance"], (before, after)
+    assert len(result.history["step"]) == 20
+    assert (tmp_path / "run" / "checkpoints").is_dir() and (tmp_path / "run" / "tensorboard").is_dir()
+
+
+def scenario_resume(out: Path) -> None:
+    import tensorflow as tf
+
+    tf.config.experimental.enable_op_determinism()
+    from artlib import fast_style, patterns
+
+    extractor = tiny_extractor()
+    style_image = patterns.make_pattern("mosaic", 32, seed=0)
+
+    def run(run_dir: str, num_steps: int) -> list[np.ndarray]:
+        result = fast_style.train(style_image, num_steps=num_steps, run_dir=out / run_dir, image_size=32,
+                                  batch_size=2, width=4, num_blocks=1, content=["astronaut"], steps_per_epoch=3,
+                                  save_every=2, extractor=extractor, quiet=True, verbose=False)
+        return [v.numpy() for v in result.network.variables]
+
+    straight = run("straight", 5)
+    run("resumed", 2)
+    resumed = run("resumed", 5)  # fresh network and optimizer, restored from ckpt-2, crosses an epoch
+    np.savez(out / "weights.npz", *straight, *resumed)
+
+
+@pytest.mark.slow
+def test_resume_is_bitwise_exact(tmp_path):
+    subprocess.run([sys.executable, str(HERE), "resume", str(tmp_path)], check=True, cwd=REPO,
+                   timeout=HANG_TIMEOUT)
+    arrays = list(np.load(tmp_path / "weights.npz").values())
+    straight, resumed = arrays[: len(arrays) // 2], arrays[len(arrays) // 2:]
+    assert len(straight) > 10
+    for i, (a, b) in enumerate(zip(straight, resumed)):
+        assert np.array_equal(a, b), f"variable {i} differs after resume"
+
+
+# ----------------------------------------------------------------------------- rendering
+def test_gif_frames_and_durations_are_kept(tmp_path):
+    from PIL import Image
+
+    from artlib import fast_style
+
+    frames = [Image.fromarray(np.full((20, 24, 3), 40 * i, np.uint8)) for i in range(3)]
+    frames[0].save(tmp_path / "in.gif", save_all=True, append_images=frames[1:], duration=[50, 120, 200], loop=0)
+    network = fast_style.build_transformer(width=4, num_blocks=1)
+    out = fast_style.apply(network, [tmp_path / "in.gif"], tmp_path / "out")
+    with Image.open(out[0]) as im:
+        assert im.n_frames == 3 and im.size == (24, 20)
+        durations = []
+        for i in range(3):
+            im.seek(i)
+            durations.append(im.info["duration"])
+    assert durations == [50, 120, 200]
+
+
+def test_folder_batch_and_fps(tmp_path):
+    from artlib import fast_style, imageio
+
+    folder = tmp_path / "photos"
+    for i, shape in enumerate([(20, 30, 3), (33, 17, 3)]):
+        imageio.save_image(folder / f"p{i}.png", np.full(shape, 0.2 * (i + 1), np.float32))
+    network = fast_style.build_transformer(width=4, num_blocks=1)
+    written = fast_style.apply(network, [folder], tmp_path / "out")
+    assert sorted(p.name for p in written) == ["p0.png", "p1.png"]
+    assert imageio.load_image(written[1]).shape == (33, 17, 3)
+    batch = np.random.default_rng(0).uniform(0, 1, (5, 16, 16, 3)).astype(np.float32)
+    np.testing.assert_allclose(fast_style.stylize_batch(network, batch, batch_size=2),
+                               network(batch).numpy(), atol=1e-6)
+    assert fast_style.measure_fps(network, 16, frames=2, warmup=1) > 0
+
+
+def test_video_without_a_reader_says_what_to_install(tmp_path):
+    from artlib import fast_style
+    from artlib.errors import ArtlibError
+
+    (tmp_path / "clip.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42 not really a video")
+    network = fast_style.build_transformer(width=4, num_blocks=1)
+    with pytest.raises(ArtlibError, match="clip.mp4"):
+        fast_style.apply(network, [tmp_path / "clip.mp4"], tmp_path / "out")
+
+
+# ----------------------------------------------------------------------------- the CLI
+def test_cli_bad_input_exits_2(tmp_path, capsys):
+    from artlib import fast_style
+    from artlib.__main__ import main
+
+    (tmp_path / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n broken")
+    network = tmp_path / "net.keras"
+    fast_style.save_network(fast_style.build_transformer(4, 1), network)
+    photo = tmp_path / "photo.png"
+    from artlib import imageio
+
+    imageio.save_image(photo, np.full((16, 16, 3), 0.5, np.float32))
+    cases = [
+        ["fast-style", "train", str(tmp_path / "broken.png"), "-o", str(tmp_path / "m.keras"), "--steps", "1"],
+        ["fast-style", "train", "pattern:no_such_pattern", "-o", str(tmp_path / "m.keras"), "--steps", "1"],
+        ["fast-style", "train", "pattern:swirls", "-o", str(tmp_path / "m.h5")],
+        ["fast-style", "train", "pattern:swirls", "-o", str(network)],  # exists, no --force
+        ["fast-style", "apply", str(tmp_path / "missing.keras"), str(photo), "-o", str(tmp_path / "o")],
+        ["fast-style", "apply", str(tmp_path / "broken.png"), str(photo), "-o", str(tmp_path / "o")],
+        ["fast-style", "apply", str(network), str(tmp_path / "nothing.png"), "-o", str(tmp_path / "o")],
+        ["fast-style", "apply", str(network), str(tmp_path / "broken.png"), "-o", str(tmp_path / "o")],
+    ]
+    for argv in cases:
+        assert main(argv) == 2, argv
+        err = capsys.readouterr().err.strip()
+        assert err.startswith("error:") and "\n" not in err and "Traceback" not in err, (argv, err)
+    assert main(["fast-style", "apply", str(network), str(photo), "-o", str(tmp_path / "o")]) == 0
+    assert (tmp_path / "o" / "photo.png").is_file()
+    assert main(["fast-style", "apply", str(network), str(photo), "-o", str(tmp_path / "o")]) == 2  # exists
+    assert main(["fast-style", "apply", str(network), str(photo), "-o", str(tmp_path / "o"), "--force"]) == 0
+
+
+if __name__ == "__main__":
+    {"resume": scenario_resume}[sys.argv[1]](Path(sys.argv[2]))
