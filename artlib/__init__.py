@@ -6,6 +6,11 @@ Each topic is a module (``artlib.data``, ``artlib.imageio`` …); the notebooks 
 
 from artlib import config  # first: selects the TensorFlow backend before Keras is imported
 from artlib import atomic, data, errors, imageio, metrics, net, plotting, training
+from artlib import autoencoder
+from artlib import vae
+from artlib import gan
+from artlib import fast_style
+from artlib import patterns, style
 from artlib.errors import (
     ArtlibError,
     CheckpointError,
@@ -21,6 +26,11 @@ __all__ = [
     "__version__",
     # modules
     "config", "data", "imageio", "plotting", "metrics", "training", "net", "atomic", "errors",
+    "autoencoder",
+    "vae",
+    "gan",
+    "fast_style",
+    "style", "patterns",
     # errors
     "ArtlibError", "ImageError", "DataError", "NonFiniteLossError", "CheckpointError", "OfflineError",
 ]
