@@ -13,6 +13,7 @@ import argparse
 import html
 import sys
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 from artlib import config  # first: sets KERAS_BACKEND before Keras is imported
@@ -92,7 +93,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     items = []
-    for part in (_demo_data, _demo_preprocessing, _demo_autoencoder, _demo_vae, _demo_gan, _demo_style, _demo_fast_style):
+    parts = (_demo_data, _demo_preprocessing, _demo_autoencoder, _demo_vae, _demo_gan, _demo_style,
+             _demo_fast_style)
+    for part in parts:
         items += part(out, args.seed)
     index = write_index(out, items, time.perf_counter() - start)
     print(f"gallery: {len(items)} pictures in {out.resolve()}; open {index.resolve()}")
@@ -122,9 +125,10 @@ def _demo_gan(out: Path, seed: int) -> list[tuple[str, str, str]]:
              "Each row moves along a great circle between two latent vectors.")]
 
 
-def _gan_output(path: str, force: bool, suffixes: tuple[str, ...]) -> Path:
+def _check_output(path: str, force: bool, suffixes: Iterable[str] | None = None) -> Path:
+    """The ``-o`` path, once it has an accepted suffix and would not replace a file unasked."""
     out = Path(path)
-    if out.suffix.lower() not in suffixes:
+    if suffixes is not None and out.suffix.lower() not in suffixes:
         raise ArtlibError(f"-o {out}: end the name with {' or '.join(suffixes)}")
     if out.exists() and not force:
         raise ArtlibError(f"{out} exists; pass --force to overwrite it")
@@ -153,7 +157,7 @@ def cmd_gan_sample(args: argparse.Namespace) -> int:
     from artlib import gan, plotting
     from artlib.imageio import save_image
 
-    out = _gan_output(args.out, args.force, (".png", ".npz"))
+    out = _check_output(args.out, args.force, (".png", ".npz"))
     if args.n < 1:
         raise ArtlibError(f"-n {args.n}: ask for at least one image")
     images = gan.sample(gan.load_generator(args.run_dir), args.n, seed=args.seed, label=args.label)
@@ -172,7 +176,7 @@ def cmd_gan_interpolate(args: argparse.Namespace) -> int:
     from artlib import gan, plotting
     from artlib.imageio import save_image
 
-    out = _gan_output(args.out, args.force, (".png", ".gif"))
+    out = _check_output(args.out, args.force, (".png", ".gif"))
     walks = gan.interpolate(gan.load_generator(args.run_dir), num_rows=args.rows, num_steps=args.steps,
                             seed=args.seed, label=args.label)  # (rows, steps, 28, 28)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -252,11 +256,7 @@ def _demo_vae(out: Path, seed: int) -> list[tuple[str, str, str]]:
 def cmd_vae_train(args: argparse.Namespace) -> int:
     from artlib import data, vae
 
-    out = Path(args.out)
-    if out.suffix != ".keras":
-        raise ArtlibError(f"-o {out}: end the name with .keras")
-    if out.exists() and not args.force:
-        raise ArtlibError(f"{out} exists; pass --force to overwrite it")
+    out = _check_output(args.out, args.force, (".keras",))
     (x_train, _), (x_test, _) = data.load_fashion_mnist()
     model = vae.build_vae(args.latent_dim, beta=args.beta, seed=args.seed)
     start = time.perf_counter()
@@ -279,9 +279,7 @@ def cmd_vae_sample(args: argparse.Namespace) -> int:
     from artlib import plotting, vae
     from artlib.imageio import save_image
 
-    out = Path(args.out)
-    if out.exists() and not args.force:
-        raise ArtlibError(f"{out} exists; pass --force to overwrite it")
+    out = _check_output(args.out, args.force)
     if args.n < 1 or args.grid < 2:
         raise ArtlibError("ask for -n >= 1 images and a --grid of at least 2")
     model = vae.load_vae(args.model) if args.model else vae.load_pretrained(latent_dim=2)
@@ -347,11 +345,7 @@ def _demo_fast_style(out: Path, seed: int) -> list[tuple[str, str, str]]:
 def cmd_fast_style_train(args: argparse.Namespace) -> int:
     from artlib import fast_style
 
-    out = Path(args.out)
-    if out.suffix != ".keras":
-        raise ArtlibError(f"-o {out}: end the name with .keras")
-    if out.exists() and not args.force:
-        raise ArtlibError(f"{out} exists; pass --force to overwrite it")
+    out = _check_output(args.out, args.force, (".keras",))
     result = fast_style.train(args.style, num_steps=args.steps, run_dir=args.run_dir, image_size=args.size,
                               batch_size=args.batch_size, width=args.width, num_blocks=args.blocks,
                               content=args.content or None, weights=args.weights, seed=args.seed)
@@ -441,11 +435,7 @@ def cmd_denoise(args: argparse.Namespace) -> int:
     from artlib import autoencoder as ae
     from artlib import imageio
 
-    out = Path(args.out)
-    if out.suffix.lower() not in imageio.SAVE_FORMATS:
-        raise ArtlibError(f"-o {out}: end the name with one of {', '.join(sorted(imageio.SAVE_FORMATS))}")
-    if out.exists() and not args.force:
-        raise ArtlibError(f"{out} exists; pass --force to overwrite it")
+    out = _check_output(args.out, args.force, sorted(imageio.SAVE_FORMATS))
     if args.sigma is not None and not 0 <= args.sigma <= 1:
         raise ArtlibError(f"--sigma {args.sigma}: give the noise level on [0, 1] pixels, e.g. 0.1")
     image = imageio.load_image(args.input, max_dim=args.size)  # grayscale/RGBA/... become H×W×3
@@ -505,9 +495,7 @@ def _demo_style(out: Path, seed: int) -> list[tuple[str, str, str]]:
 def cmd_stylize(args: argparse.Namespace) -> int:
     from artlib import imageio, style, training
 
-    out = Path(args.out)
-    if out.exists() and not args.force:
-        raise ArtlibError(f"{out} exists; pass --force to overwrite it")
+    out = _check_output(args.out, args.force)
     if args.style_weights is not None and len(args.style_weights) != len(args.styles):
         raise ArtlibError(f"--style-weights: {len(args.style_weights)} weights for {len(args.styles)} styles")
     size = args.size or config.choose(full=512, fast=64)
@@ -540,8 +528,8 @@ def _add_style_commands(sub: argparse._SubParsersAction) -> None:
                      help="L-BFGS coarse to fine, or the tutorial's Adam (default: %(default)s)")
     cmd.add_argument("--weights", default="auto", help="VGG19 weights: auto, imagenet, random or a file "
                      "(default: %(default)s)")
-    cmd.add_argument("--style-weight", type=float, default=None, help="weight of the style term "
-                     "(default: artlib's, see style.ARTLIB_WEIGHTS)")
+    cmd.add_argument("--style-weight", type=float, default=None, help="weight of the style term (default: "
+                     "artlib's, style.default_weights: 50 with ImageNet features, 20 with random ones)")
     cmd.add_argument("--style-weights", type=float, nargs="+", default=None, metavar="W",
                      help="blend several styles: one weight per style image")
     cmd.add_argument("--preserve-color", action="store_true", help="keep the content's colours "

@@ -45,7 +45,6 @@ from __future__ import annotations
 
 import io
 import json
-import math
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -858,7 +857,7 @@ def plot_rate_distortion(autoencoder_rows: Sequence[Mapping[str, float]], jpeg_r
     """
     from artlib import plotting
 
-    fig = plotting._NotebookFigure(figsize=(6.5, 4), layout="constrained")
+    fig = plotting.figure((6.5, 4))
     ax = fig.subplots()
     curves = [(autoencoder_rows, "fixed_bits", "autoencoder, 8 bits × latent_dim", "o-"),
               (autoencoder_rows, "entropy_bits", "autoencoder, entropy-coded (estimate)", "o--"),

@@ -149,6 +149,16 @@ def devices() -> dict[str, Any]:
     }
 
 
+def describe_machine() -> str:
+    """One line naming the machine a measurement was taken on: CPU, cores, GPUs and the current load.
+
+    Benchmarks print it first, so that a figure is never read without its machine.
+    """
+    dev = devices()
+    load = f", load average {os.getloadavg()[0]:.1f}" if hasattr(os, "getloadavg") else ""
+    return f"{dev['cpu']}, {dev['cpu_cores']} cores, GPUs: {', '.join(dev['gpus']) or 'none'}{load}"
+
+
 def report() -> str:
     """A short, printable report: versions, devices, modes, data and weights available."""
     from artlib import data

@@ -42,6 +42,7 @@ from matplotlib.textpath import TextPath
 from artlib.atomic import atomic_path
 
 __all__ = [
+    "figure",
     "grid_array",
     "image_grid",
     "compare_rows",
@@ -69,6 +70,17 @@ class _NotebookFigure(Figure):
         buffer = io.BytesIO()
         self.savefig(buffer, format="png", bbox_inches="tight", pad_inches=0.05)
         return buffer.getvalue()
+
+
+def figure(figsize: tuple[float, float] = (6.5, 4)) -> Figure:
+    """A new figure (constrained layout) that Jupyter shows and :func:`save_figure` saves, without pyplot.
+
+    For the charts the topic modules draw themselves (a rate–distortion curve, a latent map)::
+
+        fig = plotting.figure((6, 4))
+        ax = fig.subplots()
+    """
+    return _NotebookFigure(figsize=figsize, layout="constrained")
 
 
 # --- turning inputs into lists of RGB float images ------------------------------------

@@ -643,7 +643,7 @@ def latent_scatter(vae: VAE, images: Any, labels: Any, *, class_names: Sequence[
         z = centered @ components[:2].T  # (N, latent_dim) -> (N, 2)
         axes_names = ("principal component 1 of z", "principal component 2 of z")
     names = list(class_names or data.FASHION_MNIST_CLASSES)
-    fig = plotting._NotebookFigure(figsize=(size, size * 0.8), layout="constrained")
+    fig = plotting.figure((size, size * 0.8))
     ax = fig.subplots()
     for k in np.unique(labels):
         chosen = labels == k

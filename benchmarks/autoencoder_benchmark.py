@@ -71,8 +71,7 @@ def main() -> None:
     images = args.images or (512 if args.quick else 8192)
     rounds = args.rounds or (1 if args.quick else 3)
     num_epochs = 2 if args.quick else 3
-    device = config.devices()
-    print(f"machine: {device['cpu']}, {device['cpu_cores']} cores; GPUs: {device['gpus'] or 'none'}")
+    print(f"machine: {config.describe_machine()}")
     print(f"settings: {images} images per epoch, {num_epochs} epochs per run (first excluded), {rounds} "
           f"round(s); TensorFlow {tf.__version__}, Keras {keras.__version__}")
     (x_train, _), _ = data.load_fashion_mnist(verbose=False)

@@ -19,8 +19,6 @@ the default size: speed does not depend on the weights):
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import sys
 import time
 from pathlib import Path
@@ -28,16 +26,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from artlib import config  # noqa: E402  (selects the TensorFlow backend)
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -59,8 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     frames = args.frames or (3 if quick else 30)
     eval_size = 64 if quick else 256
     stylize_steps = 3 if quick else args.stylize_steps
-    print(f"machine: {cpu_model()}, {os.cpu_count()} cores; TensorFlow on CPU; "
-          f"{'quick smoke run' if quick else 'full run'}")
+    print(f"machine: {config.describe_machine()}; {'quick smoke run' if quick else 'full run'}")
 
     try:
         network, which = fast_style.load_network(args.model), f"'{args.model}' (trained)"

@@ -71,11 +71,6 @@ def tutorial_train_step_factory(generator, discriminator):
 
 
 # ----------------------------------------------------------------------------- helpers
-def machine() -> str:
-    dev = config.devices()
-    return f"{dev['cpu']} ({dev['cpu_cores']} cores), GPUs: {', '.join(dev['gpus']) or 'none'}"
-
-
 def best_time(fn, repeats: int) -> float:
     fn()  # warm-up
     times = []
@@ -201,7 +196,7 @@ def main() -> None:
     parser.add_argument("--classifier", default=None, help="classifier .keras (default: the shipped one)")
     parser.add_argument("--skip-quality", action="store_true", help="only the throughput part")
     args = parser.parse_args()
-    print("machine:", machine())
+    print("machine:", config.describe_machine())
     print("versions:", ", ".join(f"{k} {v}" for k, v in config.versions().items()))
     throughput(args.quick)
     if not args.skip_quality:

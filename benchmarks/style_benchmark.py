@@ -23,8 +23,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import resource
 import subprocess
 import sys
@@ -34,19 +32,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from artlib import config  # noqa: E402  (selects the TensorFlow backend)
-
-
-def machine() -> str:
-    model = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        model = platform.processor() or model
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    return f"{model}, {os.cpu_count()} cores, load average {load:.1f} at start"
 
 
 class _Reached(Exception):
@@ -164,7 +149,7 @@ def main() -> None:
         return
     if args.quick:
         args.size, args.adam_steps, args.lbfgs_steps, args.memory = 64, 5, 20, [64]
-    print(f"machine: {machine()}")
+    print(f"machine: {config.describe_machine()}")
     print(f"settings: race at {args.size} px, Adam {args.adam_steps} steps, weights={args.weights}, "
           f"objective={args.objective}, memory at {args.memory} px, fast mode {config.is_fast()}")
     results = {"race": race(args.size, args.adam_steps, args.lbfgs_steps, args.weights, args.objective, args.seed),

@@ -216,6 +216,15 @@ def test_loss_curves_rejects_bad_input(history, kwargs):
 # --- saving ---------------------------------------------------------------------------------
 
 
+def test_figure_shows_in_jupyter_and_saves(tmp_path):
+    fig = plotting.figure((3, 2))
+    fig.subplots().plot([0, 1], [1, 0])
+    assert isinstance(fig, Figure) and tuple(fig.get_size_inches()) == (3, 2)
+    assert fig._repr_png_().startswith(b"\x89PNG") and repr(fig).startswith("<Figure size")
+    path = save_figure(fig, tmp_path / "chart.png")
+    assert Image.open(path).size[0] > 100
+
+
 def test_save_figure_is_atomic(tmp_path):
     target = tmp_path / "plot.png"
     target.write_bytes(b"the previous, good file")
