@@ -54,7 +54,7 @@ from artlib.errors import ArtlibError, DataError, ImageError  # noqa: E402
 
 __all__ = [
     "DEFAULT_WIDTH", "DEFAULT_BLOCKS", "TRAIN_PHOTOS", "EVAL_PHOTOS", "SHIPPED_DIR", "FAST_STYLE_WEIGHTS",
-    "FAST_CONTENT_LAYERS", "FAST_STYLE_LAYERS",
+    "FAST_CONTENT_LAYERS", "FAST_STYLE_LAYERS", "FAST_RANDOM_STYLE_LAYERS", "loss_extractor",
     "ReflectionPadding2D", "PadToMultiple", "CropLike", "build_transformer",
     "load_content_photos", "ContentBatches", "perceptual_loss", "make_train_step", "TrainResult", "train",
     "save_network", "load_network", "shipped_styles", "stylize_batch", "stylize_image", "stylize_folder",
@@ -70,11 +70,13 @@ EVAL_PHOTOS = ("chelsea", "coffee")
 TRAIN_PHOTOS = tuple(p for p in data.SAMPLE_PHOTOS if p not in EVAL_PHOTOS)
 #: Shipped networks: ``data/pretrained/fast_style_<style>.keras``.
 SHIPPED_DIR = config.REPO_ROOT / "data" / "pretrained"
-#: VGG19 layers of the training loss: up to block3_conv1, 3.5× cheaper per step than the full stack
-#: (block5) that optimization uses. Random VGG features carry colour and fine texture, not large
-#: shapes (DESIGN.md), so the deep layers add cost more than picture on a CPU budget.
+#: VGG19 layers of the training loss with trained (ImageNet) weights: up to block3_conv1, 3.5×
+#: cheaper per step than the full stack (block5) that optimization uses.
 FAST_CONTENT_LAYERS = ("block3_conv1",)
 FAST_STYLE_LAYERS = ("block1_conv1", "block2_conv1", "block3_conv1")
+#: Style layers with random weights: optimization's (:data:`artlib.style.RANDOM_STYLE_LAYERS`), since
+#: the Gram matrices of random block1/block2 features are matched by coloured speckle, not strokes.
+FAST_RANDOM_STYLE_LAYERS = style.RANDOM_STYLE_LAYERS
 #: Term weights of the perceptual loss (artlib's relative terms, as in :data:`style.ARTLIB_WEIGHTS`).
 FAST_STYLE_WEIGHTS = dict(content_weight=1.0, style_weight=50.0, tv_weight=10.0)
 VIDEO_SUFFIXES = (".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v")
@@ -362,11 +364,25 @@ class TrainResult:
     settings: dict[str, Any] = field(default_factory=dict)
 
 
+def loss_extractor(weights: str | Path = "auto", content_layers: Sequence[str] = FAST_CONTENT_LAYERS,
+                   style_layers: Sequence[str] | None = None, *, seed: int = 0,
+                   verbose: bool = True) -> style.FeatureExtractor:
+    """The VGG19 features of the training loss, under the weights policy.
+
+    Style layers default to :data:`FAST_STYLE_LAYERS` (up to block3_conv1) with trained weights and
+    to :data:`FAST_RANDOM_STYLE_LAYERS` (block3–5, like optimization) with random ones.
+    """
+    if style_layers is None:
+        kind, _ = style.resolve_weights(weights, verbose=False)
+        style_layers = FAST_RANDOM_STYLE_LAYERS if kind == "random" else FAST_STYLE_LAYERS
+    return style.FeatureExtractor(weights, content_layers, style_layers, seed=seed, verbose=verbose)
+
+
 def train(style_source: Any, *, num_steps: int | None = None, run_dir: str | Path = "runs/fast_style",
           image_size: int | None = None, batch_size: int | None = None, width: int = DEFAULT_WIDTH,
           num_blocks: int = DEFAULT_BLOCKS, learning_rate: float = 1e-3, content: Sequence | None = None,
           style_size: int | None = None, weights: str | Path = "auto", seed: int = 0,
-          content_layers: Sequence[str] = FAST_CONTENT_LAYERS, style_layers: Sequence[str] = FAST_STYLE_LAYERS,
+          content_layers: Sequence[str] = FAST_CONTENT_LAYERS, style_layers: Sequence[str] | None = None,
           steps_per_epoch: int = 100, save_every: int | None = None, extractor: style.FeatureExtractor | None = None,
           network: keras.Model | None = None, quiet: bool | None = None, verbose: bool = True,
           **loss_weights: float) -> TrainResult:
@@ -384,7 +400,7 @@ def train(style_source: Any, *, num_steps: int | None = None, run_dir: str | Pat
         style_size: Long side of the style image (default ``image_size``): sets the scale of
             the texture the network paints.
         weights: VGG19 weights policy (see :func:`artlib.style.resolve_weights`).
-        content_layers, style_layers: VGG19 layers of the loss (default: up to block3_conv1).
+        content_layers, style_layers: VGG19 layers of the loss (default: see :func:`loss_extractor`).
         seed: Fixes the network's initialization, the crops and random VGG weights.
         steps_per_epoch: Batches per (generated) epoch.
         save_every: Checkpoint every this many steps (default: ``num_steps // 10``).
@@ -406,7 +422,7 @@ def train(style_source: Any, *, num_steps: int | None = None, run_dir: str | Pat
     style_image = style.load_style_image(style_source, max_dim=style_size or image_size, seed=seed)
     photos = load_content_photos(content, max_dim=max(2 * image_size, 128))
     if extractor is None:
-        extractor = style.FeatureExtractor(weights, content_layers, style_layers, seed=seed, verbose=verbose)
+        extractor = loss_extractor(weights, content_layers, style_layers, seed=seed, verbose=verbose)
     if not extractor.calibrated:  # random weights: per-layer scales from a content photo
         extractor.calibrate(np.asarray(imageio.resize_max_dim(photos[0], image_size)))
     strategy = training.get_strategy()

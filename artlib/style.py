@@ -46,15 +46,21 @@ from artlib import data, imageio, metrics, net, patterns  # noqa: E402
 from artlib.errors import ArtlibError, DataError, ImageError, OfflineError  # noqa: E402
 
 __all__ = [
-    "CONTENT_LAYERS", "STYLE_LAYERS", "VGG19_LAYERS", "ARTLIB_WEIGHTS", "TUTORIAL_WEIGHTS",
+    "CONTENT_LAYERS", "STYLE_LAYERS", "RANDOM_STYLE_LAYERS", "VGG19_LAYERS", "ARTLIB_WEIGHTS",
+    "RANDOM_WEIGHTS", "TUTORIAL_WEIGHTS",
     "STARRY_NIGHT_URL", "preprocess", "resolve_weights", "build_vgg19", "FeatureExtractor",
     "gram_matrix", "content_loss", "style_loss", "total_variation_loss", "Objective",
     "run_adam", "run_lbfgs", "coarse_to_fine_sizes", "load_style_image", "match_colors",
-    "preserve_luminance", "evaluate", "StyleResult", "style_transfer", "stylize",
+    "preserve_luminance", "evaluate", "default_weights", "StyleResult", "style_transfer", "stylize",
 ]
 
 CONTENT_LAYERS = ("block5_conv2",)
 STYLE_LAYERS = ("block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1", "block5_conv1")
+#: Style layers when the weights are random (the default offline). Matching the Gram matrices of
+#: random block1/block2 features paints coloured speckle over the whole picture and the content is
+#: lost (measured on chelsea × swirls at 256 and 384 px, for style weights from 1 to 50 and TV
+#: weights from 10 to 1000); from block3 on the cat stays recognisable under the style's colours.
+RANDOM_STYLE_LAYERS = ("block3_conv1", "block4_conv1", "block5_conv1")
 VGG19_LAYERS = tuple(f"block{b}_conv{c}" for b, n in ((1, 2), (2, 2), (3, 4), (4, 4), (5, 4))
                      for c in range(1, n + 1))
 VGG19_WEIGHTS_URL = ("https://storage.googleapis.com/tensorflow/keras-applications/vgg19/"
@@ -69,6 +75,8 @@ _CAFFE_MEAN_BGR = (103.939, 116.779, 123.68)
 #: artlib's objective: relative terms (each divided by its target's size), squared-difference TV.
 ARTLIB_WEIGHTS = dict(content_weight=1.0, style_weight=50.0, tv_weight=10.0, relative=True, tv="l2")
 #: The TensorFlow tutorial's objective: raw terms, TV = tf.image.total_variation (a sum).
+#: artlib's objective with random features (and :data:`RANDOM_STYLE_LAYERS`): a lighter style term.
+RANDOM_WEIGHTS = dict(ARTLIB_WEIGHTS, style_weight=20.0)
 TUTORIAL_WEIGHTS = dict(content_weight=1e4, style_weight=1e-2, tv_weight=30.0, relative=False, tv="l1_sum")
 
 
@@ -174,7 +182,8 @@ class FeatureExtractor:
     Args:
         weights: The weights policy (see :func:`resolve_weights`).
         content_layers: Layers whose features the content term matches.
-        style_layers: Layers whose Gram matrices the style term matches.
+        style_layers: Layers whose Gram matrices the style term matches; default
+            :data:`STYLE_LAYERS`, or :data:`RANDOM_STYLE_LAYERS` when the weights are random.
         seed: Seed of random weights.
         normalize: Divide each layer's features by their standard deviation on a reference
             image (:meth:`calibrate`; the first content image otherwise). Default: on for
@@ -185,13 +194,15 @@ class FeatureExtractor:
     """
 
     def __init__(self, weights: str | Path = "auto", content_layers: Sequence[str] = CONTENT_LAYERS,
-                 style_layers: Sequence[str] = STYLE_LAYERS, *, seed: int = 0, normalize: bool | None = None,
+                 style_layers: Sequence[str] | None = None, *, seed: int = 0, normalize: bool | None = None,
                  verbose: bool = True):
-        unknown = [n for n in (*content_layers, *style_layers) if n not in VGG19_LAYERS]
-        if unknown or not style_layers:
+        unknown = [n for n in (*content_layers, *(style_layers or ())) if n not in VGG19_LAYERS]
+        if unknown or (style_layers is not None and not style_layers):
             raise ArtlibError(f"unknown or missing layers {unknown}; choose among {', '.join(VGG19_LAYERS)}")
         self.vgg, self.source = build_vgg19(weights, seed=seed, verbose=verbose)
         self.is_random = self.source.startswith("random")
+        if style_layers is None:
+            style_layers = RANDOM_STYLE_LAYERS if self.is_random else STYLE_LAYERS
         self.content_layers, self.style_layers = tuple(content_layers), tuple(style_layers)
         self.layers = tuple(dict.fromkeys((*self.content_layers, *self.style_layers)))
         outputs = [self.vgg.get_layer(n).output for n in self.layers]
@@ -281,6 +292,12 @@ def _batch(image: Any) -> tf.Tensor:
     return x[tf.newaxis] if x.shape.rank == 3 else x  # H×W×3 -> 1×H×W×3
 
 
+def default_weights(extractor: FeatureExtractor) -> dict[str, Any]:
+    """artlib's term weights for ``extractor``: :data:`RANDOM_WEIGHTS` if its weights are random,
+    else :data:`ARTLIB_WEIGHTS`."""
+    return dict(RANDOM_WEIGHTS if extractor.is_random else ARTLIB_WEIGHTS)
+
+
 class Objective:
     """The style-transfer objective at one resolution: ``objective(image) -> {"total", "content", "style", "tv"}``.
 
@@ -289,7 +306,8 @@ class Objective:
         content_image: ``H×W×3`` in [0, 1]; the output has its size.
         style_images: One or more ``h×w×3`` style images in [0, 1] (any size).
         blend: Weight of each style image (normalized to sum to 1); default equal.
-        content_weight, style_weight, tv_weight: Term weights (default :data:`ARTLIB_WEIGHTS`).
+        content_weight, style_weight, tv_weight: Term weights (default :data:`ARTLIB_WEIGHTS`, or
+            :data:`RANDOM_WEIGHTS` when the extractor's weights are random).
         relative: Divide each layer's term by the size of its target (artlib) or not (tutorial).
         tv: ``"l2"`` or ``"l1_sum"`` (see :func:`total_variation_loss`).
         content_layer_weights, style_layer_weights: Per layer (list or dict); default equal, summing to 1.
@@ -299,7 +317,7 @@ class Objective:
                  blend: Sequence[float] | None = None, content_weight: float | None = None,
                  style_weight: float | None = None, tv_weight: float | None = None, relative: bool | None = None,
                  tv: str | None = None, content_layer_weights=None, style_layer_weights=None):
-        d = ARTLIB_WEIGHTS
+        d = default_weights(extractor)
         self.content_weight = d["content_weight"] if content_weight is None else float(content_weight)
         self.style_weight = d["style_weight"] if style_weight is None else float(style_weight)
         self.tv_weight = d["tv_weight"] if tv_weight is None else float(tv_weight)
@@ -542,7 +560,7 @@ def style_transfer(content_image: Any, style_images: Any, *, max_dim: int = 512,
                    optimizer: str = "lbfgs", weights: str | Path = "auto", style_weight: float | None = None,
                    content_weight: float | None = None, tv_weight: float | None = None,
                    blend: Sequence[float] | None = None, preserve_color: str | None = None,
-                   content_layers: Sequence[str] = CONTENT_LAYERS, style_layers: Sequence[str] = STYLE_LAYERS,
+                   content_layers: Sequence[str] = CONTENT_LAYERS, style_layers: Sequence[str] | None = None,
                    style_layer_weights=None, coarse_to_fine: bool = True, min_dim: int = 128,
                    init: str = "content", seed: int = 0, extractor: FeatureExtractor | None = None,
                    objective: dict | None = None, callback: Callback | None = None,
@@ -619,7 +637,7 @@ def stylize(content_image: Any, style_images: Any, *, max_dim: int = 512, steps:
             default 100 for L-BFGS, 1000 for Adam (10 in fast mode).
         optimizer: ``"lbfgs"`` (default) or ``"adam"`` (the tutorial's settings).
         weights: VGG19 weights policy: ``"auto"``, ``"imagenet"``, ``"random"`` or a file path.
-        **options: ``style_weight``, ``content_weight``, ``tv_weight`` (default :data:`ARTLIB_WEIGHTS`),
+        **options: ``style_weight``, ``content_weight``, ``tv_weight`` (default :func:`default_weights`),
             ``blend`` (one weight per style image), ``preserve_color`` (``"luminance"``:
             transfer only brightness; ``"match"``: recolour the styles like the content first),
             ``content_layers``, ``style_layers``, ``style_layer_weights``, ``coarse_to_fine``

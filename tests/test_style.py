@@ -117,6 +117,18 @@ def test_weights_file_saved_and_reloaded(extractor, tmp_path):
     assert "file" in reloaded.source and not reloaded.is_random
     x = _image(9)[None]
     np.testing.assert_array_equal(reloaded.raw(x)["block2_conv1"], extractor.raw(x)["block2_conv1"])
+    # Defaults follow the weights: the layers and weights for trained features, the
+    # random-feature ones (measured to keep the content) for random weights.
+    trained = style.FeatureExtractor(str(path), verbose=False)
+    assert trained.style_layers == style.STYLE_LAYERS and trained.content_layers == style.CONTENT_LAYERS
+    assert style.default_weights(trained)["style_weight"] == style.ARTLIB_WEIGHTS["style_weight"] == 50
+    random = style.FeatureExtractor("random", verbose=False)
+    assert random.style_layers == style.RANDOM_STYLE_LAYERS == ("block3_conv1", "block4_conv1", "block5_conv1")
+    assert style.default_weights(random)["style_weight"] == 20
+    content, painting = _image(32), _image(33)
+    assert style.Objective(random, content, [painting]).style_weight == 20
+    assert style.Objective(trained, content, [painting]).style_weight == 50
+    assert style.Objective(random, content, [painting], style_weight=3).style_weight == 3
 
 
 def test_keras_notop_h5_format_loads(extractor, tmp_path):
