@@ -30,6 +30,8 @@ or all of it, coarse to fine: ``stylize(content, [style], max_dim=512)``.
 
 from __future__ import annotations
 
+import ctypes
+import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -399,13 +401,42 @@ def run_adam(objective: Objective, image: Any, steps: int, *, learning_rate: flo
     return variable.numpy()[0], history
 
 
-def run_lbfgs(objective: Objective, image: Any, steps: int, *, history_size: int = 10,
+#: Most memory L-BFGS-B's workspace may take (bytes); above it the history shrinks (see run_lbfgs).
+LBFGS_MEMORY_BUDGET = 260e6
+
+
+def _lbfgs_history(pixels: int, history_size: int | None) -> int:
+    """Gradient pairs to keep: ``history_size``, or up to 10 within :data:`LBFGS_MEMORY_BUDGET`.
+
+    SciPy's L-BFGS-B workspace holds about (2m + 5)·n float64 numbers for m pairs and n pixel
+    values: at 1024×683 px, m = 10 takes 420 MB; the budget gives m = 5 there (and 10 up to ~500 px).
+    """
+    if history_size is not None:
+        return int(history_size)
+    return int(np.clip((LBFGS_MEMORY_BUDGET / (8 * pixels) - 5) // 2, 3, 10))
+
+
+def _release_free_memory() -> None:
+    """Hand freed heap memory back to the system (glibc's ``malloc_trim``; elsewhere nothing).
+
+    TensorFlow frees a VGG19 pass's activations (≈ 2 GB at 1024 px) after every evaluation, but
+    glibc keeps much of it in its arenas, so the resident size creeps up step after step.
+    """
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL("libc.so.6").malloc_trim(0)  # dlopen of a loaded library: a lookup, no I/O
+        except (AttributeError, OSError):  # a libc without malloc_trim (musl): nothing to do
+            pass
+
+
+def run_lbfgs(objective: Objective, image: Any, steps: int, *, history_size: int | None = None,
               callback: Callback | None = None) -> tuple[np.ndarray, list[dict]]:
     """L-BFGS (SciPy's ``L-BFGS-B``; pixels bounded to [0, 1]) with gradients from TensorFlow.
 
     Args:
         steps: Function evaluations (each one forward and backward pass, like one Adam step).
-        history_size: Gradient pairs L-BFGS remembers (memory: 2 × this × pixels × 8 bytes).
+        history_size: Gradient pairs L-BFGS remembers; default 10, fewer on images so large that
+            its workspace would pass :data:`LBFGS_MEMORY_BUDGET` (5 at 1024 px).
 
     Returns:
         ``(image, history)``: the best image seen and the terms at each evaluation.
@@ -419,19 +450,21 @@ def run_lbfgs(objective: Objective, image: Any, steps: int, *, history_size: int
 
     def fun(x: np.ndarray):
         terms, grad = objective.value_and_grad(tf.constant(x.reshape(shape), tf.float32))
-        terms = {k: float(v) for k, v in terms.items()}
+        terms, grad = {k: float(v) for k, v in terms.items()}, grad.numpy().ravel().astype(np.float64)
+        _release_free_memory()
         _check_finite(terms, len(history))
         history.append(terms)
         if terms["total"] < best["value"]:
             best.update(value=terms["total"], x=x.copy())
         if callback is not None:
             callback(len(history) - 1, terms)
-        return terms["total"], grad.numpy().ravel().astype(np.float64)
+        return terms["total"], grad
 
     if steps > 0:
         minimize(fun, x0.ravel().astype(np.float64), jac=True, method="L-BFGS-B",
                  bounds=Bounds(np.zeros(x0.size), np.ones(x0.size)),
-                 options=dict(maxfun=steps, maxiter=steps, maxcor=history_size, ftol=0.0, gtol=0.0))
+                 options=dict(maxfun=steps, maxiter=steps, maxcor=_lbfgs_history(x0.size, history_size),
+                              ftol=0.0, gtol=0.0))
     return best["x"].reshape(shape)[0].astype(np.float32), history
 
 

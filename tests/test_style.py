@@ -197,6 +197,17 @@ def test_each_optimizer_lowers_the_objective(objective, run):
     assert objective(image)["total"] < history[0]["total"]
 
 
+def test_lbfgs_history_shrinks_on_big_images_only():
+    assert style._lbfgs_history(512 * 341 * 3, None) == 10       # the default up to ~800 px
+    assert style._lbfgs_history(1024 * 683 * 3, None) == 5       # keeps the workspace near 250 MB
+    assert style._lbfgs_history(4096 * 4096 * 3, None) == 3      # never below 3
+    assert style._lbfgs_history(4096 * 4096 * 3, 7) == 7         # an explicit choice wins
+    for n in (512 * 341 * 3, 1024 * 683 * 3):
+        m = style._lbfgs_history(n, None)
+        assert (2 * m + 5) * n * 8 <= style.LBFGS_MEMORY_BUDGET
+    style._release_free_memory()  # a no-op off glibc, never an error
+
+
 def test_stylize_and_evaluate(extractor):
     result = style.style_transfer(_image(13, (40, 48)), "pattern:mosaic", max_dim=48, steps=3, min_dim=24,
                                   extractor=extractor, init="noise", preserve_color="luminance", verbose=False)
