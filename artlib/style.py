@@ -258,22 +258,23 @@ def _layer_weights(layers: Sequence[str], weights: Sequence[float] | dict | None
     return dict(zip(layers, map(float, weights)))
 
 
-def content_loss(features: dict, targets: dict, layer_weights: dict, *, relative: bool = True) -> tf.Tensor:
-    """Σ_l w_l · mean((F_l − P_l)²), each term divided by mean(P_l²) when ``relative``."""
+def _weighted_mse(values: dict, targets: dict, layer_weights: dict, relative: bool) -> tf.Tensor:
+    """Σ_l w_l · mean((V_l − T_l)²), each term divided by mean(T_l²) when ``relative``."""
     terms = []
     for name, w in layer_weights.items():
-        term = tf.reduce_mean(tf.square(features[name] - targets[name]))
+        term = tf.reduce_mean(tf.square(values[name] - targets[name]))
         terms.append(w * (term / (tf.reduce_mean(tf.square(targets[name])) + 1e-12) if relative else term))
     return tf.add_n(terms)
 
 
+def content_loss(features: dict, targets: dict, layer_weights: dict, *, relative: bool = True) -> tf.Tensor:
+    """Σ_l w_l · mean((F_l − P_l)²), each term divided by mean(P_l²) when ``relative``."""
+    return _weighted_mse(features, targets, layer_weights, relative)
+
+
 def style_loss(grams: dict, target_grams: dict, layer_weights: dict, *, relative: bool = True) -> tf.Tensor:
     """Σ_l w_l · mean((G_l − A_l)²), each term divided by mean(A_l²) when ``relative``."""
-    terms = []
-    for name, w in layer_weights.items():
-        term = tf.reduce_mean(tf.square(grams[name] - target_grams[name]))
-        terms.append(w * (term / (tf.reduce_mean(tf.square(target_grams[name])) + 1e-12) if relative else term))
-    return tf.add_n(terms)
+    return _weighted_mse(grams, target_grams, layer_weights, relative)
 
 
 def total_variation_loss(images: tf.Tensor, kind: str = "l2") -> tf.Tensor:
