@@ -86,6 +86,7 @@ __all__ = [
     "evaluate_denoisers",
     "format_table",
     "latent_bits",
+    "jpeg_round_trip",
     "jpeg_rate_distortion",
     "rate_distortion",
     "plot_rate_distortion",
@@ -782,14 +783,39 @@ def _jpeg_header_bytes(data: bytes) -> int:
     raise ValueError("not a baseline JPEG")
 
 
+def jpeg_round_trip(images: Any, quality: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each image alone through Pillow's baseline JPEG at ``quality`` and back.
+
+    Args:
+        images: ``(N, H, W[, C])`` in [0, 1] with C = 1 (saved as grayscale) or 3 (RGB).
+        quality: Pillow JPEG quality, 1–95.
+
+    Returns:
+        ``(decoded, file_bytes, header_bytes)``: float32 ``(N, H, W, C)`` in [0, 1], and per image
+        the file's size and its header (markers, quantization and Huffman tables: the bytes that
+        are not entropy-coded scan data), int arrays of length N.
+    """
+    from PIL import Image
+
+    pixels = np.rint(as_images(images) * 255).astype(np.uint8)
+    decoded, sizes, headers = [], [], []
+    for image in pixels:
+        buffer = io.BytesIO()
+        Image.fromarray(image[..., 0] if image.shape[-1] == 1 else image).save(buffer, "JPEG", quality=quality)
+        data = buffer.getvalue()
+        sizes.append(len(data))
+        headers.append(_jpeg_header_bytes(data))
+        decoded.append((np.asarray(Image.open(io.BytesIO(data)), np.float32) / 255.0).reshape(image.shape))
+    return np.stack(decoded), np.array(sizes), np.array(headers)
+
+
 def jpeg_rate_distortion(images: Any, qualities: Sequence[int] = (5, 10, 20, 30, 50, 70, 90)) -> list[dict[str, float]]:
     """Pillow JPEG at several qualities: mean size and PSNR/SSIM per image, the classical reference.
 
-    Each image is saved alone as a grayscale (or RGB) baseline JPEG. Two sizes are
-    reported per image: ``file_bits`` (the whole file) and ``payload_bits`` (the
-    entropy-coded scan only: the file minus the header — markers, quantization and
-    Huffman tables, ~300 bytes that are the same for every image of a quality,
-    measured per file, not estimated).
+    Each image is saved alone (:func:`jpeg_round_trip`). Two sizes are reported per image:
+    ``file_bits`` (the whole file) and ``payload_bits`` (the entropy-coded scan only: the file
+    minus the header — markers, quantization and Huffman tables, ~300 bytes that are the same
+    for every image of a quality, measured per file, not estimated).
 
     Args:
         images: ``(N, H, W[, C])`` with C = 1 or 3.
@@ -798,22 +824,10 @@ def jpeg_rate_distortion(images: Any, qualities: Sequence[int] = (5, 10, 20, 30,
     Returns:
         Rows ``{"quality", "file_bits", "payload_bits", "header_bytes", "psnr", "ssim"}``, means over images.
     """
-    from PIL import Image
-
     clean = as_images(images)
-    pixels = np.rint(clean * 255).astype(np.uint8)
     rows = []
     for quality in qualities:
-        sizes, headers, decoded = [], [], []
-        for image in pixels:
-            buffer = io.BytesIO()
-            Image.fromarray(image[..., 0] if image.shape[-1] == 1 else image).save(buffer, "JPEG", quality=quality)
-            data = buffer.getvalue()
-            sizes.append(len(data))
-            headers.append(_jpeg_header_bytes(data))
-            back = np.asarray(Image.open(io.BytesIO(data)), np.float32) / 255.0
-            decoded.append(back.reshape(image.shape))
-        decoded = np.stack(decoded)
+        decoded, sizes, headers = jpeg_round_trip(clean, quality)
         rows.append({"quality": quality, "file_bits": 8 * float(np.mean(sizes)),
                      "payload_bits": 8 * float(np.mean(sizes) - np.mean(headers)),
                      "header_bytes": float(np.mean(headers)),

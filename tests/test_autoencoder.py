@@ -279,6 +279,18 @@ def test_jpeg_rate_distortion_counts_bytes():
     assert rows[1]["psnr"] > rows[0]["psnr"] and rows[1]["payload_bits"] > rows[0]["payload_bits"]
 
 
+def test_jpeg_round_trip_decodes_each_image_alone():
+    gray = shapes(3)
+    decoded, sizes, headers = ae.jpeg_round_trip(gray, 90)
+    assert decoded.shape == (3, 28, 28, 1) and decoded.dtype == np.float32
+    assert 0 <= decoded.min() and decoded.max() <= 1 and np.all(sizes > headers) and np.all(headers > 100)
+    assert np.abs(decoded - gray.reshape(decoded.shape)).mean() < 0.02   # quality 90: close to the input
+    low = ae.jpeg_round_trip(gray, 5)[0]
+    assert np.abs(low - gray.reshape(low.shape)).mean() > np.abs(decoded - gray.reshape(decoded.shape)).mean()
+    rgb = np.random.default_rng(0).uniform(0, 1, (2, 16, 24, 3)).astype(np.float32)
+    assert ae.jpeg_round_trip(rgb, 50)[0].shape == (2, 16, 24, 3)
+
+
 # ----------------------------------------------------------------------------- CLI
 @pytest.fixture(scope="module")
 def photo_model(tmp_path_factory):
