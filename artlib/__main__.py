@@ -348,7 +348,8 @@ def cmd_fast_style_train(args: argparse.Namespace) -> int:
     out = _check_output(args.out, args.force, (".keras",))
     result = fast_style.train(args.style, num_steps=args.steps, run_dir=args.run_dir, image_size=args.size,
                               batch_size=args.batch_size, width=args.width, num_blocks=args.blocks,
-                              content=args.content or None, weights=args.weights, seed=args.seed)
+                              edge_kernel=args.edge_kernel, content=args.content or None, weights=args.weights,
+                              seed=args.seed)
     fast_style.save_network(result.network, out, force=True)
     print(f"saved {out} ({out.stat().st_size / 1e6:.2f} MB); try: python -m artlib fast-style apply {out} "
           "photo.jpg -o out/")
@@ -374,8 +375,10 @@ def _add_fast_style_commands(sub: argparse._SubParsersAction) -> None:
     train.add_argument("--size", type=int, default=None, help="side of the training crops and the style "
                        "image (default: 256; fast mode: 64)")
     train.add_argument("--batch-size", type=int, default=None, help="crops per step (default: 4; fast: 2)")
-    train.add_argument("--width", type=int, default=16, help="network width (default: %(default)s)")
+    train.add_argument("--width", type=int, default=8, help="network width (default: %(default)s)")
     train.add_argument("--blocks", type=int, default=3, help="residual blocks (default: %(default)s)")
+    train.add_argument("--edge-kernel", type=int, default=5, help="kernel of the first and last "
+                       "convolutions (default: %(default)s)")
     train.add_argument("--content", nargs="*", default=None, help="content photos: sample names, files, "
                        "folders or URLs (default: scikit-image's photos, offline)")
     train.add_argument("--weights", default="auto", help="VGG19 weights: auto, imagenet, random or a file "

@@ -53,18 +53,22 @@ from artlib.atomic import atomic_path  # noqa: E402
 from artlib.errors import ArtlibError, DataError, ImageError  # noqa: E402
 
 __all__ = [
-    "DEFAULT_WIDTH", "DEFAULT_BLOCKS", "TRAIN_PHOTOS", "EVAL_PHOTOS", "SHIPPED_DIR", "FAST_STYLE_WEIGHTS",
-    "FAST_CONTENT_LAYERS", "FAST_STYLE_LAYERS", "FAST_RANDOM_STYLE_LAYERS", "loss_extractor",
+    "DEFAULT_WIDTH", "DEFAULT_BLOCKS", "DEFAULT_EDGE_KERNEL", "TRAIN_PHOTOS", "EVAL_PHOTOS", "SHIPPED_DIR",
+    "FAST_STYLE_WEIGHTS", "FAST_CONTENT_LAYERS", "FAST_STYLE_LAYERS", "FAST_RANDOM_STYLE_LAYERS", "loss_extractor",
     "ReflectionPadding2D", "PadToMultiple", "CropLike", "build_transformer",
     "load_content_photos", "ContentBatches", "perceptual_loss", "make_train_step", "TrainResult", "train",
     "save_network", "load_network", "shipped_styles", "stylize_batch", "stylize_image", "stylize_folder",
     "stylize_gif", "stylize_video", "measure_fps", "apply",
 ]
 
-#: Width 16 with 3 residual blocks: ≥ 15 frames/s at 256×256 on 2 CPU cores (width 32 and
-#: 5 blocks, the paper's network, ran 4.9 frames/s there; see benchmarks/fast_style_benchmark.py).
-DEFAULT_WIDTH = 16
+#: Width 8, 3 residual blocks and 5×5 convolutions at full resolution: real time at 256×256 on
+#: 2 CPU cores. Convolutions with few channels at full resolution run far below the CPU's peak
+#: (a 9×9 one from 8 channels to 3 took 35 ms at 256², a 5×5 one 14 ms), so the paper's 9×9 ends
+#: and width 32 (2 frames/s on the same CPU) are not what a CPU needs; see
+#: benchmarks/fast_style_benchmark.py.
+DEFAULT_WIDTH = 8
 DEFAULT_BLOCKS = 3
+DEFAULT_EDGE_KERNEL = 5
 #: Content photos for training (scikit-image, offline) and the ones held out for evaluation.
 EVAL_PHOTOS = ("chelsea", "coffee")
 TRAIN_PHOTOS = tuple(p for p in data.SAMPLE_PHOTOS if p not in EVAL_PHOTOS)
@@ -158,14 +162,16 @@ def _conv(x, filters: int, kernel: int, *, strides: int = 1, name: str, seed: in
     return x
 
 
-def build_transformer(width: int = DEFAULT_WIDTH, num_blocks: int = DEFAULT_BLOCKS, *, seed: int = 0,
-                      name: str = "fast_style") -> keras.Model:
+def build_transformer(width: int = DEFAULT_WIDTH, num_blocks: int = DEFAULT_BLOCKS, *,
+                      edge_kernel: int = DEFAULT_EDGE_KERNEL, seed: int = 0, name: str = "fast_style") -> keras.Model:
     """The image transformation network (Johnson et al. 2016 with instance normalization).
 
     Args:
         width: Channels of the first layer (the paper: 32); the middle runs at 4× this.
             Cost grows with its square: choose it for the frame rate you need.
         num_blocks: Residual blocks (the paper: 5).
+        edge_kernel: Kernel size of the first and last convolutions, the two at full resolution
+            (the paper: 9; odd).
         seed: Seed of the initial weights (each layer its own, derived from it).
         name: The model's name.
 
@@ -177,13 +183,14 @@ def build_transformer(width: int = DEFAULT_WIDTH, num_blocks: int = DEFAULT_BLOC
         >>> build_transformer(8, 1)(np.zeros((1, 37, 53, 3), "float32")).shape  # doctest: +SKIP
         TensorShape([1, 37, 53, 3])
     """
-    if width < 1 or num_blocks < 0:
-        raise ValueError(f"width must be ≥ 1 and num_blocks ≥ 0; got {width}, {num_blocks}")
+    if width < 1 or num_blocks < 0 or edge_kernel < 1 or edge_kernel % 2 == 0:
+        raise ValueError(f"width must be ≥ 1, num_blocks ≥ 0 and edge_kernel odd; "
+                         f"got {width}, {num_blocks}, {edge_kernel}")
     images = keras.Input((None, None, 3), name="images")
     x = PadToMultiple(4, name="pad_to_4")(images)
     clipped = keras.layers.Activation(_unit_clip, name="clip")(x)
     seeds = iter(range(seed * 1000, seed * 1000 + 1000))  # one initializer seed per layer
-    y = _conv(x, width, 9, name="down0", seed=next(seeds))
+    y = _conv(x, width, edge_kernel, name="down0", seed=next(seeds))
     y = _conv(y, 2 * width, 3, strides=2, name="down1", seed=next(seeds))  # N×H/2×W/2×2w
     y = _conv(y, 4 * width, 3, strides=2, name="down2", seed=next(seeds))  # N×H/4×W/4×4w
     for b in range(num_blocks):
@@ -194,7 +201,7 @@ def build_transformer(width: int = DEFAULT_WIDTH, num_blocks: int = DEFAULT_BLOC
     for i, filters in enumerate((2 * width, width)):
         y = keras.layers.UpSampling2D(2, interpolation="nearest", name=f"up{i}_resize")(y)
         y = _conv(y, filters, 3, name=f"up{i}", seed=next(seeds))     # resize-convolution
-    delta = _conv(y, 3, 9, name="out", seed=0, norm_relu=False, zero=True)  # N×H'×W'×3, starts at 0
+    delta = _conv(y, 3, edge_kernel, name="out", seed=0, norm_relu=False, zero=True)  # N×H'×W'×3, starts at 0
     logit = keras.layers.Activation(_logit, name="logit")(clipped)
     out = keras.layers.Activation("sigmoid", name="to_pixels")(keras.layers.Add(name="add_delta")([logit, delta]))
     out = CropLike(name="crop")([out, images])                        # back to N×H×W×3
@@ -380,8 +387,8 @@ def loss_extractor(weights: str | Path = "auto", content_layers: Sequence[str] =
 
 def train(style_source: Any, *, num_steps: int | None = None, run_dir: str | Path = "runs/fast_style",
           image_size: int | None = None, batch_size: int | None = None, width: int = DEFAULT_WIDTH,
-          num_blocks: int = DEFAULT_BLOCKS, learning_rate: float = 1e-3, content: Sequence | None = None,
-          style_size: int | None = None, weights: str | Path = "auto", seed: int = 0,
+          num_blocks: int = DEFAULT_BLOCKS, edge_kernel: int = DEFAULT_EDGE_KERNEL, learning_rate: float = 1e-3,
+          content: Sequence | None = None, style_size: int | None = None, weights: str | Path = "auto", seed: int = 0,
           content_layers: Sequence[str] = FAST_CONTENT_LAYERS, style_layers: Sequence[str] | None = None,
           steps_per_epoch: int = 100, save_every: int | None = None, extractor: style.FeatureExtractor | None = None,
           network: keras.Model | None = None, quiet: bool | None = None, verbose: bool = True,
@@ -394,7 +401,7 @@ def train(style_source: Any, *, num_steps: int | None = None, run_dir: str | Pat
         run_dir: Checkpoints and TensorBoard logs (``tensorboard --logdir run_dir``).
         image_size: Side of the square training crops (default 256; 64 in fast mode).
         batch_size: Crops per step (default 4; 2 in fast mode).
-        width, num_blocks: The network (see :func:`build_transformer`).
+        width, num_blocks, edge_kernel: The network (see :func:`build_transformer`).
         learning_rate: Adam's learning rate.
         content: Content photos (see :func:`load_content_photos`); default :data:`TRAIN_PHOTOS`.
         style_size: Long side of the style image (default ``image_size``): sets the scale of
@@ -428,7 +435,7 @@ def train(style_source: Any, *, num_steps: int | None = None, run_dir: str | Pat
     strategy = training.get_strategy()
     with strategy.scope():
         if network is None:
-            network = build_transformer(width, num_blocks, seed=seed)
+            network = build_transformer(width, num_blocks, edge_kernel=edge_kernel, seed=seed)
         optimizer = keras.optimizers.Adam(learning_rate)
         optimizer.build(network.trainable_variables)
     step = make_train_step(network, optimizer, extractor, style_image, **loss_weights)
@@ -446,7 +453,7 @@ def train(style_source: Any, *, num_steps: int | None = None, run_dir: str | Pat
         sample_fn=lambda: np.concatenate([fixed, network(fixed, training=False).numpy()]), quiet=quiet)
     settings = dict(style=str(style_source) if not isinstance(style_source, np.ndarray) else "array",
                     num_steps=num_steps, image_size=image_size, batch_size=batch_size, width=width,
-                    num_blocks=num_blocks, learning_rate=learning_rate, seed=seed,
+                    num_blocks=num_blocks, edge_kernel=edge_kernel, learning_rate=learning_rate, seed=seed,
                     **{**FAST_STYLE_WEIGHTS, **loss_weights})
     result = TrainResult(network, history, style_image, extractor.source, time.perf_counter() - start, settings)
     if verbose:
@@ -502,23 +509,30 @@ def load_network(source: str | Path) -> keras.Model:
 
 # ----------------------------------------------------------------------------- rendering
 
-_COMPILED: dict[int, Callable] = {}
+_COMPILED: dict[tuple[int, bool], Callable] = {}
 
 
-def _forward(network: keras.Model) -> Callable:
+def _forward(network: keras.Model, jit_compile: bool = False) -> Callable:
     """The network as a ``tf.function`` for any batch and image size (traced once per shape)."""
-    if id(network) not in _COMPILED:
-        _COMPILED.clear()  # one network at a time: a forgotten one is not kept alive
+    key = (id(network), bool(jit_compile))
+    if key not in _COMPILED:
+        if any(k[0] != id(network) for k in _COMPILED):
+            _COMPILED.clear()  # one network at a time: a forgotten one is not kept alive
 
         def forward(images):
             return network(images, training=False)
 
-        _COMPILED[id(network)] = tf.function(forward, reduce_retracing=True, autograph=False)
-    return _COMPILED[id(network)]
+        _COMPILED[key] = tf.function(forward, reduce_retracing=True, autograph=False, jit_compile=jit_compile)
+    return _COMPILED[key]
 
 
-def stylize_batch(network: keras.Model, images: Any, *, batch_size: int = 8) -> np.ndarray:
+def stylize_batch(network: keras.Model, images: Any, *, batch_size: int = 8,
+                  jit_compile: bool = False) -> np.ndarray:
     """Stylize a batch ``N×H×W×3`` in [0, 1] (same size), ``batch_size`` at a time.
+
+    Args:
+        jit_compile: Compile the network with XLA: faster frames (about 1.3× on a CPU), at the
+            cost of a compilation per new image size; worth it for videos and GIFs.
 
     Returns:
         float32 ``N×H×W×3`` in [0, 1].
@@ -526,7 +540,7 @@ def stylize_batch(network: keras.Model, images: Any, *, batch_size: int = 8) -> 
     images = np.asarray(images, np.float32)
     if images.ndim != 4 or images.shape[-1] != 3 or min(images.shape[1:3]) < 4:
         raise ImageError(f"expected a batch N×H×W×3 with H, W ≥ 4; got shape {images.shape}")
-    forward = _forward(network)
+    forward = _forward(network, jit_compile)
     return np.concatenate([forward(tf.constant(images[i:i + batch_size])).numpy()
                            for i in range(0, len(images), batch_size)])
 
@@ -622,15 +636,15 @@ def stylize_video(network: keras.Model, path: str | Path, out_dir: str | Path, *
 
 
 def measure_fps(network: keras.Model, size: int | Sequence[int] = 256, *, batch_size: int = 1,
-                frames: int = 30, warmup: int = 3) -> float:
-    """Steady-state frames per second at ``size`` (an int: square), warm-up excluded.
+                frames: int = 30, warmup: int = 3, jit_compile: bool = False) -> float:
+    """Steady-state frames per second at ``size`` (an int: square), warm-up (and XLA compilation) excluded.
 
     Returns:
         Images stylized per second (``frames × batch_size`` images timed).
     """
     h, w = (size, size) if isinstance(size, int) else size
     x = tf.constant(np.random.default_rng(0).uniform(0, 1, (batch_size, h, w, 3)).astype(np.float32))
-    forward = _forward(network)
+    forward = _forward(network, jit_compile)
     for _ in range(warmup):
         forward(x).numpy()
     start = time.perf_counter()

@@ -69,8 +69,14 @@ def test_network_width_and_blocks_are_configurable():
     small, large = fast_style.build_transformer(4, 1), fast_style.build_transformer(8, 2)
     assert small.count_params() < large.count_params()
     assert len([l for l in large.layers if l.name.endswith("_add") and l.name.startswith("res")]) == 2
-    with pytest.raises(ValueError):
-        fast_style.build_transformer(0, 1)
+    paper_ends = fast_style.build_transformer(4, 1, edge_kernel=9)
+    assert paper_ends.get_layer("down0_conv").kernel_size == (9, 9)
+    assert paper_ends.get_layer("out_conv").kernel_size == (9, 9)
+    assert small.get_layer("out_conv").kernel_size == (fast_style.DEFAULT_EDGE_KERNEL,) * 2
+    assert paper_ends(np.zeros((1, 13, 21, 3), np.float32)).shape == (1, 13, 21, 3)
+    for bad in (dict(width=0), dict(num_blocks=-1), dict(edge_kernel=4)):
+        with pytest.raises(ValueError):
+            fast_style.build_transformer(**{"width": 4, "num_blocks": 1, **bad})
 
 
 def test_reflection_padding_mirrors_the_border():
@@ -239,7 +245,10 @@ def test_folder_batch_and_fps(tmp_path):
     batch = np.random.default_rng(0).uniform(0, 1, (5, 16, 16, 3)).astype(np.float32)
     np.testing.assert_allclose(fast_style.stylize_batch(network, batch, batch_size=2),
                                network(batch).numpy(), atol=1e-6)
+    np.testing.assert_allclose(fast_style.stylize_batch(network, batch, jit_compile=True),
+                               network(batch).numpy(), atol=1e-5)
     assert fast_style.measure_fps(network, 16, frames=2, warmup=1) > 0
+    assert fast_style.measure_fps(network, 16, frames=2, warmup=1, jit_compile=True) > 0
 
 
 def test_video_without_a_reader_says_what_to_install(tmp_path):
