@@ -506,12 +506,15 @@ def cmd_stylize(args: argparse.Namespace) -> int:
     styles = [style.load_style_image(s, max_dim=max(size, 256), seed=args.seed) for s in args.styles]
     steps = args.steps if args.steps is not None else config.choose(full=100, fast=5)
     stages = len(style.coarse_to_fine_sizes(size)) if args.optimizer == "lbfgs" else 1
-    bar = training.progress_bar(steps * (2 * stages - 1))
+    budgets = [2 * steps] * (stages - 1) + [steps]  # a coarse stage that settles sooner skips ahead
+    starts = [sum(budgets[:k]) for k in range(stages)]
+    bar = training.progress_bar(sum(budgets))
     result = style.style_transfer(
         content, styles, max_dim=size, steps=steps, optimizer=args.optimizer, weights=args.weights,
         style_weight=args.style_weight, blend=args.style_weights, seed=args.seed,
         preserve_color="luminance" if args.preserve_color else None, coarse_to_fine=args.optimizer == "lbfgs",
-        callback=lambda i, record: bar.update(i + 1, [("loss", record["total"])]), verbose=False)
+        callback=lambda i, r: bar.update(starts[r["stage"]] + r["step"] + 1, [("loss", r["total"])]),
+        verbose=False)
     imageio.save_image(out, result.image)
     print(f"\n{result.summary()}\n-> {out}")
     return 0
@@ -525,8 +528,8 @@ def _add_style_commands(sub: argparse._SubParsersAction) -> None:
                           "mosaic, waves, shards)")
     cmd.add_argument("-o", "--out", required=True, help="output image (.png, .jpg ...)")
     cmd.add_argument("--size", type=int, default=None, help="long side of the output (default: 512; fast: 64)")
-    cmd.add_argument("--steps", type=int, default=None, help="steps at the final size, twice that at each "
-                     "coarser one (default: 100; fast mode: 5)")
+    cmd.add_argument("--steps", type=int, default=None, help="steps at the final size, up to twice that at "
+                     "each coarser one (default: 100; fast mode: 5)")
     cmd.add_argument("--optimizer", choices=("lbfgs", "adam"), default="lbfgs",
                      help="L-BFGS coarse to fine, or the tutorial's Adam (default: %(default)s)")
     cmd.add_argument("--weights", default="auto", help="VGG19 weights: auto, imagenet, random or a file "

@@ -52,8 +52,8 @@ __all__ = [
     "RANDOM_WEIGHTS", "TUTORIAL_WEIGHTS",
     "STARRY_NIGHT_URL", "preprocess", "resolve_weights", "build_vgg19", "FeatureExtractor",
     "gram_matrix", "content_loss", "style_loss", "total_variation_loss", "Objective",
-    "run_adam", "run_lbfgs", "coarse_to_fine_sizes", "load_style_image", "match_colors",
-    "preserve_luminance", "evaluate", "default_weights", "StyleResult", "style_transfer", "stylize",
+    "run_adam", "run_lbfgs", "STAGE_TOLERANCE", "STAGE_PATIENCE", "coarse_to_fine_sizes", "load_style_image",
+    "match_colors", "preserve_luminance", "evaluate", "default_weights", "StyleResult", "style_transfer", "stylize",
 ]
 
 CONTENT_LAYERS = ("block5_conv2",)
@@ -430,14 +430,22 @@ def _release_free_memory() -> None:
             pass
 
 
+class _Stalled(Exception):
+    """Raised inside L-BFGS's objective to end a run that stopped improving."""
+
+
 def run_lbfgs(objective: Objective, image: Any, steps: int, *, history_size: int | None = None,
+              tolerance: float = 0.0, patience: int = 10,
               callback: Callback | None = None) -> tuple[np.ndarray, list[dict]]:
     """L-BFGS (SciPy's ``L-BFGS-B``; pixels bounded to [0, 1]) with gradients from TensorFlow.
 
     Args:
-        steps: Function evaluations (each one forward and backward pass, like one Adam step).
+        steps: Most function evaluations (each one forward and backward pass, like one Adam step).
         history_size: Gradient pairs L-BFGS remembers; default 10, fewer on images so large that
             its workspace would pass :data:`LBFGS_MEMORY_BUDGET` (5 at 1024 px).
+        tolerance: Stop early once the best value has fallen by less than this fraction over the
+            last ``patience`` evaluations (0, the default: always run all ``steps``).
+            :func:`style_transfer` uses it to end coarse stages that have settled.
 
     Returns:
         ``(image, history)``: the best image seen and the terms at each evaluation.
@@ -448,6 +456,7 @@ def run_lbfgs(objective: Objective, image: Any, steps: int, *, history_size: int
     shape = x0.shape
     history: list[dict] = []
     best = {"value": np.inf, "x": x0.ravel().astype(np.float64)}
+    best_so_far: list[float] = []  # the best value after each evaluation
 
     def fun(x: np.ndarray):
         terms, grad = objective.value_and_grad(tf.constant(x.reshape(shape), tf.float32))
@@ -459,13 +468,20 @@ def run_lbfgs(objective: Objective, image: Any, steps: int, *, history_size: int
             best.update(value=terms["total"], x=x.copy())
         if callback is not None:
             callback(len(history) - 1, terms)
+        best_so_far.append(best["value"])
+        if tolerance > 0 and len(best_so_far) > patience and \
+                best["value"] > (1 - tolerance) * best_so_far[-1 - patience]:
+            raise _Stalled
         return terms["total"], grad
 
     if steps > 0:
-        minimize(fun, x0.ravel().astype(np.float64), jac=True, method="L-BFGS-B",
-                 bounds=Bounds(np.zeros(x0.size), np.ones(x0.size)),
-                 options=dict(maxfun=steps, maxiter=steps, maxcor=_lbfgs_history(x0.size, history_size),
-                              ftol=0.0, gtol=0.0))
+        try:
+            minimize(fun, x0.ravel().astype(np.float64), jac=True, method="L-BFGS-B",
+                     bounds=Bounds(np.zeros(x0.size), np.ones(x0.size)),
+                     options=dict(maxfun=steps, maxiter=steps, maxcor=_lbfgs_history(x0.size, history_size),
+                                  ftol=0.0, gtol=0.0))
+        except _Stalled:
+            pass
     return best["x"].reshape(shape)[0].astype(np.float32), history
 
 
@@ -564,6 +580,13 @@ def evaluate(image: Any, content_image: Any, style_images: Sequence[Any], extrac
 
 # ----------------------------------------------------------------------------- the whole run
 
+#: A coarse L-BFGS stage ends once its best value fell by less than this fraction over the last
+#: :data:`STAGE_PATIENCE` evaluations (or after twice the final stage's steps): measured at 512 px
+#: (benchmarks/style_benchmark.py), longer coarse stages cost time and the final stage does not need them.
+STAGE_TOLERANCE = 0.01
+STAGE_PATIENCE = 10
+
+
 def coarse_to_fine_sizes(max_dim: int, min_dim: int = 128) -> list[int]:
     """Long sides of the stages: halving from ``max_dim`` while at least ``min_dim`` (e.g. 128, 256, 512)."""
     sizes = [int(max_dim)]
@@ -596,9 +619,9 @@ def style_transfer(content_image: Any, style_images: Any, *, max_dim: int = 512,
                    blend: Sequence[float] | None = None, preserve_color: str | None = None,
                    content_layers: Sequence[str] = CONTENT_LAYERS, style_layers: Sequence[str] | None = None,
                    style_layer_weights=None, coarse_to_fine: bool = True, min_dim: int = 128,
-                   init: str = "content", seed: int = 0, extractor: FeatureExtractor | None = None,
-                   objective: dict | None = None, callback: Callback | None = None,
-                   verbose: bool = True) -> StyleResult:
+                   stage_tolerance: float | None = None, init: str = "content", seed: int = 0,
+                   extractor: FeatureExtractor | None = None, objective: dict | None = None,
+                   callback: Callback | None = None, verbose: bool = True) -> StyleResult:
     """Stylize ``content_image`` like ``style_images``, coarse to fine; see :func:`stylize` for the arguments.
 
     Returns:
@@ -618,8 +641,10 @@ def style_transfer(content_image: Any, style_images: Any, *, max_dim: int = 512,
     if extractor is None:
         extractor = FeatureExtractor(weights, content_layers, style_layers, seed=seed, verbose=verbose)
     sizes = coarse_to_fine_sizes(max_dim, min_dim) if coarse_to_fine else [max_dim]
+    stage_tolerance = STAGE_TOLERANCE if stage_tolerance is None else stage_tolerance
     steps = steps if steps is not None else config.choose(full=100 if optimizer == "lbfgs" else 1000, fast=10)
-    settings = dict(max_dim=max_dim, steps=steps, optimizer=optimizer, sizes=sizes, preserve_color=preserve_color,
+    settings = dict(max_dim=max_dim, steps=steps, optimizer=optimizer, sizes=sizes, stage_tolerance=stage_tolerance,
+                    preserve_color=preserve_color,
                     blend=blend, init=init, seed=seed, **(objective or {}))
     terms = dict(objective or {})
     terms.update({k: v for k, v in dict(style_weight=style_weight, content_weight=content_weight,
@@ -636,8 +661,10 @@ def style_transfer(content_image: Any, style_images: Any, *, max_dim: int = 512,
             image = target if init == "content" else rng.uniform(0, 1, target.shape).astype(np.float32)
         else:
             image = np.asarray(imageio.resize(image, target.shape[:2]))
-        # Coarse stages are cheap (¼ of the pixels per halving): give them more steps.
-        stage_steps = steps * (2 if stage < len(sizes) - 1 else 1)
+        # Coarse stages are cheap (¼ of the pixels per halving): up to twice the steps, ending once
+        # they settle; their work is only the start of the next stage.
+        coarse = stage < len(sizes) - 1
+        stage_steps = steps * (2 if coarse else 1)
 
         def report(i: int, t: dict, _stage=stage, _size=size) -> None:
             record = dict(t, stage=_stage, size=_size, step=i, seconds=time.perf_counter() - start)
@@ -645,8 +672,11 @@ def style_transfer(content_image: Any, style_images: Any, *, max_dim: int = 512,
             if callback is not None:
                 callback(len(history) - 1, record)
 
-        run = run_lbfgs if optimizer == "lbfgs" else run_adam
-        image, _ = run(objective_at_size, image, stage_steps, callback=report)
+        if optimizer == "lbfgs":
+            image, _ = run_lbfgs(objective_at_size, image, stage_steps, callback=report,
+                                 tolerance=stage_tolerance if coarse else 0.0, patience=STAGE_PATIENCE)
+        else:
+            image, _ = run_adam(objective_at_size, image, stage_steps, callback=report)
     if preserve_color == "luminance":
         image = preserve_luminance(image, content)
     result = StyleResult(image=image.astype(np.float32), metrics=evaluate(image, content, styles, extractor,
@@ -667,7 +697,7 @@ def stylize(content_image: Any, style_images: Any, *, max_dim: int = 512, steps:
         style_images: One style or a list: arrays, paths, URLs or ``"pattern:NAME"``
             (see :mod:`artlib.patterns`).
         max_dim: Long side of the output in pixels.
-        steps: Optimizer steps at the final size (coarse stages get twice as many);
+        steps: Optimizer steps at the final size (coarse stages up to twice as many);
             default 100 for L-BFGS, 1000 for Adam (10 in fast mode).
         optimizer: ``"lbfgs"`` (default) or ``"adam"`` (the tutorial's settings).
         weights: VGG19 weights policy: ``"auto"``, ``"imagenet"``, ``"random"`` or a file path.
@@ -675,7 +705,9 @@ def stylize(content_image: Any, style_images: Any, *, max_dim: int = 512, steps:
             ``blend`` (one weight per style image), ``preserve_color`` (``"luminance"``:
             transfer only brightness; ``"match"``: recolour the styles like the content first),
             ``content_layers``, ``style_layers``, ``style_layer_weights``, ``coarse_to_fine``
-            (default True), ``min_dim`` (first stage, default 128), ``init`` (``"content"``
+            (default True), ``min_dim`` (first stage, default 128), ``stage_tolerance`` (a coarse
+            L-BFGS stage ends once it improves less than this fraction in :data:`STAGE_PATIENCE`
+            evaluations; default :data:`STAGE_TOLERANCE`, 0 runs every step), ``init`` (``"content"``
             or ``"noise"``), ``seed``, ``extractor`` (reuse one), ``objective`` (e.g.
             :data:`TUTORIAL_WEIGHTS`), ``callback(step, record)``, ``verbose``.
 

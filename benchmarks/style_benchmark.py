@@ -4,7 +4,8 @@ Same content and style images, same feature extractor, same objective, same proc
 
 * **Reference** (the TensorFlow tutorial's optimizer): Adam(lr 0.02, β1 0.99, ε 0.1) on [0, 1] pixels,
   clipped after each step, started from the content image, ``--adam-steps`` (1,000) steps at ``--size`` (512).
-* **artlib**: L-BFGS (SciPy, TensorFlow gradients), coarse to fine from 128 px to ``--size``.
+* **artlib**: L-BFGS (SciPy, TensorFlow gradients), coarse to fine from 128 px to ``--size`` with
+  ``style.style_transfer``'s schedule (a coarse stage ends once it settles: ``style.STAGE_TOLERANCE``).
 
 Printed: the time artlib takes to reach the objective value Adam has after its last step (measured on
 the very same objective at ``--size``), and the ratio. Each objective's graph is traced before the clock
@@ -86,9 +87,11 @@ def race(size: int, adam_steps: int, lbfgs_steps: int, weights: str, objective_n
     for stage, (s, o) in enumerate(zip(sizes, objectives)):
         last = stage == len(sizes) - 1
         image = np.asarray(style.imageio.resize(image, o.size))
-        steps = lbfgs_steps if last else 2 * lbfgs_steps // (2 ** (len(sizes) - 1 - stage)) + 10
+        # style_transfer's schedule: a coarse stage gets up to twice the steps and ends once settled.
+        steps, tolerance = (lbfgs_steps, 0.0) if last else (2 * lbfgs_steps, style.STAGE_TOLERANCE)
         try:
-            image, _ = style.run_lbfgs(o, image, steps, callback=lambda i, t, _l=last: lbfgs_clock(i, t, _l))
+            image, _ = style.run_lbfgs(o, image, steps, tolerance=tolerance, patience=style.STAGE_PATIENCE,
+                                       callback=lambda i, t, _l=last: lbfgs_clock(i, t, _l))
         except _Reached:
             break
     total = time.perf_counter() - t0
@@ -136,7 +139,8 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="a seconds-long smoke run (tiny sizes)")
     parser.add_argument("--size", type=int, default=512, help="race at this long side (default: %(default)s)")
     parser.add_argument("--adam-steps", type=int, default=1000, help="the tutorial's steps (default: %(default)s)")
-    parser.add_argument("--lbfgs-steps", type=int, default=300, help="most L-BFGS evaluations at the final size")
+    parser.add_argument("--lbfgs-steps", type=int, default=100,
+                        help="most L-BFGS evaluations at the final size (default: stylize's, %(default)s)")
     parser.add_argument("--memory", type=int, nargs="*", default=[512, 1024], help="sizes for peak RSS")
     parser.add_argument("--weights", default="auto", help="VGG19 weights policy (default: %(default)s)")
     parser.add_argument("--objective", choices=("artlib", "tutorial"), default="artlib")

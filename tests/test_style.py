@@ -197,6 +197,27 @@ def test_each_optimizer_lowers_the_objective(objective, run):
     assert objective(image)["total"] < history[0]["total"]
 
 
+def test_lbfgs_stops_a_stalled_run_only_when_asked(objective):
+    _, history = style.run_lbfgs(objective, _image(10), 12)
+    assert len(history) >= 12  # tolerance 0: every evaluation it was given (SciPy may finish a line search)
+    # Tolerance 1: no run can fall by 100 %, so it stops after patience + 1 evaluations ...
+    image, history = style.run_lbfgs(objective, _image(10), 12, tolerance=1.0, patience=3)
+    assert len(history) == 4 and image.shape == (32, 40, 3)
+    assert objective(image)["total"] == pytest.approx(min(h["total"] for h in history), rel=1e-4)  # ... the best
+    # A tiny tolerance lets a run that still improves go on.
+    _, history = style.run_lbfgs(objective, _image(10), 12, tolerance=1e-9, patience=3)
+    assert len(history) >= 12
+
+
+def test_coarse_stages_end_once_settled(extractor):
+    kwargs = dict(max_dim=48, steps=6, min_dim=24, extractor=extractor, verbose=False)
+    settled = style.style_transfer(_image(13, (40, 48)), "pattern:mosaic", stage_tolerance=1.0, **kwargs)
+    full = style.style_transfer(_image(13, (40, 48)), "pattern:mosaic", stage_tolerance=0.0, **kwargs)
+    coarse = [[h for h in r.history if h["size"] == 24] for r in (settled, full)]
+    assert len(coarse[0]) == style.STAGE_PATIENCE + 1 and len(coarse[1]) >= 12  # up to 2 × steps
+    assert min(len([h for h in r.history if h["size"] == 48]) for r in (settled, full)) >= 6  # final: all
+
+
 def test_lbfgs_history_shrinks_on_big_images_only():
     assert style._lbfgs_history(512 * 341 * 3, None) == 10       # the default up to ~800 px
     assert style._lbfgs_history(1024 * 683 * 3, None) == 5       # keeps the workspace near 250 MB
