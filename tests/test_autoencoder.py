@@ -142,6 +142,17 @@ def test_photo_denoiser_any_size_and_grayscale():
         ae.denoise_photo(model, image[:5, :5])
 
 
+def test_photo_self_ensemble_turns_every_view_back():
+    model = ae.build_photo_denoiser(filters=4)
+    correction = model.get_layer("correction")
+    correction.set_weights([np.zeros_like(w) for w in correction.get_weights()])  # the model returns its input
+    image = np.random.default_rng(2).random((30, 21, 3)).astype(np.float32)  # odd, non-square: padded
+    np.testing.assert_allclose(ae.denoise_photo(model, image, 0.1, ensemble=True), image, atol=1e-6)
+    model = ae.build_photo_denoiser(filters=4)  # random weights: not rotation-invariant
+    plain, averaged = ae.denoise_photo(model, image, 0.1), ae.denoise_photo(model, image, 0.1, ensemble=True)
+    assert averaged.shape == plain.shape and np.abs(averaged - plain).max() > 1e-4
+
+
 def test_save_load_safe_mode_identical_outputs(tmp_path):
     x = shapes(4)
     models = {"tutorial": ae.build_tutorial_autoencoder(), "denoiser": ae.build_denoiser(filters=4),
@@ -312,6 +323,10 @@ def test_cli_denoise_grayscale_photo(tmp_path, photo_model):
     assert main(["denoise", str(tmp_path / "gray.png"), "-o", str(out), "--model", str(photo_model)]) == 2
     assert main(["denoise", str(tmp_path / "gray.png"), "-o", str(out), "--model", str(photo_model),
                  "--sigma", "0.1", "--force"]) == 0
+    plain = np.asarray(Image.open(out))
+    assert main(["denoise", str(tmp_path / "gray.png"), "-o", str(out), "--model", str(photo_model),
+                 "--sigma", "0.1", "--force", "--ensemble"]) == 0
+    assert np.asarray(Image.open(out)).shape == plain.shape and np.any(np.asarray(Image.open(out)) != plain)
 
 
 def test_cli_denoise_bad_input(tmp_path, photo_model, capsys):
