@@ -323,10 +323,10 @@ def test_cli_denoise_grayscale_photo(tmp_path, photo_model):
     assert main(["denoise", str(tmp_path / "gray.png"), "-o", str(out), "--model", str(photo_model)]) == 2
     assert main(["denoise", str(tmp_path / "gray.png"), "-o", str(out), "--model", str(photo_model),
                  "--sigma", "0.1", "--force"]) == 0
-    plain = np.asarray(Image.open(out))
+    averaged = np.asarray(Image.open(out))  # self-ensemble: the default
     assert main(["denoise", str(tmp_path / "gray.png"), "-o", str(out), "--model", str(photo_model),
-                 "--sigma", "0.1", "--force", "--ensemble"]) == 0
-    assert np.asarray(Image.open(out)).shape == plain.shape and np.any(np.asarray(Image.open(out)) != plain)
+                 "--sigma", "0.1", "--force", "--no-ensemble"]) == 0
+    assert np.asarray(Image.open(out)).shape == averaged.shape and np.any(np.asarray(Image.open(out)) != averaged)
 
 
 def test_cli_denoise_bad_input(tmp_path, photo_model, capsys):
