@@ -510,7 +510,7 @@ def cmd_stylize(args: argparse.Namespace) -> int:
     styles = [style.load_style_image(s, max_dim=max(size, 256), seed=args.seed) for s in args.styles]
     steps = args.steps if args.steps is not None else config.choose(full=100, fast=5)
     stages = len(style.coarse_to_fine_sizes(size)) if args.optimizer == "lbfgs" else 1
-    budgets = [2 * steps] * (stages - 1) + [steps]  # a coarse stage that settles sooner skips ahead
+    budgets = [n for n, _ in style.stage_schedule(steps, stages)]  # a stage that settles sooner skips ahead
     starts = [sum(budgets[:k]) for k in range(stages)]
     bar = training.progress_bar(sum(budgets))
     result = style.style_transfer(

@@ -52,7 +52,8 @@ __all__ = [
     "RANDOM_WEIGHTS", "TUTORIAL_WEIGHTS",
     "STARRY_NIGHT_URL", "preprocess", "resolve_weights", "build_vgg19", "FeatureExtractor",
     "gram_matrix", "content_loss", "style_loss", "total_variation_loss", "Objective",
-    "run_adam", "run_lbfgs", "STAGE_TOLERANCE", "STAGE_PATIENCE", "coarse_to_fine_sizes", "load_style_image",
+    "run_adam", "run_lbfgs", "STAGE_TOLERANCE", "STAGE_PATIENCE", "stage_schedule", "coarse_to_fine_sizes",
+    "load_style_image",
     "match_colors", "preserve_luminance", "evaluate", "default_weights", "StyleResult", "style_transfer", "stylize",
 ]
 
@@ -581,10 +582,22 @@ def evaluate(image: Any, content_image: Any, style_images: Sequence[Any], extrac
 # ----------------------------------------------------------------------------- the whole run
 
 #: A coarse L-BFGS stage ends once its best value fell by less than this fraction over the last
-#: :data:`STAGE_PATIENCE` evaluations (or after twice the final stage's steps): measured at 512 px
-#: (benchmarks/style_benchmark.py), longer coarse stages cost time and the final stage does not need them.
+#: :data:`STAGE_PATIENCE` evaluations (or after twice the final stage's steps; :func:`stage_schedule`):
+#: measured at 512 px (benchmarks/style_benchmark.py), longer coarse stages cost time and the final
+#: stage does not need them.
 STAGE_TOLERANCE = 0.01
 STAGE_PATIENCE = 10
+
+
+def stage_schedule(steps: int, num_stages: int, stage_tolerance: float | None = None) -> list[tuple[int, float]]:
+    """Each coarse-to-fine stage's ``(most evaluations, tolerance)`` for :func:`run_lbfgs`.
+
+    Coarse stages are cheap (¼ of the pixels per halving) and their work is only the start of the
+    next stage: up to twice ``steps``, ending once settled (``stage_tolerance``, default
+    :data:`STAGE_TOLERANCE`). The final stage runs all ``steps`` (tolerance 0).
+    """
+    tolerance = STAGE_TOLERANCE if stage_tolerance is None else stage_tolerance
+    return [(2 * steps, tolerance)] * (num_stages - 1) + [(steps, 0.0)]
 
 
 def coarse_to_fine_sizes(max_dim: int, min_dim: int = 128) -> list[int]:
@@ -641,11 +654,10 @@ def style_transfer(content_image: Any, style_images: Any, *, max_dim: int = 512,
     if extractor is None:
         extractor = FeatureExtractor(weights, content_layers, style_layers, seed=seed, verbose=verbose)
     sizes = coarse_to_fine_sizes(max_dim, min_dim) if coarse_to_fine else [max_dim]
-    stage_tolerance = STAGE_TOLERANCE if stage_tolerance is None else stage_tolerance
     steps = steps if steps is not None else config.choose(full=100 if optimizer == "lbfgs" else 1000, fast=10)
-    settings = dict(max_dim=max_dim, steps=steps, optimizer=optimizer, sizes=sizes, stage_tolerance=stage_tolerance,
-                    preserve_color=preserve_color,
-                    blend=blend, init=init, seed=seed, **(objective or {}))
+    schedule = stage_schedule(steps, len(sizes), stage_tolerance)
+    settings = dict(max_dim=max_dim, steps=steps, optimizer=optimizer, sizes=sizes, schedule=schedule,
+                    preserve_color=preserve_color, blend=blend, init=init, seed=seed, **(objective or {}))
     terms = dict(objective or {})
     terms.update({k: v for k, v in dict(style_weight=style_weight, content_weight=content_weight,
                                        tv_weight=tv_weight).items() if v is not None})
@@ -661,10 +673,7 @@ def style_transfer(content_image: Any, style_images: Any, *, max_dim: int = 512,
             image = target if init == "content" else rng.uniform(0, 1, target.shape).astype(np.float32)
         else:
             image = np.asarray(imageio.resize(image, target.shape[:2]))
-        # Coarse stages are cheap (¼ of the pixels per halving): up to twice the steps, ending once
-        # they settle; their work is only the start of the next stage.
-        coarse = stage < len(sizes) - 1
-        stage_steps = steps * (2 if coarse else 1)
+        stage_steps, tolerance = schedule[stage]
 
         def report(i: int, t: dict, _stage=stage, _size=size) -> None:
             record = dict(t, stage=_stage, size=_size, step=i, seconds=time.perf_counter() - start)
@@ -673,8 +682,8 @@ def style_transfer(content_image: Any, style_images: Any, *, max_dim: int = 512,
                 callback(len(history) - 1, record)
 
         if optimizer == "lbfgs":
-            image, _ = run_lbfgs(objective_at_size, image, stage_steps, callback=report,
-                                 tolerance=stage_tolerance if coarse else 0.0, patience=STAGE_PATIENCE)
+            image, _ = run_lbfgs(objective_at_size, image, stage_steps, callback=report, tolerance=tolerance,
+                                 patience=STAGE_PATIENCE)
         else:
             image, _ = run_adam(objective_at_size, image, stage_steps, callback=report)
     if preserve_color == "luminance":

@@ -84,11 +84,10 @@ def race(size: int, adam_steps: int, lbfgs_steps: int, weights: str, objective_n
             raise _Reached
 
     image = content
-    for stage, (s, o) in enumerate(zip(sizes, objectives)):
+    schedule = style.stage_schedule(lbfgs_steps, len(sizes))  # style_transfer's own
+    for stage, (o, (steps, tolerance)) in enumerate(zip(objectives, schedule)):
         last = stage == len(sizes) - 1
         image = np.asarray(style.imageio.resize(image, o.size))
-        # style_transfer's schedule: a coarse stage gets up to twice the steps and ends once settled.
-        steps, tolerance = (lbfgs_steps, 0.0) if last else (2 * lbfgs_steps, style.STAGE_TOLERANCE)
         try:
             image, _ = style.run_lbfgs(o, image, steps, tolerance=tolerance, patience=style.STAGE_PATIENCE,
                                        callback=lambda i, t, _l=last: lbfgs_clock(i, t, _l))

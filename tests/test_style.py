@@ -210,6 +210,8 @@ def test_lbfgs_stops_a_stalled_run_only_when_asked(objective):
 
 
 def test_coarse_stages_end_once_settled(extractor):
+    assert style.stage_schedule(6, 3) == [(12, style.STAGE_TOLERANCE), (12, style.STAGE_TOLERANCE), (6, 0.0)]
+    assert style.stage_schedule(6, 1, stage_tolerance=0.5) == [(6, 0.0)]  # one stage: the final one
     kwargs = dict(max_dim=48, steps=6, min_dim=24, extractor=extractor, verbose=False)
     settled = style.style_transfer(_image(13, (40, 48)), "pattern:mosaic", stage_tolerance=1.0, **kwargs)
     full = style.style_transfer(_image(13, (40, 48)), "pattern:mosaic", stage_tolerance=0.0, **kwargs)
