@@ -44,6 +44,18 @@ REPO_URL = "https://github.com/artlib-course/artlib"
 #: The repository root (holds ``data/``) when artlib runs from a checkout.
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
+
+def _shipped_dir() -> Path:
+    inside = Path(__file__).resolve().parent / "_shipped"  # an installed wheel: package data
+    return inside if inside.is_dir() else REPO_ROOT / "data"  # a checkout or an editable install
+
+
+#: The shipped models and data (``pretrained/``, ``fashion-mnist-subset/``): the package's own copy
+#: once installed from a wheel, else the checkout's ``data/`` folder.
+SHIPPED_DIR = _shipped_dir()
+#: The shipped trained models (see ``data/README.md``).
+PRETRAINED_DIR = SHIPPED_DIR / "pretrained"
+
 T = TypeVar("T")
 
 _TRUE = {"1", "true", "yes", "on"}

@@ -37,6 +37,7 @@ import tensorflow as tf  # noqa: E402  (after artlib.config, which sets TF's log
 __all__ = [
     "ImageError",
     "load_image",
+    "as_batch",
     "save_image",
     "resize_max_dim",
     "resize",
@@ -317,6 +318,57 @@ def _what_is_it(data: bytes) -> str:
     else:
         hint = "it is not an image file Pillow can read (unknown format or garbage)"
     return f"{hint}. Check that the path or URL points at a PNG, JPEG, GIF, WebP, BMP or TIFF."
+
+
+# ----------------------------------------------------------------------------- batches of images
+def as_batch(images: Any, *, name: str = "images", shape: Sequence[int] | None = None,
+             channels: int | None = None, keep_uint8: bool = False, tolerance: float = 0.0) -> np.ndarray:
+    """The one check for a batch of images passed to the Python API: float32 ``(N, H, W, C)`` in [0, 1].
+
+    ``(N, H, W)`` gets a channel axis; uint8 is scaled from 0–255 (or kept as uint8 with
+    ``keep_uint8``, which saves memory for a large training set).
+
+    Args:
+        images: uint8 (0–255) or float pixels in [0, 1], shaped ``(N, H, W)`` or ``(N, H, W, C)``.
+        name: What to call the input in an error message.
+        shape: The required ``(H, W)``, e.g. ``(28, 28)`` for Fashion-MNIST models.
+        channels: The required ``C``.
+        keep_uint8: Return uint8 input as uint8 (still ``(N, H, W, C)``).
+        tolerance: Floats may overshoot [0, 1] by this much (then they are clipped).
+
+    Returns:
+        float32 ``(N, H, W, C)`` in [0, 1] (uint8 with ``keep_uint8`` and uint8 input).
+
+    Raises:
+        ImageError: An empty batch, another rank, shape or channel count, a dtype that is not
+            uint8 or float, NaN or infinite pixels, or floats outside [0, 1] (the message names
+            the input and says what to pass instead).
+    """
+    array = np.asarray(images)
+    if array.ndim == 3:
+        array = array[..., np.newaxis]  # (N, H, W) -> (N, H, W, 1)
+    wanted = f"{tuple(shape)[0]}×{tuple(shape)[1]} " if shape is not None else ""
+    if array.ndim != 4 or len(array) == 0 or (shape is not None and array.shape[1:3] != tuple(shape)) or (
+            channels is not None and array.shape[-1] != channels):
+        form = f"(N, {', '.join(map(str, shape))}{', ' + str(channels) if channels else ''})" if shape else \
+            "(N, H, W) or (N, H, W, C)"
+        raise ImageError(f"{name} must be a non-empty batch of {wanted}images, shape {form}; "
+                         f"got shape {np.shape(images)}")
+    if array.dtype == np.uint8:
+        return array if keep_uint8 else array.astype(np.float32) / 255.0
+    if array.dtype == bool or not np.issubdtype(array.dtype, np.number) or np.issubdtype(array.dtype,
+                                                                                         np.complexfloating):
+        raise ImageError(f"{name} must hold uint8 (0–255) or float pixels in [0, 1]; got dtype {array.dtype}")
+    array = array.astype(np.float32)
+    if not np.isfinite(array).all():
+        raise ImageError(f"{name} holds NaN or infinite pixels; pixels must be in [0, 1] (or uint8 0–255)")
+    low, high = float(array.min()), float(array.max())
+    if low < -tolerance or high > 1 + tolerance:
+        hint = (" They look like [-1, 1] pixels: pass (images + 1) / 2." if low < 0 and high <= 1 + tolerance
+                else " Pass uint8 images, or floats scaled to [0, 1].")
+        raise ImageError(f"{name} must hold pixels in [0, 1] (or uint8 0–255); got values from {low:.3g} to "
+                         f"{high:.3g}.{hint}")
+    return np.clip(array, 0.0, 1.0) if tolerance else array
 
 
 # ----------------------------------------------------------------------------- saving

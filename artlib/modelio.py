@@ -1,0 +1,83 @@
+"""Saving and loading finished models: one way for every topic.
+
+A model is saved as a ``.keras`` file, atomically (a kill mid-save leaves the
+previous file intact), by default without its optimizer state (a third of the size,
+for shipping). It is loaded with ``safe_mode=True``, so no code from the file runs;
+a missing, corrupt or wrong kind of file is a :class:`~artlib.errors.DataError`
+that names the file and says what to do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from artlib.errors import ArtlibError, DataError
+
+__all__ = ["save_model", "load_model"]
+
+
+def save_model(model: Any, path: str | Path, *, force: bool = True, optimizer: bool = False) -> Path:
+    """Save ``model`` as ``path`` (``.keras``), atomically.
+
+    Args:
+        model: A ``keras.Model`` (functional, sequential, or subclassed with ``get_config``).
+        path: The file to write; it must end in ``.keras``.
+        force: Replace an existing file (default); with False an existing file is an error.
+        optimizer: Keep the optimizer state (only useful to go on training from the file).
+
+    Returns:
+        The path written.
+
+    Raises:
+        ArtlibError: ``path`` does not end in ``.keras``, or exists and ``force`` is False.
+    """
+    from artlib.atomic import atomic_path
+
+    path = Path(path)
+    if path.suffix != ".keras":
+        raise ArtlibError(f"{path}: a model file name must end in .keras")
+    if path.exists() and not force:
+        raise ArtlibError(f"{path} exists; pass --force (force=True) to overwrite it")
+    if not optimizer and getattr(model, "optimizer", None) is not None:
+        bare = model.__class__.from_config(model.get_config())  # same architecture, no optimizer
+        bare.set_weights(model.get_weights())
+        model = bare
+    with atomic_path(path) as tmp:
+        model.save(tmp)
+    return path
+
+
+def load_model(path: str | Path, *, what: str = "model", fix: str = "train or restore it again",
+               check: Callable[[Any], str | None] | None = None, error: type[ArtlibError] = DataError) -> Any:
+    """Load a ``.keras`` model with ``safe_mode=True`` (uncompiled).
+
+    Args:
+        path: The ``.keras`` file.
+        what: What the file should hold, for messages (``"VAE"``, ``"fast-style network"`` …).
+        fix: What the user can do about a missing or broken file, for messages.
+        check: Called with the loaded model; returns None if it is the right kind, else the reason.
+        error: The exception class to raise (``DataError``; ``CheckpointError`` for a run directory).
+
+    Returns:
+        The loaded ``keras.Model``.
+
+    Raises:
+        DataError: (or ``error``) the file is missing, unreadable, or fails ``check``.
+    """
+    import keras
+
+    path = Path(path).expanduser()
+    if not path.is_file():
+        raise error(f"{what} file {path} not found: {fix}")
+    try:
+        model = keras.saving.load_model(path, safe_mode=True, compile=False)
+    except Exception as err:  # noqa: BLE001 - zip, JSON, HDF5 and Keras errors all mean "not usable"
+        first = str(err).splitlines()[0][:200] if str(err) else ""
+        raise error(f"{what} file {path} is corrupt or not a Keras model ({type(err).__name__}: {first}); "
+                    f"{fix}") from err
+    reason = check(model) if check is not None else None
+    if reason:
+        raise error(f"{path} is not a {what}: {reason}; {fix}")
+    return model
