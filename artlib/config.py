@@ -6,6 +6,7 @@ This module is the only place in artlib that reads the environment:
 * ``ARTLIB_OFFLINE=1`` never open a network connection; use offline routes only.
 * ``ARTLIB_DATA_DIR``  a folder holding the Fashion-MNIST ``*.gz`` files.
 * ``ARTLIB_CACHE_DIR`` where downloads are cached (default: the Keras cache, ``~/.keras``).
+* ``ARTLIB_DEBUG=1``   the command line shows TensorFlow's own start-up messages.
 
 The values are read when asked for, not at import, so a notebook or a test can
 change them at any time. Fast mode changes sizes, never code paths::
@@ -36,7 +37,8 @@ __all__ = [
     "set_seed",
     "versions",
     "devices",
-    "report",
+    "describe_machine",
+    "is_debug",
 ]
 
 #: Where the course lives; the notebooks' Colab badges and install cells use this URL.
@@ -85,6 +87,11 @@ def cache_dir() -> Path:
     """Where downloads are cached: ``ARTLIB_CACHE_DIR``, else ``KERAS_HOME``, else ``~/.keras``."""
     value = os.environ.get("ARTLIB_CACHE_DIR") or os.environ.get("KERAS_HOME")
     return Path(value).expanduser() if value else Path.home() / ".keras"
+
+
+def is_debug() -> bool:
+    """True when ``ARTLIB_DEBUG`` is set: the command line shows TensorFlow's own start-up messages."""
+    return _flag("ARTLIB_DEBUG")
 
 
 def is_ci() -> bool:
@@ -169,21 +176,3 @@ def describe_machine() -> str:
     dev = devices()
     load = f", load average {os.getloadavg()[0]:.1f}" if hasattr(os, "getloadavg") else ""
     return f"{dev['cpu']}, {dev['cpu_cores']} cores, GPUs: {', '.join(dev['gpus']) or 'none'}{load}"
-
-
-def report() -> str:
-    """A short, printable report: versions, devices, modes, data and weights available."""
-    from artlib import data
-
-    lines = ["artlib environment"]
-    lines += [f"  {k:<14} {v}" for k, v in versions().items()]
-    dev = devices()
-    lines.append(f"  {'cpu':<14} {dev['cpu']} ({dev['cpu_cores']} cores)")
-    lines.append(f"  {'gpus':<14} {', '.join(dev['gpus']) or 'none'}")
-    if dev["tpus"]:
-        lines.append(f"  {'tpus':<14} {', '.join(dev['tpus'])}")
-    lines.append(f"  {'fast mode':<14} {'on (ARTLIB_FAST=1)' if is_fast() else 'off (full sizes)'}")
-    lines.append(f"  {'offline':<14} {'yes (ARTLIB_OFFLINE=1)' if is_offline() else 'no (downloads allowed)'}")
-    lines.append(f"  {'fashion-mnist':<14} {data.describe_fashion_mnist_source()}")
-    lines.append(f"  {'vgg19 weights':<14} {data.describe_vgg19_weights()}")
-    return "\n".join(lines)

@@ -7,8 +7,9 @@ licence) is looked for in this order, and the first complete copy wins:
 2. the Keras cache, ``~/.keras/datasets/fashion-mnist`` (what ``keras.datasets`` downloaded before);
 3. the Debian package ``dataset-fashion-mnist`` (``/usr/share/datasets/fashion-mnist``);
 4. ``keras.datasets.fashion_mnist.load_data()``: a download, skipped when ``ARTLIB_OFFLINE=1``;
-5. the subset shipped in this repository (``data/fashion-mnist-subset``: 6,000 training and
-   1,000 test images, balanced over the classes).
+5. the subset shipped with artlib (``artlib.config.SHIPPED_DIR / "fashion-mnist-subset"``: the
+   repository's ``data/`` folder, installed as package data; 6,000 training and 1,000 test images,
+   balanced over the classes).
 
 Every source holds the four original idx files (``train-images-idx3-ubyte.gz`` …).
 A folder that holds some of them but not all, or a file that is truncated or
@@ -27,8 +28,8 @@ from typing import Any
 
 import numpy as np
 
-from artlib import config, net
-from artlib.errors import DataError
+from artlib import config, imageio, net
+from artlib.errors import ArtlibError, DataError
 
 __all__ = [
     "FASHION_MNIST_CLASSES",
@@ -56,7 +57,8 @@ FASHION_MNIST_FILES = {
     "y_test": "t10k-labels-idx1-ubyte.gz",
 }
 DEBIAN_DIR = Path("/usr/share/datasets/fashion-mnist")
-SHIPPED_DIR = config.REPO_ROOT / "data" / "fashion-mnist-subset"
+#: The shipped subset: in the checkout's ``data/`` folder, or the installed package's own copy.
+SHIPPED_DIR = config.SHIPPED_DIR / "fashion-mnist-subset"
 
 
 @dataclass(frozen=True)
@@ -247,14 +249,17 @@ def load_sample_photo(name: str, max_dim: int | None = None) -> np.ndarray:
         name: One of :data:`SAMPLE_PHOTOS`.
         max_dim: Downscale so the long side is at most this many pixels.
 
+    Returns:
+        float32 ``H×W×3`` pixels in [0, 1] (grayscale photos repeated into three channels).
+
     Raises:
-        ValueError: an unknown name (the message lists the known ones).
+        ArtlibError: an unknown name (the message lists the known ones), or ``max_dim`` below 1.
     """
     if name not in SAMPLE_PHOTOS:
-        raise ValueError(f"unknown sample photo {name!r}; choose one of {', '.join(SAMPLE_PHOTOS)}")
+        raise ArtlibError(f"unknown sample photo {name!r}; choose one of {', '.join(SAMPLE_PHOTOS)}")
+    if max_dim is not None and not max_dim >= 1:
+        raise ArtlibError(f"max_dim must be at least 1 pixel or None, not {max_dim!r}")
     import skimage.data
-
-    from artlib import imageio
 
     pixels = np.asarray(getattr(skimage.data, name)())
     image = imageio.to_float(pixels)
@@ -294,16 +299,19 @@ def make_dataset(
 
     Returns:
         A prefetched ``tf.data.Dataset``.
+
+    Raises:
+        ImageError: ``images`` is not a batch of uint8 or [0, 1] float pixels (see
+            :func:`artlib.imageio.as_batch`).
+        ArtlibError: ``labels`` of another length, or ``batch_size`` below 1.
     """
     import tensorflow as tf
 
-    images = np.asarray(images)
-    if images.ndim == 3:
-        images = images[..., None]  # N×H×W → N×H×W×1
-    if images.ndim != 4:
-        raise ValueError(f"images must be N×H×W or N×H×W×C, got shape {images.shape}")
     if labels is not None and len(labels) != len(images):
-        raise ValueError(f"{len(images)} images but {len(labels)} labels")
+        raise ArtlibError(f"{len(images)} images but {len(labels)} labels; give one label per image")
+    images = imageio.as_batch(images, name="images", keep_uint8=True)  # N×H×W → N×H×W×1; uint8 stays uint8
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+        raise ArtlibError(f"batch_size must be a positive integer, not {batch_size!r}")
     scale = 1 / 255 if images.dtype == np.uint8 else 1.0
     ds = tf.data.Dataset.from_tensor_slices(images if labels is None else (images, np.asarray(labels)))
     if shuffle:

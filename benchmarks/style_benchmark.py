@@ -42,7 +42,7 @@ class _Reached(Exception):
 def race(size: int, adam_steps: int, lbfgs_steps: int, weights: str, objective_name: str, seed: int) -> dict:
     import numpy as np
 
-    from artlib import data, style
+    from artlib import data, imageio, style
 
     terms = style.TUTORIAL_WEIGHTS if objective_name == "tutorial" else {}
     extractor = style.FeatureExtractor(weights, seed=seed)
@@ -68,8 +68,8 @@ def race(size: int, adam_steps: int, lbfgs_steps: int, weights: str, objective_n
           f"({adam_seconds / adam_steps:.3f} s/step), objective {history[0]['total']:.4f} -> {adam_value:.4f}")
 
     sizes = style.coarse_to_fine_sizes(size)
-    objectives = [style.Objective(extractor, np.asarray(style.imageio.resize_max_dim(content, s)),
-                                  [np.asarray(style.imageio.resize_max_dim(style_image, max(s, 64)))], **terms)
+    objectives = [style.Objective(extractor, np.asarray(imageio.resize_max_dim(content, s)),
+                                  [np.asarray(imageio.resize_max_dim(style_image, max(s, 64)))], **terms)
                   for s in sizes[:-1]] + [final]
     for o in objectives:  # warm-up: trace every stage's graph before the clock starts
         o.value_and_grad(tf_constant(np.zeros((*o.size, 3), np.float32)))
@@ -87,7 +87,7 @@ def race(size: int, adam_steps: int, lbfgs_steps: int, weights: str, objective_n
     schedule = style.stage_schedule(lbfgs_steps, len(sizes))  # style_transfer's own
     for stage, (o, (steps, tolerance)) in enumerate(zip(objectives, schedule)):
         last = stage == len(sizes) - 1
-        image = np.asarray(style.imageio.resize(image, o.size))
+        image = np.asarray(imageio.resize(image, o.size))
         try:
             image, _ = style.run_lbfgs(o, image, steps, tolerance=tolerance, patience=style.STAGE_PATIENCE,
                                        callback=lambda i, t, _l=last: lbfgs_clock(i, t, _l))

@@ -1,5 +1,6 @@
 """Tests for artlib.autoencoder: damage models, builders, training, resume, evaluation, CLI."""
 
+import io
 import json
 import subprocess
 import sys
@@ -10,7 +11,8 @@ import numpy as np
 import pytest
 
 from artlib import autoencoder as ae
-from artlib import metrics
+from artlib import data, metrics
+from artlib.autoencoder.damage import split_seed
 from artlib.errors import ArtlibError, DataError, ImageError
 
 import keras  # noqa: E402  (after artlib: the TensorFlow backend)
@@ -79,6 +81,16 @@ def test_low_resolution_matches_bicubic_of_block_means():
     np.testing.assert_allclose(ae.low_resolution(flat).numpy(), flat, atol=1e-5)
 
 
+@pytest.mark.parametrize("call", [
+    lambda x: ae.low_resolution(x, factor=0),
+    lambda x: ae.box_mask(x, (0, 0), num_boxes=0),
+    lambda x: ae.box_mask(x, (0, 0), max_fraction=-0.5),
+])
+def test_damage_parameters_of_zero_or_below_raise(call):
+    with pytest.raises(ArtlibError, match="must be a number above 0; got"):
+        call(np.zeros((1, 8, 8, 1), np.float32))
+
+
 def test_make_noise_and_unknown_kind():
     noise_fn = ae.make_noise("gaussian", sigma=0.2)
     assert np.array_equal(noise_fn(np.zeros((1, 8, 8, 1)), (0, 1)).numpy(),
@@ -94,7 +106,8 @@ def test_restoration_dataset_fresh_noise_and_resume_position():
     batches = [(n.numpy(), c.numpy()) for n, c in stream.take(6)]  # 2 batches per epoch
     noisy, clean = batches[0]
     assert noisy.shape == clean.shape == (8, 28, 28, 1) and noisy.dtype == np.float32
-    assert 0 <= noisy.min() and noisy.max() <= 1
+    for step in (0, 3):  # batch s gets noise_fn(clean, (seed, s)), counted over epochs
+        np.testing.assert_array_equal(batches[step][0], ae.gaussian_noise(batches[step][1], (3, step), 0.1).numpy())
     assert any(np.array_equal(clean[0], image) for image in images[..., :] / np.float32(255))
     assert not np.array_equal(batches[0][1], batches[2][1])  # a new order each epoch
     assert not np.array_equal(batches[0][0] - batches[0][1], batches[2][0] - batches[2][1])  # new noise
@@ -104,6 +117,21 @@ def test_restoration_dataset_fresh_noise_and_resume_position():
         assert np.array_equal(n, n2.numpy()) and np.array_equal(c, c2.numpy())
     with pytest.raises(DataError, match="fewer than one batch"):
         ae.restoration_dataset(images[:4], ae.make_noise("gaussian"), batch_size=8)
+    with pytest.raises(ArtlibError, match="batch_size must be a number above 0; got 0"):
+        ae.restoration_dataset(images, ae.make_noise("gaussian"), batch_size=0)
+    with pytest.raises(ImageError, match="images must hold pixels in"):
+        ae.restoration_dataset(images * 2.0, ae.make_noise("gaussian"), batch_size=8)
+
+
+def test_as_images_scales_uint8_and_adds_a_channel():
+    pixels = np.array([[[0, 51], [255, 102]]], np.uint8)  # (1, 2, 2)
+    images = ae.as_images(pixels)
+    assert images.dtype == np.float32 and images.shape == (1, 2, 2, 1)
+    np.testing.assert_allclose(images[0, ..., 0], [[0.0, 0.2], [1.0, 0.4]], atol=1e-7)
+    for bad, message in [(np.zeros((2, 2)), "non-empty batch"), (np.full((1, 2, 2), 1.5), "pixels in"),
+                         (np.full((1, 2, 2), np.nan), "NaN")]:
+        with pytest.raises(ImageError, match=message):
+            ae.as_images(bad, "x_train")
 
 
 # ----------------------------------------------------------------------------- models
@@ -116,7 +144,38 @@ def test_restoration_dataset_fresh_noise_and_resume_position():
 def test_builders_give_images_back(build, shape):
     model = build()
     out = model(np.random.default_rng(0).random((2, *shape), np.float32)).numpy()
-    assert out.shape == (2, *shape) and out.min() >= 0 and out.max() <= 1
+    assert out.shape == (2, *shape) and out.dtype == np.float32
+
+
+def test_denoiser_is_residual_and_clipped():
+    """With its correction set to zero the U-Net returns its input; a correction is clipped to [0, 1]."""
+    model = ae.build_denoiser((16, 16, 3), filters=4)
+    correction = model.get_layer("correction")
+    kernel, bias = correction.get_weights()
+    images = np.random.default_rng(1).random((2, 16, 16, 3)).astype(np.float32)
+    correction.set_weights([np.zeros_like(kernel), np.zeros_like(bias)])
+    np.testing.assert_allclose(model(images).numpy(), images, atol=1e-6)
+    correction.set_weights([np.zeros_like(kernel), np.full_like(bias, 0.5)])  # +0.5 everywhere
+    np.testing.assert_allclose(model(images).numpy(), np.minimum(images + 0.5, 1.0), atol=1e-6)
+
+
+def test_autoencoder_code_is_quantized_to_bits():
+    model = ae.build_autoencoder(6, bits=3, filters=4)
+    codes = model.get_layer("encoder")(shapes(5)).numpy()
+    assert codes.shape == (5, 6)
+    np.testing.assert_allclose(codes * 7, np.round(codes * 7), atol=1e-5)  # multiples of 1/(2³ - 1)
+
+
+@pytest.mark.parametrize("build, message", [
+    (lambda: ae.build_denoiser(filters=0), "filters must be a number above 0; got 0"),
+    (lambda: ae.build_denoiser(depth=-1), "depth must be a number above 0; got -1"),
+    (lambda: ae.build_autoencoder(0), "latent_dim must be a number above 0; got 0"),
+    (lambda: ae.build_autoencoder(8, bits=0), "bits must be a number above 0; got 0"),
+    (lambda: ae.build_photo_denoiser(filters=0), "filters must be a number above 0; got 0"),
+])
+def test_builders_reject_sizes_of_zero_or_below(build, message):
+    with pytest.raises(ArtlibError, match=message):
+        build()
 
 
 def test_tutorial_model_is_the_tutorials():
@@ -140,6 +199,8 @@ def test_photo_denoiser_any_size_and_grayscale():
     assert ae.denoise_photo(model, image[..., 0]).shape == (30, 21, 3)  # grayscale → RGB, σ estimated
     with pytest.raises(ImageError, match="at least 8×8"):
         ae.denoise_photo(model, image[:5, :5])
+    with pytest.raises(ArtlibError, match="sigma must be 0 or more"):
+        ae.denoise_photo(model, image, sigma=-0.1)
 
 
 def test_photo_self_ensemble_turns_every_view_back():
@@ -151,6 +212,56 @@ def test_photo_self_ensemble_turns_every_view_back():
     model = ae.build_photo_denoiser(filters=4)  # random weights: not rotation-invariant
     plain, averaged = ae.denoise_photo(model, image, 0.1), ae.denoise_photo(model, image, 0.1, ensemble=True)
     assert averaged.shape == plain.shape and np.abs(averaged - plain).max() > 1e-4
+
+
+def test_photo_patches_are_crops_of_the_photos():
+    photo = np.rint(data.load_sample_photo("astronaut", max_dim=64) * 255).astype(np.uint8)
+    patches = ae.photo_patches(["astronaut"], patch_size=16, count=6, max_dim=64, seed=1)
+    assert patches.shape == (6, 16, 16, 3) and patches.dtype == np.uint8
+    windows = np.lib.stride_tricks.sliding_window_view(photo, (16, 16, 3))[..., 0, :, :, :]  # (49, 49, 16, 16, 3)
+    for patch in patches:  # each patch is one window of the photo, or its mirror image
+        assert any((windows == p).all(axis=(-3, -2, -1)).any() for p in (patch, patch[:, ::-1]))
+    with pytest.raises(ArtlibError, match="patch_size 80 is larger than a photo"):
+        ae.photo_patches(["astronaut"], patch_size=80, count=2, max_dim=64)
+    with pytest.raises(ArtlibError, match="count must be a number above 0; got 0"):
+        ae.photo_patches(["astronaut"], count=0)
+
+
+def test_photo_noise_hands_over_its_level():
+    images = np.full((4, 8, 8, 3), 0.5, np.float32)
+    noisy, sigma_map = ae.photo.noise_with_level((0.0, 0.2))(images, (2, 5))
+    np.testing.assert_array_equal(noisy.numpy(), ae.gaussian_noise(images, (2, 5), (0.0, 0.2)).numpy())
+    assert sigma_map.shape == (4, 8, 8, 1) and np.ptp(sigma_map.numpy()[0]) == 0  # one σ per image
+    levels = sigma_map.numpy()[:, 0, 0, 0]
+    assert np.all((levels >= 0) & (levels <= 0.2)) and np.unique(levels).size == 4
+
+
+def test_train_photo_denoiser_lowers_the_loss():
+    keras.utils.set_random_seed(0)
+    model, history = ae.train_photo_denoiser(ae.build_photo_denoiser(filters=8), photos=["astronaut", "rocket"],
+                                             sigma=(0.1, 0.2), patch_size=16, count=256, num_epochs=4,
+                                             batch_size=16, learning_rate=3e-3, verbose=0)
+    assert model.name == "photo_denoiser" and len(history["loss"]) == 4
+    assert history["loss"][-1] < history["loss"][0]
+    clean = ae.photo_patches(["astronaut", "rocket"], patch_size=16, count=64, seed=7) / np.float32(255)
+    noisy, sigma_map = ae.photo.noise_with_level(0.15)(clean, (7, 0))
+    denoised = model.predict([noisy, sigma_map], verbose=0)
+    noisy_mse, denoised_mse = np.mean((noisy.numpy() - clean) ** 2), np.mean((denoised - clean) ** 2)
+    assert denoised_mse < 0.8 * noisy_mse  # on new crops it removes a fifth of the noise or more
+
+
+def test_evaluate_photo_denoiser_psnrs_are_metrics_psnr():
+    model = ae.build_photo_denoiser(filters=4)
+    rows = ae.evaluate_photo_denoiser(model, sigma=0.1, max_dim=64, seed=3)
+    assert [row["photo"] for row in rows] == list(ae.HELD_OUT_PHOTOS)
+    for i, row in enumerate(rows):  # the same photo, noise draw and denoiser, measured here
+        clean = data.load_sample_photo(row["photo"], max_dim=64)
+        noisy = ae.gaussian_noise(clean[np.newaxis], (3, i), 0.1).numpy()[0]
+        assert row["noisy"] == pytest.approx(metrics.psnr(clean, noisy), abs=1e-6)
+        assert row["artlib"] == pytest.approx(metrics.psnr(clean, ae.denoise_photo(model, noisy, 0.1)), abs=1e-6)
+        assert row["nlm_h"] in (0.4, 0.6, 0.8, 1.0) and row["non-local means"] > row["noisy"]
+    with pytest.raises(ArtlibError, match="sigma must be a number above 0; got 0"):
+        ae.evaluate_photo_denoiser(model, sigma=0)
 
 
 def test_save_load_safe_mode_identical_outputs(tmp_path):
@@ -170,7 +281,7 @@ def test_save_load_safe_mode_identical_outputs(tmp_path):
 
 
 def test_load_model_errors_name_the_file(tmp_path):
-    with pytest.raises(DataError, match="missing.keras does not exist"):
+    with pytest.raises(DataError, match="missing.keras not found"):
         ae.load_model(tmp_path / "missing.keras")
     (tmp_path / "broken.keras").write_bytes(b"PK\x03\x04 not really a zip")
     with pytest.raises(DataError, match="broken.keras is corrupt"):
@@ -186,6 +297,13 @@ def test_training_reduces_the_loss(tmp_path):
     assert len(history["loss"]) == 4 and history["loss"][-1] < 0.7 * history["loss"][0]
     assert any((tmp_path / "run" / "tensorboard").rglob("*tfevents*"))
     assert not (tmp_path / "run" / "backup").exists()  # deleted when fit completed
+
+
+@pytest.mark.parametrize("option, value", [("num_epochs", 0), ("batch_size", 0), ("steps_per_epoch", 0),
+                                           ("learning_rate", -1e-3), ("steps_per_execution", 0)])
+def test_train_rejects_zero_or_below(option, value):
+    with pytest.raises(ArtlibError, match=f"{option} must be a number above 0; got {value}"):
+        ae.train(ae.build_denoiser(filters=2, depth=1), shapes(16), **{option: value}, verbose=0)
 
 
 RESUME_SCRIPT = textwrap.dedent("""
@@ -244,10 +362,15 @@ def test_classical_denoisers_shapes_and_tuning():
     for method in ae.CLASSICAL_DENOISERS:
         grid = ae.CLASSICAL_DENOISERS[method]["fast"]
         out = ae.classical_denoise(method, noisy, 0.2, grid[0])
-        assert out.shape == noisy.shape and out.dtype == np.float32 and 0 <= out.min() and out.max() <= 1
+        assert out.shape == noisy.shape and out.dtype == np.float32
         assert np.mean(metrics.psnr(clean, out)) > np.mean(metrics.psnr(clean, noisy)), method
+        alone = ae.classical_denoise(method, noisy[2:3], 0.2, grid[0])  # each image is denoised alone
+        np.testing.assert_allclose(out[2:3], alone, atol=1e-5, err_msg=method)
     tuned = ae.tune_classical(noisy, clean, 0.2, methods=["gaussian filter"])
-    assert tuned["gaussian filter"][0] in ae.CLASSICAL_DENOISERS["gaussian filter"]["fast"]
+    scores = {p: np.mean(metrics.psnr(clean, ae.classical_denoise("gaussian filter", noisy, 0.2, p)))
+              for p in ae.CLASSICAL_DENOISERS["gaussian filter"]["fast"]}  # ARTLIB_FAST: the fast grid
+    assert tuned["gaussian filter"][0] == max(scores, key=scores.get)
+    assert tuned["gaussian filter"][1] == pytest.approx(max(scores.values()))
     with pytest.raises(ArtlibError, match="unknown classical denoiser"):
         ae.classical_denoise("bm3d", noisy, 0.2, None)
 
@@ -258,12 +381,18 @@ def test_evaluate_denoisers_rows_against_numpy():
     rows = ae.evaluate_denoisers({"identity": identity}, clean, validation_images=validation,
                                  sigmas=(0.2,), methods=["median", "wavelet"])
     assert [r["method"] for r in rows] == ["noisy input", "identity", "median", "wavelet"]
-    noisy = np.clip(clean + 0.2 * tf.random.stateless_normal(clean.shape, ae._seeds((0, 0))[1]).numpy(), 0, 1)
+    noisy = np.clip(clean + 0.2 * tf.random.stateless_normal(clean.shape, split_seed((0, 0))[1]).numpy(), 0, 1)
     mse = ((noisy - clean) ** 2).mean(axis=(1, 2, 3))
     assert rows[0]["psnr"] == pytest.approx(np.mean(10 * np.log10(1 / mse)), abs=1e-3)
     assert rows[1]["psnr"] == pytest.approx(rows[0]["psnr"], abs=1e-4)  # the identity changes nothing
     table = ae.format_table(rows, value="both")
-    assert table.count("\n") == 5 and "σ = 0.2" in table and "**" in table
+    lines = table.split("\n")
+    assert len(lines) == 6 and "σ = 0.2" in lines[0]  # header, rule, one line per method
+    best = max(rows[1:], key=lambda r: r["psnr"])
+    bold = f"| {best['method']} | **{best['psnr']:.2f} / {best['ssim']:.3f}** |"  # the best PSNR, in bold
+    assert [line for line in lines if "**" in line] == [bold]
+    with pytest.raises(ArtlibError, match="value must be one of psnr, ssim, both; got 'mse'"):
+        ae.format_table(rows, value="mse")
 
 
 # ----------------------------------------------------------------------------- compression
@@ -292,14 +421,25 @@ def test_jpeg_rate_distortion_counts_bytes():
 
 def test_jpeg_round_trip_decodes_each_image_alone():
     gray = shapes(3)
+    from PIL import Image
+
     decoded, sizes, headers = ae.jpeg_round_trip(gray, 90)
     assert decoded.shape == (3, 28, 28, 1) and decoded.dtype == np.float32
-    assert 0 <= decoded.min() and decoded.max() <= 1 and np.all(sizes > headers) and np.all(headers > 100)
+    for image, out, size, header in zip(gray, decoded, sizes, headers):  # against Pillow by hand
+        buffer = io.BytesIO()
+        Image.fromarray(np.rint(image[..., 0] * 255).astype(np.uint8)).save(buffer, "JPEG", quality=90)
+        file = buffer.getvalue()
+        sos = file.index(b"\xff\xda")  # start of scan; its header's length follows the marker
+        assert size == len(file) and header == sos + 2 + int.from_bytes(file[sos + 2 : sos + 4], "big") + 2
+        np.testing.assert_array_equal(out[..., 0], np.asarray(Image.open(io.BytesIO(file)), np.float32) / 255)
     assert np.abs(decoded - gray.reshape(decoded.shape)).mean() < 0.02   # quality 90: close to the input
     low = ae.jpeg_round_trip(gray, 5)[0]
     assert np.abs(low - gray.reshape(low.shape)).mean() > np.abs(decoded - gray.reshape(decoded.shape)).mean()
     rgb = np.random.default_rng(0).uniform(0, 1, (2, 16, 24, 3)).astype(np.float32)
     assert ae.jpeg_round_trip(rgb, 50)[0].shape == (2, 16, 24, 3)
+    for quality in (0, 96):
+        with pytest.raises(ArtlibError, match=f"JPEG quality must be an integer from 1 to 95; got {quality}"):
+            ae.jpeg_round_trip(gray, quality)
 
 
 # ----------------------------------------------------------------------------- CLI
@@ -347,6 +487,10 @@ def test_cli_denoise_bad_input(tmp_path, photo_model, capsys):
         [str(tmp_path / "ok.png"), "-o", str(tmp_path / "f.png"), "--sigma", "3", "--model", str(photo_model)],
     ]
     for argv in cases:
-        assert main(["denoise", *argv]) == 2, argv
+        try:
+            code = main(["denoise", *argv])
+        except SystemExit as exit_:  # argparse rejects a bad option value itself
+            code = exit_.code
+        assert code == 2, argv
         err = capsys.readouterr().err
         assert err.startswith("error: ") and err.count("\n") == 1 and "Traceback" not in err

@@ -1,33 +1,178 @@
-"""The command line: help, info that tells the truth, the demo gallery, bad input → exit 2."""
+"""The command line: one grammar, quiet and fast on bad input, info that tells the truth, the gallery.
 
-import subprocess
-import sys
+Two facts of the front door are tested in fresh processes with a ``sitecustomize`` that
+watches the import of TensorFlow: ``--help``, a bad value and a missing input file are
+answered without importing it, and TensorFlow's C++ start-up lines (which TensorFlow 2.21
+writes on AVX-512 CPUs whatever ``TF_CPP_MIN_LOG_LEVEL`` says) are simulated at its import,
+so the test does not depend on which CPU runs it.
+"""
 
+from __future__ import annotations
+
+import textwrap
+
+import numpy as np
 import pytest
+from conftest import run_cli
 
 from artlib import data
-from artlib.__main__ import main
+from artlib.cli import main
+from artlib.cli.info import report
+from artlib.cli.quiet import is_noise
+
+TF_NOISE = [
+    "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR",
+    "I0000 00:00:1764670000.123456   12345 port.cc:153] oneDNN custom operations are on. You may see slightly "
+    "different numerical results due to floating-point round-off errors from different computation orders. "
+    "To turn them off, set the environment variable `TF_ENABLE_ONEDNN_OPTS=0`.",
+    "2026-12-02 10:00:00.123456: I tensorflow/core/util/port.cc:113] oneDNN custom operations are on.",
+    "I0000 00:00:1764670001.654321   12345 cpu_feature_guard.cc:210] This TensorFlow binary is optimized to use "
+    "available CPU instructions in performance-critical operations.",
+    "To enable the following instructions: AVX2 AVX512F AVX512_VNNI FMA, in other operations, rebuild "
+    "TensorFlow with the appropriate compiler flags.",
+]
+
+SITECUSTOMIZE = textwrap.dedent('''
+    """Test hook: on `import tensorflow`, write TensorFlow's AVX-512 start-up lines to fd 2, or refuse."""
+    import importlib.abc, os, sys
+
+    NOISE = {noise!r}
+
+    class Watch(importlib.abc.MetaPathFinder):
+        def find_spec(self, name, path=None, target=None):
+            if name != "tensorflow":
+                return None
+            if os.environ.get("TEST_FORBID_TENSORFLOW"):
+                raise ImportError("the command imported tensorflow")
+            os.write(2, ("\\n".join(NOISE) + "\\n").encode())
+            return None  # let the real finders import it
+
+    sys.meta_path.insert(0, Watch())
+''')
 
 
-def run_cli(*args, env_extra=None, tmp_path=None):
-    import os
+@pytest.fixture(scope="module")
+def hooked(tmp_path_factory):
+    """Environment variables that install the TensorFlow import hook in a subprocess."""
+    folder = tmp_path_factory.mktemp("hook")
+    (folder / "sitecustomize.py").write_text(SITECUSTOMIZE.format(noise=TF_NOISE))
+    return {"PYTHONPATH": str(folder)}
 
-    env = dict(os.environ, ARTLIB_OFFLINE="1", ARTLIB_FAST="1", **(env_extra or {}))
-    return subprocess.run([sys.executable, "-m", "artlib", *args], capture_output=True, text=True,
-                          env=env, timeout=300)
+
+def without_tensorflow(hooked):
+    return dict(hooked, TEST_FORBID_TENSORFLOW="1")
 
 
-def test_help_lists_the_commands():
-    result = run_cli("--help")
+def one_line_error(result, *needles):
+    assert result.returncode == 2, (result.returncode, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: ") and "Traceback" not in result.stderr
+    for needle in needles:
+        assert needle in lines[0], lines[0]
+    return lines[0]
+
+
+# ----------------------------------------------------------------------------- quiet and fast
+def test_the_noise_filter_knows_tensorflows_lines_and_nothing_else():
+    assert all(is_noise(line.encode() + b"\n") for line in TF_NOISE)
+    for line in ("error: photo.png: no such file or folder", "F0000 00:00:17.1  1 x.cc:1] fatal: kept",
+                 "Traceback (most recent call last):", "  3/100 [>....] - loss: 1.2", "I like this picture"):
+        assert not is_noise(line.encode() + b"\n"), line
+
+
+def test_the_hook_really_simulates_tensorflows_noise(hooked):
+    from conftest import run_python
+
+    result = run_python("-c", "import tensorflow", env=hooked)
     assert result.returncode == 0
-    assert "info" in result.stdout and "demo" in result.stdout
+    assert all(line in result.stderr for line in TF_NOISE)
 
 
+def test_an_error_after_tensorflow_loaded_is_one_line(hooked, tmp_path):
+    empty = tmp_path / "not_a_run"
+    empty.mkdir()
+    result = run_cli("gan", "sample", "--model", str(empty), "-o", str(tmp_path / "x.png"), env=hooked)
+    one_line_error(result, "generator.keras")
+    verbose = run_cli("--verbose", "gan", "sample", "--model", str(empty), "-o", str(tmp_path / "x.png"),
+                      env=hooked)
+    assert verbose.returncode == 2 and TF_NOISE[0] in verbose.stderr  # --verbose lets it through
+    debug = run_cli("gan", "sample", "--model", str(empty), "-o", str(tmp_path / "x.png"),
+                    env=dict(hooked, ARTLIB_DEBUG="1"))
+    assert TF_NOISE[1] in debug.stderr
+
+
+def test_help_names_every_topic_without_tensorflow(hooked):
+    result = run_cli("--help", env=without_tensorflow(hooked))
+    assert result.returncode == 0, result.stderr
+    for command in ("info", "demo", "autoencoder", "denoise", "vae", "gan", "style", "stylize", "fast-style"):
+        assert f"    {command}" in result.stdout, command
+    for topic, verbs in (("gan", ("train", "sample", "interpolate")), ("vae", ("train", "sample")),
+                         ("style", ("transfer",)), ("fast-style", ("train", "apply")),
+                         ("autoencoder", ("denoise",))):
+        sub = run_cli(topic, "--help", env=without_tensorflow(hooked))
+        assert sub.returncode == 0 and all(verb in sub.stdout for verb in verbs), sub.stdout + sub.stderr
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["gan", "sample", "-n", "0", "-o", "x.png"], "-n"),
+    (["gan", "train", "--steps", "0"], "--steps"),
+    (["gan", "train", "--batch-size", "-3"], "--batch-size"),
+    (["gan", "interpolate", "--frames", "1", "-o", "x.gif"], "--frames"),
+    (["vae", "sample", "--grid", "1", "-o", "x.png"], "--grid"),
+    (["vae", "train", "--epochs", "0", "-o", "x.keras"], "--epochs"),
+    (["fast-style", "train", "pattern:swirls", "--width", "0", "-o", "x.keras"], "--width"),
+    (["fast-style", "train", "pattern:swirls", "--steps", "0", "-o", "x.keras"], "--steps"),
+    (["denoise", "photo.png", "--size", "0", "-o", "x.png"], "--size"),
+    (["denoise", "photo.png", "--sigma", "0", "-o", "x.png"], "--sigma"),
+    (["stylize", "photo.png", "pattern:swirls", "--size", "0", "-o", "x.png"], "--size"),
+    (["style", "transfer", "photo.png", "pattern:swirls", "--steps", "-1", "-o", "x.png"], "--steps"),
+    (["gan", "paint"], "gan"),
+    (["paint-me-a-picture"], "paint-me-a-picture"),
+])
+def test_a_bad_value_is_one_line_before_tensorflow(hooked, args, needle):
+    one_line_error(run_cli(*args, env=without_tensorflow(hooked)), needle)
+
+
+@pytest.mark.parametrize("args", [
+    ["denoise", "{missing}", "-o", "{out}.png"],
+    ["autoencoder", "denoise", "{missing}", "-o", "{out}.png"],
+    ["stylize", "{missing}", "pattern:swirls", "-o", "{out}.png"],
+    ["style", "transfer", "{photo}", "{missing}", "-o", "{out}.png"],
+    ["fast-style", "apply", "swirls", "{missing}", "-o", "{out}"],
+    ["fast-style", "train", "{missing}", "-o", "{out}.keras"],
+])
+def test_a_missing_input_is_one_line_before_tensorflow(hooked, tmp_path, args):
+    photo = tmp_path / "photo.png"
+    photo.write_bytes(b"")
+    names = {"missing": str(tmp_path / "nowhere.jpg"), "out": str(tmp_path / "out"), "photo": str(photo)}
+    result = run_cli(*[a.format(**names) for a in args], env=without_tensorflow(hooked))
+    one_line_error(result, "nowhere.jpg", "no such file")
+
+
+def test_outputs_are_never_replaced_unasked(hooked, tmp_path):
+    out = tmp_path / "samples.png"
+    out.write_bytes(b"keep me")
+    one_line_error(run_cli("gan", "sample", "-o", str(out), env=without_tensorflow(hooked)), "--force")
+    one_line_error(run_cli("gan", "sample", "-o", str(tmp_path / "x.jpg"), env=without_tensorflow(hooked)),
+                   ".npz", ".png")
+    assert out.read_bytes() == b"keep me"
+
+
+def test_unknown_command_is_a_usage_error(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["paint-me-a-picture"])
+    assert exc.value.code == 2
+    assert capsys.readouterr().err.count("\n") == 1
+
+
+# ----------------------------------------------------------------------------- info
 def test_info_tells_the_truth_about_data_and_weights(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("ARTLIB_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setenv("ARTLIB_OFFLINE", "1")
     assert main(["info"]) == 0
     out = capsys.readouterr().out
+    assert out.strip() == report().strip()
     assert data.describe_fashion_mnist_source() in out
     assert "random-weight VGG19" in out
     assert "tensorflow" in out and "keras" in out and "fast mode" in out
@@ -41,26 +186,86 @@ def test_info_tells_the_truth_about_data_and_weights(tmp_path, capsys, monkeypat
     assert f"ARTLIB_DATA_DIR ({folder})" in capsys.readouterr().out
 
 
-def test_demo_writes_a_gallery_and_refuses_to_overwrite(tmp_path):
-    out = tmp_path / "gallery"
-    result = run_cli("demo", "--out", str(out))
+# ----------------------------------------------------------------------------- the commands that train
+def subset_env():
+    """Train on the shipped Fashion-MNIST subset, whatever else this machine has."""
+    return {"ARTLIB_DATA_DIR": str(data.SHIPPED_DIR)}
+
+
+@pytest.mark.slow
+def test_gan_train_then_sample_and_interpolate(tmp_path):
+    run_dir = tmp_path / "run"
+    result = run_cli("gan", "train", "--steps", "3", "--batch-size", "16", "--run-dir", str(run_dir),
+                     env=subset_env())
     assert result.returncode == 0, result.stderr
+    assert "trained to step 3" in result.stdout and (run_dir / "generator.keras").is_file()
+    npz = tmp_path / "s.npz"
+    assert run_cli("gan", "sample", "--model", str(run_dir), "-n", "5", "-o", str(npz)).returncode == 0
+    with np.load(npz, allow_pickle=False) as arrays:
+        images = arrays["images"]
+    assert images.shape == (5, 28, 28) and images.dtype == np.float32
+    assert 0 <= images.min() and images.max() <= 1 and images.std() > 0
+    gif = tmp_path / "walk.gif"
+    assert run_cli("gan", "interpolate", "--run-dir", str(run_dir), "--rows", "2", "--frames", "3",
+                   "-o", str(gif)).returncode == 0
+    from PIL import Image
+
+    with Image.open(gif) as im:
+        assert im.n_frames == 6  # there and back
+
+
+@pytest.mark.slow
+def test_vae_train_saves_a_model_that_samples(tmp_path):
+    out = tmp_path / "vae.keras"
+    result = run_cli("vae", "train", "--epochs", "1", "--batch-size", "256", "--iw-samples", "2",
+                     "--run-dir", str(tmp_path / "run"), "-o", str(out), env=subset_env())
+    assert result.returncode == 0, result.stderr
+    assert "-ELBO" in result.stdout and out.is_file()
+    grid = tmp_path / "grid.png"
+    assert run_cli("vae", "sample", "--model", str(out), "-n", "4", "-o", str(grid)).returncode == 0
+    from PIL import Image
+
+    from artlib import plotting
+
+    with Image.open(grid) as im:
+        assert im.size[::-1] == plotting.grid_array(np.zeros((4, 28, 28, 1)), ncols=2, pad=1).shape[:2]
+
+
+@pytest.mark.slow
+def test_fast_style_train_then_apply(tmp_path):
+    net = tmp_path / "net.keras"
+    result = run_cli("fast-style", "train", "pattern:waves", "--steps", "2", "--size", "32", "--batch-size", "1",
+                     "--width", "4", "--blocks", "1", "--weights", "random", "--run-dir", str(tmp_path / "run"),
+                     "-o", str(net))
+    assert result.returncode == 0, result.stderr
+    photo = tmp_path / "photo.png"
+    from artlib.imageio import save_image
+
+    save_image(photo, np.random.default_rng(0).random((37, 53, 3)))
+    result = run_cli("fast-style", "apply", "--model", str(net), str(photo), "-o", str(tmp_path / "out"))
+    assert result.returncode == 0, result.stderr
+    from PIL import Image
+
+    with Image.open(tmp_path / "out" / "photo.png") as im:
+        assert im.size == (53, 37)
+
+
+# ----------------------------------------------------------------------------- the gallery
+@pytest.mark.slow
+def test_demo_writes_a_gallery_and_refuses_to_overwrite(tmp_path, hooked):
+    out = tmp_path / "gallery"
+    result = run_cli("demo", "--out", str(out), env=hooked)
+    assert result.returncode == 0, result.stderr
+    assert not any(line in result.stderr for line in TF_NOISE)  # quiet in normal use
     index = (out / "index.html").read_text()
     pngs = sorted(p.name for p in out.glob("*.png"))
-    assert pngs and all(name in index for name in pngs)
+    assert len(pngs) >= 7 and all(name in index for name in pngs)
     assert str(out.resolve()) in result.stdout
     from PIL import Image
 
     for name in pngs:
         with Image.open(out / name) as im:
             assert im.width > 100 and im.height > 100
-    again = run_cli("demo", "--out", str(out))
-    assert again.returncode == 2
-    assert again.stderr.strip().count("\n") == 0 and "--force" in again.stderr
-    assert "Traceback" not in again.stderr
-
-
-def test_unknown_command_is_a_usage_error():
-    with pytest.raises(SystemExit) as exc:
-        main(["paint-me-a-picture"])
-    assert exc.value.code == 2
+            assert np.asarray(im.convert("L")).std() > 5, name  # a picture, not a blank canvas
+    again = run_cli("demo", "--out", str(out), env=without_tensorflow(hooked))
+    one_line_error(again, "--force")

@@ -1,13 +1,15 @@
 """artlib.data: the Fashion-MNIST source chain, idx checks, sample photos, tf.data batching."""
 
 import gzip
+import hashlib
+import re
 import struct
 
 import numpy as np
 import pytest
 
 from artlib import config, data
-from artlib.errors import DataError
+from artlib.errors import ArtlibError, DataError, ImageError
 from artlib.data import FASHION_MNIST_FILES, Source
 
 
@@ -63,6 +65,34 @@ def test_the_real_shipped_subset_is_balanced_and_matches_its_description():
     assert np.bincount(y_train).tolist() == [600] * 10
     assert np.bincount(y_test).tolist() == [100] * 10
     assert 50 < x_train.mean() < 100  # real garments, not blank images
+    assert data.SHIPPED_DIR == config.SHIPPED_DIR / "fashion-mnist-subset"
+    assert data.default_sources()[-1] == Source("shipped-subset", data.SHIPPED_DIR)
+
+
+def _readme_table() -> dict[str, tuple[int, str]]:
+    """``data/README.md``'s rows ``| `file` | bytes | `sha256` |``, by path under the shipped folder."""
+    text = (config.SHIPPED_DIR / "README.md").read_text(encoding="utf-8")
+    rows, section = {}, ""
+    for line in text.splitlines():
+        heading = re.match(r"## `([^`]+)/`", line)
+        if heading:
+            section = heading.group(1) + "/"
+        row = re.match(r"\| `([^`]+)` \| ([\d,]+) \| `([0-9a-f]{64})` \|", line)
+        if row:
+            name = row.group(1) if "/" in row.group(1) else section + row.group(1)
+            rows[name] = (int(row.group(2).replace(",", "")), row.group(3))
+    return rows
+
+
+def test_every_shipped_file_matches_its_size_and_sha256_in_the_readme():
+    table = _readme_table()
+    shipped = sorted(str(p.relative_to(config.SHIPPED_DIR)).replace("\\", "/")
+                     for folder in ("pretrained", "fashion-mnist-subset")
+                     for p in (config.SHIPPED_DIR / folder).rglob("*") if p.is_file())
+    assert shipped and sorted(table) == shipped  # every file is described, and nothing else
+    for name, (size, sha256) in table.items():
+        content = (config.SHIPPED_DIR / name).read_bytes()
+        assert (len(content), hashlib.sha256(content).hexdigest()) == (size, sha256), name
 
 
 def test_explicit_path_and_env_var_come_first(tmp_path, monkeypatch):
@@ -159,12 +189,30 @@ def test_describe_source_matches_what_load_uses(tmp_path, monkeypatch):
     assert "ARTLIB_DATA_DIR" in data.describe_fashion_mnist_source()
 
 
-def test_sample_photo_is_float_rgb_in_unit_range():
-    photo = data.load_sample_photo("camera", max_dim=64)  # grayscale in scikit-image
-    assert photo.dtype == np.float32 and photo.shape == (64, 64, 3)
-    assert 0.0 <= photo.min() and photo.max() <= 1.0
-    with pytest.raises(ValueError, match="astronaut"):
+def test_sample_photo_is_float_rgb_scaled_from_scikit_image():
+    import skimage.data
+
+    camera = skimage.data.camera()  # 512×512 grayscale uint8
+    full = data.load_sample_photo("camera")
+    assert full.dtype == np.float32 and full.shape == (512, 512, 3)
+    np.testing.assert_array_equal(full, np.repeat(camera[..., None], 3, axis=-1) / np.float32(255))
+    small = data.load_sample_photo("camera", max_dim=64)  # antialiased: the mean brightness is kept
+    assert small.shape == (64, 64, 3)
+    assert abs(small.mean() - full.mean()) < 0.01
+    np.testing.assert_array_equal(data.load_sample_photo("camera", max_dim=1000), full)  # never enlarged
+    with pytest.raises(ArtlibError, match="mona-lisa.*astronaut"):
         data.load_sample_photo("mona-lisa")
+    with pytest.raises(ArtlibError, match="max_dim"):
+        data.load_sample_photo("camera", max_dim=0)
+
+
+def test_every_sample_photo_is_bundled_with_scikit_image():
+    import skimage.data
+
+    assert len(set(data.SAMPLE_PHOTOS)) == len(data.SAMPLE_PHOTOS)
+    for name in data.SAMPLE_PHOTOS:
+        pixels = getattr(skimage.data, name)()  # bundled: no download (the tests are offline)
+        assert pixels.dtype == np.uint8 and pixels.ndim in (2, 3) and min(pixels.shape[:2]) >= 256, name
 
 
 def test_make_dataset_batches_scales_and_adds_a_channel():
@@ -181,8 +229,14 @@ def test_make_dataset_batches_scales_and_adds_a_channel():
     again = np.concatenate([b[1] for b in data.make_dataset(images.astype(np.uint8), labels, batch_size=4, seed=1)
                             .as_numpy_iterator()])
     assert again.tolist() == y.tolist()  # same seed, same order
-    with pytest.raises(ValueError, match="labels"):
+    with pytest.raises(ArtlibError, match="10 images but 3 labels"):
         data.make_dataset(images, labels[:3])
+    with pytest.raises(ArtlibError, match="batch_size.*0"):
+        data.make_dataset(images.astype(np.uint8), batch_size=0)
+    with pytest.raises(ImageError, match="Pass uint8 images"):
+        data.make_dataset(images.astype(np.float32))  # 0..255 as floats: not pixels in [0, 1]
+    floats = next(data.make_dataset(images / 255.0, batch_size=10, shuffle=False).as_numpy_iterator())
+    np.testing.assert_allclose(floats[..., 0], images / 255.0, atol=1e-6)  # floats pass through, in order
 
 
 def test_vgg19_weights_are_reported_from_the_cache(tmp_path, monkeypatch):

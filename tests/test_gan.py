@@ -38,13 +38,13 @@ def tiny_models(conditional: bool = False):
 TINY = {"latent_dim": 8, "batch_size": 16, "num_epochs": 1, "width": 8}
 
 
-def tiny_train(run_dir, num_steps, **settings):
-    """gan.train on 48 tiny images (3 batches an epoch) with narrow models."""
+def tiny_train(run_dir, num_steps, *, num_images=48, max_seconds=None, **settings):
+    """gan.train on ``num_images`` tiny images (48: 3 batches an epoch) with narrow models."""
     from artlib import gan
 
     settings = gan.GANSettings(**{**TINY, **settings})
-    return gan.train(run_dir, settings, images=tiny_images(), labels=np.arange(48) % 10, num_steps=num_steps,
-                     quiet=True)
+    return gan.train(run_dir, settings, images=tiny_images(num_images), labels=np.arange(num_images) % 10,
+                     num_steps=num_steps, quiet=True, max_seconds=max_seconds)
 
 
 # ----------------------------------------------------------------------------- builders
@@ -61,10 +61,31 @@ def test_builders_give_the_documented_shapes(conditional):
         images = keras.ops.convert_to_numpy(generator(inputs))
         assert images.shape == (3, 28, 28, 1) and images.dtype == np.float32
         assert np.all(np.abs(images) <= 1.0)  # tanh
+        if conditional:  # the label changes the picture drawn from the same z
+            other = keras.ops.convert_to_numpy(generator([z[:, :latent_dim], labels[::-1]]))
+            assert np.abs(other - images).max() > 1e-4
     for discriminator in (gan.build_tutorial_discriminator(conditional=conditional),
                           gan.build_discriminator(conditional=conditional)):
-        x = np.zeros((3, 28, 28, 1), np.float32)
-        assert discriminator([x, labels] if conditional else x).shape == (3, 1)
+        x = np.random.default_rng(0).random((3, 28, 28, 1), np.float32)
+        logits = keras.ops.convert_to_numpy(discriminator([x, labels] if conditional else x, training=False))
+        assert logits.shape == (3, 1) and logits.dtype == np.float32
+        if conditional:
+            other = keras.ops.convert_to_numpy(discriminator([x, labels[::-1]], training=False))
+            assert np.abs(other - logits).max() > 1e-6  # the projection term sees the label
+
+
+def test_builders_refuse_sizes_that_make_no_sense():
+    from artlib import gan
+    from artlib.errors import ArtlibError
+
+    with pytest.raises(ArtlibError, match="latent_dim must be a positive integer; got 0"):
+        gan.build_generator(0)
+    with pytest.raises(ArtlibError, match="width must be an integer ≥ 2; got 1"):
+        gan.build_generator(8, width=1)
+    with pytest.raises(ArtlibError, match="width must be a positive integer; got -4"):
+        gan.build_discriminator(width=-4)
+    with pytest.raises(ArtlibError, match="dropout"):
+        gan.build_tutorial_discriminator(dropout=1.0)
 
 
 def test_tutorial_generator_matches_the_tutorial_size_and_artlib_is_smaller():
@@ -165,6 +186,8 @@ def test_one_step_of_each_loss_updates_both_networks(loss, conditional):
     losses = step((images, np.arange(8) % 10) if conditional else images)
     assert set(losses) == {"d_loss", "g_loss", "d_real", "d_fake"}
     assert all(np.isfinite(float(v)) for v in losses.values())
+    if loss in ("minimax", "bce"):  # d_real, d_fake are mean sigmoid outputs
+        assert 0 < float(losses["d_real"]) < 1 and 0 < float(losses["d_fake"]) < 1
     after = [v.numpy() for v in generator.trainable_variables + discriminator.trainable_variables]
     n_g = len(generator.trainable_variables)
     assert any(not np.array_equal(a, b) for a, b in zip(before[:n_g], after[:n_g])), "generator unchanged"
@@ -230,6 +253,54 @@ def test_progressive_fade_in_starts_from_the_smaller_picture():
     np.testing.assert_allclose(blurred.mean(), tiny_images(2).mean() / 255.0, rtol=1e-5)
 
 
+def test_fade_in_weights_and_what_each_alpha_draws():
+    import keras
+
+    from artlib import gan
+    from artlib.errors import ArtlibError
+
+    assert [gan.fade_in_alpha(0, i, 10) for i in range(3)] == [1.0, 1.0, 1.0]  # nothing to fade from
+    np.testing.assert_allclose([gan.fade_in_alpha(1, i, 10) for i in range(10)],
+                               [0.0, 0.2, 0.4, 0.6, 0.8, 1.0, 1.0, 1.0, 1.0, 1.0])
+    assert gan.fade_in_alpha(2, 1, 2) == 1.0  # the shortest fade: one step at alpha 0
+    outputs = [keras.ops.convert_to_numpy(o) for o in
+               gan.build_progressive_generator(8, width=8)(np.ones((2, 8), np.float32))]
+    new = outputs[1].repeat(2, 1).repeat(2, 2)  # the 14×14 head shown at 28×28
+    old = outputs[0].repeat(4, 1).repeat(4, 2)  # the 7×7 head shown at 28×28
+    np.testing.assert_allclose(gan.progressive_images(outputs, 1, 1.0), new, atol=1e-6)
+    np.testing.assert_allclose(gan.progressive_images(outputs, 1, 0.0), old, atol=1e-6)
+    np.testing.assert_allclose(gan.progressive_images(outputs, 1, 0.25), 0.25 * new + 0.75 * old, atol=1e-6)
+    with pytest.raises(ArtlibError, match="level must be 0, 1 or 2"):
+        gan.progressive_images(outputs, 3, 1.0)
+
+
+def test_train_progressive_trains_every_head_from_its_seed():
+    import keras
+
+    from artlib import gan
+    from artlib.errors import ArtlibError
+
+    generator, snapshots = gan.train_progressive(tiny_images(32), steps_per_level=2, batch_size=8, latent_dim=8,
+                                                 seed=3, num_samples=4)
+    assert len(snapshots) == 3
+    for snapshot in snapshots:
+        assert snapshot.shape == (4, 28, 28) and snapshot.dtype == np.float32
+        assert 0 <= snapshot.min() and snapshot.max() <= 1
+    # Each level's picture has that level's resolution: 4×4 blocks at 7×7, 2×2 blocks at 14×14.
+    np.testing.assert_array_equal(snapshots[0], snapshots[0][:, ::4, ::4].repeat(4, 1).repeat(4, 2))
+    np.testing.assert_array_equal(snapshots[1], snapshots[1][:, ::2, ::2].repeat(2, 1).repeat(2, 2))
+    assert not np.array_equal(snapshots[2], snapshots[2][:, ::2, ::2].repeat(2, 1).repeat(2, 2))
+    keras.utils.set_random_seed(3)
+    untrained = gan.build_progressive_generator(8)  # the same start as train_progressive's
+    for size in gan.PROGRESSIVE_SIZES:
+        before = untrained.get_layer(f"to_image_{size}").kernel.numpy()
+        after = generator.get_layer(f"to_image_{size}").kernel.numpy()
+        change = np.abs(after - before).max()
+        assert 0 < change < 0.01, (size, change)  # trained a few Adam(2e-4) steps from the same weights
+    with pytest.raises(ArtlibError, match="steps_per_level must be a positive integer; got 0"):
+        gan.train_progressive(tiny_images(8), steps_per_level=0)
+
+
 # ----------------------------------------------------------------------------- runs, sampling
 @pytest.fixture(scope="module")
 def trained_run(tmp_path_factory):
@@ -239,34 +310,53 @@ def trained_run(tmp_path_factory):
 
 
 def test_train_writes_the_run_directory(trained_run):
+    import json
+
+    import tensorflow as tf
+    from PIL import Image
+
+    from artlib import gan
+
     run_dir, history = trained_run
     assert history["step"] == [1, 2, 3, 4]
-    for name in ("gan.json", "generator.keras", "history.json", "samples.gif", "losses.png",
-                 "samples/step-000003.png", "samples/step-000004.png"):
+    assert set(history) == {"step", "d_loss", "g_loss", "d_real", "d_fake"}
+    for name in ("gan.json", "generator.keras", "history.json", "samples.gif", "losses.png"):
         assert (run_dir / name).is_file(), name
-    assert list((run_dir / "tensorboard").iterdir())
+    assert json.loads((run_dir / "history.json").read_text()) == history
+    assert gan.load_settings(run_dir) == gan.GANSettings(**TINY)
+    # A grid at each save (every epoch of 3 steps, and at the end), and one GIF frame per grid.
+    assert sorted(p.name for p in (run_dir / "samples").iterdir()) == ["step-000003.png", "step-000004.png"]
+    grid = np.asarray(Image.open(run_dir / "samples" / "step-000004.png"))
+    gif = Image.open(run_dir / "samples.gif")
+    assert gif.n_frames == 2 and gif.size == grid.shape[1::-1]
+    tags = {value.tag for path in (run_dir / "tensorboard").rglob("events.out.tfevents.*")
+            for event in tf.compat.v1.train.summary_iterator(str(path)) for value in event.summary.value}
+    assert {"d_loss", "g_loss"} <= tags and any("samples" in tag for tag in tags), tags
 
 
 def test_generator_round_trips_safe_mode_and_samples_are_images(trained_run):
-    from artlib import gan
+    from artlib import gan, latent
 
     generator = gan.load_generator(trained_run[0])
     images = gan.sample(generator, 10, seed=5)
     assert images.shape == (10, 28, 28) and images.dtype == np.float32
-    assert images.min() >= 0.0 and images.max() <= 1.0 and images.std() > 0
+    assert images.min() >= 0.0 and images.max() <= 1.0
+    np.testing.assert_allclose(images, gan.to_unit(generator(latent.latents(10, 8, 5), training=False)))
     np.testing.assert_array_equal(images, gan.sample(gan.load_generator(trained_run[0]), 10, seed=5))
     assert not np.array_equal(images, gan.sample(generator, 10, seed=6))
 
 
 def test_interpolation_starts_and_ends_at_its_latents(trained_run):
-    from artlib import gan
+    from artlib import gan, latent
 
     generator = gan.load_generator(trained_run[0])
     walks = gan.interpolate(generator, num_rows=2, num_steps=5, seed=1)
     assert walks.shape == (2, 5, 28, 28)
-    ends = gan._latents(4, 8, 1)  # the end points interpolate() draws: a, b of row 0, then of row 1
+    ends = latent.latents(4, 8, 1)  # the end points interpolate() draws: a, b of row 0, then of row 1
     np.testing.assert_allclose(walks[0, 0], gan.sample(generator, latents=ends[:1])[0], atol=1e-5)
     np.testing.assert_allclose(walks[1, -1], gan.sample(generator, latents=ends[3:])[0], atol=1e-5)
+    middle = latent.slerp(ends[0], ends[1], np.array([0.5], np.float32)).astype(np.float32)
+    np.testing.assert_allclose(walks[0, 2], gan.sample(generator, latents=middle)[0], atol=1e-5)
 
 
 def test_labels_are_checked(trained_run):
@@ -288,6 +378,21 @@ def test_other_settings_in_the_same_run_dir_are_refused(trained_run):
         tiny_train(trained_run[0], 6, loss="lsgan")
 
 
+def test_time_budget_stops_early_and_the_next_call_resumes(tmp_path):
+    """A tiny max_seconds stops after the first chunk of 50 steps; calling again runs the next 50."""
+    import json
+
+    huge = 10 ** 9
+    run_dir = tmp_path / "budget"
+    first = tiny_train(run_dir, huge, num_images=800, max_seconds=1e-3)  # 50 steps an epoch
+    assert first["step"] == list(range(1, 51))  # stopped long before num_steps
+    assert (run_dir / "generator.keras").is_file() and (run_dir / "checkpoints" / "ckpt-50.index").is_file()
+    second = tiny_train(run_dir, huge, num_images=800, max_seconds=1e-3)
+    assert second["step"] == list(range(1, 101))  # resumed at 50, did not start over
+    assert second["d_loss"][:50] == first["d_loss"]
+    assert json.loads((run_dir / "history.json").read_text()) == second
+
+
 def test_missing_or_damaged_generator_is_a_clear_error(tmp_path):
     from artlib import gan
     from artlib.errors import CheckpointError
@@ -295,8 +400,46 @@ def test_missing_or_damaged_generator_is_a_clear_error(tmp_path):
     with pytest.raises(CheckpointError, match="gan train --run-dir"):
         gan.load_generator(tmp_path)
     (tmp_path / "generator.keras").write_bytes(b"not a zip file")
-    with pytest.raises(CheckpointError, match="damaged"):
+    with pytest.raises(CheckpointError, match="corrupt"):
         gan.load_generator(tmp_path)
+    gan.build_discriminator(width=4).save(tmp_path / "generator.keras")  # a model, but not a generator
+    with pytest.raises(CheckpointError, match="not a GAN generator"):
+        gan.load_generator(tmp_path)
+
+
+def test_a_missing_shipped_generator_is_a_data_error(tmp_path, monkeypatch):
+    from artlib.errors import DataError
+    from artlib.gan import run
+
+    monkeypatch.setattr(run, "PRETRAINED_DIR", tmp_path)
+    with pytest.raises(DataError, match="shipped GAN checkpoint"):
+        run.load_generator()
+
+
+def test_counts_and_rates_that_make_no_sense_are_refused(trained_run, tmp_path):
+    from artlib import gan
+    from artlib.errors import ArtlibError
+
+    for bad, message in (({"batch_size": 0}, "batch_size must be a positive integer; got 0"),
+                         ({"num_images": 0}, "num_images must be a positive integer; got 0"),
+                         ({"num_epochs": -1}, "num_epochs must be a positive integer; got -1"),
+                         ({"learning_rate": 0.0}, "learning_rate must be a positive number; got 0.0"),
+                         ({"gp_weight": -1.0}, "gp_weight must be a number ≥ 0; got -1.0"),
+                         ({"beta_1": 1.0}, r"beta_1 must be in \[0, 1\); got 1.0")):
+        with pytest.raises(ArtlibError, match=message):
+            gan.GANSettings(**bad)
+    for kwargs, message in (({"num_steps": 0}, "num_steps must be a positive integer; got 0"),
+                            ({"max_seconds": 0}, "max_seconds must be a positive number; got 0")):
+        with pytest.raises(ArtlibError, match=message):
+            tiny_train(tmp_path / "bad", **{"num_steps": 5, **kwargs})
+    assert not (tmp_path / "bad").exists()  # refused before anything was written
+    generator = gan.load_generator(trained_run[0])
+    with pytest.raises(ArtlibError, match="n must be a positive integer; got 0"):
+        gan.sample(generator, 0)
+    with pytest.raises(ArtlibError, match="latents must have shape"):
+        gan.sample(generator, latents=np.zeros((2, 5), np.float32))
+    with pytest.raises(ArtlibError, match="num_rows must be a positive integer; got 0"):
+        gan.interpolate(generator, num_rows=0)
 
 
 # ----------------------------------------------------------------------------- CLI
@@ -305,12 +448,21 @@ def test_cli_sample_png_npz_and_interpolate(trained_run, tmp_path):
 
     run = str(trained_run[0])
     assert main(["gan", "sample", "--run-dir", run, "-n", "6", "-o", str(tmp_path / "s.npz")]) == 0
+    from PIL import Image
+
+    from artlib import gan, plotting
+
     images = np.load(tmp_path / "s.npz")["images"]
-    assert images.shape == (6, 28, 28) and images.dtype == np.float32 and 0 <= images.min() <= images.max() <= 1
+    assert images.shape == (6, 28, 28) and images.dtype == np.float32
+    np.testing.assert_array_equal(images, gan.sample(gan.load_generator(trained_run[0]), 6, seed=0))
     assert main(["gan", "sample", "--run-dir", run, "-n", "4", "-o", str(tmp_path / "s.png")]) == 0
+    grid = plotting.grid_array(images[:4, ..., None], ncols=2)  # the CLI's layout of 4 samples
+    assert np.asarray(Image.open(tmp_path / "s.png")).shape[:2] == grid.shape[:2]
     assert main(["gan", "interpolate", "--run-dir", run, "--rows", "2", "--steps", "3",
                  "-o", str(tmp_path / "walk.gif")]) == 0
-    assert (tmp_path / "s.png").stat().st_size > 0 and (tmp_path / "walk.gif").stat().st_size > 0
+    walk = Image.open(tmp_path / "walk.gif")
+    assert walk.n_frames == 5  # 3 images there and 3 back; Pillow stores the repeated turning frame once
+    assert walk.size == plotting.grid_array(images[:2, ..., None], ncols=2).shape[1::-1]  # a frame: one image a walk
 
 
 def test_cli_errors_exit_2_with_one_line(trained_run, tmp_path, capsys):
@@ -320,7 +472,7 @@ def test_cli_errors_exit_2_with_one_line(trained_run, tmp_path, capsys):
     cases = [
         (["gan", "sample", "--run-dir", str(tmp_path / "nothing"), "-o", str(tmp_path / "a.png")], "not found"),
         (["gan", "sample", "--run-dir", run, "--label", "3", "-o", str(tmp_path / "b.png")], "unconditional"),
-        (["gan", "interpolate", "--run-dir", run, "-o", str(tmp_path / "c.jpg")], ".png or .gif"),
+        (["gan", "interpolate", "--run-dir", run, "-o", str(tmp_path / "c.jpg")], ".gif"),
         (["gan", "train", "--loss", "nope", "--run-dir", str(tmp_path / "r")], "unknown GAN loss"),
     ]
     for argv, message in cases:
@@ -334,12 +486,29 @@ def test_cli_errors_exit_2_with_one_line(trained_run, tmp_path, capsys):
 
 # ----------------------------------------------------------------------------- exact resume
 def scenario_resume(out: Path) -> None:
+    """Train 7 steps straight; and 4 steps, then on to 7 from fresh models initialised from another seed."""
+    import json
+
     import tensorflow as tf
+
+    from artlib import training
+    from artlib.gan import run
 
     tf.config.experimental.enable_op_determinism()
     tiny_train(out / "straight", 7, conditional=True)
     tiny_train(out / "resumed", 4, conditional=True)  # stop mid-epoch (3 steps an epoch)
+    build_models, train_loop, calls = run.build_models, training.train_loop, []
+    # The second call starts from different weights: only restoring the checkpoint makes it match.
+    run.build_models = lambda settings: build_models({**settings, "seed": int(settings["seed"]) + 99})
+
+    def recorded_train_loop(*args, **kwargs):
+        history = train_loop(*args, **kwargs)
+        calls.append(history["step"])  # the steps this call ran
+        return history
+
+    training.train_loop = recorded_train_loop
     tiny_train(out / "resumed", 7, conditional=True)
+    (out / "calls.json").write_text(json.dumps(calls))
 
 
 def _checkpoint_tensors(run_dir: Path) -> dict[str, np.ndarray]:
@@ -374,6 +543,7 @@ def test_stop_and_resume_equals_uninterrupted(tmp_path):
     h_straight = json.loads((tmp_path / "straight" / "history.json").read_text())
     h_resumed = json.loads((tmp_path / "resumed" / "history.json").read_text())
     assert h_resumed["step"] == list(range(1, 8)) and h_resumed["d_loss"] == h_straight["d_loss"]
+    assert json.loads((tmp_path / "calls.json").read_text()) == [[5, 6, 7]]  # resumed at 4, not started over
 
 
 if __name__ == "__main__":

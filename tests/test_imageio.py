@@ -1,4 +1,4 @@
-"""Tests for artlib.imageio: a catalogue of odd and malformed images, saving, preprocessing.
+"""Tests for artlib.imageio: a catalogue of odd and malformed images, saving, batches, preprocessing.
 
 Every test image is made here with Pillow/NumPy; nothing is shipped and nothing is
 downloaded (the URL test serves files from a local thread on 127.0.0.1).
@@ -12,6 +12,9 @@ import io
 import os
 import socket
 import struct
+import subprocess
+import sys
+import textwrap
 import threading
 import time
 import warnings
@@ -23,11 +26,11 @@ from typing import Callable
 import numpy as np
 import pytest
 import tensorflow as tf
-from PIL import Image, ImageFile
+from PIL import Image, ImageFile, ImageOps
 
 from artlib import imageio
 from artlib.errors import ArtlibError, OfflineError
-from artlib.imageio import ImageError, load_image, save_image
+from artlib.imageio import ImageError, as_batch, load_image, save_image
 
 HANG_LIMIT_S = 1.0  # a hang catcher, not a speed target: each call takes milliseconds
 PNG_SIG = b"\x89PNG\r\n\x1a\n"
@@ -479,11 +482,15 @@ def test_wrong_python_types_raise_type_error(tmp_path):
         load_image(text_file)
 
 
-def test_bad_arguments_raise_value_error():
-    with pytest.raises(ValueError, match="max_dim"):
-        load_image(_NOISE_PNG, max_dim=0)
-    with pytest.raises(ValueError, match="min_dim"):
-        load_image(_NOISE_PNG, min_dim=0)
+@pytest.mark.parametrize("kwargs, words", [
+    ({"max_dim": 0}, "max_dim"), ({"max_dim": -5}, "max_dim"), ({"max_dim": 2.5}, "max_dim"),
+    ({"min_dim": 0}, "min_dim"), ({"max_pixels": 0}, "max_pixels"), ({"max_bytes": -1}, "max_bytes"),
+    ({"max_aspect": 0.0}, "max_aspect"),
+])
+def test_bad_arguments_raise_an_artlib_error_naming_them(kwargs, words):
+    with pytest.raises(ArtlibError, match=words) as info:
+        load_image(_NOISE_PNG, **kwargs)
+    assert repr(next(iter(kwargs.values()))) in str(info.value) and "\n" not in str(info.value)
 
 
 def test_pillow_global_state_is_untouched():
@@ -506,7 +513,7 @@ def test_unreadable_exif_keeps_the_picture(monkeypatch):
     def broken(*args, **kwargs):
         raise SyntaxError("bad EXIF IFD")
 
-    monkeypatch.setattr(imageio.ImageOps, "exif_transpose", broken)
+    monkeypatch.setattr(ImageOps, "exif_transpose", broken)
     with pytest.warns(UserWarning, match="EXIF"):
         image = load_image(_NOISE_PNG)
     _exact(image)
@@ -684,6 +691,110 @@ def test_save_leaves_no_temp_files(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["same.png"]
 
 
+def test_save_rejects_a_quality_outside_1_to_100(tmp_path):
+    for quality in (0, -10, 101, 9.5):
+        with pytest.raises(ArtlibError, match=f"quality.*{quality}"):
+            save_image(tmp_path / "out.jpg", np.zeros((16, 16, 3)), quality=quality)
+    assert not list(tmp_path.iterdir())
+
+
+# ----------------------------------------------------------------------------- without TensorFlow
+
+def test_loading_saving_and_batches_do_not_import_tensorflow(tmp_path):
+    """The command line checks a user's images before it pays for TensorFlow's start-up."""
+    source = tmp_path / "in.png"
+    source.write_bytes(_NOISE_PNG)
+    code = textwrap.dedent(f"""
+        import sys
+        import numpy as np
+        import artlib.imageio
+        image = artlib.imageio.load_image({str(source)!r})
+        artlib.imageio.save_image({str(tmp_path / "out.png")!r}, image)
+        assert artlib.imageio.as_batch(image[None]).shape == (1, 32, 32, 3)
+        try:
+            artlib.imageio.load_image(b"not an image")
+        except artlib.imageio.ImageError:
+            pass
+        assert "tensorflow" not in sys.modules, "tensorflow was imported"
+        assert "keras" not in sys.modules, "keras was imported"
+        artlib.imageio.resize(image, (8, 8))  # the preprocessing helpers bring it in on first use
+        assert "tensorflow" in sys.modules
+    """)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    np.testing.assert_array_equal(load_image(tmp_path / "out.png"), _NOISE / np.float32(255.0))
+
+
+def test_every_public_name_resolves_and_the_helpers_stay_functions():
+    import inspect
+
+    assert all(getattr(imageio, name) is not None for name in imageio.__all__)
+    assert set(dir(imageio)) >= set(imageio.__all__)
+    assert inspect.getsource(imageio.augment).startswith("def augment(")  # notebook 01 shows it
+    assert imageio.resize.__module__ == "artlib.imageio.preprocess"
+    with pytest.raises(AttributeError, match="no_such_helper"):
+        imageio.no_such_helper  # noqa: B018
+
+
+# ----------------------------------------------------------------------------- as_batch
+
+def test_as_batch_scales_uint8_and_adds_a_channel_axis():
+    u8 = np.array([0, 51, 255], np.uint8).reshape(1, 1, 3)  # (N, H, W) = (1, 1, 3)
+    batch = as_batch(u8)
+    assert batch.shape == (1, 1, 3, 1) and batch.dtype == np.float32
+    np.testing.assert_array_equal(batch[0, 0, :, 0], np.array([0, 51, 255], np.float32) / 255)
+    kept = as_batch(u8, keep_uint8=True)
+    assert kept.dtype == np.uint8 and kept.shape == (1, 1, 3, 1)
+    np.testing.assert_array_equal(kept[..., 0], u8)
+    floats = np.random.default_rng(8).random((2, 4, 4, 3))  # float64 in [0, 1]
+    out = as_batch(floats, keep_uint8=True)  # keep_uint8 changes nothing for floats
+    assert out.dtype == np.float32
+    np.testing.assert_array_equal(out, floats.astype(np.float32))
+    assert tf.is_tensor(tf.constant(floats)) and as_batch(tf.constant(floats)).shape == (2, 4, 4, 3)
+
+
+def test_as_batch_tolerance_clips_only_what_it_allows():
+    images = np.array([-0.01, 0.5, 1.02], np.float32).reshape(1, 1, 3, 1)
+    with pytest.raises(ImageError, match="from -0.01 to 1.02"):
+        as_batch(images)
+    np.testing.assert_array_equal(as_batch(images, tolerance=0.05)[0, 0, :, 0], [0.0, 0.5, 1.0])
+    with pytest.raises(ImageError, match="1.02"):
+        as_batch(images, tolerance=0.01)
+    exact = np.array([0.0, 1.0], np.float32).reshape(1, 1, 2, 1)
+    assert as_batch(exact, tolerance=0.1).tolist() == exact.tolist()
+
+
+@pytest.mark.parametrize("images, kwargs, words", [
+    (np.zeros((0, 28, 28)), {}, "non-empty batch"),
+    (np.zeros((28, 28)), {}, "shape (28, 28)"),
+    (np.zeros((1, 2, 28, 28, 1)), {}, "(N, H, W) or (N, H, W, C)"),
+    (np.zeros((2, 32, 32)), {"shape": (28, 28)}, "28×28 images, shape (N, 28, 28)"),
+    (np.zeros((2, 28, 28, 3)), {"shape": (28, 28), "channels": 1}, "shape (N, 28, 28, 1); got shape (2, 28, 28, 3)"),
+    (np.zeros((2, 8, 8, 1)), {"channels": 3}, "(N, H, W, 3)"),
+    (np.zeros((2, 8, 8), bool), {}, "dtype bool"),
+    (np.zeros((2, 8, 8), np.complex64), {}, "dtype complex64"),
+    (np.array([[["a"]]]), {}, "dtype <U1"),
+    (np.full((2, 8, 8), np.nan), {}, "NaN or infinite"),
+    (np.full((2, 8, 8), -np.inf), {}, "NaN or infinite"),
+    (np.full((2, 8, 8), -0.5), {}, "(images + 1) / 2"),
+    (np.full((2, 8, 8), 255.0), {}, "Pass uint8 images"),
+])
+def test_as_batch_errors_name_the_input_and_the_fix(images, kwargs, words):
+    with pytest.raises(ImageError) as info:
+        as_batch(images, name="training images", **kwargs)
+    message = str(info.value)
+    assert message.startswith("training images ") and words in message and "\n" not in message
+
+
+@pytest.mark.parametrize("kwargs, words", [
+    ({"shape": (28,)}, "shape"), ({"shape": (0, 28)}, "shape"), ({"channels": 0}, "channels"),
+    ({"tolerance": -0.1}, "tolerance"),
+])
+def test_as_batch_rejects_bad_arguments(kwargs, words):
+    with pytest.raises(ArtlibError, match=words):
+        as_batch(np.zeros((1, 28, 28)), **kwargs)
+
+
 # ----------------------------------------------------------------------------- preprocessing
 
 def test_to_float_and_to_uint8():
@@ -727,8 +838,10 @@ def test_resize_and_resize_max_dim():
     assert imageio.resize_max_dim(image, 80).shape == (60, 80, 3)  # enlarges too
     assert imageio.resize_max_dim(image.transpose(1, 0, 2), 20).shape == (20, 15, 3)
     assert imageio.resize_max_dim(np.stack([image] * 2), 20).shape == (2, 15, 20, 3)  # batch
-    out = imageio.resize_max_dim((image * 255).astype(np.uint8), 20)
-    assert out.dtype == np.float32 and 0 <= out.min() and out.max() <= 1
+    u8 = (image * 255).astype(np.uint8)
+    out = imageio.resize_max_dim(u8, 20)  # uint8 in, float32 in [0, 1] out, like the float route
+    assert out.dtype == np.float32
+    np.testing.assert_allclose(out, imageio.resize_max_dim(u8 / np.float32(255), 20), atol=1e-6)
     flat = imageio.resize(np.full((30, 40, 3), 0.7, np.float32), (7, 9))
     np.testing.assert_allclose(flat, 0.7, atol=1e-6)
 
@@ -750,6 +863,19 @@ def test_center_crop():
     assert imageio.center_crop(np.stack([image] * 3), 4).shape == (3, 4, 4, 1)
     with pytest.raises(ImageError, match="6×8"):
         imageio.center_crop(image, (7, 4))
+
+
+@pytest.mark.parametrize("call", [
+    lambda x: imageio.resize(x, (0, 8)),
+    lambda x: imageio.resize_max_dim(x, 0),
+    lambda x: imageio.center_crop(x, -1),
+    lambda x: imageio.random_crop(x, 0, seed=1),
+    lambda x: imageio.augment(x, seed=1, crop_fraction=0.0),
+    lambda x: imageio.augment(x, seed=1, crop_fraction=1.5),
+])
+def test_preprocessing_rejects_sizes_of_zero_or_below(call):
+    with pytest.raises(ArtlibError, match=r"must be|must be in"):
+        call(np.zeros((16, 16, 3), np.float32))
 
 
 def test_random_crop_is_deterministic_per_seed():

@@ -205,7 +205,7 @@ import scipy.linalg  # noqa: E402
 
 from artlib import data as artlib_data  # noqa: E402
 from artlib import metrics  # noqa: E402
-from artlib.errors import ArtlibError, DataError  # noqa: E402
+from artlib.errors import ArtlibError, DataError, ImageError  # noqa: E402
 
 #: The shipped classifier must reach this accuracy on the shipped 1,000 test images
 #: (measured 0.849 on the full 10,000 test images, see data/README.md; 2 epochs only).
@@ -253,9 +253,9 @@ def test_classifier_shapes_dtypes_and_inputs(random_classifier, subset):
 @pytest.mark.parametrize(
     "images, match",
     [
-        (np.zeros((4, 28, 28, 3)), "28×28 grayscale"),
-        (np.zeros((28, 28)), "28×28 grayscale"),
-        (np.zeros((0, 28, 28)), "28×28 grayscale"),
+        (np.zeros((4, 28, 28, 3)), r"batch of 28×28 images, shape \(N, 28, 28, 1\); got shape \(4, 28, 28, 3\)"),
+        (np.zeros((28, 28)), r"batch of 28×28 images.*got shape \(28, 28\)"),
+        (np.zeros((0, 28, 28)), r"non-empty batch of 28×28 images"),
         (np.full((2, 28, 28), -0.5), r"\(images \+ 1\) / 2"),
         (np.full((2, 28, 28), 255.0), r"\[0, 1\]"),
         (np.full((2, 28, 28), np.nan), "NaN"),
@@ -263,8 +263,44 @@ def test_classifier_shapes_dtypes_and_inputs(random_classifier, subset):
     ],
 )
 def test_classifier_bad_images(random_classifier, images, match):
-    with pytest.raises(ArtlibError, match=match):
+    with pytest.raises(ImageError, match=match):
         metrics.classifier_features(random_classifier, images)
+
+
+@pytest.mark.parametrize("batch_size", [0, -1, 2.5])
+def test_classifier_bad_batch_size(random_classifier, batch_size):
+    with pytest.raises(ArtlibError, match="batch_size must be a positive integer"):
+        metrics.classifier_features(random_classifier, np.zeros((2, 28, 28)), batch_size=batch_size)
+
+
+def test_classifier_outputs_match_a_keras_reference(random_classifier, subset):
+    """One batched pass gives the "features" layer and the softmax of the logits, as Keras computes them."""
+    import keras
+
+    images = subset[1][0][:7]  # uint8
+    features, probabilities = metrics.classifier_outputs(random_classifier, images, batch_size=3)
+    x = images[..., None].astype(np.float32) / 255
+    expected_features = keras.Model(random_classifier.input, random_classifier.get_layer("features").output)(x)
+    expected_probabilities = keras.ops.softmax(random_classifier(x, training=False))
+    np.testing.assert_allclose(features, np.asarray(expected_features), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(probabilities, np.asarray(expected_probabilities), rtol=1e-5, atol=1e-7)
+    # A model without a "features" layer is refused with a message that names the layer.
+    inputs = keras.Input((28, 28, 1))
+    other = keras.Model(inputs, keras.layers.Dense(10)(keras.layers.Flatten()(inputs)))
+    with pytest.raises(ArtlibError, match="layer named 'features'"):
+        metrics.classifier_features(other, images)
+
+
+def test_fashion_batch_scales_checks_and_clips():
+    images = np.array([[[0, 255]] * 28] * 2, np.uint8).repeat(14, axis=2)  # (2, 28, 28)
+    out = metrics.fashion_batch(images)
+    assert out.shape == (2, 28, 28, 1) and out.dtype == np.float32
+    assert out.min() == 0.0 and out.max() == 1.0
+    assert metrics.fashion_batch(images, keep_uint8=True).dtype == np.uint8
+    overshoot = np.full((2, 28, 28), 1.0005, np.float32)  # within 1e-3: clipped, not refused
+    assert metrics.fashion_batch(overshoot).max() == 1.0
+    with pytest.raises(ImageError, match=r"\[0, 1\]"):
+        metrics.fashion_batch(np.full((2, 28, 28), 1.01, np.float32))
 
 
 def test_classifier_save_load_round_trip(random_classifier, subset, tmp_path):
@@ -281,7 +317,7 @@ def test_load_classifier_missing_corrupt_or_wrong(tmp_path):
     import keras
 
     missing = tmp_path / "nope.keras"
-    with pytest.raises(DataError, match="nope.keras is missing.*make_fashion_classifier"):
+    with pytest.raises(DataError, match="nope.keras not found.*make_fashion_classifier"):
         metrics.load_fashion_classifier(missing)
     corrupt = tmp_path / "corrupt.keras"
     corrupt.write_bytes(b"PK\x03\x04 not really a zip")
@@ -457,21 +493,37 @@ REPORT_KEYS = {"frechet", "kid", "kid_std", "class_coverage", "confidence", "cla
 def test_sample_report_real_copies_and_noise(classifier, subset):
     (x_train, _), (x_test, _) = subset
     real, reference = x_test[::2], x_test[1::2]  # 500 real unseen images; the other 500 as reference
-    report = metrics.sample_report(real, x_train, classifier=classifier, reference_images=reference)
+    memo = metrics.SampleMemo()  # the three reports share the training set's features and the threshold
+    report = metrics.sample_report(real, x_train, classifier=classifier, reference_images=reference, memo=memo)
     assert REPORT_KEYS <= set(report)
     assert report["class_histogram"].shape == (10,) and report["nn_indices_pixel"].shape == (500,)
     assert report["class_histogram"].sum() == pytest.approx(1.0)
     assert report["class_coverage"] == 1.0 and report["confidence"] > 0.8
     assert report["near_copy_share"] < 0.05  # ~1 % by construction
+    # Every number is the documented function of the documented pieces.
+    features, probabilities = metrics.classifier_outputs(classifier, real)
+    reference_features = metrics.classifier_features(classifier, reference)
+    assert report["frechet"] == pytest.approx(metrics.frechet_distance(features, reference_features), rel=1e-9)
+    assert (report["kid"], report["kid_std"]) == pytest.approx(
+        metrics.kernel_distance(features, reference_features, seed=0), rel=1e-9)
+    np.testing.assert_array_equal(report["class_histogram"], np.bincount(probabilities.argmax(1), minlength=10) / 500)
+    assert report["confidence"] == pytest.approx(probabilities.max(axis=1).mean(), rel=1e-9)
+    threshold = metrics.near_copy_threshold(x_train, reference, seed=0)
+    assert report["near_copy_distance"] == threshold
+    assert report["near_copy_share"] == np.mean(report["nn_distances_pixel"] < threshold)
+    brute_pixel = np.array([np.linalg.norm(x_train.reshape(6000, -1) / 255.0 - x.reshape(-1) / 255.0, axis=1).min()
+                            for x in real[:20]])  # (20,)
+    np.testing.assert_allclose(report["nn_distances_pixel"][:20], brute_pixel, rtol=1e-5)
 
     chosen = np.arange(0, 6000, 12)  # 500 training images, copied
-    copies = metrics.sample_report(x_train[chosen], x_train, classifier=classifier, reference_images=reference)
+    copies = metrics.sample_report(x_train[chosen], x_train, classifier=classifier, reference_images=reference,
+                                   memo=memo)
     assert copies["near_copy_share"] == 1.0 and copies["pixel_nn_distance"] == 0.0
     np.testing.assert_array_equal(copies["nn_indices_pixel"], chosen)
     assert copies["near_copy_distance"] == report["near_copy_distance"]  # calibrated once on the reference
 
     noise = _rng(17).random((500, 28, 28)).astype(np.float32)
-    noisy = metrics.sample_report(noise, x_train, classifier=classifier, reference_images=reference)
+    noisy = metrics.sample_report(noise, x_train, classifier=classifier, reference_images=reference, memo=memo)
     assert noisy["confidence"] < report["confidence"] - 0.2
     assert noisy["class_coverage"] < 0.5 and noisy["near_copy_share"] == 0.0
     assert noisy["frechet"] > 10 * report["frechet"] and noisy["kid"] > 10 * report["kid"]
@@ -488,3 +540,113 @@ def test_neighbour_rows(subset):
     np.testing.assert_array_equal(rows["sample"][0], x_train[42] / np.float32(255))
     with pytest.raises(ArtlibError, match="order must be"):
         metrics.neighbour_rows(samples, x_train[:10], order="random")
+
+
+def test_sample_report_memo_keeps_results_not_state(classifier, subset, monkeypatch):
+    """Without a memo nothing is kept; with one, a second call gives the same report and re-runs only the samples."""
+    from artlib.metrics import samples as samples_module
+
+    (x_train, _), (x_test, _) = subset
+    train, reference = x_train[:1000], x_test[:300]
+    calls = []
+    real_outputs = samples_module.classifier_outputs
+
+    def counting(model, images, **kwargs):
+        calls.append(len(images))
+        return real_outputs(model, images, **kwargs)
+
+    monkeypatch.setattr(samples_module, "classifier_outputs", counting)
+    plain = metrics.sample_report(x_test[300:340], train, classifier=classifier, reference_images=reference)
+    assert calls == [40, 1000, 300]
+    memo = metrics.SampleMemo()
+    first = metrics.sample_report(x_test[300:340], train, classifier=classifier, reference_images=reference, memo=memo)
+    second = metrics.sample_report(x_test[340:380], train, classifier=classifier, reference_images=reference, memo=memo)
+    assert calls == [40, 1000, 300, 40, 1000, 300, 40]  # the second call embeds only its 40 samples
+    assert len(memo.items) == 3  # train features, reference features, threshold
+    for key, value in plain.items():
+        np.testing.assert_array_equal(first[key], value, err_msg=key)
+    assert second["near_copy_distance"] == first["near_copy_distance"]
+    memo.clear()
+    assert memo.items == {}
+    with pytest.raises(ArtlibError, match="size must be a positive integer"):
+        metrics.SampleMemo(0)
+
+
+@pytest.mark.parametrize("distance", [0, -0.5, float("nan")])
+def test_sample_report_bad_near_copy_distance(classifier, subset, distance):
+    (x_train, _), (x_test, _) = subset
+    with pytest.raises(ArtlibError, match="near_copy_distance must be a positive number"):
+        metrics.sample_report(x_test[:4], x_train[:10], classifier=classifier, reference_images=x_test[4:8],
+                              near_copy_distance=distance)
+
+
+def test_sample_report_given_threshold_and_bad_inputs(classifier, subset):
+    (x_train, _), (x_test, _) = subset
+    samples = np.concatenate([x_train[:3], x_test[:3]])  # three copies, three unseen
+    report = metrics.sample_report(samples, x_train[:500], classifier=classifier, reference_images=x_test[3:50],
+                                   near_copy_distance=1e-6)
+    assert report["near_copy_distance"] == 1e-6 and report["near_copy_share"] == 0.5
+    with pytest.raises(ArtlibError, match="at least 2 images"):
+        metrics.sample_report(x_test[:1], x_train[:10], classifier=classifier, reference_images=x_test[1:5])
+    with pytest.raises(ImageError, match="train_images must be a non-empty batch of 28×28"):
+        metrics.sample_report(x_test[:4], np.zeros((10, 32, 32)), classifier=classifier, reference_images=x_test)
+
+
+def test_near_copy_threshold_subsamples_and_checks(subset):
+    (x_train, _), (x_test, _) = subset
+    train, reference = x_train[:300], x_test[:100]
+    chosen = np.random.default_rng(3).choice(100, 40, replace=False)  # the documented choice of max_images
+    assert metrics.near_copy_threshold(train, reference, percentile=50, max_images=40, seed=3) == \
+        metrics.near_copy_threshold(train, reference[chosen], percentile=50)
+    for kwargs, match in [({"percentile": 0}, "percentile"), ({"percentile": 100}, "percentile"),
+                          ({"max_images": 0}, "max_images must be a positive integer")]:
+        with pytest.raises(ArtlibError, match=match):
+            metrics.near_copy_threshold(train, reference, **kwargs)
+
+
+def test_neighbour_rows_orders_and_report(classifier, subset):
+    (x_train, _), (x_test, _) = subset
+    train = x_train[:1000]
+    samples = np.concatenate([x_test[:4], train[[42, 7]]])  # (6, 28, 28): two copies at the end
+    report = metrics.sample_report(samples, train, classifier=classifier, reference_images=x_test[100:200])
+    sample_features = metrics.classifier_features(classifier, samples)
+    brute = np.linalg.norm(metrics.classifier_features(classifier, train)[None] - sample_features[:, None], axis=-1)
+    np.testing.assert_array_equal(report["nn_indices_feature"], brute.argmin(axis=1))  # (6,) of (6, 1000)
+    np.testing.assert_allclose(report["nn_distances_feature"], brute.min(axis=1), rtol=1e-9)
+    rows = metrics.neighbour_rows(samples, train, report, count=10, order="farthest")
+    assert list(rows) == ["sample", "nearest in pixels", "nearest in features"]
+    assert all(row.shape == (6, 28, 28) and row.dtype == np.float32 for row in rows.values())  # count capped at N
+    distances = np.linalg.norm((rows["sample"] - rows["nearest in pixels"]).reshape(6, -1), axis=1)
+    assert np.all(np.diff(distances) <= 1e-6) and distances[-1] == 0.0  # farthest first, the copies last
+    first = metrics.neighbour_rows(samples, train, report, count=2)
+    np.testing.assert_array_equal(first["sample"], samples[:2] / np.float32(255))
+    np.testing.assert_array_equal(first["nearest in features"],
+                                  train[report["nn_indices_feature"][:2]] / np.float32(255))
+    with pytest.raises(ArtlibError, match="count must be a positive integer"):
+        metrics.neighbour_rows(samples, train, count=0)
+    with pytest.raises(ArtlibError, match="report is for 6 samples but images holds 5"):
+        metrics.neighbour_rows(samples[:5], train, report)
+
+
+def test_training_arguments_are_checked(subset):
+    (x_train, y_train), _ = subset
+    for kwargs, match in [({"num_epochs": 0}, "num_epochs must be a positive integer"),
+                          ({"num_epochs": 1, "batch_size": 0}, "batch_size must be a positive integer")]:
+        with pytest.raises(ArtlibError, match=match):
+            metrics.train_fashion_classifier(x_train[:8], y_train[:8], **kwargs)
+
+
+@pytest.mark.parametrize("kwargs", [{"num_subsets": 0}, {"subset_size": 1}])
+def test_kid_bad_subsets(kwargs):
+    with pytest.raises(ArtlibError, match="num_subsets|subset_size"):
+        metrics.kernel_distance(np.zeros((5, 3)), np.ones((5, 3)), **kwargs)
+
+
+@pytest.mark.parametrize("func", [psnr, ssim])
+def test_image_measure_errors_are_artlib_errors(func):
+    with pytest.raises(ImageError, match="same shape"):
+        func(np.zeros((16, 16, 3)), np.zeros((16, 16)))
+    with pytest.raises(ImageError, match="real numbers"):
+        func(np.zeros((16, 16), bool), np.zeros((16, 16), bool))
+    with pytest.raises(ArtlibError, match="data_range"):
+        func(np.zeros((16, 16)), np.zeros((16, 16)), data_range=float("nan"))

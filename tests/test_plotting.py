@@ -1,5 +1,6 @@
 """Tests for artlib.plotting: mosaics, figures, atomic saves, GIFs, notebook display."""
 
+import io
 import os
 import subprocess
 import sys
@@ -12,7 +13,9 @@ from matplotlib.figure import Figure
 from PIL import Image
 
 from artlib import plotting
+from artlib.errors import ArtlibError, ImageError
 from artlib.plotting import compare_rows, grid_array, image_grid, loss_curves, save_figure, save_gif
+from artlib.plotting.figures import _moving_average
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -22,12 +25,17 @@ def _constant_images(values, height=4, width=6):
     return np.stack([np.full((height, width), v, np.float32) for v in values])
 
 
-def _assert_png(path: Path) -> None:
-    assert path.is_file() and path.stat().st_size > 0
+def _assert_png(path: Path, fig: Figure) -> None:
+    """A complete PNG of the figure: the same pixels as the figure drawn again in memory."""
     with Image.open(path) as image:
         assert image.format == "PNG"
-        image.load()  # decodes every byte: a truncated file fails here
-        assert image.width > 50 and image.height > 50
+        saved = np.asarray(image.convert("RGB"))  # decodes every byte: a truncated file fails here
+    with Image.open(io.BytesIO(fig._repr_png_())) as again:  # the same tight bbox, dpi 100
+        drawn = np.asarray(again.convert("RGB"))
+    assert saved.shape == drawn.shape
+    # Two renderings differ only in a few antialiased text pixels; a blank or cut file would not.
+    assert np.mean(saved != drawn) < 0.05 and np.abs(saved.astype(int) - drawn).mean() < 2.0
+    assert saved.min() < 64  # something dark was drawn, not only the white background
 
 
 def _only_file(folder: Path) -> list[str]:
@@ -112,7 +120,8 @@ def test_grid_array_warns_and_clips_out_of_range():
     ],
 )
 def test_grid_array_rejects_bad_input(images, kwargs, match):
-    with pytest.raises(ValueError, match=match):
+    kind = ArtlibError if kwargs else ImageError  # a bad argument, or bad images
+    with pytest.raises(kind, match=match):
         grid_array(images, **kwargs)
 
 
@@ -128,7 +137,7 @@ def test_image_grid_returns_figure_with_titles_and_writes_png(tmp_path):
     assert [ax.get_title() for ax in fig.axes] == titles + [""]
     assert len(fig.axes[-1].images) == 0
     assert all(ax.get_xticks().size == 0 for ax in fig.axes)  # no axes clutter
-    _assert_png(tmp_path / "sub" / "grid.png")
+    _assert_png(tmp_path / "sub" / "grid.png", fig)
     assert _only_file(tmp_path / "sub") == ["grid.png"]
 
 
@@ -148,7 +157,7 @@ def test_compare_rows_labels_each_row_and_writes_png(tmp_path):
     labels = [ax.get_ylabel() for ax in fig.axes]
     assert [labels[r * 4] for r in range(3)] == ["clean", "noisy", "denoised"]
     assert sum(len(ax.images) for ax in fig.axes) == 4 + 4 + 3
-    _assert_png(tmp_path / "rows.png")
+    _assert_png(tmp_path / "rows.png", fig)
 
 
 def test_compare_rows_any_label_text():
@@ -159,7 +168,7 @@ def test_compare_rows_any_label_text():
 
 @pytest.mark.parametrize("rows", [{}, {"clean": []}, [np.zeros((2, 8, 8))]])
 def test_compare_rows_rejects_bad_input(rows):
-    with pytest.raises(ValueError):
+    with pytest.raises(ArtlibError):
         compare_rows(rows)
 
 
@@ -174,7 +183,7 @@ def _moving_average_naive(values, window):
 def test_moving_average_matches_naive_loop():
     values = np.array([4.0, 2.0, np.nan, 6.0, 1.0, np.inf, 3.0, 5.0])
     for window in (1, 2, 3, 10):
-        np.testing.assert_allclose(plotting._moving_average(values, window),
+        np.testing.assert_allclose(_moving_average(values, window),
                                    _moving_average_naive(values, window))
 
 
@@ -189,7 +198,7 @@ def test_loss_curves_plots_raw_and_smoothed(tmp_path):
     np.testing.assert_allclose(ax.lines[3].get_xdata(), np.arange(30))  # x = step
     assert [t.get_text() for t in ax.get_legend().get_texts()] == [
         "generator (mean of 5)", "discriminator (mean of 5)"]
-    _assert_png(tmp_path / "loss.png")
+    _assert_png(tmp_path / "loss.png", fig)
 
 
 def test_loss_curves_log_scale_and_keras_history():
@@ -209,7 +218,7 @@ def test_loss_curves_log_scale_and_keras_history():
      ({"loss": [1.0]}, {"smooth": 0.5}), ([1.0, 2.0], {})],
 )
 def test_loss_curves_rejects_bad_input(history, kwargs):
-    with pytest.raises(ValueError):
+    with pytest.raises(ArtlibError):
         loss_curves(history, **kwargs)
 
 
@@ -221,8 +230,11 @@ def test_figure_shows_in_jupyter_and_saves(tmp_path):
     fig.subplots().plot([0, 1], [1, 0])
     assert isinstance(fig, Figure) and tuple(fig.get_size_inches()) == (3, 2)
     assert fig._repr_png_().startswith(b"\x89PNG") and repr(fig).startswith("<Figure size")
-    path = save_figure(fig, tmp_path / "chart.png")
-    assert Image.open(path).size[0] > 100
+    path = save_figure(fig, tmp_path / "chart.png", dpi=50)
+    with Image.open(path) as image:  # 3 in at 50 dpi, less the tight bounding box's trim
+        assert 120 < image.width <= 150 and 80 < image.height <= 100
+    with pytest.raises(ArtlibError, match="dpi"):
+        save_figure(fig, tmp_path / "chart.png", dpi=0)
 
 
 def test_save_figure_is_atomic(tmp_path):
@@ -242,16 +254,16 @@ def test_save_figure_is_atomic(tmp_path):
 
     del fig.savefig  # the real method again
     assert save_figure(fig, target) == target
-    _assert_png(target)
+    _assert_png(target, fig)
     assert _only_file(tmp_path) == ["plot.png"]
 
 
 def test_save_figure_formats(tmp_path):
     fig = loss_curves({"loss": [1.0, 0.5]})
     assert save_figure(fig, tmp_path / "plot.svg").read_text().lstrip().startswith("<?xml")
-    with pytest.raises(ValueError, match="image format"):
+    with pytest.raises(ImageError, match="image format"):
         save_figure(fig, tmp_path / "plot")
-    with pytest.raises(ValueError, match=r"\.png"):
+    with pytest.raises(ImageError, match=r"\.png"):
         save_figure(fig, tmp_path / "plot.xyz")
 
 
@@ -282,16 +294,31 @@ def test_save_gif_from_gray_batch_plays_once(tmp_path):
         assert gif.info["duration"] == 50
 
 
+def test_save_gif_per_frame_durations(tmp_path):
+    frames = np.stack([np.full((8, 8), v) for v in (0.0, 0.5, 1.0)])
+    path = save_gif(frames, tmp_path / "slow-end.gif", durations=[100, 100, 700])
+    with Image.open(path) as gif:
+        found = []
+        for i in range(gif.n_frames):
+            gif.seek(i)
+            found.append(gif.info["duration"])
+    assert found == [100, 100, 700]
+
+
 @pytest.mark.parametrize(
     "frames, kwargs, match",
     [
+        ([np.zeros((4, 4)), np.zeros((4, 4))], {"durations": [100]}, "one per frame"),
+        ([np.zeros((4, 4))], {"durations": [0]}, "positive"),
         ([np.zeros((4, 4)), np.zeros((4, 5))], {}, "same height and width"),
         ([], {}, "no images"),
         ([np.zeros((4, 4))], {"fps": 0}, "fps"),
+        ([np.zeros((4, 4))], {"fps": -2}, "fps"),
+        ([np.zeros((4, 4))], {"loop": -1}, "loop"),
     ],
 )
 def test_save_gif_rejects_bad_input(tmp_path, frames, kwargs, match):
-    with pytest.raises(ValueError, match=match):
+    with pytest.raises(ArtlibError, match=match):
         save_gif(frames, tmp_path / "bad.gif", **kwargs)
     assert not (tmp_path / "bad.gif").exists()
 
@@ -307,14 +334,10 @@ def test_figures_display_in_jupyter_without_pyplot():
     assert data["text/plain"].startswith("<Figure size")
 
 
-def test_plotting_never_imports_pyplot(tmp_path):
-    # Import the module on its own (a bare package stub stands in for artlib/__init__, which
-    # loads TensorFlow) in a fresh interpreter with no display, and draw and save everything.
+def test_plotting_never_imports_pyplot_or_tensorflow(tmp_path):
+    # In a fresh interpreter with no display, draw and save everything.
     code = textwrap.dedent(f"""
-        import sys, types
-        package = types.ModuleType("artlib")
-        package.__path__ = [{str(Path(plotting.__file__).parent)!r}]
-        sys.modules["artlib"] = package
+        import sys
         import numpy as np
         from artlib import plotting
         out = {str(tmp_path)!r}
@@ -323,6 +346,7 @@ def test_plotting_never_imports_pyplot(tmp_path):
         plotting.loss_curves({{"loss": [1.0, 0.5]}}, path=out + "/l.png")
         plotting.save_gif(np.zeros((2, 8, 8)), out + "/a.gif")
         assert "matplotlib.pyplot" not in sys.modules, "pyplot was imported"
+        assert "tensorflow" not in sys.modules, "tensorflow was imported"
     """)
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "MPLBACKEND")}
     result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,

@@ -7,9 +7,10 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from artlib import style
+from artlib import data, imageio, style
 from artlib.__main__ import main
-from artlib.errors import DataError, ImageError
+from artlib.errors import ArtlibError, DataError, ImageError, NonFiniteLossError, OfflineError
+from artlib.style import color, optimizers
 
 LAYERS = dict(content_layers=("block4_conv2",), style_layers=("block1_conv1", "block2_conv1", "block3_conv1"))
 
@@ -70,7 +71,7 @@ def test_preprocess_matches_keras_vgg19():
 def test_colour_controls():
     content, image = _image(4), _image(5)[::-1].copy()
     kept = style.preserve_luminance(image, content)
-    yiq = lambda x: x @ style._YIQ.T  # noqa: E731
+    yiq = lambda x: x @ color.YIQ_FROM_RGB.T  # noqa: E731
     # Brightness of the result, colours of the content (up to clipping at a few pixels).
     assert np.abs(yiq(kept)[..., 0] - yiq(image)[..., 0]).mean() < 0.005
     assert np.abs(yiq(kept)[..., 1:] - yiq(content)[..., 1:]).mean() < 0.01
@@ -164,9 +165,9 @@ def test_auto_offline_opens_no_socket(monkeypatch, tmp_path, capsys):
     monkeypatch.setattr(socket, "create_connection", no_network)
     assert style.resolve_weights("auto") == ("random", None)
     assert "random weights" in capsys.readouterr().out
-    with pytest.raises(style.OfflineError):
+    with pytest.raises(OfflineError):
         style.resolve_weights("imagenet")
-    cached = tmp_path / "models" / style.data.VGG19_WEIGHTS_FILE
+    cached = tmp_path / "models" / data.VGG19_WEIGHTS_FILE
     cached.parent.mkdir()
     cached.write_bytes(b"x")
     assert style.resolve_weights("auto") == ("imagenet", cached)
@@ -179,13 +180,56 @@ def objective(extractor):
     return style.Objective(extractor, _image(10), [_image(11)[::-1, ::-1].copy(), _image(12)], blend=[2, 1])
 
 
-def test_objective_terms(objective):
-    terms = objective(_image(10))
+def _numpy_gram(f):
+    n, h, w, c = f.shape
+    flat = f.reshape(n, h * w, c).astype(np.float64)
+    return np.einsum("npc,npd->ncd", flat, flat) / (h * w)
+
+
+def test_objective_terms_against_numpy(objective, extractor):
+    image = _image(20)
+    terms = objective(image)
     assert set(terms) == {"total", "content", "style", "tv"}
-    assert terms["content"] == pytest.approx(0.0, abs=1e-6)  # the content image matches itself
-    assert terms["style"] > 0 and terms["total"] == pytest.approx(terms["content"] + terms["style"] + terms["tv"])
+    assert objective(_image(10))["content"] == pytest.approx(0.0, abs=1e-6)  # the content image matches itself
+    # Each weighted term from the features, in NumPy: relative MSE per layer, equal layer weights,
+    # the blend [2, 1] normalized to [2/3, 1/3], squared-difference TV.
+    features = {n: f.numpy() for n, f in extractor(image[None]).items()}
+    styles = [_image(11)[::-1, ::-1], _image(12)]
+    expected_style = 0.0
+    for share, painting in zip([2 / 3, 1 / 3], styles):
+        target = {n: f.numpy() for n, f in extractor(painting[None]).items()}
+        for n in extractor.style_layers:
+            g, a = _numpy_gram(features[n]), _numpy_gram(target[n])
+            expected_style += share / len(extractor.style_layers) * np.mean((g - a) ** 2) / np.mean(a ** 2)
+    reference = {n: f.numpy() for n, f in extractor(_image(10)[None]).items()}
+    expected_content = np.mean([np.mean((features[n] - reference[n]) ** 2) / np.mean(reference[n] ** 2)
+                                for n in extractor.content_layers])
+    dy, dx = np.diff(image, axis=0), np.diff(image, axis=1)
+    expected_tv = np.mean(dy ** 2) + np.mean(dx ** 2)
+    assert terms["style"] == pytest.approx(objective.style_weight * expected_style, rel=1e-3)
+    assert terms["content"] == pytest.approx(objective.content_weight * expected_content, rel=1e-3)
+    assert terms["tv"] == pytest.approx(objective.tv_weight * expected_tv, rel=1e-4)
+    assert terms["total"] == pytest.approx(terms["content"] + terms["style"] + terms["tv"], rel=1e-6)
     with pytest.raises(ValueError, match="blend"):
         style.Objective(objective.extractor, _image(10), [_image(11)], blend=[1, 1])
+
+
+def test_tutorial_objective_end_to_end(extractor):
+    """TUTORIAL_WEIGHTS: raw terms, TV as tf.image.total_variation's sum; Adam lowers it."""
+    content, painting = _image(21), _image(22)[::-1].copy()
+    tutorial = style.Objective(extractor, content, [painting], **style.TUTORIAL_WEIGHTS)
+    assert (tutorial.content_weight, tutorial.style_weight, tutorial.tv_weight) == (1e4, 1e-2, 30.0)
+    start = np.clip(content + 0.1 * np.random.default_rng(23).normal(size=content.shape), 0, 1).astype(np.float32)
+    terms = tutorial(start)
+    dy, dx = np.diff(start, axis=0), np.diff(start, axis=1)
+    assert terms["tv"] == pytest.approx(30.0 * (np.abs(dy).sum() + np.abs(dx).sum()), rel=1e-4)
+    f_start, f_content = extractor(start[None]), extractor(content[None])
+    raw_content = np.mean([np.mean((f_start[n].numpy() - f_content[n].numpy()) ** 2) for n in extractor.content_layers])
+    assert terms["content"] == pytest.approx(1e4 * raw_content, rel=1e-3)  # not divided by the target's size
+    image, history = style.run_adam(tutorial, start, 5)
+    totals = [h["total"] for h in history] + [tutorial(image)["total"]]
+    assert all(b < a for a, b in zip(totals, totals[1:])), totals  # every step lowers it
+    assert totals[-1] < 0.9 * totals[0]
 
 
 @pytest.mark.parametrize("run", [style.run_adam, style.run_lbfgs])
@@ -221,25 +265,35 @@ def test_coarse_stages_end_once_settled(extractor):
 
 
 def test_lbfgs_history_shrinks_on_big_images_only():
-    assert style._lbfgs_history(512 * 341 * 3, None) == 10       # the default up to ~800 px
-    assert style._lbfgs_history(1024 * 683 * 3, None) == 5       # keeps the workspace near 250 MB
-    assert style._lbfgs_history(4096 * 4096 * 3, None) == 3      # never below 3
-    assert style._lbfgs_history(4096 * 4096 * 3, 7) == 7         # an explicit choice wins
+    assert optimizers.lbfgs_history_size(512 * 341 * 3, None) == 10       # the default up to ~800 px
+    assert optimizers.lbfgs_history_size(1024 * 683 * 3, None) == 5       # keeps the workspace near 250 MB
+    assert optimizers.lbfgs_history_size(4096 * 4096 * 3, None) == 3      # never below 3
+    assert optimizers.lbfgs_history_size(4096 * 4096 * 3, 7) == 7         # an explicit choice wins
     for n in (512 * 341 * 3, 1024 * 683 * 3):
-        m = style._lbfgs_history(n, None)
+        m = optimizers.lbfgs_history_size(n, None)
         assert (2 * m + 5) * n * 8 <= style.LBFGS_MEMORY_BUDGET
-    style._release_free_memory()  # a no-op off glibc, never an error
+    optimizers.release_free_memory()  # a no-op off glibc, never an error
 
 
 def test_stylize_and_evaluate(extractor):
-    result = style.style_transfer(_image(13, (40, 48)), "pattern:mosaic", max_dim=48, steps=3, min_dim=24,
-                                  extractor=extractor, init="noise", preserve_color="luminance", verbose=False)
+    content = _image(13, (40, 48))
+    kwargs = dict(max_dim=48, steps=3, min_dim=24, extractor=extractor, verbose=False)
+    result = style.style_transfer(content, "pattern:mosaic", **kwargs)
     assert result.image.shape == (40, 48, 3) and result.image.dtype == np.float32
     assert result.settings["sizes"] == [24, 48] and {h["size"] for h in result.history} == {24, 48}
-    m = result.metrics
-    assert m["style_distance"] >= 0 and m["content_distance"] >= 0 and -1 <= m["ssim"] <= 1
-    same = style.evaluate(_image(13, (40, 48)), _image(13, (40, 48)), [_image(1)], extractor)
-    assert same["content_distance"] == pytest.approx(0, abs=1e-6) and same["ssim"] == pytest.approx(1, abs=1e-4)
+    assert result.weights == extractor.source
+    mosaic = style.load_style_image("pattern:mosaic", max_dim=256)
+    # The metrics are evaluate()'s at the result, and the result is closer to the style than the photo was.
+    assert result.metrics == pytest.approx(style.evaluate(result.image, content, [mosaic], extractor), rel=1e-5)
+    before = style.evaluate(content, content, [mosaic], extractor)
+    assert before["content_distance"] == pytest.approx(0, abs=1e-6) and before["ssim"] == pytest.approx(1, abs=1e-4)
+    assert result.metrics["style_distance"] < before["style_distance"]
+    assert 0 < result.metrics["content_distance"] and result.metrics["ssim"] < 1
+    # preserve_color="luminance": the content's chroma (I, Q of YIQ), from noise as from the photo.
+    kept = style.style_transfer(content, "pattern:mosaic", init="noise", preserve_color="luminance",
+                                **dict(kwargs, steps=1))
+    iq = lambda x: (x @ color.YIQ_FROM_RGB.T)[..., 1:]  # noqa: E731
+    assert np.abs(iq(kept.image) - iq(content)).mean() < 0.01
     out = style.stylize(_image(13), [_image(1), "pattern:waves"], max_dim=32, steps=2, extractor=extractor,
                         blend=[1, 3], optimizer="adam", verbose=False)
     assert out.shape[:2] == (26, 32) and out.dtype == np.float32
@@ -247,11 +301,72 @@ def test_stylize_and_evaluate(extractor):
         style.stylize(_image(13), _image(1), optimizer="sgd", extractor=extractor)
 
 
+@pytest.mark.parametrize("call, match", [
+    (lambda: style.coarse_to_fine_sizes(512, 0), "min_dim"),
+    (lambda: style.coarse_to_fine_sizes(0), "max_dim"),
+    (lambda: style.stage_schedule(0, 2), "steps"),
+    (lambda: style.stage_schedule(5, 0), "num_stages"),
+    (lambda: style.stage_schedule(5, 2, stage_tolerance=-0.1), "stage_tolerance"),
+    (lambda: style.load_style_image("pattern:swirls", max_dim=0), "max_dim"),
+    (lambda: style.style_transfer(_image(1), _image(2), max_dim=-32), "max_dim"),
+    (lambda: style.style_transfer(_image(1), _image(2), steps=0), "steps"),
+    (lambda: style.style_transfer(_image(1), _image(2), init="zeros"), "init"),
+    (lambda: style.style_transfer(_image(1), _image(2), preserve_color="yes"), "preserve_color"),
+    (lambda: optimizers.lbfgs_history_size(100, 0), "history_size"),
+])
+def test_zero_or_negative_settings_raise(call, match):
+    with pytest.raises(ArtlibError, match=match):
+        call()
+
+
+def test_bad_objective_and_optimizer_settings(objective, extractor):
+    for name in ("style_weight", "content_weight", "tv_weight"):
+        with pytest.raises(ArtlibError, match=name):
+            style.Objective(extractor, _image(10), [_image(11)], **{name: -1.0})
+    with pytest.raises(ArtlibError, match="tv"):
+        style.Objective(extractor, _image(10), [_image(11)], tv="l3")
+    with pytest.raises(ArtlibError, match="layer weights"):
+        style.Objective(extractor, _image(10), [_image(11)], style_layer_weights=[1.0])
+    with pytest.raises(ArtlibError, match="blend"):
+        style.evaluate(_image(10), _image(10), [_image(11)], extractor, blend=[0])
+    for run in (style.run_adam, style.run_lbfgs):
+        with pytest.raises(ArtlibError, match="steps"):
+            run(objective, _image(10), 0)
+    with pytest.raises(ArtlibError, match="learning_rate"):
+        style.run_adam(objective, _image(10), 2, learning_rate=0)
+    with pytest.raises(ArtlibError, match="patience"):
+        style.run_lbfgs(objective, _image(10), 2, patience=0)
+    with pytest.raises(ImageError, match="start image"):
+        style.run_lbfgs(objective, _image(10) * 2, 2)
+
+
+def test_a_nan_loss_stops_both_optimizers():
+    class Broken:  # an objective whose value turns NaN at its second evaluation (a counter that graphs see)
+        def __init__(self):
+            self.calls = tf.Variable(0)
+
+        def value_and_grad(self, images):
+            self.calls.assign_add(1)
+            value = tf.where(self.calls >= 2, np.float32(np.nan), np.float32(1.0))
+            return {"total": value, "content": value, "style": value, "tv": value}, tf.ones_like(images)
+
+    for run in (style.run_adam, style.run_lbfgs):
+        with pytest.raises(NonFiniteLossError, match="total became nan at step 2"):
+            run(Broken(), _image(10), 5)
+
+
 def test_bad_style_inputs(tmp_path):
     with pytest.raises(ImageError, match="starry"):
         style.load_style_image("pattern:starry")
     with pytest.raises(ImageError):
         style.load_style_image(np.zeros((4, 4)))
+    with pytest.raises(ImageError, match="image"):
+        style.load_style_image(np.full((8, 8, 3), np.nan))
+    # uint8 pixels are 0–255, floats [0, 1]: the same picture either way.
+    photo = _image(16)
+    as_uint8 = np.round(photo * 255).astype(np.uint8)
+    np.testing.assert_allclose(style.load_style_image(as_uint8), as_uint8 / 255.0, atol=1e-6)
+    assert style.load_style_image(photo, max_dim=20).shape == (16, 20, 3)
 
 
 # ----------------------------------------------------------------------------- command line
@@ -263,7 +378,7 @@ def test_cli_errors_exit_2(tmp_path, capsys):
     assert main(["stylize", str(bad), "pattern:swirls", "-o", out]) == 2
     assert "bad.jpg" in capsys.readouterr().err
     good = tmp_path / "photo.png"
-    style.imageio.save_image(good, _image(14))
+    imageio.save_image(good, _image(14))
     assert main(["stylize", str(good), "pattern:swirls", "-o", out, "--weights", str(tmp_path / "no.h5")]) == 2
     assert "no.h5" in capsys.readouterr().err
     assert main(["stylize", str(good), "pattern:nope", "-o", out]) == 2
@@ -274,8 +389,8 @@ def test_cli_errors_exit_2(tmp_path, capsys):
 
 def test_cli_writes_a_picture(tmp_path):
     good = tmp_path / "photo.png"
-    style.imageio.save_image(good, _image(15))
+    imageio.save_image(good, _image(15))
     out = tmp_path / "out.png"
     assert main(["stylize", str(good), "pattern:waves", "pattern:mosaic", "--style-weights", "1", "2",
                  "-o", str(out), "--size", "32", "--steps", "1", "--weights", "random", "--preserve-color"]) == 0
-    assert style.imageio.load_image(out).shape == (26, 32, 3)
+    assert imageio.load_image(out).shape == (26, 32, 3)

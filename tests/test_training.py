@@ -135,13 +135,20 @@ def scenario_exact_resume(out: Path) -> None:
     def make_dataset(epoch):
         return shuffled_batches(data, 8, seed=7 + epoch)
 
-    def train(run_dir, num_steps, seed, *, resume_from=None, with_noise=True):
+    def train(run_dir, num_steps, seed, *, resume_from=None, with_noise=True, slow=False, **hooks):
         model, optimizer, noise, step = tiny_training(seed)
         state = {"model": model, "optimizer": optimizer, **({"noise": noise} if with_noise else {})}
-        history = train_loop(step, make_dataset, num_steps=num_steps, run_dir=out / run_dir,
-                             state=state, steps_per_epoch=STEPS_PER_EPOCH, save_every=3, log_every=2,
-                             max_to_keep=10, resume_from=resume_from, quiet=True)
-        return snapshot(model, optimizer, noise), history["step"]
+
+        def slow_step(batch):  # for the time budget: each step takes at least 0.2 s
+            time.sleep(0.2)
+            return step(batch)
+
+        result = train_loop(slow_step if slow else step, make_dataset, num_steps=num_steps,
+                            run_dir=out / run_dir, state=state, steps_per_epoch=STEPS_PER_EPOCH,
+                            save_every=3, log_every=2, max_to_keep=10, resume_from=resume_from,
+                            summary=False, quiet=True, **hooks)
+        train.last = result
+        return snapshot(model, optimizer, noise), result["step"]
 
     results, steps = {}, {}
     model, optimizer, noise, _ = tiny_training(0)
@@ -157,6 +164,17 @@ def scenario_exact_resume(out: Path) -> None:
     # Start from a checkpoint that is not the newest one: ckpt-3 of the finished run.
     results["old_ckpt"], steps["old_ckpt"] = train(
         "old_ckpt", 12, seed=3, resume_from=str(out / "straight" / "checkpoints" / "ckpt-3"))
+    # A time budget stops it early (at a step that is no multiple of save_every, most likely) ...
+    train("timed", 12, seed=0, slow=True, max_seconds=0.9)
+    steps["timed_stop"] = [train.last.final_step, train.last.stopped]
+    results["timed"], steps["timed"] = train("timed", 12, seed=4)
+    # ... and so does a target; the resumed call's stop_when sees the whole run's history.
+    seen = []
+    train("target", 12, seed=0, stop_when=lambda step, history: step == 6)
+    steps["target_stop"] = [train.last.final_step, train.last.stopped]
+    results["target"], steps["target"] = train(
+        "target", 12, seed=5, stop_when=lambda step, history: seen.append(list(history["step"])) and False)
+    steps["target_seen_last"] = seen[-1]
     # Control: the same stop and restart, but the noise generator left out of the checkpoint.
     train("no_rng", 7, seed=0, with_noise=False)
     results["no_rng"], _ = train("no_rng", 12, seed=1, with_noise=False)
@@ -165,7 +183,7 @@ def scenario_exact_resume(out: Path) -> None:
     def train_gan(run_dir, num_steps, seed):
         state, step = tiny_gan(seed)
         train_loop(step, make_dataset, num_steps=num_steps, run_dir=out / run_dir, state=state,
-                   save_every=4, quiet=True)
+                   save_every=4, summary=False, quiet=True)
         return gan_snapshot(state)
 
     results["gan_straight"] = train_gan("gan_straight", 8, seed=0)
@@ -235,33 +253,95 @@ def scenario_mirrored(out: Path) -> None:
 
     from artlib.training import get_strategy, shuffled_batches, train_loop
 
-    strategy = get_strategy(devices=["/cpu:0", "/cpu:1"])
-    with strategy.scope():  # build models and optimizers under the scope
-        model = tiny_model(0)
-        optimizer = keras.optimizers.Adam(1e-2)
-        optimizer.build(model.trainable_variables)  # building it inside strategy.run fails
     data = tiny_data()
 
-    @tf.function
-    def step(batch):
-        def replica_step(x):
-            with tf.GradientTape() as tape:
-                per_example = tf.reduce_mean((model(x, training=True) - x) ** 2, axis=-1)
-                loss = tf.reduce_sum(per_example) / 8  # divide by the global batch size
-            optimizer.apply(tape.gradient(loss, model.trainable_variables), model.trainable_variables)
-            return loss
+    def run(strategy, run_dir):
+        with strategy.scope():  # build models and optimizers under the scope
+            model = tiny_model(0)
+            optimizer = keras.optimizers.Adam(1e-2)
+            optimizer.build(model.trainable_variables)  # building it inside strategy.run fails
 
-        return {"loss": strategy.reduce("SUM", strategy.run(replica_step, args=(batch,)), axis=None)}
+        @tf.function
+        def step(batch):
+            def replica_step(x):
+                with tf.GradientTape() as tape:
+                    per_example = tf.reduce_mean((model(x, training=False) - x) ** 2, axis=-1)
+                    loss = tf.reduce_sum(per_example) / 8  # divide by the global batch size
+                optimizer.apply(tape.gradient(loss, model.trainable_variables), model.trainable_variables)
+                return loss
 
-    def make_dataset(epoch):
-        return strategy.experimental_distribute_dataset(shuffled_batches(data, 8, seed=epoch))
+            return {"loss": strategy.reduce("SUM", strategy.run(replica_step, args=(batch,)), axis=None)}
 
-    history = train_loop(step, make_dataset, num_steps=2, run_dir=out / "run",
-                         state={"model": model, "optimizer": optimizer},
-                         steps_per_epoch=STEPS_PER_EPOCH, save_every=1, quiet=True)
+        def make_dataset(epoch):
+            return strategy.experimental_distribute_dataset(shuffled_batches(data, 8, seed=epoch))
+
+        result = train_loop(step, make_dataset, num_steps=2, run_dir=out / run_dir,
+                            state={"model": model, "optimizer": optimizer},
+                            steps_per_epoch=STEPS_PER_EPOCH, save_every=1, summary=False, quiet=True)
+        return result, model, optimizer
+
+    strategy = get_strategy(devices=["/cpu:0", "/cpu:1"])
+    mirrored, model, optimizer = run(strategy, "run")
+    single, reference, _ = run(tf.distribute.get_strategy(), "single")
+    np.savez(out / "weights.npz", **{f"mirrored/{i}": w for i, w in enumerate(model.get_weights())},
+             **{f"single/{i}": w for i, w in enumerate(reference.get_weights())})
     (out / "info.json").write_text(json.dumps({
         "strategy": type(strategy).__name__, "replicas": strategy.num_replicas_in_sync,
-        "loss": history["loss"], "optimizer_steps": int(optimizer.iterations.numpy())}))
+        "loss": mirrored["loss"], "single_loss": single["loss"],
+        "optimizer_steps": int(optimizer.iterations.numpy())}))
+
+
+def scenario_fit_entry(out: Path) -> None:
+    """artlib's fit: straight, interrupted after epoch 2 and resumed, and resumed without its backup.json."""
+    import keras
+    import tensorflow as tf
+
+    tf.config.experimental.enable_op_determinism()
+    from artlib.training import fit
+
+    x = tiny_data(40)
+
+    def noisy(clean, seed):  # a denoiser's per-batch map: stateless noise keyed by (seed, step)
+        return clean + 0.1 * tf.random.stateless_normal(tf.shape(clean), seed), clean
+
+    class Interrupt(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 1:
+                raise KeyboardInterrupt("stopped after epoch 2")
+
+    def run(run_dir, seed, extra=()):
+        model = tiny_model(seed)
+        model.compile(optimizer=keras.optimizers.Adam(1e-2), loss="mse")
+        result = fit(model, x, num_epochs=4, batch_size=8, seed=3, run_dir=out / run_dir, map_fn=noisy,
+                     settings={"recipe": "tiny", "num_epochs": 4}, extra_callbacks=extra, verbose=0)
+        return model, result
+
+    def interrupt(run_dir):
+        try:
+            run(run_dir, seed=0, extra=[Interrupt()])
+            raise AssertionError("the interruption did not happen")
+        except KeyboardInterrupt:
+            pass
+        backup = out / run_dir / "backup"
+        files = sorted(p.name for p in backup.iterdir())
+        (backup / "training_metadata.json").unlink(missing_ok=True)  # Keras's private file: never needed
+        return files
+
+    straight, straight_result = run("straight", seed=0)
+    info = {"backup_files": interrupt("resumed")}
+    resumed, result = run("resumed", seed=5)  # other initial weights and Dropout seed: only the backup helps
+    interrupt("no_backup")
+    (out / "no_backup" / "backup" / "backup.json").unlink()  # the backup's index: without it, nothing resumes
+    from_scratch, scratch_result = run("no_backup", seed=5)
+    history = json.loads((out / "resumed" / "history.json").read_text())
+    info |= {"straight_epochs": straight_result["epoch"], "resumed_epochs": result["epoch"],
+             "final_step": result.final_step, "run_history_epochs": history["epoch"],
+             "run_history_loss": history["loss"], "straight_loss": straight_result["loss"],
+             "scratch_epochs": scratch_result["epoch"], "backup_left": (out / "resumed" / "backup").exists()}
+    (out / "info.json").write_text(json.dumps(info))
+    np.savez(out / "results.npz", **{f"{name}/{i}": v.numpy() for name, model in
+                                     [("straight", straight), ("resumed", resumed), ("scratch", from_scratch)]
+                                     for i, v in enumerate(model.variables)})
 
 
 BIG = 25_000_000  # float32 numbers: 100 MB, so that each save takes a while
@@ -302,16 +382,25 @@ def _all_equal(a: list[np.ndarray], b: list[np.ndarray]) -> bool:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("run", ["mid_epoch", "boundary", "old_ckpt"])
+@pytest.mark.parametrize("run", ["mid_epoch", "boundary", "old_ckpt", "timed", "target"])
 def test_resume_is_bitwise_exact(resume_results, run):
     results, steps = resume_results
     straight = results["straight"]
-    assert len(straight) == len(results[run]) > 8  # weights, 1 inner seed, Adam's 10, noise
+    assert len(straight) == len(results[run]) == 16  # 4 weights, Dropout's seed, Adam's 10, the noise seed
     for i, (want, got) in enumerate(zip(straight, results[run])):
         assert want.dtype == got.dtype and np.array_equal(want, got), f"array {i} differs after resume"
     assert steps["straight"] == list(range(1, 13))
-    first = {"mid_epoch": 8, "boundary": 6, "old_ckpt": 4}[run]
-    assert steps[run] == list(range(first, 13))  # it resumed, it did not start again
+    first = {"mid_epoch": 8, "boundary": 6, "old_ckpt": 4, "timed": steps["timed_stop"][0] + 1, "target": 7}[run]
+    assert steps[run] == list(range(first, 13))  # it resumed (with other seeds), it did not start again
+
+
+@pytest.mark.slow
+def test_max_seconds_and_stop_when_stop_early_at_a_checkpoint(resume_results):
+    _, steps = resume_results
+    final, why = steps["timed_stop"]
+    assert why == "max_seconds" and 1 <= final <= 6  # 0.9 s at >= 0.2 s a step
+    assert steps["target_stop"] == [6, "stop_when"]
+    assert steps["target_seen_last"] == list(range(1, 13))  # stop_when gets the whole run's history
 
 
 @pytest.mark.slow
@@ -586,13 +675,37 @@ def test_backup_and_restore_resumes_fit_exactly(tmp_path):
 
 
 @pytest.mark.slow
-def test_mirrored_strategy_on_two_cpus(tmp_path):
+def test_mirrored_strategy_on_two_cpus_matches_one_device(tmp_path):
     run_scenario("mirrored", tmp_path)
     info = json.loads((tmp_path / "info.json").read_text())
     assert info["strategy"] == "MirroredStrategy" and info["replicas"] == 2
-    assert len(info["loss"]) == 2 and all(np.isfinite(info["loss"])) and info["loss"][0] > 0
-    assert info["optimizer_steps"] == 2
+    # Two replicas of 4 examples, summed and divided by 8, are the one-device mean over 8:
+    np.testing.assert_allclose(info["loss"], info["single_loss"], rtol=1e-5)
+    assert info["loss"][1] < info["loss"][0]  # the first step helped
+    assert info["optimizer_steps"] == 2  # one update per step, not one per replica
+    with np.load(tmp_path / "weights.npz") as npz:
+        for i in range(4):
+            np.testing.assert_allclose(npz[f"mirrored/{i}"], npz[f"single/{i}"], rtol=1e-5, atol=1e-6)
     assert (tmp_path / "run" / "checkpoints" / "ckpt-2.index").exists()
+
+
+@pytest.mark.slow
+def test_fit_resumes_exactly_from_its_own_backup(tmp_path):
+    run_scenario("fit_entry", tmp_path)
+    info = json.loads((tmp_path / "info.json").read_text())
+    assert info["backup_files"] == ["backup.json", "epoch-1.weights.h5", "epoch-2.weights.h5"]  # no Keras files
+    assert info["straight_epochs"] == [1, 2, 3, 4]
+    assert info["resumed_epochs"] == [3, 4] and info["final_step"] == 4  # it went on after epoch 2
+    assert info["run_history_epochs"] == [1, 2, 3, 4]  # history.json: both calls merged
+    assert info["run_history_loss"] == info["straight_loss"]  # ... with the same values as one run
+    assert info["scratch_epochs"] == [1, 2, 3, 4]  # without backup.json it started again
+    assert not info["backup_left"]  # deleted when fit completed
+    with np.load(tmp_path / "results.npz") as npz:
+        keys = sorted({k.split("/")[1] for k in npz.files}, key=int)
+        run = {name: [npz[f"{name}/{k}"] for k in keys] for name in ("straight", "resumed", "scratch")}
+    assert len(keys) == 5  # two Dense layers and Dropout's RNG state
+    assert _all_equal(run["straight"], run["resumed"])
+    assert not _all_equal(run["straight"], run["scratch"])  # so the equality came from the backup
 
 
 def test_get_strategy_default_on_one_device():
@@ -635,22 +748,189 @@ def test_run_logger_writes_scalars_and_image_grid(tmp_path):
     assert tf.io.decode_png(png).shape == (13, 25, 3)
 
 
-def test_train_loop_logs_to_tensorboard_and_returns_history(tmp_path):
-    from artlib.training import shuffled_batches, train_loop
+def test_train_loop_writes_the_run_directory_and_returns_a_result(tmp_path):
+    from PIL import Image
+
+    from artlib.training import TrainResult, shuffled_batches, train_loop
 
     model, optimizer, noise, step = tiny_training(0)
     data = tiny_data()
-    history = train_loop(step, lambda epoch: shuffled_batches(data, 8, seed=epoch), num_steps=4,
-                         run_dir=tmp_path, state={"model": model, "optimizer": optimizer, "noise": noise},
-                         save_every=2, log_every=2, sample_fn=lambda: data[:4].reshape(4, 2, 2),
-                         quiet=True)
-    assert history["step"] == [1, 2, 3, 4] and len(history["loss"]) == 4
+    state = {"model": model, "optimizer": optimizer, "noise": noise}
+    result = train_loop(step, lambda epoch: shuffled_batches(data, 8, seed=epoch), num_steps=4,
+                        run_dir=tmp_path, state=state, save_every=2, log_every=2, sample_every=1,
+                        sample_fn=lambda: data[:4].reshape(4, 2, 2), quiet=True)
+    assert isinstance(result, TrainResult) and (result.final_step, result.stopped) == (4, "done")
+    assert result.run_dir == tmp_path and result.seconds > 0
+    assert result["step"] == [1, 2, 3, 4] and len(result["loss"]) == 4  # the history, as a mapping
+    assert dict(result) == result.history
     tags = {(e.step, v.tag) for e in _events(tmp_path / "tensorboard") for v in e.summary.value}
-    assert {(2, "loss"), (4, "loss"), (2, "samples"), (4, "samples")} <= tags
+    assert {(2, "loss"), (4, "loss"), (1, "samples"), (3, "samples"), (4, "samples")} <= tags
+    assert json.loads((tmp_path / "history.json").read_text()) == result.history
+    pngs = sorted(p.name for p in (tmp_path / "samples").iterdir())
+    assert pngs == [f"step-00000{s}.png" for s in (1, 2, 3, 4)]
+    grid = np.asarray(Image.open(tmp_path / "samples" / "step-000004.png"))
+    assert grid.shape[:2] == (2 * 3 + 1, 2 * 3 + 1)  # 2 x 2 images of 2 x 2 px, 1 px lines
+    with Image.open(tmp_path / "samples.gif") as gif:
+        assert gif.n_frames == 1  # the four grids are the same picture: merged into one frame
+    assert Image.open(tmp_path / "losses.png").size[0] > 100
     again = train_loop(step, lambda epoch: shuffled_batches(data, 8, seed=epoch), num_steps=4,
-                       run_dir=tmp_path, state={"model": model, "optimizer": optimizer, "noise": noise},
-                       quiet=True)
-    assert again["step"] == []  # already finished: nothing to do
+                       run_dir=tmp_path, state=state, quiet=True)
+    assert again["step"] == [] and again.final_step == 4  # already finished: nothing to do
+
+
+def test_history_is_merged_across_resumes_and_redone_steps_replace_old_ones(tmp_path):
+    from artlib.training import RunDir, shuffled_batches, train_loop
+
+    data = tiny_data()
+
+    def train(num_steps, seed, resume_from=None, order=0):
+        model, optimizer, noise, step = tiny_training(seed)
+        return train_loop(step, lambda epoch: shuffled_batches(data, 8, seed=order + epoch),
+                          num_steps=num_steps, run_dir=tmp_path,
+                          state={"model": model, "optimizer": optimizer, "noise": noise},
+                          save_every=3, max_to_keep=5, resume_from=resume_from, summary=False, quiet=True)
+
+    first = train(7, seed=0)
+    assert first["step"] == list(range(1, 8))
+    # Go back to ckpt-3 (fresh objects, another seed) and train to 9 on another data order:
+    # steps 4..7 are redone, with other values.
+    second = train(9, seed=1, resume_from=str(tmp_path / "checkpoints" / "ckpt-3"), order=100)
+    assert second["step"] == list(range(4, 10))
+    merged = RunDir(tmp_path).read_history()
+    assert merged["step"] == list(range(1, 10))
+    assert merged["loss"] == first["loss"][:3] + second["loss"]
+    assert merged["loss"][3:7] != first["loss"][3:7]  # the redone steps replaced the old ones
+
+
+def test_settings_mismatch_is_a_checkpoint_error(tmp_path):
+    from artlib.errors import CheckpointError
+    from artlib.training import RunDir, shuffled_batches, train_loop
+
+    model, optimizer, _, step = tiny_training(0)
+    data = tiny_data()
+
+    def train(num_steps, settings):
+        return train_loop(step, lambda epoch: shuffled_batches(data, 8, seed=epoch), num_steps=num_steps,
+                          run_dir=tmp_path, state={"model": model, "optimizer": optimizer},
+                          settings=settings, summary=False, quiet=True)
+
+    train(2, {"learning_rate": 0.01, "layers": (8, 4), "num_steps": 2})
+    assert RunDir(tmp_path).read_settings() == {"learning_rate": 0.01, "layers": [8, 4], "num_steps": 2}
+    assert train(3, {"learning_rate": 0.01, "layers": (8, 4), "num_steps": 3})["step"] == [3]  # longer is fine
+    with pytest.raises(CheckpointError, match=r"other settings \(learning_rate: 0.01 -> 0.02\)"):
+        train(4, {"learning_rate": 0.02, "layers": (8, 4), "num_steps": 4})
+    assert not (tmp_path / "checkpoints" / "ckpt-4.index").exists()  # refused before training
+    with pytest.raises(CheckpointError, match="layers"):
+        train(4, {"learning_rate": 0.01, "num_steps": 4})  # a setting left out is a change too
+
+
+@pytest.mark.parametrize("bad", [{"num_steps": 0}, {"save_every": 0}, {"log_every": -1},
+                                 {"sample_every": 0}, {"max_seconds": 0}, {"steps_per_epoch": 0}])
+def test_train_loop_rejects_values_that_are_not_above_zero(tmp_path, bad):
+    from artlib.errors import ArtlibError
+    from artlib.training import shuffled_batches, train_loop
+
+    model, optimizer, _, step = tiny_training(0)
+    data = tiny_data()
+    kwargs = {"num_steps": 2, **bad}
+    with pytest.raises(ArtlibError, match=f"{next(iter(bad))} must be above 0; got {bad[next(iter(bad))]}"):
+        train_loop(step, lambda epoch: shuffled_batches(data, 8, seed=epoch), run_dir=tmp_path,
+                   state={"model": model, "optimizer": optimizer}, quiet=True, **kwargs)
+    assert not (tmp_path / "checkpoints").exists()
+
+
+def test_epoch_dataset_is_keyed_by_epoch_like_shuffled_batches():
+    from artlib.errors import ArtlibError
+    from artlib.training import epoch_dataset, epoch_order, shuffled_batches
+
+    data = (tiny_data(), np.arange(40))
+    whole = list(epoch_dataset(data, 8, seed=3, num_epochs=3, steps_per_epoch=4))
+    assert len(whole) == 12
+    for k, (x, y) in enumerate(whole):
+        want_x, want_y = list(shuffled_batches(data, 8, seed=3 + k // 4))[k % 4]
+        assert np.array_equal(x, want_x) and np.array_equal(y, want_y)
+        assert np.array_equal(y, epoch_order(40, seed=3, epoch=k // 4)[8 * (k % 4): 8 * (k % 4 + 1)])
+    resumed = list(epoch_dataset(data, 8, seed=3, num_epochs=3, steps_per_epoch=4, first_epoch=2))
+    assert len(resumed) == 4 and all(np.array_equal(a[1], b[1]) for a, b in zip(resumed, whole[8:]))
+    seeds = [s.numpy().tolist() for _, s in epoch_dataset(
+        tiny_data(), 8, seed=3, num_epochs=2, steps_per_epoch=5, first_epoch=1, map_fn=lambda b, s: (b, s))]
+    assert seeds == [[3, step] for step in range(5, 10)]  # (seed, step over the whole run)
+    with pytest.raises(ArtlibError, match="needs 48 examples; data holds 40"):
+        epoch_dataset(data, 8, seed=0, num_epochs=1, steps_per_epoch=6)
+    with pytest.raises(ArtlibError, match="batch_size must be a positive integer; got 0"):
+        epoch_dataset(data, 0, seed=0, num_epochs=1, steps_per_epoch=1)
+    with pytest.raises(ArtlibError, match="differ in length"):
+        epoch_dataset((tiny_data(), np.arange(39)), 8, seed=0, num_epochs=1, steps_per_epoch=1)
+
+
+def test_fit_nan_guard_stops_and_keeps_the_last_good_backup(tmp_path):
+    import keras
+    import tensorflow as tf
+
+    from artlib.errors import NonFiniteLossError
+    from artlib.training import BackupAndRestore, fit
+
+    def poison_from_step_7(clean, seed):  # step 7 (from 0) is epoch 2, batch 3
+        return tf.where(seed[1] >= 7, float("nan"), clean), clean
+
+    model = tiny_model(0)
+    model.compile(optimizer=keras.optimizers.Adam(1e-2), loss="mse")
+    with pytest.raises(NonFiniteLossError, match="loss became nan in epoch 2, batch 3"):
+        fit(model, tiny_data(), num_epochs=3, batch_size=8, run_dir=tmp_path, map_fn=poison_from_step_7,
+            verbose=0)
+    state = json.loads((tmp_path / "backup" / "backup.json").read_text())
+    assert [entry["epoch"] for entry in state["backups"]] == [1]  # the bad epoch was never backed up
+    fresh = tiny_model(1)
+    fresh.compile(optimizer=keras.optimizers.Adam(1e-2), loss="mse")
+    assert BackupAndRestore(tmp_path / "backup").restore(fresh) == 1
+    assert all(np.isfinite(w).all() for w in fresh.get_weights())
+    assert int(fresh.optimizer.iterations.numpy()) == 5  # epoch 1's five steps, restored
+
+
+def test_fit_checks_its_arguments(tmp_path):
+    import keras
+
+    from artlib.errors import ArtlibError
+    from artlib.training import fit
+
+    model = tiny_model(0)
+    with pytest.raises(ArtlibError, match="compile"):
+        fit(model, tiny_data(), num_epochs=1, batch_size=8)
+    model.compile(optimizer=keras.optimizers.Adam(1e-2), loss="mse")
+    with pytest.raises(ArtlibError, match="num_epochs must be a positive integer; got 0"):
+        fit(model, tiny_data(), num_epochs=0, batch_size=8)
+    with pytest.raises(ArtlibError, match="fewer than one batch of 64"):
+        fit(model, tiny_data(), num_epochs=1, batch_size=64)
+    with pytest.raises(ArtlibError, match="fit sets epochs"):
+        fit(model, tiny_data(), num_epochs=1, batch_size=8, epochs=3)
+    result = fit(model, (tiny_data(), tiny_data()), num_epochs=2, batch_size=8, verbose=0)
+    assert result["epoch"] == [1, 2] and result.final_step == 2 and result.run_dir is None
+    assert result["loss"][1] < result["loss"][0]  # it learns the identity
+
+
+def test_check_finite_names_the_value_step_and_checkpoint():
+    from artlib.errors import NonFiniteLossError
+    from artlib.training import check_finite
+
+    check_finite({"loss": 0.5, "kl": 1e30}, step=3)  # finite: nothing happens
+    with pytest.raises(NonFiniteLossError, match=r"^kl became inf at step 3\. The last good checkpoint, "
+                                                 r"runs/x/ckpt-2, is kept"):
+        check_finite({"loss": 0.5, "kl": float("inf")}, step=3, last_checkpoint="runs/x/ckpt-2")
+    with pytest.raises(NonFiniteLossError) as info:
+        check_finite({"the style-transfer loss": float("nan")}, step=7, checkpoints=False,
+                     hint="Lower the learning rate or the style weight.")
+    assert str(info.value) == ("the style-transfer loss became nan at step 7. "
+                               "Lower the learning rate or the style weight.")
+
+
+def test_train_result_is_a_mapping_over_its_history():
+    from artlib.training import TrainResult
+
+    result = TrainResult(history={"step": [1, 2], "loss": [0.5, 0.25]}, final_step=2, seconds=0.1)
+    assert result["loss"] == [0.5, 0.25] and list(result) == ["step", "loss"] and len(result) == 2
+    assert result.get("missing") is None and "step" in result and result.stopped == "done"
+    with pytest.raises(ValueError, match="stopped must be one of"):
+        TrainResult(history={}, final_step=0, seconds=0.0, stopped="tired")
 
 
 def test_progress_bar_quiet_prints_nothing(capsys):

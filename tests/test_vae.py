@@ -1,4 +1,4 @@
-"""Tests for artlib.vae: shapes, the loss against NumPy, training, exact resume, save/load, bad input.
+"""Tests for artlib.vae: shapes, the loss against NumPy, training, the β sweep, exact resume, save/load, bad input.
 
 Exact resume needs op determinism, which is process-wide, so that test runs this
 file as a script in a subprocess (``python tests/test_vae.py resume <directory>``),
@@ -8,7 +8,6 @@ as tests/test_training.py does.
 from __future__ import annotations
 
 import json
-import math
 import os
 import subprocess
 import sys
@@ -142,16 +141,23 @@ def test_builders_give_the_documented_shapes():
 
 def test_interpolation_and_latent_map():
     from artlib import vae
+    from artlib.latent import slerp
 
     model = vae.build_vae(latent_dim=2, seed=1)
     a, b = tiny_images(2)
-    for method in ("linear", "spherical"):
-        walk = vae.interpolate(model, a, b, num_steps=5, method=method)
-        assert walk.shape == (5, 28, 28, 1)
-        ends = np.asarray(model(np.stack([a, b])))  # the decoded z_means of both ends
-        np.testing.assert_allclose(walk[[0, -1]], ends, atol=1e-5)
+    ends = np.asarray(model(np.stack([a, b])))  # the decoded z_means of both ends
+    z_a, z_b = np.asarray(model.encode(np.stack([a, b]))[0], np.float64)
+    t = np.linspace(0, 1, 5)
+    paths = {"linear": (1 - t)[:, None] * z_a + t[:, None] * z_b, "spherical": slerp(z_a, z_b, t)}
+    walks = {}
+    for method, path in paths.items():
+        walks[method] = vae.interpolate(model, a, b, num_steps=5, method=method)
+        assert walks[method].shape == (5, 28, 28, 1) and walks[method].dtype == np.float32
+        np.testing.assert_allclose(walks[method][[0, -1]], ends, atol=1e-5)
+        np.testing.assert_allclose(walks[method], np.asarray(model.decode(path.astype(np.float32))), atol=1e-5)
+    assert not np.allclose(paths["linear"][2], paths["spherical"][2])  # so the check above tells them apart
     z = np.array([[3.0, 0.0], [0.0, 3.0]])
-    middle = vae._slerp(z[0], z[1], np.array([0.5]))[0]
+    middle = slerp(z[0], z[1], np.array([0.5]))[0]
     assert np.linalg.norm(middle) == pytest.approx(3.0)  # slerp keeps the norm; a straight line would not
     grid = vae.latent_map(model, 4)
     assert grid.shape == (16, 28, 28, 1)
@@ -172,10 +178,33 @@ def test_training_lowers_the_loss_and_reports_nats(tmp_path):
     assert losses[-1] < 0.8 * losses[0]
     assert {"val_neg_elbo", "val_kl", "val_reconstruction"} <= set(history.history)
     assert (tmp_path / "tensorboard").is_dir() and not (tmp_path / "backup").exists()  # deleted at the end
-    scores = vae.evaluate(model, tiny_images(32, seed=1), num_samples=4)
+    held_out = tiny_images(32, seed=1)
+    scores = vae.evaluate(model, held_out, num_samples=4, batch_size=10)  # batches of 10, 10, 10, 2
     assert scores["neg_elbo"] == pytest.approx(scores["reconstruction"] + scores["kl"])
-    assert scores["psnr"] > 5 and 0 <= scores["active_units"] <= 2
-    assert vae.evaluate(model, tiny_images(32, seed=1), num_samples=4) == scores  # deterministic by seed
+    # PSNR is the mean per-image PSNR of the deterministic reconstruction; active units count z_mean variances.
+    mse = ((vae.reconstruct(model, held_out).astype(np.float64) - held_out) ** 2).mean(axis=(1, 2, 3))
+    assert scores["psnr"] == pytest.approx(np.mean(10 * np.log10(1.0 / mse)), rel=1e-4)
+    z_mean = np.asarray(model.encode(held_out)[0])
+    assert scores["active_units"] == int(np.sum(np.var(z_mean, axis=0) > 0.01))
+    assert scores["nll_bound"] <= scores["neg_elbo"] + 1.0  # 4 samples: a bound no looser than one sample's
+    assert vae.evaluate(model, held_out, num_samples=4, batch_size=10) == scores  # deterministic by seed
+    untrained = vae.evaluate(vae.build_vae(latent_dim=2, filters=(8, 16), seed=0), held_out)
+    assert scores["neg_elbo"] < 0.8 * untrained["neg_elbo"] and scores["psnr"] > untrained["psnr"] + 1
+
+
+def test_beta_sweep_trades_kl_for_reconstruction(tmp_path):
+    from artlib import vae
+
+    train_images, test_images = tiny_images(64), tiny_images(32, seed=1)
+    rows = vae.beta_sweep(train_images, test_images, (0.1, 8.0), latent_dim=2, num_epochs=3, run_dir=tmp_path,
+                          batch_size=16, seed=0)
+    assert [row["beta"] for row in rows] == [0.1, 8.0]
+    assert [row["vae"].beta for row in rows] == [0.1, 8.0] and all(row["vae"].latent_dim == 2 for row in rows)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["beta_0.1", "beta_8"]
+    low, high = rows
+    assert high["kl"] < 0.5 * low["kl"]  # a heavier KL weight pulls q(z|x) towards the prior
+    assert high["reconstruction"] > low["reconstruction"]  # ... and pays for it in reconstruction
+    assert vae.evaluate(low["vae"], test_images, seed=0)["kl"] == low["kl"]  # the row is evaluate's answer
 
 
 def test_importance_weighted_bound_against_numpy():
@@ -302,8 +331,16 @@ def test_shipped_model_loads_when_present():
     path = vae.PRETRAINED_DIR / "vae_2d.keras"
     if not path.exists():
         pytest.skip("no shipped VAE in data/pretrained")
+    from artlib import data
+
     model = vae.load_pretrained(latent_dim=2)
-    assert model.latent_dim == 2 and vae.sample(model, 2).shape == (2, 28, 28, 1)
+    assert isinstance(model, vae.VAE) and model.latent_dim == 2
+    samples = vae.sample(model, 2)
+    assert samples.shape == (2, 28, 28, 1) and samples.dtype == np.float32
+    # data/README.md: -ELBO 270.44 nats on the full test set; an untrained VAE scores about 784·log 2 ≈ 543.
+    _, (x_test, _) = data.load_fashion_mnist(verbose=False)
+    scores = vae.evaluate(model, x_test[:500])
+    assert scores["neg_elbo"] < 320 and scores["active_units"] == 2 and scores["psnr"] > 14
 
 
 # ----------------------------------------------------------------------------- bad input
@@ -329,13 +366,55 @@ def test_bad_arguments_raise_artlib_errors(tmp_path):
         vae.build_vae(latent_dim=0)
     with pytest.raises(ArtlibError, match="beta"):
         vae.build_vae(beta=-1.0)
-    with pytest.raises(DataError, match="no VAE file"):
+    with pytest.raises(DataError, match="VAE file .*missing.keras not found"):
         vae.load_vae(tmp_path / "missing.keras")
     (tmp_path / "corrupt.keras").write_bytes(b"PK\x03\x04 not really a zip")
     with pytest.raises(DataError, match="corrupt.keras"):
         vae.load_vae(tmp_path / "corrupt.keras")
+    (tmp_path / "not_a_vae.keras").unlink(missing_ok=True)
+    vae.save_vae(vae.build_encoder(3, filters=(4, 8)), tmp_path / "not_a_vae.keras")
+    with pytest.raises(DataError, match="not_a_vae.keras .*Functional, not an artlib VAE"):
+        vae.load_vae(tmp_path / "not_a_vae.keras")
     with pytest.raises(ArtlibError, match="fewer than one batch"):
         vae.train(model, tiny_images(4), num_epochs=1, run_dir=tmp_path, batch_size=8)
+
+
+@pytest.mark.parametrize("call, name", [
+    (lambda vae, m, tmp: vae.train(m, tiny_images(8), num_epochs=0, run_dir=tmp), "num_epochs"),
+    (lambda vae, m, tmp: vae.train(m, tiny_images(8), num_epochs=1, run_dir=tmp, batch_size=0), "batch_size"),
+    (lambda vae, m, tmp: vae.train(m, tiny_images(8), num_epochs=1, run_dir=tmp, steps_per_execution=0),
+     "steps_per_execution"),
+    (lambda vae, m, tmp: vae.train(m, tiny_images(8), num_epochs=1, run_dir=tmp, learning_rate=0.0),
+     "learning_rate"),
+    (lambda vae, m, tmp: vae.evaluate(m, tiny_images(2), num_samples=0), "num_samples"),
+    (lambda vae, m, tmp: vae.evaluate(m, tiny_images(2), batch_size=0), "batch_size"),
+    (lambda vae, m, tmp: vae.reconstruct(m, tiny_images(2), batch_size=0), "batch_size"),
+    (lambda vae, m, tmp: vae.sample(m, 0), "num_images"),
+    (lambda vae, m, tmp: vae.sample(m, 2, temperature=0.0), "temperature"),
+    (lambda vae, m, tmp: vae.interpolate(m, tiny_images(1)[0], tiny_images(1)[0], num_steps=1), "num_steps"),
+    (lambda vae, m, tmp: vae.build_vae(latent_dim=2, filters=(0, 8)), "filters"),
+    (lambda vae, m, tmp: vae.beta_sweep(tiny_images(8), tiny_images(2), [], latent_dim=2, num_epochs=1,
+                                        run_dir=tmp), "betas"),
+])
+def test_zero_or_negative_sizes_raise_instead_of_meaning_a_default(call, name, tmp_path):
+    from artlib import ArtlibError, vae
+
+    model = vae.build_vae(latent_dim=2, filters=(4, 8))
+    with pytest.raises(ArtlibError, match=name):
+        call(vae, model, tmp_path)
+
+
+def test_as_images_scales_uint8_and_keeps_floats():
+    from artlib import vae
+
+    pixels = np.array([0, 51, 255], np.uint8).reshape(3, 1, 1) * np.ones((3, 28, 28), np.uint8)
+    images = vae.as_images(pixels)
+    assert images.shape == (3, 28, 28, 1) and images.dtype == np.float32
+    np.testing.assert_allclose(images[:, 0, 0, 0], [0.0, 0.2, 1.0], rtol=1e-6)
+    compact = vae.as_images(pixels, keep_uint8=True)
+    assert compact.dtype == np.uint8 and compact.shape == (3, 28, 28, 1)
+    floats = tiny_images(2)
+    assert np.array_equal(vae.as_images(floats[..., 0]), floats)
 
 
 def test_cli_errors_exit_2_with_one_line(tmp_path, capsys):
@@ -369,16 +448,22 @@ def test_demo_part_trains_briefly_when_no_model_is_shipped(tmp_path, monkeypatch
     from PIL import Image
 
     from artlib import vae
-    from artlib.__main__ import _demo_vae
+    from artlib.gallery import _demo_vae
 
     monkeypatch.setenv("ARTLIB_FAST", "1")
-    monkeypatch.setattr(vae, "PRETRAINED_DIR", tmp_path / "nothing-here")
+    from artlib import config
+    from artlib.vae import io as vae_io
+
+    monkeypatch.setattr(vae_io, "PRETRAINED_DIR", tmp_path / "nothing-here")  # what load_pretrained reads
     items = _demo_vae(tmp_path, seed=0)
     assert [name for name, _, _ in items] == ["vae_samples.png", "vae_latent_map.png"]
     assert "trained" in items[0][2]
+    grid = config.choose(full=20, fast=12)
+    # 64 samples: 8×8 cells of 28 px + 1 px padding, enlarged 3×; the map: grid² cells, no padding, 2×.
+    expected = {"vae_samples.png": (3 * (8 * 29 + 1),) * 2, "vae_latent_map.png": (2 * 28 * grid,) * 2}
     for name, _, _ in items:
         with Image.open(tmp_path / name) as image:
-            assert min(image.size) > 100
+            assert image.size == expected[name]
 
 
 def test_latent_scatter_draws_one_group_per_class(tmp_path):
@@ -386,11 +471,21 @@ def test_latent_scatter_draws_one_group_per_class(tmp_path):
 
     model = vae.build_vae(latent_dim=3, filters=(4, 8))
     labels = np.arange(20) % 4
-    fig = vae.latent_scatter(model, tiny_images(20), labels, path=tmp_path / "scatter.png")
+    from PIL import Image
+
+    images = tiny_images(20)
+    fig = vae.latent_scatter(model, images, labels, path=tmp_path / "scatter.png", size=5.0)
     texts = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
     assert texts == ["T-shirt/top", "Trouser", "Pullover", "Dress"]
     assert "principal component" in fig.axes[0].get_xlabel()  # latent_dim 3 -> PCA
-    assert (tmp_path / "scatter.png").stat().st_size > 1000
+    # Each class's points are the first two principal components of its z_means (up to each axis's sign).
+    z = np.asarray(model.encode(images)[0], np.float64)
+    centered = z - z.mean(axis=0)
+    projected = centered @ np.linalg.svd(centered, full_matrices=False)[2][:2].T  # (20, 3) -> (20, 2)
+    for k, points in enumerate(fig.axes[0].collections):
+        np.testing.assert_allclose(np.abs(points.get_offsets()), np.abs(projected[labels == k]), atol=1e-4)
+    with Image.open(tmp_path / "scatter.png") as saved:
+        assert saved.format == "PNG" and saved.size[0] >= 5 * 72
 
 
 if __name__ == "__main__":

@@ -1,0 +1,53 @@
+"""Argument checks for the Python API: a count or rate that makes no sense is an ArtlibError naming it."""
+
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Any
+
+from artlib.errors import ArtlibError
+
+__all__ = ["positive_int", "positive_float"]
+
+
+def positive_int(value: Any, name: str, *, minimum: int = 1) -> int:
+    """``value`` as an int, if it is a whole number (``3`` or ``3.0``) of at least ``minimum``.
+
+    Args:
+        value: The number to check.
+        name: The argument's name, for the message.
+        minimum: The smallest value that makes sense.
+
+    Returns:
+        ``int(value)``.
+
+    Raises:
+        ArtlibError: ``value`` is a bool, not a number, not whole, or below ``minimum``.
+    """
+    if (isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value)
+            or int(value) != value or value < minimum):
+        kind = "a positive integer" if minimum == 1 else f"an integer ≥ {minimum}"
+        raise ArtlibError(f"{name} must be {kind}; got {value!r}")
+    return int(value)
+
+
+def positive_float(value: Any, name: str, *, zero: bool = False) -> float:
+    """``value`` as a float, if it is a finite number above 0 (or 0 itself with ``zero``).
+
+    Args:
+        value: The number to check.
+        name: The argument's name, for the message.
+        zero: Allow 0 (e.g. a penalty weight that switches the penalty off).
+
+    Returns:
+        ``float(value)``.
+
+    Raises:
+        ArtlibError: ``value`` is a bool, not a number, NaN, infinite, negative, or 0 without ``zero``.
+    """
+    if (isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value)
+            or value < 0 or (value == 0 and not zero)):
+        kind = "a number ≥ 0" if zero else "a positive number"
+        raise ArtlibError(f"{name} must be {kind}; got {value!r}")
+    return float(value)

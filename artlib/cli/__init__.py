@@ -1,0 +1,67 @@
+"""The command line: ``python -m artlib <topic> <verb> [options]`` (``artlib`` once installed).
+
+=============================  ==========================================================
+``info``                       versions, devices, modes, where data and weights come from
+``demo``                       a small version of every topic as a gallery (PNG + index.html)
+``autoencoder denoise``        remove noise from a photo (alias: ``denoise``)
+``vae train|sample``           a variational autoencoder on Fashion-MNIST
+``gan train|sample|interpolate``  a GAN on Fashion-MNIST
+``style transfer``             neural style transfer (alias: ``stylize``)
+``fast-style train|apply``     a feed-forward network for one style
+=============================  ==========================================================
+
+Each topic registers its commands from its own file in this package. Bad input ends with
+exit code 2 and one line on stderr, never a traceback; ``--help``, a bad value and a missing
+input file are answered before TensorFlow is imported. TensorFlow's C++ start-up lines are
+kept off the terminal (``--verbose`` or ``ARTLIB_DEBUG=1`` lets them through).
+"""
+
+from __future__ import annotations
+
+import sys
+
+from artlib import config
+from artlib.cli import autoencoder, demo, fast_style, gan, info, style, vae
+from artlib.cli.common import Parser
+from artlib.errors import ArtlibError
+
+__all__ = ["build_parser", "main", "run"]
+
+TOPICS = (info, demo, autoencoder, vae, gan, style, fast_style)
+
+
+def build_parser() -> Parser:
+    """The whole ``python -m artlib`` parser, every topic's commands registered."""
+    parser = Parser(prog="python -m artlib", description="Generative art with Keras 3 and TensorFlow: "
+                    "the command line of the artlib course.")
+    parser.add_argument("--verbose", action="store_true",
+                        help="show TensorFlow's start-up messages too (or set ARTLIB_DEBUG=1)")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for topic in TOPICS:
+        topic.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one command; returns its exit code (2 with one line on stderr for bad input)."""
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except ArtlibError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def run() -> None:
+    """The program's entry point: :func:`main` with TensorFlow's start-up lines filtered out."""
+    argv = sys.argv[1:]
+    if "--verbose" in argv or config.is_debug():
+        sys.exit(main(argv))
+    from artlib.cli.quiet import QuietStderr
+
+    with QuietStderr():
+        code = main(argv)
+    sys.exit(code)

@@ -1,0 +1,104 @@
+"""What every command shares: the parser class, shared options, value checks, input and output checks.
+
+Nothing here imports TensorFlow: ``--help``, a bad value and a missing input file are
+answered in well under a second.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from artlib.errors import ArtlibError
+
+__all__ = ["Parser", "positive_int", "positive_float", "nonnegative_float", "unit_interval", "seed",
+           "at_least", "out_option", "force_option", "seed_option", "model_option", "check_output",
+           "existing_inputs"]
+
+
+class Parser(argparse.ArgumentParser):
+    """``argparse`` whose usage errors are one line on stderr and exit code 2."""
+
+    def error(self, message: str) -> None:  # noqa: D401 - argparse's hook
+        print(f"error: {self.prog}: {message} (see {self.prog} --help)", file=sys.stderr)
+        sys.exit(2)
+
+
+def _number(kind: type, test: Callable[[float], bool], wanted: str) -> Callable[[str], float]:
+    def parse(text: str) -> float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {'an integer' if kind is int else 'a number'}")
+        if not test(value):
+            raise argparse.ArgumentTypeError(f"{text} must be {wanted}")
+        return value
+
+    parse.__name__ = wanted  # argparse names the type in its messages
+    return parse
+
+
+positive_int = _number(int, lambda v: v >= 1, "a whole number of at least 1")
+positive_float = _number(float, lambda v: v > 0 and v != float("inf"), "a positive number")
+nonnegative_float = _number(float, lambda v: 0 <= v < float("inf"), "a number of at least 0")
+unit_interval = _number(float, lambda v: 0 < v <= 1, "in (0, 1]")
+seed = _number(int, lambda v: v >= 0, "a whole number of at least 0")
+
+
+def at_least(minimum: int) -> Callable[[str], int]:
+    """An integer option that must be at least ``minimum``."""
+    return _number(int, lambda v: v >= minimum, f"a whole number of at least {minimum}")
+
+
+def out_option(parser: argparse.ArgumentParser, what: str, *, required: bool = True,
+               default: str | None = None) -> None:
+    """``-o/--out``: where the command writes (``what`` says which kind of file or folder)."""
+    parser.add_argument("-o", "--out", required=required, default=default,
+                        help=what + (" (default: %(default)s)" if default else ""))
+
+
+def force_option(parser: argparse.ArgumentParser) -> None:
+    """``--force``: replace an existing output (never done unasked)."""
+    parser.add_argument("--force", action="store_true", help="overwrite an existing output")
+
+
+def seed_option(parser: argparse.ArgumentParser) -> None:
+    """``--seed``: the one random seed of the command."""
+    parser.add_argument("--seed", type=seed, default=0, help="random seed (default: %(default)s)")
+
+
+def model_option(parser: argparse.ArgumentParser, what: str, *aliases: str) -> None:
+    """``--model``: a ``.keras`` file or a run directory (``what`` says which, and the default)."""
+    parser.add_argument("--model", *aliases, dest="model", default=None, help=what)
+
+
+def check_output(path: str, force: bool, suffixes: Iterable[str] | None = None) -> Path:
+    """The ``-o`` path, once it has an accepted suffix and would not replace a file unasked.
+
+    Raises:
+        ArtlibError: Another suffix, or an existing file without ``--force``.
+    """
+    out = Path(path)
+    suffixes = sorted(suffixes) if suffixes is not None else None
+    if suffixes is not None and out.suffix.lower() not in suffixes:
+        raise ArtlibError(f"-o {out}: end the name with {' or '.join(suffixes)}")
+    if out.exists() and not force:
+        raise ArtlibError(f"{out} exists; pass --force to overwrite it")
+    return out
+
+
+def existing_inputs(*sources: str) -> None:
+    """Fail fast, before TensorFlow loads, on an input file that is not there.
+
+    URLs and ``pattern:NAME`` styles are checked where they are read.
+
+    Raises:
+        ArtlibError: A path that does not exist.
+    """
+    for source in sources:
+        if "://" in source or source.startswith("pattern:"):
+            continue
+        if not Path(source).exists():
+            raise ArtlibError(f"{source}: no such file or folder")

@@ -1,0 +1,30 @@
+"""``python -m artlib demo``: render a small version of every topic into a gallery (see artlib.gallery)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from artlib.cli.common import force_option, out_option, seed_option
+from artlib.errors import ArtlibError
+
+__all__ = ["register"]
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    out = Path(args.out)
+    if (out / "index.html").exists() and not args.force:
+        raise ArtlibError(f"{out} already holds a gallery; pass --force to overwrite it, or choose another --out")
+    from artlib import gallery
+
+    index, count = gallery.build(out, seed=args.seed)
+    print(f"gallery: {count} pictures in {out.resolve()}; open {index.resolve()}")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    demo = sub.add_parser("demo", help="render every topic into a gallery (PNG + index.html)")
+    out_option(demo, "output folder", required=False, default="gallery")
+    seed_option(demo)
+    force_option(demo)
+    demo.set_defaults(func=cmd_demo)

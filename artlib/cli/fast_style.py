@@ -1,0 +1,83 @@
+"""``python -m artlib fast-style train|apply``: a feed-forward network for one style, applied in real time."""
+
+from __future__ import annotations
+
+import argparse
+
+from artlib.cli.common import (check_output, existing_inputs, force_option, out_option, positive_int,
+                               seed_option)
+from artlib.errors import ArtlibError
+
+__all__ = ["register"]
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    out = check_output(args.out, args.force, (".keras",))
+    existing_inputs(args.style)  # --content may also name bundled photos
+    from artlib import fast_style
+
+    options = {"width": args.width, "num_blocks": args.blocks, "edge_kernel": args.edge_kernel}
+    result = fast_style.train(args.style, num_steps=args.steps, run_dir=args.run_dir, image_size=args.size,
+                              batch_size=args.batch_size, content=args.content or None, weights=args.weights,
+                              seed=args.seed, **{k: v for k, v in options.items() if v is not None})
+    fast_style.save_network(result.network, out, force=True)
+    print(f"saved {out} ({out.stat().st_size / 1e6:.2f} MB); try: python -m artlib fast-style apply {out} "
+          "photo.jpg -o out/")
+    return 0
+
+
+def cmd_apply(args: argparse.Namespace) -> int:
+    inputs = list(args.inputs)
+    model = args.model
+    if model is None:
+        if len(inputs) < 2:
+            raise ArtlibError("fast-style apply: give a network (a .keras file or a shipped style name) and at "
+                              "least one input, or --model NETWORK and the inputs")
+        model = inputs.pop(0)
+    if str(model).endswith(".keras"):
+        existing_inputs(model)
+    existing_inputs(*inputs)
+    from artlib import fast_style
+
+    written = fast_style.apply(model, inputs, args.out, max_dim=args.size, force=args.force, verbose=True)
+    print(f"{len(written)} file(s) in {args.out}")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("fast-style", help="train a feed-forward style network; apply it in real time")
+    fs_sub = parser.add_subparsers(dest="fast_style_command", required=True, metavar="FAST_STYLE_COMMAND")
+    train = fs_sub.add_parser("train", help="train (or resume) a network for one style; save it as .keras")
+    train.add_argument("style", help="style image: a path, an http(s) URL or pattern:NAME")
+    out_option(train, "the trained network, NAME.keras")
+    train.add_argument("--steps", type=positive_int, default=None,
+                       help="training steps (default: fast_style.train's; fast mode: a few)")
+    train.add_argument("--size", type=positive_int, default=None,
+                       help="long side of the (square) training crops and the style image (default: "
+                            "fast_style.train's)")
+    train.add_argument("--batch-size", type=positive_int, default=None, help="crops per step "
+                       "(default: fast_style.train's)")
+    train.add_argument("--width", type=positive_int, default=None,
+                       help="network width (default: fast_style.DEFAULT_WIDTH)")
+    train.add_argument("--blocks", type=positive_int, default=None,
+                       help="residual blocks (default: fast_style.DEFAULT_BLOCKS)")
+    train.add_argument("--edge-kernel", type=positive_int, default=None, help="kernel of the first and last "
+                       "convolutions (default: fast_style.DEFAULT_EDGE_KERNEL)")
+    train.add_argument("--content", nargs="*", default=None, help="content photos: sample names, files, "
+                       "folders or URLs (default: scikit-image's photos, offline)")
+    train.add_argument("--weights", default="auto", help="VGG19 weights: auto, imagenet, random or a file "
+                       "(default: %(default)s)")
+    train.add_argument("--run-dir", default="runs/fast_style", help="checkpoints and TensorBoard logs; "
+                       "training resumes if it holds a run (default: %(default)s)")
+    seed_option(train)
+    force_option(train)
+    train.set_defaults(func=cmd_train)
+    apply = fs_sub.add_parser("apply", help="stylize images, folders, animated GIFs or videos")
+    apply.add_argument("inputs", nargs="+", metavar="[MODEL] INPUT",
+                       help="the network (a .keras file or a shipped style name such as swirls) unless "
+                            "--model is given, then images, folders, .gif files or videos")
+    apply.add_argument("--model", default=None, help="the network: a .keras file or a shipped style name")
+    out_option(apply, "output folder")
+    apply.add_argument("--size", type=positive_int, default=None, help="resize inputs to this long side first")
+    force_option(apply)
+    apply.set_defaults(func=cmd_apply)

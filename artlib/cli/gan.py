@@ -1,0 +1,118 @@
+"""``python -m artlib gan train|sample|interpolate``: a GAN on Fashion-MNIST, its samples and latent walks."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+from artlib import config
+from artlib.cli.common import (at_least, check_output, force_option, model_option, out_option, positive_int,
+                               seed_option)
+
+__all__ = ["register"]
+
+LOSSES = "minimax, bce (= non_saturating), lsgan, hinge, wgan-gp"
+NUM_CLASSES = 10
+
+
+def _label(text: str) -> int:
+    value = int(text)
+    if not 0 <= value < NUM_CLASSES:
+        raise argparse.ArgumentTypeError(f"{text} is not a class: use 0-{NUM_CLASSES - 1}")
+    return value
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from artlib import gan
+
+    overrides = {"loss": args.loss, "conditional": args.conditional, "seed": args.seed}
+    settings = gan.tutorial_settings(**overrides) if args.arch == "tutorial" else gan.GANSettings(**overrides)
+    epochs = args.epochs if args.epochs is not None else config.choose(full=None, fast=1)
+    if epochs is not None:
+        settings["num_epochs"] = epochs
+    if args.batch_size is not None:
+        settings["batch_size"] = args.batch_size
+    start = time.perf_counter()
+    history = gan.train(args.run_dir, settings, num_steps=args.steps)
+    steps = history["step"][-1] if history["step"] else args.steps or "the end"
+    print(f"trained to step {steps} in {time.perf_counter() - start:.0f} s; generator: "
+          f"{Path(args.run_dir) / 'generator.keras'}, samples: {Path(args.run_dir) / 'samples.gif'}")
+    return 0
+
+
+def _generator(args: argparse.Namespace):
+    from artlib import gan
+
+    return gan.load_generator(args.model)  # None: the shipped generator
+
+
+def cmd_sample(args: argparse.Namespace) -> int:
+    out = check_output(args.out, args.force, (".png", ".npz"))
+    import numpy as np
+
+    from artlib import gan, plotting
+    from artlib.atomic import atomic_path
+    from artlib.imageio import save_image
+
+    images = gan.sample(_generator(args), args.n, seed=args.seed, label=args.label)  # (n, 28, 28) in [0, 1]
+    if out.suffix.lower() == ".npz":
+        with atomic_path(out) as tmp:
+            np.savez_compressed(tmp, images=images)
+    else:
+        save_image(out, plotting.grid_array(images[..., np.newaxis], ncols=int(np.ceil(np.sqrt(args.n)))))
+    print(f"{args.n} samples -> {out}")
+    return 0
+
+
+def cmd_interpolate(args: argparse.Namespace) -> int:
+    out = check_output(args.out, args.force, (".png", ".gif"))
+    import numpy as np
+
+    from artlib import gan, plotting
+    from artlib.imageio import save_image
+
+    walks = gan.interpolate(_generator(args), num_rows=args.rows, num_steps=args.frames, seed=args.seed,
+                            label=args.label)  # (rows, frames, 28, 28)
+    if out.suffix.lower() == ".gif":
+        frames = [plotting.grid_array(walks[:, t, :, :, np.newaxis], ncols=args.rows) for t in range(args.frames)]
+        plotting.save_gif(frames + frames[::-1], out, fps=8)
+    else:
+        save_image(out, plotting.grid_array(walks.reshape(-1, 28, 28, 1), ncols=args.frames))
+    print(f"{args.rows} latent walks of {args.frames} images -> {out}")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("gan", help="train a GAN on Fashion-MNIST, sample it, walk its latent space")
+    gan_sub = parser.add_subparsers(dest="gan_command", required=True, metavar="GAN_COMMAND")
+    train = gan_sub.add_parser("train", help="train (or resume) a GAN into a run directory")
+    train.add_argument("--loss", default="bce", help=f"the game's loss: {LOSSES} (default: %(default)s)")
+    train.add_argument("--conditional", action="store_true", help="condition on the ten class labels")
+    train.add_argument("--arch", choices=("artlib", "tutorial"), default="artlib",
+                       help="artlib's recipe or the TF DCGAN tutorial's (default: %(default)s)")
+    train.add_argument("--epochs", type=positive_int, default=None,
+                       help="epochs (default: the recipe's, gan.GANSettings; fast mode: 1)")
+    train.add_argument("--steps", type=positive_int, default=None, help="train up to this step instead of --epochs")
+    train.add_argument("--batch-size", type=positive_int, default=None,
+                       help="images per step (default: the recipe's)")
+    train.add_argument("--run-dir", default="runs/gan", help="where checkpoints and samples go; training "
+                       "resumes if it holds a run (default: %(default)s)")
+    seed_option(train)
+    train.set_defaults(func=cmd_train)
+    for name, func, kinds, helptext in (
+            ("sample", cmd_sample, "PNG grid or .npz array `images` (N×28×28, [0, 1])", "generate images"),
+            ("interpolate", cmd_interpolate, "PNG rows or animated GIF", "walk between latents")):
+        cmd = gan_sub.add_parser(name, help=helptext)
+        model_option(cmd, "a trained run directory (default: the shipped generator)", "--run-dir")
+        out_option(cmd, f"output file: {kinds}")
+        if name == "sample":
+            cmd.add_argument("-n", type=positive_int, default=64, help="how many images (default: %(default)s)")
+        else:
+            cmd.add_argument("--rows", type=positive_int, default=4, help="how many walks (default: %(default)s)")
+            cmd.add_argument("--frames", "--steps", dest="frames", type=at_least(2), default=10,
+                             help="images per walk, both ends included (default: %(default)s)")
+        cmd.add_argument("--label", type=_label, default=None, help="class 0-9 (conditional runs only)")
+        seed_option(cmd)
+        force_option(cmd)
+        cmd.set_defaults(func=func)

@@ -1,0 +1,38 @@
+"""``python -m artlib info``: versions, devices, modes, and where data and weights would come from."""
+
+from __future__ import annotations
+
+import argparse
+
+from artlib import config
+
+__all__ = ["report", "register"]
+
+
+def report() -> str:
+    """A short, printable report: versions, devices, modes, data and weights available."""
+    from artlib import data
+
+    lines = ["artlib environment"]
+    lines += [f"  {k:<14} {v}" for k, v in config.versions().items()]
+    dev = config.devices()
+    lines.append(f"  {'cpu':<14} {dev['cpu']} ({dev['cpu_cores']} cores)")
+    lines.append(f"  {'gpus':<14} {', '.join(dev['gpus']) or 'none'}")
+    if dev["tpus"]:
+        lines.append(f"  {'tpus':<14} {', '.join(dev['tpus'])}")
+    lines.append(f"  {'fast mode':<14} {'on (ARTLIB_FAST=1)' if config.is_fast() else 'off (full sizes)'}")
+    lines.append(f"  {'offline':<14} "
+                 f"{'yes (ARTLIB_OFFLINE=1)' if config.is_offline() else 'no (downloads allowed)'}")
+    lines.append(f"  {'fashion-mnist':<14} {data.describe_fashion_mnist_source()}")
+    lines.append(f"  {'vgg19 weights':<14} {data.describe_vgg19_weights()}")
+    return "\n".join(lines)
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    print(report())
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    info = sub.add_parser("info", help="versions, devices, modes, data and weights sources")
+    info.set_defaults(func=cmd_info)

@@ -1,0 +1,73 @@
+"""``python -m artlib style transfer`` (alias ``stylize``): paint a photo in the style of other images."""
+
+from __future__ import annotations
+
+import argparse
+
+from artlib.cli.common import (check_output, existing_inputs, force_option, out_option, positive_float,
+                               positive_int, seed_option)
+from artlib.errors import ArtlibError
+
+__all__ = ["register"]
+
+PATTERNS = "swirls, brushstrokes, mosaic, waves, shards"
+
+
+def cmd_transfer(args: argparse.Namespace) -> int:
+    from artlib import imageio
+
+    out = check_output(args.out, args.force, imageio.SAVE_FORMATS)
+    if args.style_weights is not None and len(args.style_weights) != len(args.styles):
+        raise ArtlibError(f"--style-weights: {len(args.style_weights)} weights for {len(args.styles)} styles")
+    existing_inputs(args.content, *args.styles)
+    from artlib import config, style, training
+
+    size = args.size if args.size is not None else config.choose(full=style.DEFAULT_MAX_DIM, fast=64)
+    content = style.load_style_image(args.content, max_dim=None)
+    styles = [style.load_style_image(s, max_dim=max(size, 256), seed=args.seed) for s in args.styles]
+    steps = args.steps if args.steps is not None else config.choose(full=style.DEFAULT_STEPS, fast=5)
+    stages = len(style.coarse_to_fine_sizes(size)) if args.optimizer == "lbfgs" else 1
+    budgets = [n for n, _ in style.stage_schedule(steps, stages)]  # a stage that settles sooner skips ahead
+    starts = [sum(budgets[:k]) for k in range(stages)]
+    bar = training.progress_bar(sum(budgets))
+    result = style.style_transfer(
+        content, styles, max_dim=size, steps=steps, optimizer=args.optimizer, weights=args.weights,
+        style_weight=args.style_weight, blend=args.style_weights, seed=args.seed,
+        preserve_color="luminance" if args.preserve_color else None, coarse_to_fine=args.optimizer == "lbfgs",
+        callback=lambda i, r: bar.update(starts[r["stage"]] + r["step"] + 1, [("loss", r["total"])]),
+        verbose=False)
+    imageio.save_image(out, result.image)
+    print(f"\n{result.summary()}\n-> {out}")
+    return 0
+
+
+def _add_transfer(sub: argparse._SubParsersAction, name: str, helptext: str) -> None:
+    cmd = sub.add_parser(name, help=helptext)
+    cmd.add_argument("content", help="content image: a path or an http(s) URL")
+    cmd.add_argument("styles", nargs="+", metavar="STYLE",
+                     help=f"style image(s): a path, an http(s) URL or pattern:NAME ({PATTERNS})")
+    out_option(cmd, "output image (.png, .jpg ...)")
+    cmd.add_argument("--size", type=positive_int, default=None,
+                     help="long side of the output (default: style.DEFAULT_MAX_DIM; fast mode: 64)")
+    cmd.add_argument("--steps", type=positive_int, default=None, help="steps at the final size, up to twice that "
+                     "at each coarser one (default: style.DEFAULT_STEPS; fast mode: 5)")
+    cmd.add_argument("--optimizer", choices=("lbfgs", "adam"), default="lbfgs",
+                     help="L-BFGS coarse to fine, or the tutorial's Adam (default: %(default)s)")
+    cmd.add_argument("--weights", default="auto", help="VGG19 weights: auto, imagenet, random or a file "
+                     "(default: %(default)s)")
+    cmd.add_argument("--style-weight", type=positive_float, default=None, help="weight of the style term "
+                     "(default: artlib's for the features, style.default_weights)")
+    cmd.add_argument("--style-weights", type=positive_float, nargs="+", default=None, metavar="W",
+                     help="blend several styles: one weight per style image")
+    cmd.add_argument("--preserve-color", action="store_true", help="keep the content's colours "
+                     "(transfer brightness only)")
+    seed_option(cmd)
+    force_option(cmd)
+    cmd.set_defaults(func=cmd_transfer)
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("style", help="neural style transfer (VGG features, L-BFGS coarse to fine)")
+    style_sub = parser.add_subparsers(dest="style_command", required=True, metavar="STYLE_COMMAND")
+    _add_transfer(style_sub, "transfer", "paint a photo in the style of one or more images")
+    _add_transfer(sub, "stylize", "alias of `style transfer`")

@@ -1,0 +1,119 @@
+"""The content set: training photos (samples, files, folders, URLs) and seeded ``ContentBatches`` of crops."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from artlib import data, imageio, net
+from artlib.errors import DataError, ImageError
+from artlib.checks import positive_int
+
+__all__ = ["TRAIN_PHOTOS", "EVAL_PHOTOS", "IMAGE_SUFFIXES", "image_files", "load_content_photos", "ContentBatches"]
+
+#: Content photos for training (scikit-image, offline) and the ones held out for evaluation.
+EVAL_PHOTOS = ("chelsea", "coffee")
+TRAIN_PHOTOS = tuple(p for p in data.SAMPLE_PHOTOS if p not in EVAL_PHOTOS)
+#: The file name endings read as images in a folder.
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")
+
+
+def image_files(folder: Path) -> list[Path]:
+    """The image files directly inside ``folder`` (by :data:`IMAGE_SUFFIXES`), sorted by name.
+
+    Args:
+        folder: The folder to list (not recursively).
+
+    Returns:
+        The paths, sorted.
+    """
+    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+
+
+def load_content_photos(sources: Sequence[str | Path] | None = None, *, max_dim: int = 512) -> list[np.ndarray]:
+    """Content photos to train on: scikit-image sample names, files, folders or http(s) URLs.
+
+    Args:
+        sources: Each a name in :data:`artlib.data.SAMPLE_PHOTOS`, an image file, a folder of
+            images (read non-recursively), or a URL (downloaded once through :mod:`artlib.net`;
+            online only). Default: :data:`TRAIN_PHOTOS`, which need no network.
+        max_dim: Long side of each photo after loading.
+
+    Returns:
+        float32 ``H×W×3`` photos in [0, 1].
+
+    Raises:
+        ArtlibError: ``max_dim`` is not a positive integer.
+        ImageError: a bad image file.
+        DataError: a folder without images, or no photos at all.
+        OfflineError: a URL while offline.
+    """
+    max_dim = positive_int(max_dim, "max_dim")
+    photos: list[np.ndarray] = []
+    for source in (TRAIN_PHOTOS if sources is None else sources):
+        if isinstance(source, str) and source in data.SAMPLE_PHOTOS:
+            photos.append(data.load_sample_photo(source, max_dim=max_dim))
+        elif net.is_url(source):
+            photos.append(imageio.load_image(net.download(str(source)), max_dim=max_dim))
+        elif Path(source).is_dir():
+            files = image_files(Path(source))
+            if not files:
+                raise DataError(f"content folder '{source}' holds no images (.png, .jpg, …)")
+            photos += [imageio.load_image(f, max_dim=max_dim) for f in files]
+        else:
+            photos.append(imageio.load_image(source, max_dim=max_dim))
+    if not photos:
+        raise DataError("no content photos to train on; give sample names, files, folders or URLs")
+    return photos
+
+
+class ContentBatches(Sequence):
+    """One epoch of content batches: random crops of random photos, zoomed and flipped.
+
+    Batch ``i`` of epoch ``e`` depends only on ``(seed, e, i)``, so an epoch is the same
+    every time it is built (what :func:`artlib.training.train_loop` needs to resume exactly).
+
+    Args:
+        photos: ``H×W×3`` photos in [0, 1] (see :func:`load_content_photos`).
+        image_size: Side of the square crops.
+        batch_size: Crops per batch.
+        steps_per_epoch: Batches per epoch.
+        seed: Fixes everything.
+        epoch: Which epoch.
+
+    Items are float32 ``batch_size×image_size×image_size×3`` arrays in [0, 1].
+
+    Raises:
+        ArtlibError: ``image_size``, ``batch_size`` or ``steps_per_epoch`` is not a positive integer.
+        ImageError: no photos, or a photo shorter than half of ``image_size``.
+    """
+
+    def __init__(self, photos: Sequence[np.ndarray], image_size: int, batch_size: int, *,
+                 steps_per_epoch: int = 100, seed: int = 0, epoch: int = 0):
+        self.image_size = positive_int(image_size, "image_size")
+        self.batch_size = positive_int(batch_size, "batch_size")
+        self.steps_per_epoch = positive_int(steps_per_epoch, "steps_per_epoch")
+        self.photos, self.seed, self.epoch = list(photos), int(seed), int(epoch)
+        if not self.photos:
+            raise ImageError("ContentBatches needs at least one content photo; got none")
+        small = [p.shape[:2] for p in self.photos if min(p.shape[:2]) < self.image_size // 2]
+        if small:
+            raise ImageError(f"content photos of sizes {small} are too small for {image_size}-pixel crops")
+
+    def __len__(self) -> int:
+        return self.steps_per_epoch
+
+    def __getitem__(self, index: int) -> np.ndarray:
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        rng = np.random.default_rng([self.seed, self.epoch, index])
+        crops = []
+        for _ in range(self.batch_size):
+            photo = self.photos[rng.integers(len(self.photos))]
+            side = int(min(photo.shape[:2]) * rng.uniform(0.5, 1.0))  # zoom: half to all of the short side
+            crop = imageio.random_crop(photo, side, seed=tuple(int(s) for s in rng.integers(0, 2**31, 2)))
+            crop = np.asarray(imageio.resize(crop, (self.image_size, self.image_size)))
+            crops.append(crop[:, ::-1] if rng.random() < 0.5 else crop)  # random horizontal flip
+        return np.stack(crops).astype(np.float32)  # batch_size×S×S×3

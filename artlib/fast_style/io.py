@@ -1,0 +1,66 @@
+"""Saving and loading trained networks through :mod:`artlib.modelio`, and the shipped ones."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import keras
+
+from artlib import config, modelio
+
+__all__ = ["SHIPPED_DIR", "save_network", "shipped_styles", "load_network"]
+
+#: Shipped networks: ``fast_style_<style>.keras`` in :data:`artlib.config.PRETRAINED_DIR`.
+SHIPPED_DIR = config.PRETRAINED_DIR
+
+
+def save_network(network: keras.Model, path: str | Path, *, force: bool = False) -> Path:
+    """Save ``network`` as a ``.keras`` file, atomically.
+
+    Args:
+        network: A transformation network (see :func:`artlib.fast_style.build_transformer`).
+        path: The file to write; it must end in ``.keras``.
+        force: Replace an existing file.
+
+    Returns:
+        The path written.
+
+    Raises:
+        ArtlibError: ``path`` does not end in ``.keras``, or exists and ``force`` is False.
+    """
+    return modelio.save_model(network, path, force=force)  # missing folders are created
+
+
+def shipped_styles() -> dict[str, Path]:
+    """The shipped networks by style name.
+
+    Returns:
+        ``{"swirls": SHIPPED_DIR / "fast_style_swirls.keras", …}``, sorted by name.
+    """
+    return {p.stem.removeprefix("fast_style_"): p for p in sorted(SHIPPED_DIR.glob("fast_style_*.keras"))}
+
+
+def _image_to_image(model: keras.Model) -> str | None:
+    if model.input_shape[-1] != 3 or model.output_shape[-1] != 3:
+        return f"it maps {model.input_shape} to {model.output_shape}, not images N×H×W×3 to N×H×W×3"
+    return None
+
+
+def load_network(source: str | Path) -> keras.Model:
+    """Load a trained network with ``safe_mode=True`` (no code from the file is run).
+
+    Args:
+        source: A ``.keras`` path, or the name of a shipped style (``"swirls"`` or
+            ``"pattern:swirls"``).
+
+    Returns:
+        The network, uncompiled.
+
+    Raises:
+        DataError: the file is missing, unreadable, or not an image-to-image network.
+    """
+    shipped = shipped_styles()
+    path = shipped.get(str(source).removeprefix("pattern:"), Path(source))
+    fix = ("give a .keras file made by 'python -m artlib fast-style train', or a shipped style "
+           f"({', '.join(shipped) or 'none'})")
+    return modelio.load_model(path, what="fast-style network", fix=fix, check=_image_to_image)

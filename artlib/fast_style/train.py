@@ -1,0 +1,265 @@
+"""Training a network for one style: the perceptual loss, the ``tf.function`` step and ``train`` on ``train_loop``."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from artlib import config, imageio, style, training
+from artlib.atomic import atomic_write_text
+from artlib.errors import CheckpointError
+from artlib.checks import positive_float, positive_int
+from artlib.fast_style.content import ContentBatches, load_content_photos
+from artlib.fast_style.network import (
+    DEFAULT_BLOCKS,
+    DEFAULT_EDGE_KERNEL,
+    DEFAULT_WIDTH,
+    build_transformer,
+    check_architecture,
+)
+
+__all__ = ["FAST_CONTENT_LAYERS", "FAST_STYLE_LAYERS", "FAST_RANDOM_STYLE_LAYERS", "FAST_STYLE_WEIGHTS",
+           "SETTINGS_FILE", "RUN_SETTINGS", "loss_extractor", "perceptual_loss", "make_train_step", "TrainResult",
+           "train"]
+
+#: VGG19 layers of the training loss with trained (ImageNet) weights: up to block3_conv1, 3.5×
+#: cheaper per step than the full stack (block5) that optimization uses.
+FAST_CONTENT_LAYERS = ("block3_conv1",)
+FAST_STYLE_LAYERS = ("block1_conv1", "block2_conv1", "block3_conv1")
+#: Style layers with random weights: optimization's (:data:`artlib.style.RANDOM_STYLE_LAYERS`), since
+#: the Gram matrices of random block1/block2 features are matched by coloured speckle, not strokes.
+FAST_RANDOM_STYLE_LAYERS = style.RANDOM_STYLE_LAYERS
+#: Term weights of the perceptual loss (artlib's relative terms, as in :data:`style.ARTLIB_WEIGHTS`).
+FAST_STYLE_WEIGHTS = dict(content_weight=1.0, style_weight=50.0, tv_weight=10.0)
+#: The settings of a run, written to ``run_dir/settings.json`` when it starts.
+SETTINGS_FILE = "settings.json"
+#: The settings that fix a run's initial weights, style pattern and data order: a resumed run
+#: keeps the ones it started with, whatever the call says (it prints which it kept).
+RUN_SETTINGS = ("seed", "image_size", "batch_size", "steps_per_epoch")
+
+
+def perceptual_loss(extractor: style.FeatureExtractor, outputs: tf.Tensor, content_images: tf.Tensor,
+                    style_grams: dict[str, tf.Tensor], *, content_weight: float, style_weight: float,
+                    tv_weight: float) -> dict[str, tf.Tensor]:
+    """Johnson et al.'s perceptual loss with :mod:`artlib.style`'s terms, for a batch.
+
+    Args:
+        extractor: A frozen :class:`artlib.style.FeatureExtractor`.
+        outputs: The network's ``N×H×W×3`` outputs in [0, 1].
+        content_images: The ``N×H×W×3`` inputs: each output should keep its content.
+        style_grams: ``{layer: 1×C×C}`` Gram matrices of the style image.
+        content_weight, style_weight, tv_weight: Term weights.
+
+    Returns:
+        ``{"total", "content", "style", "tv"}`` scalars (weighted).
+    """
+    features = extractor(outputs)
+    targets = extractor(content_images)
+    content_layers = {n: 1.0 / len(extractor.content_layers) for n in extractor.content_layers}
+    style_layers = {n: 1.0 / len(extractor.style_layers) for n in extractor.style_layers}
+    grams = {n: style.gram_matrix(features[n]) for n in extractor.style_layers}  # N×C×C each
+    terms = {
+        "content": content_weight * style.content_loss(features, targets, content_layers),
+        "style": style_weight * style.style_loss(grams, style_grams, style_layers),
+        "tv": tv_weight * style.total_variation_loss(outputs, "l2"),
+    }
+    terms["total"] = terms["content"] + terms["style"] + terms["tv"]
+    return terms
+
+
+def make_train_step(network: keras.Model, optimizer: keras.optimizers.Optimizer,
+                    extractor: style.FeatureExtractor, style_image: np.ndarray,
+                    **weights: float) -> Callable[[Any], dict[str, tf.Tensor]]:
+    """One ``@tf.function`` training step: ``step(content_images) -> {"total", "content", "style", "tv"}``.
+
+    Only ``network`` learns; the VGG19 extractor is frozen.
+
+    Args:
+        network: The transformation network to train.
+        optimizer: Its optimizer (built on ``network.trainable_variables``, or built on first use).
+        extractor: The loss's frozen features (see :func:`loss_extractor`).
+        style_image: ``H×W×3`` in [0, 1]: its Gram matrices are the style target.
+        **weights: ``content_weight``, ``style_weight``, ``tv_weight``; override
+            :data:`FAST_STYLE_WEIGHTS`.
+
+    Returns:
+        The step function.
+    """
+    weights = {**FAST_STYLE_WEIGHTS, **weights}
+    style_features = extractor(style_image[np.newaxis])
+    style_grams = {n: tf.constant(style.gram_matrix(style_features[n])) for n in extractor.style_layers}
+
+    @tf.function(reduce_retracing=True)
+    def step(content_images):
+        content_images = tf.convert_to_tensor(content_images, tf.float32)
+        with tf.GradientTape() as tape:
+            outputs = network(content_images, training=True)
+            terms = perceptual_loss(extractor, outputs, content_images, style_grams, **weights)
+        gradients = tape.gradient(terms["total"], network.trainable_variables)
+        optimizer.apply(gradients, network.trainable_variables)
+        return terms
+
+    return step
+
+
+@dataclass
+class TrainResult:
+    """A trained network and how it was made.
+
+    Attributes:
+        network: The trained ``keras.Model``.
+        history: This call's ``{"step": [...], "total": [...], "content": …}``, one entry per step.
+        style_image: The style image the network learned, ``H×W×3`` in [0, 1].
+        weights: Which VGG19 features made the loss (the extractor's ``source``).
+        seconds: Wall time of the call.
+        settings: The run's settings (as in ``run_dir/settings.json``).
+    """
+
+    network: keras.Model
+    history: dict[str, list[float]]
+    style_image: np.ndarray
+    weights: str
+    seconds: float
+    settings: dict[str, Any] = field(default_factory=dict)
+
+
+def loss_extractor(weights: str | Path = "auto", content_layers: Sequence[str] = FAST_CONTENT_LAYERS,
+                   style_layers: Sequence[str] | None = None, *, seed: int = 0,
+                   verbose: bool = True) -> style.FeatureExtractor:
+    """The VGG19 features of the training loss, under the weights policy.
+
+    Args:
+        weights: VGG19 weights policy (see :func:`artlib.style.resolve_weights`).
+        content_layers: Layers whose features each output keeps.
+        style_layers: Layers whose Gram matrices carry the style. Default: :data:`FAST_STYLE_LAYERS`
+            (up to block3_conv1) with trained weights, :data:`FAST_RANDOM_STYLE_LAYERS` (block3–5,
+            like optimization) with random ones.
+        seed: Seed of random VGG19 weights.
+        verbose: Print which features were chosen.
+
+    Returns:
+        A frozen :class:`artlib.style.FeatureExtractor`.
+    """
+    if style_layers is None:
+        kind, _ = style.resolve_weights(weights, verbose=False)
+        style_layers = FAST_RANDOM_STYLE_LAYERS if kind == "random" else FAST_STYLE_LAYERS
+    return style.FeatureExtractor(weights, content_layers, style_layers, seed=seed, verbose=verbose)
+
+
+def _resumed_settings(run_dir: Path, given: dict[str, Any], *, quiet: bool | None) -> dict[str, Any]:
+    """``given`` with :data:`RUN_SETTINGS` replaced by the run's own when ``run_dir`` holds a run to resume."""
+    path = run_dir / SETTINGS_FILE
+    if not (path.is_file() and tf.train.latest_checkpoint(str(run_dir / "checkpoints"))):
+        return given
+    try:
+        saved = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise CheckpointError(f"cannot read the run's settings {path} ({err}); delete {run_dir} to start over") from err
+    kept = {k: saved[k] for k in RUN_SETTINGS if k in saved and saved[k] != given[k]}
+    if kept and quiet is not True:
+        print(f"fast-style: resuming {run_dir} with its own " +
+              ", ".join(f"{k} {v} (not {given[k]})" for k, v in kept.items()))
+    return {**given, **kept}
+
+
+def train(style_source: Any, *, num_steps: int | None = None, run_dir: str | Path = "runs/fast_style",
+          image_size: int | None = None, batch_size: int | None = None, width: int = DEFAULT_WIDTH,
+          num_blocks: int = DEFAULT_BLOCKS, edge_kernel: int = DEFAULT_EDGE_KERNEL, learning_rate: float = 1e-3,
+          content: Sequence | None = None, style_size: int | None = None, weights: str | Path = "auto", seed: int = 0,
+          content_layers: Sequence[str] = FAST_CONTENT_LAYERS, style_layers: Sequence[str] | None = None,
+          steps_per_epoch: int = 100, save_every: int | None = None, extractor: style.FeatureExtractor | None = None,
+          network: keras.Model | None = None, quiet: bool | None = None, verbose: bool = True,
+          **loss_weights: float) -> TrainResult:
+    """Train a transformation network for one style, resuming from ``run_dir`` if it holds a run.
+
+    A resumed run continues exactly where it stopped, with the :data:`RUN_SETTINGS` (seed, crop
+    size, batch size, steps per epoch) it started with; the run's settings are in
+    ``run_dir/settings.json``.
+
+    Args:
+        style_source: The style: an array, a path, an http(s) URL or ``"pattern:NAME"``.
+        num_steps: Steps to train up to, a total (default 2000; 4 in fast mode).
+        run_dir: Checkpoints and TensorBoard logs (``tensorboard --logdir run_dir``).
+        image_size: Side of the square training crops (default 256; 64 in fast mode).
+        batch_size: Crops per step (default 4; 2 in fast mode).
+        width, num_blocks, edge_kernel: The network (see :func:`build_transformer`).
+        learning_rate: Adam's learning rate.
+        content: Content photos (see :func:`load_content_photos`); default :data:`TRAIN_PHOTOS`.
+        style_size: Long side of the style image (default ``image_size``): sets the scale of
+            the texture the network paints.
+        weights: VGG19 weights policy (see :func:`artlib.style.resolve_weights`).
+        content_layers, style_layers: VGG19 layers of the loss (default: see :func:`loss_extractor`).
+        seed: Fixes the network's initialization, the crops, a pattern style and random VGG weights.
+        steps_per_epoch: Batches per (generated) epoch.
+        save_every: Checkpoint every this many steps (default: ``num_steps // 10``).
+        extractor, network: Reuse these instead of building new ones.
+        quiet: Hide the progress bar. verbose: Print the VGG19 notice and a summary.
+        **loss_weights: ``content_weight``, ``style_weight``, ``tv_weight``.
+
+    Returns:
+        A :class:`TrainResult`.
+
+    Raises:
+        ArtlibError: a count or size that is not a positive integer, a learning rate ≤ 0.
+        ImageError: a bad style or content image. DataError: a missing weights file.
+        CheckpointError: ``run_dir`` holds another network's checkpoints.
+        NonFiniteLossError: the loss diverged (the last good checkpoint is kept).
+    """
+    start = time.perf_counter()
+    run_dir = Path(run_dir)
+    num_steps = positive_int(config.choose(full=2000, fast=4) if num_steps is None else num_steps, "num_steps")
+    given = dict(
+        seed=positive_int(seed, "seed", minimum=0), steps_per_epoch=positive_int(steps_per_epoch, "steps_per_epoch"),
+        image_size=positive_int(config.choose(full=256, fast=64) if image_size is None else image_size,
+                                "image_size"),
+        batch_size=positive_int(config.choose(full=4, fast=2) if batch_size is None else batch_size, "batch_size"))
+    width, num_blocks, edge_kernel = check_architecture(width, num_blocks, edge_kernel)
+    learning_rate = positive_float(learning_rate, "learning_rate")
+    save_every = max(1, num_steps // 10) if save_every is None else positive_int(save_every, "save_every")
+    run = _resumed_settings(run_dir, given, quiet=quiet)
+    seed, image_size = run["seed"], run["image_size"]
+    style_size = image_size if style_size is None else positive_int(style_size, "style_size")
+
+    style_image = style.load_style_image(style_source, max_dim=style_size, seed=seed)
+    photos = load_content_photos(content, max_dim=max(2 * image_size, 128))
+    if extractor is None:
+        extractor = loss_extractor(weights, content_layers, style_layers, seed=seed, verbose=verbose)
+    if not extractor.calibrated:  # random weights: per-layer scales from a content photo
+        extractor.calibrate(np.asarray(imageio.resize_max_dim(photos[0], image_size)))
+    with training.get_strategy().scope():
+        if network is None:
+            network = build_transformer(width, num_blocks, edge_kernel=edge_kernel, seed=seed)
+        optimizer = keras.optimizers.Adam(learning_rate)
+        optimizer.build(network.trainable_variables)
+    step = make_train_step(network, optimizer, extractor, style_image, **loss_weights)
+    fixed = np.stack([np.asarray(imageio.resize(imageio.center_crop(p, min(p.shape[:2])), (image_size,) * 2))
+                      for p in photos[:4]])  # the progress grid's photos, N×S×S×3
+
+    def make_dataset(epoch: int) -> ContentBatches:
+        return ContentBatches(photos, image_size, run["batch_size"], steps_per_epoch=run["steps_per_epoch"],
+                              seed=seed, epoch=epoch)
+
+    settings = dict(style=str(style_source) if not isinstance(style_source, np.ndarray) else "array",
+                    num_steps=num_steps, **run, width=width, num_blocks=num_blocks, edge_kernel=edge_kernel,
+                    learning_rate=learning_rate, **{**FAST_STYLE_WEIGHTS, **loss_weights})
+    if run is given:  # a new run: record how it starts
+        atomic_write_text(run_dir / SETTINGS_FILE, json.dumps(settings, indent=1, default=str))
+    history = training.train_loop(
+        step, make_dataset, num_steps=num_steps, run_dir=run_dir,
+        state={"network": network, "optimizer": optimizer}, steps_per_epoch=run["steps_per_epoch"],
+        save_every=save_every, log_every=min(10, num_steps),
+        sample_fn=lambda: np.concatenate([fixed, network(fixed, training=False).numpy()]), quiet=quiet)
+    result = TrainResult(network, history, style_image, extractor.source, time.perf_counter() - start, settings)
+    if verbose:
+        last = {k: v[-1] for k, v in history.items() if k != "step" and v}
+        print(f"fast-style: trained to step {num_steps} in {result.seconds:.0f} s with {extractor.source}; "
+              + ", ".join(f"{k} {v:.3g}" for k, v in last.items()))
+    return result

@@ -1,0 +1,230 @@
+"""The demo gallery (``python -m artlib demo``): a small version of every topic, as PNG files and ``index.html``.
+
+Each ``part`` renders one topic into the gallery folder and returns its
+``(file, title, caption)`` entries; :func:`build` runs them all and writes the index.
+Shipped models are used where they exist, so the gallery takes minutes, not hours.
+"""
+
+from __future__ import annotations
+
+import html
+import time
+from pathlib import Path
+
+from artlib import config
+from artlib.atomic import atomic_write_text
+from artlib.errors import ArtlibError
+
+__all__ = ["PARTS", "build", "write_index"]
+
+Entry = tuple[str, str, str]  # (file name, title, caption)
+
+
+def _demo_data(out: Path, seed: int) -> list[Entry]:
+    """Fashion-MNIST as the course sees it: one row of examples per class."""
+    import numpy as np
+
+    from artlib import data, plotting
+
+    dataset = data.load_fashion_mnist()
+    (x_train, y_train), _ = dataset
+    per_class = 8
+    rng = np.random.default_rng(seed)
+    picks = np.concatenate([rng.choice(np.flatnonzero(y_train == c), per_class, replace=False) for c in range(10)])
+    titles = [data.FASHION_MNIST_CLASSES[c] if i % per_class == 0 else "" for i, c in enumerate(y_train[picks])]
+    plotting.image_grid(x_train[picks], ncols=per_class, titles=titles, path=out / "fashion_mnist.png")
+    return [("fashion_mnist.png", "Fashion-MNIST",
+             f"Eight training images of each of the ten classes, from {dataset.source}.")]
+
+
+def _demo_preprocessing(out: Path, seed: int) -> list[Entry]:
+    """One photo through the preprocessing helpers the course teaches."""
+    from artlib import data, imageio, plotting
+
+    size = config.choose(full=256, fast=96)
+    photo = data.load_sample_photo("chelsea", max_dim=size)
+    square = imageio.resize(imageio.center_crop(photo, min(photo.shape[:2])), (size, size))
+    rows = {
+        "center crop + resize": [square],
+        "random crops": [imageio.resize(imageio.random_crop(photo, size // 2, seed=(seed, i)), (size, size))
+                         for i in range(4)],
+        "augmented": [imageio.augment(square, seed=(seed, i)) for i in range(4)],
+    }
+    plotting.compare_rows(rows, path=out / "preprocessing.png")
+    return [("preprocessing.png", "Preprocessing",
+             "scikit-image's 'chelsea' photo: a centre crop resized to a square, random crops "
+             "(explicit seeds), and random flips and shifts for augmentation.")]
+
+
+def _demo_autoencoder(out: Path, seed: int) -> list[Entry]:
+    """Denoising before/after: Fashion-MNIST at σ = 0.3, and a held-out photo at σ = 0.1."""
+    import numpy as np
+
+    from artlib import autoencoder as ae
+    from artlib import data, metrics, plotting
+
+    _, (x_test, _) = data.load_fashion_mnist(verbose=False)
+    clean = ae.as_images(x_test[:: len(x_test) // 8][:8])
+    noisy = ae.gaussian_noise(clean, (seed, 0), 0.3).numpy()
+    shipped = config.PRETRAINED_DIR / "fashion_denoiser.keras"
+    if shipped.is_file():
+        model, how = ae.load_model(shipped), "the shipped denoiser (data/pretrained/fashion_denoiser.keras)"
+    else:
+        (x_train, _), _ = data.load_fashion_mnist(verbose=False)
+        model = ae.build_denoiser(filters=16)
+        ae.train(model, x_train[:2048], num_epochs=config.choose(full=3, fast=1), seed=seed, verbose=0)
+        how = "a denoiser trained here for a few seconds"
+    restored = ae.restore(model, noisy)
+    plotting.compare_rows({"clean": clean, f"noisy {np.mean(metrics.psnr(clean, noisy)):.1f} dB": noisy,
+                           f"denoised {np.mean(metrics.psnr(clean, restored)):.1f} dB": restored},
+                          path=out / "denoising.png")
+    items = [("denoising.png", "Denoising autoencoder",
+              f"Fashion-MNIST test images with Gaussian noise σ = 0.3 and {how}; mean PSNR in the row labels.")]
+    if ae.PHOTO_DENOISER_PATH.is_file():
+        photo = data.load_sample_photo(ae.HELD_OUT_PHOTOS[0], max_dim=config.choose(full=384, fast=128))
+        noisy_photo = ae.gaussian_noise(photo[np.newaxis], (seed, 1), 0.1).numpy()[0]
+        denoised = ae.denoise_photo(ae.load_photo_denoiser(), noisy_photo)
+        plotting.compare_rows({"noisy / denoised": [noisy_photo, denoised]}, path=out / "photo_denoising.png",
+                              size=4.0)
+        items.append(("photo_denoising.png", "Photo denoiser",
+                      f"A photo the denoiser never trained on, σ = 0.1: {metrics.psnr(photo, noisy_photo):.1f} dB "
+                      f"noisy, {metrics.psnr(photo, denoised):.1f} dB denoised (σ estimated from the photo)."))
+    return items
+
+
+def _demo_vae(out: Path, seed: int) -> list[Entry]:
+    """The VAE: samples from its prior and the decoder drawn over its 2-D latent plane."""
+    from artlib import data, plotting, vae
+    from artlib.imageio import save_image
+
+    try:
+        model, how = vae.load_pretrained(latent_dim=2), "the shipped 2-D VAE (data/pretrained/vae_2d.keras)"
+    except ArtlibError:  # no shipped file: a short fit instead
+        (x_train, _), _ = data.load_fashion_mnist(verbose=False)
+        model = vae.build_vae(latent_dim=2, seed=seed)
+        num_epochs = config.choose(full=2, fast=1)
+        vae.train(model, x_train[: config.choose(full=12000, fast=2000)], num_epochs=num_epochs,
+                  run_dir=out / ".vae_run", seed=seed, verbose=0)
+        how = f"a 2-D VAE trained for {num_epochs} epoch(s) just now"
+    def enlarged(mosaic, factor=3):  # nearest-neighbour, so that the 28-pixel images stay crisp
+        return mosaic.repeat(factor, axis=0).repeat(factor, axis=1)
+
+    save_image(out / "vae_samples.png", enlarged(plotting.grid_array(vae.sample(model, 64, seed=seed), ncols=8)))
+    grid = config.choose(full=20, fast=12)
+    save_image(out / "vae_latent_map.png",
+               enlarged(plotting.grid_array(vae.latent_map(model, grid), ncols=grid, pad=0), 2))
+    return [("vae_samples.png", "VAE samples", f"64 images decoded from z ~ N(0, I) by {how}."),
+            ("vae_latent_map.png", "VAE latent map",
+             f"The decoder over a {grid}×{grid} grid of quantiles (5 %–95 %) of the 2-D prior: similar garments "
+             "sit next to each other and blend smoothly.")]
+
+
+def _demo_gan(out: Path, seed: int) -> list[Entry]:
+    """Garments from the shipped DCGAN generator, and walks through its latent space."""
+    import numpy as np
+
+    from artlib import gan, plotting
+    from artlib.imageio import save_image
+
+    if (gan.PRETRAINED_DIR / "generator.keras").exists():
+        generator, made = gan.load_generator(), "the shipped generator (data/pretrained/gan)"
+    else:  # a copy without the shipped file: a short run, so the demo still shows the pipeline
+        steps = config.choose(full=300, fast=5)
+        gan.train(out / "gan_run", gan.GANSettings(seed=seed), num_steps=steps, quiet=True)
+        generator, made = gan.load_generator(out / "gan_run"), f"a {steps}-step run (no shipped generator found)"
+    save_image(out / "gan_samples.png", plotting.grid_array(gan.sample(generator, 64, seed=seed)[..., np.newaxis],
+                                                            ncols=8))
+    walks = gan.interpolate(generator, num_rows=4, num_steps=10, seed=seed)  # (4, 10, 28, 28)
+    save_image(out / "gan_interpolation.png", plotting.grid_array(walks.reshape(-1, 28, 28, 1), ncols=10))
+    return [("gan_samples.png", "GAN samples", f"64 Fashion-MNIST-like images from {made}."),
+            ("gan_interpolation.png", "GAN latent walks",
+             "Each row moves along a great circle between two latent vectors.")]
+
+
+def _demo_style(out: Path, seed: int) -> list[Entry]:
+    """Neural style transfer (random VGG19 features, offline): two photos, two procedural styles."""
+    from artlib import data, plotting, style
+
+    size = config.choose(full=256, fast=48)
+    extractor = style.FeatureExtractor("auto", seed=seed, verbose=False)
+    rows: dict[str, list] = {"photo": [], "style": [], "stylized": []}
+    notes = []
+    for photo_name, pattern in (("chelsea", "swirls"), ("astronaut", "mosaic")):
+        photo = data.load_sample_photo(photo_name, max_dim=size)
+        style_image = style.load_style_image(f"pattern:{pattern}", max_dim=size, seed=seed)
+        result = style.style_transfer(photo, [style_image], max_dim=size, steps=config.choose(full=30, fast=2),
+                                      extractor=extractor, seed=seed, min_dim=config.choose(full=128, fast=32),
+                                      verbose=False)
+        rows["photo"].append(photo)
+        rows["style"].append(style_image)
+        rows["stylized"].append(result.image)
+        notes.append(f"{photo_name} × pattern:{pattern}: {result.summary()}")
+    plotting.compare_rows(rows, path=out / "style_transfer.png")
+    return [("style_transfer.png", "Neural style transfer",
+             "L-BFGS, coarse to fine, offline procedural styles. " + "; ".join(notes))]
+
+
+def _demo_fast_style(out: Path, seed: int) -> list[Entry]:
+    """A shipped feed-forward style network on the held-out photos, with its frame rate."""
+    from artlib import data, fast_style, plotting
+
+    styles = fast_style.shipped_styles()
+    if not styles:
+        return []
+    name = next(iter(styles))
+    network = fast_style.load_network(name)
+    size = config.choose(full=384, fast=128)
+    photos = [data.load_sample_photo(p, max_dim=size) for p in fast_style.EVAL_PHOTOS]
+    rows = {"photo": photos, f"fast style '{name}'": [fast_style.stylize_image(network, p) for p in photos]}
+    plotting.compare_rows(rows, path=out / "fast_style.png")
+    fps = fast_style.measure_fps(network, 256, frames=config.choose(full=20, fast=3))
+    return [("fast_style.png", "Real-time style transfer",
+             f"The shipped '{name}' network (data/pretrained/fast_style_{name}.keras, random VGG19 features) "
+             f"on photos it never saw in training: one forward pass each, {fps:.1f} frames/s at 256×256 here.")]
+
+
+def write_index(out: Path, items: list[Entry], seconds: float) -> Path:
+    """Write ``index.html`` showing every gallery image with its title and caption."""
+    from artlib import data
+
+    cards = "\n".join(
+        f'<figure><img src="{html.escape(f)}" alt="{html.escape(t)}"><figcaption><b>{html.escape(t)}</b>'
+        f" — {html.escape(c)}</figcaption></figure>"
+        for f, t, c in items
+    )
+    mode = "fast mode (ARTLIB_FAST=1): small sizes" if config.is_fast() else "full mode"
+    page = f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>artlib gallery</title>
+<style>body{{font-family:sans-serif;max-width:960px;margin:2em auto;color:#222}}
+figure{{margin:2em 0}}img{{max-width:100%;border:1px solid #ddd}}figcaption{{margin-top:.5em}}</style>
+</head><body>
+<h1>artlib gallery</h1>
+<p>Made by <code>python -m artlib demo</code> in {seconds:.0f} s, {html.escape(mode)}.
+Fashion-MNIST: {html.escape(data.describe_fashion_mnist_source())}.</p>
+{cards}
+</body></html>
+"""
+    return atomic_write_text(out / "index.html", page)
+
+
+#: The topics in the order the gallery shows them.
+PARTS = (_demo_data, _demo_preprocessing, _demo_autoencoder, _demo_vae, _demo_gan, _demo_style, _demo_fast_style)
+
+
+def build(out: str | Path, *, seed: int = 0) -> tuple[Path, int]:
+    """Render every part into ``out`` and write ``index.html``.
+
+    Args:
+        out: The gallery folder (created; files in it are replaced).
+        seed: The one random seed.
+
+    Returns:
+        The index file and how many pictures it shows.
+    """
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    items: list[Entry] = []
+    for part in PARTS:
+        items += part(out, seed)
+    return write_index(out, items, time.perf_counter() - start), len(items)

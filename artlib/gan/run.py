@@ -1,0 +1,294 @@
+"""GAN runs: the recipe (:class:`GANSettings`), building and loading its models, and :func:`train` into a run directory."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from artlib import config  # sets KERAS_BACKEND before Keras is imported
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+from artlib import modelio, plotting, training  # noqa: E402
+from artlib.atomic import atomic_write_text  # noqa: E402
+from artlib.errors import ArtlibError, CheckpointError, DataError  # noqa: E402
+from artlib.checks import positive_float, positive_int  # noqa: E402
+from artlib.gan.losses import check_loss  # noqa: E402
+from artlib.gan.models import (IMAGE_SHAPE, build_discriminator, build_generator,  # noqa: E402
+                               build_tutorial_discriminator, build_tutorial_generator)
+from artlib.gan.sampling import sample, to_minus_one_one  # noqa: E402
+from artlib.gan.step import make_train_step  # noqa: E402
+from artlib.imageio import save_image  # noqa: E402
+from artlib.latent import latents  # noqa: E402
+
+__all__ = ["PRETRAINED_DIR", "GANSettings", "tutorial_settings", "build_models", "load_settings",
+           "load_generator", "train"]
+
+#: The shipped generator (made by ``python -m artlib gan train``; see data/README.md).
+PRETRAINED_DIR = config.PRETRAINED_DIR / "gan"
+
+
+# ----------------------------------------------------------------------------- the recipe
+class GANSettings(dict):
+    """What a run directory's ``gan.json`` holds: the recipe, enough to rebuild the models.
+
+    Args:
+        **values: Any of :attr:`DEFAULTS`' keys; the rest keep their defaults.
+
+    Raises:
+        ArtlibError: An unknown key, an unknown loss or architecture, or a size, rate or
+            count that makes no sense (0 or below, a ``beta_1`` outside [0, 1)).
+    """
+
+    DEFAULTS = {"arch": "artlib", "loss": "bce", "conditional": False, "latent_dim": 64, "batch_size": 64,
+                "learning_rate": 2e-4, "beta_1": 0.5, "num_epochs": 20, "seed": 0, "gp_weight": 10.0,
+                "num_images": None, "width": 64}
+
+    def __init__(self, **values: Any) -> None:
+        unknown = set(values) - set(self.DEFAULTS)
+        if unknown:
+            raise ArtlibError(f"unknown GAN settings {sorted(unknown)}; known: {sorted(self.DEFAULTS)}")
+        super().__init__({**self.DEFAULTS, **values})
+        check_loss(self["loss"])
+        if self["arch"] not in ("artlib", "tutorial"):
+            raise ArtlibError(f"arch must be 'artlib' or 'tutorial', not {self['arch']!r}")
+        for name in ("latent_dim", "batch_size", "num_epochs", "width"):
+            positive_int(self[name], name)
+        if self["num_images"] is not None:
+            positive_int(self["num_images"], "num_images")
+        positive_float(self["learning_rate"], "learning_rate")
+        positive_float(self["gp_weight"], "gp_weight", zero=True)
+        if isinstance(self["beta_1"], bool) or not isinstance(self["beta_1"], (int, float)) or \
+                not 0 <= self["beta_1"] < 1:
+            raise ArtlibError(f"beta_1 must be in [0, 1); got {self['beta_1']!r}")
+
+
+def tutorial_settings(**overrides: Any) -> GANSettings:
+    """The TF DCGAN tutorial's recipe: its models, latent 100, Adam(1e-4), batch 256.
+
+    Args:
+        **overrides: Settings to change (e.g. ``loss``, ``conditional``, ``seed``).
+
+    Returns:
+        The settings.
+    """
+    return GANSettings(**{"arch": "tutorial", "latent_dim": 100, "learning_rate": 1e-4, "beta_1": 0.9,
+                          "batch_size": 256, **overrides})
+
+
+def build_models(settings: Mapping[str, Any]) -> tuple[keras.Model, keras.Model]:
+    """The generator and discriminator a :class:`GANSettings` names, built under the strategy's scope.
+
+    Args:
+        settings: The recipe; its ``seed`` seeds the initial weights.
+
+    Returns:
+        ``(generator, discriminator)``.
+    """
+    with training.get_strategy().scope():
+        keras.utils.set_random_seed(int(settings["seed"]))  # the initial weights
+        if settings["arch"] == "tutorial":
+            return (build_tutorial_generator(settings["latent_dim"], conditional=settings["conditional"]),
+                    build_tutorial_discriminator(conditional=settings["conditional"]))
+        return (build_generator(settings["latent_dim"], conditional=settings["conditional"], width=settings["width"]),
+                build_discriminator(conditional=settings["conditional"], width=settings["width"]))
+
+
+# ----------------------------------------------------------------------------- loading a run
+def load_settings(run_dir: str | Path) -> GANSettings:
+    """Read ``run_dir/gan.json``.
+
+    Args:
+        run_dir: A run directory written by :func:`train`.
+
+    Returns:
+        The settings it was trained with.
+
+    Raises:
+        CheckpointError: The folder is not a GAN run directory, or its ``gan.json`` is invalid.
+    """
+    path = Path(run_dir) / "gan.json"
+    if not path.is_file():
+        raise CheckpointError(f"{run_dir} is not a GAN run directory (no gan.json); train one with "
+                              f"`python -m artlib gan train --run-dir {run_dir}`")
+    try:
+        return GANSettings(**json.loads(path.read_text()))
+    except (json.JSONDecodeError, TypeError, ArtlibError) as err:
+        raise CheckpointError(f"{path} is not a valid GAN settings file ({err}); retrain into a new --run-dir") from err
+
+
+def _generator_problem(model: Any) -> str | None:
+    """None if ``model`` draws 28×28×1 images from z (and labels), else what is wrong with it."""
+    inputs, outputs = getattr(model, "inputs", None) or [], getattr(model, "outputs", None) or []
+    shapes = [tuple(o.shape[1:]) for o in outputs]
+    if len(inputs) not in (1, 2) or shapes != [IMAGE_SHAPE]:
+        return f"it maps {[tuple(i.shape) for i in inputs]} to {shapes}, not z to one batch of 28×28×1 images"
+    return None
+
+
+def load_generator(run_dir: str | Path | None = None) -> keras.Model:
+    """Load ``generator.keras`` from a run directory (default: the shipped one), with ``safe_mode=True``.
+
+    Args:
+        run_dir: A run directory written by :func:`train`; None for :data:`PRETRAINED_DIR`.
+
+    Returns:
+        The generator, ``z (N, latent_dim)[, labels (N,)] -> images (N, 28, 28, 1)`` in [-1, 1].
+
+    Raises:
+        CheckpointError: No finished generator in ``run_dir``, or a corrupt one, or another kind of model.
+        DataError: The shipped generator is missing or corrupt.
+    """
+    run_dir = Path(PRETRAINED_DIR if run_dir is None else run_dir)
+    if run_dir.resolve() == PRETRAINED_DIR.resolve():
+        fix = ("the shipped GAN checkpoint is missing or damaged in this copy of artlib; reinstall artlib "
+               "or train your own with `python -m artlib gan train`")
+        error: type[ArtlibError] = DataError
+    else:
+        fix = f"train one into this folder with `python -m artlib gan train --run-dir {run_dir}`"
+        error = CheckpointError
+    return modelio.load_model(run_dir / "generator.keras", what="GAN generator", fix=fix,
+                              check=_generator_problem, error=error)
+
+
+def _real_images(settings: Mapping[str, Any], images: np.ndarray | None,
+                 labels: np.ndarray | None) -> tuple[np.ndarray, np.ndarray | None]:
+    """The training set in [-1, 1] (N, 28, 28, 1) and its labels: ``images`` or Fashion-MNIST's, cut to ``num_images``."""
+    if images is None:
+        from artlib import data
+
+        (images, labels), _ = data.load_fashion_mnist()
+    if settings["num_images"]:
+        images, labels = images[: settings["num_images"]], None if labels is None else labels[: settings["num_images"]]
+    if settings["conditional"] and labels is None:
+        raise DataError("a conditional GAN needs labels for its training images")
+    if labels is not None and len(labels) != len(images):
+        raise DataError(f"{len(labels)} labels for {len(images)} training images; pass one label per image")
+    if len(images) < settings["batch_size"]:
+        raise DataError(f"{len(images)} training images are fewer than one batch of {settings['batch_size']}")
+    return to_minus_one_one(images), labels
+
+
+# ----------------------------------------------------------------------------- the run directory
+# This block (train and its two helpers) is what `training.train_loop`'s run-directory services
+# (time budgets, history, sample grids, GIFs) will replace in the next round.
+def train(run_dir: str | Path, settings: GANSettings | None = None, *, images: np.ndarray | None = None,
+          labels: np.ndarray | None = None, num_steps: int | None = None, grid_size: int = 64,
+          quiet: bool | None = None, max_seconds: float | None = None) -> dict[str, list]:
+    """Train a GAN into ``run_dir``, resuming exactly where an earlier call stopped.
+
+    Writes ``gan.json`` (the settings), ``checkpoints/`` (as often as the grids; exact
+    resume via ``training.train_loop``), ``tensorboard/`` (losses and the grid),
+    ``samples/step-XXXXXX.png`` (the same fixed latents every epoch, or every 250 steps if sooner),
+    ``samples.gif``, ``history.json`` (losses per step), ``losses.png`` and,
+    at the end, ``generator.keras``.
+
+    Args:
+        run_dir: The run directory (created; an existing one must hold the same settings).
+        settings: The recipe (default: artlib's, :class:`GANSettings`).
+        images: Training images, uint8 (N, 28, 28) or float in [0, 1]; default Fashion-MNIST's training set.
+        labels: (N,) class labels (needed for a conditional GAN).
+        num_steps: Train up to this step instead of ``num_epochs`` epochs.
+        grid_size: Images in the fixed-latent grid.
+        quiet: Hide the progress bar.
+        max_seconds: Also stop (at a multiple of 50 steps) once this much time has passed: an
+            equal time budget for comparing recipes.
+
+    Returns:
+        The whole run's history ``{"step": [...], "d_loss": [...], ...}``.
+
+    Raises:
+        ArtlibError: ``num_steps``, ``grid_size`` or ``max_seconds`` is 0 or below, or bad settings.
+        CheckpointError: ``run_dir`` holds a run with other settings.
+        DataError: Too few images, or labels missing for a conditional GAN.
+        ImageError: ``images`` are not 28×28 one-channel pixels in [0, 1] (or uint8).
+    """
+    settings = GANSettings(**(settings or {}))
+    grid_size = positive_int(grid_size, "grid_size")
+    if num_steps is not None:
+        num_steps = positive_int(num_steps, "num_steps")
+    if max_seconds is not None:
+        max_seconds = positive_float(max_seconds, "max_seconds")
+    run_dir = Path(run_dir)
+    if (run_dir / "gan.json").exists():
+        old = load_settings(run_dir)
+        if {k: v for k, v in old.items() if k != "num_epochs"} != {k: v for k, v in settings.items() if k != "num_epochs"}:
+            raise CheckpointError(f"{run_dir} holds a run with other settings ({dict(old)}); "
+                                  "use a new --run-dir, or delete this one to start over")
+    real, real_labels = _real_images(settings, images, labels)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(run_dir / "gan.json", json.dumps(dict(settings), indent=1))
+    batch_size, seed = int(settings["batch_size"]), int(settings["seed"])
+    steps_per_epoch = len(real) // batch_size
+    num_steps = num_steps or int(settings["num_epochs"]) * steps_per_epoch
+
+    generator, discriminator = build_models(settings)
+    with training.get_strategy().scope():
+        g_optimizer = keras.optimizers.Adam(settings["learning_rate"], beta_1=settings["beta_1"])
+        d_optimizer = keras.optimizers.Adam(settings["learning_rate"], beta_1=settings["beta_1"])
+    noise = keras.random.SeedGenerator(seed)
+    step_fn = make_train_step(generator, discriminator, g_optimizer, d_optimizer, noise,
+                              loss=settings["loss"], gp_weight=settings["gp_weight"])
+    data = (real, real_labels.astype(np.int32)) if settings["conditional"] else real
+
+    def make_dataset(epoch: int) -> tf.data.Dataset:
+        return training.shuffled_batches(data, batch_size, seed=seed + epoch)
+
+    step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
+    fixed_latents = latents(grid_size, int(settings["latent_dim"]), seed + 12345)
+    (run_dir / "samples").mkdir(exist_ok=True)
+
+    def sample_fn() -> np.ndarray:
+        grid = sample(generator, grid_size, latents=fixed_latents)
+        save_image(run_dir / "samples" / f"step-{int(step.numpy()):06d}.png",
+                   plotting.grid_array(grid[..., np.newaxis], ncols=int(np.ceil(np.sqrt(grid_size)))))
+        return grid
+
+    state = {"step": step, "generator": generator, "discriminator": discriminator,
+             "g_optimizer": g_optimizer, "d_optimizer": d_optimizer, "noise": noise}
+    target = num_steps if max_seconds is None else 0
+    deadline = time.perf_counter() + (max_seconds or 0.0)
+    while True:  # one call, or chunks of 50 steps until the time budget is spent (each resumes exactly)
+        if max_seconds is not None:
+            target = min(num_steps, max(target, int(step.numpy())) + 50)
+        chunk = training.train_loop(step_fn, make_dataset, num_steps=target, run_dir=run_dir, state=state,
+                                    steps_per_epoch=steps_per_epoch, save_every=min(steps_per_epoch, 250, target),
+                                    log_every=min(10, target), sample_fn=sample_fn,
+                                    quiet=quiet if max_seconds is None else True)
+        history = _append_history(run_dir, chunk)
+        if target >= num_steps or (chunk["step"] and time.perf_counter() >= deadline):
+            break  # a chunk that only restored (a resumed call's first) has not spent the budget
+    _finish_run(run_dir, generator, history)
+    return history
+
+
+def _append_history(run_dir: Path, new: dict[str, list]) -> dict[str, list]:
+    """Merge one ``train_loop`` call's history into ``history.json`` (steps redone replace the old ones)."""
+    path = run_dir / "history.json"
+    old = json.loads(path.read_text()) if path.exists() else {"step": []}
+    first = new["step"][0] if new["step"] else None
+    keep = [i for i, s in enumerate(old["step"]) if first is None or s < first]  # drop steps redone
+    merged = {k: [old[k][i] for i in keep] + list(new.get(k, [])) for k in set(old) | set(new)}
+    atomic_write_text(path, json.dumps(merged))
+    return merged
+
+
+def _finish_run(run_dir: Path, generator: keras.Model, history: dict[str, list]) -> None:
+    """Write ``samples.gif`` (from the grids), ``losses.png`` and ``generator.keras`` (atomically)."""
+    import matplotlib.pyplot as plt
+    from PIL import Image
+
+    frames = [np.asarray(Image.open(p)) for p in sorted((run_dir / "samples").glob("step-*.png"))]
+    if frames:
+        plotting.save_gif(frames, run_dir / "samples.gif", fps=4)
+    if history.get("step"):
+        curves = {k: history[k] for k in ("d_loss", "g_loss", "d_real", "d_fake") if k in history}
+        fig = plotting.loss_curves(curves, smooth=min(50, max(1, len(history["step"]) // 10)),
+                                   title="GAN training", path=run_dir / "losses.png")
+        plt.close(fig)
+    modelio.save_model(generator, run_dir / "generator.keras")

@@ -1,0 +1,138 @@
+"""Pixels in and out of a GAN ([0, 1] ↔ [-1, 1]), and drawing from a generator: samples and latent walks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from artlib import config  # noqa: F401  (sets KERAS_BACKEND before Keras is imported)
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+
+from artlib.errors import ArtlibError  # noqa: E402
+from artlib.checks import positive_int  # noqa: E402
+from artlib.gan.models import IMAGE_SHAPE, NUM_CLASSES, is_conditional  # noqa: E402
+from artlib.imageio import as_batch  # noqa: E402
+from artlib.latent import latents as draw_latents, slerp  # noqa: E402
+
+__all__ = ["to_unit", "to_minus_one_one", "check_label", "sample", "interpolate"]
+
+
+def to_unit(images: Any) -> np.ndarray:
+    """Generator output in [-1, 1] → float32 images in [0, 1], shape (N, 28, 28).
+
+    Args:
+        images: (N, 28, 28, 1) or (N, 28, 28) in [-1, 1] (values outside are clipped).
+
+    Returns:
+        float32 (N, 28, 28) in [0, 1].
+    """
+    images = np.asarray(images, dtype=np.float32)
+    if images.ndim == 4 and images.shape[-1] == 1:
+        images = images[..., 0]  # (N, 28, 28, 1) -> (N, 28, 28)
+    return np.clip(images * 0.5 + 0.5, 0.0, 1.0)
+
+
+def to_minus_one_one(images: Any, *, name: str = "images") -> np.ndarray:
+    """Training images for a GAN: uint8 (N, 28, 28) or floats in [0, 1] → float32 (N, 28, 28, 1) in [-1, 1].
+
+    Args:
+        images: uint8 (0–255) or float pixels in [0, 1], shaped (N, 28, 28) or (N, 28, 28, 1).
+        name: What to call them in an error message.
+
+    Returns:
+        float32 (N, 28, 28, 1) in [-1, 1], the range of the generators' ``tanh``.
+
+    Raises:
+        ImageError: Not a non-empty batch of 28×28 one-channel images with pixels in [0, 1] or uint8.
+    """
+    return as_batch(images, name=name, shape=IMAGE_SHAPE[:2], channels=IMAGE_SHAPE[2]) * 2.0 - 1.0
+
+
+def check_label(label: int | None, conditional: bool, where: str) -> None:
+    """Raise unless ``label`` suits a generator: None, or a class 0–9 for a conditional one.
+
+    Args:
+        label: The class asked for, or None.
+        conditional: Whether the generator takes labels.
+        where: What holds the generator, for the message (a model name or a run directory).
+
+    Raises:
+        ArtlibError: A label for an unconditional generator, or a label outside 0–9.
+    """
+    if label is not None and not conditional:
+        raise ArtlibError(f"{where} holds an unconditional GAN, which cannot take a label; "
+                          "train one with `gan train --conditional`, or leave out --label")
+    if label is not None and not 0 <= label < NUM_CLASSES:
+        raise ArtlibError(f"label {label} is not a Fashion-MNIST class; use 0–{NUM_CLASSES - 1}")
+
+
+def sample(generator: keras.Model, n: int = 64, *, seed: int = 0, label: int | None = None,
+           latents: np.ndarray | None = None, batch_size: int = 256) -> np.ndarray:
+    """Generate images in [0, 1].
+
+    Args:
+        generator: A generator from this package.
+        n: How many images (ignored when ``latents`` are given).
+        seed: Seeds the latents (the same seed gives the same images).
+        label: Class 0–9 for a conditional generator; None gives classes 0, 1, …, 9, 0, … in turn.
+        latents: Use these latents (m, latent_dim) instead of drawing them.
+        batch_size: Images per generator call.
+
+    Returns:
+        float32 array (n, 28, 28) in [0, 1] (m images with ``latents``).
+
+    Raises:
+        ArtlibError: ``n`` or ``batch_size`` below 1, latents of the wrong shape, a label for an
+            unconditional generator, or a label outside 0–9.
+    """
+    conditional = is_conditional(generator)
+    check_label(label, conditional, f"generator {generator.name!r}")
+    batch_size = positive_int(batch_size, "batch_size")
+    latent_dim = int(generator.inputs[0].shape[-1])
+    if latents is None:
+        z = draw_latents(positive_int(n, "n"), latent_dim, seed)
+    else:
+        z = np.asarray(latents, np.float32)
+        if z.ndim != 2 or z.shape[1] != latent_dim or len(z) == 0:
+            raise ArtlibError(f"latents must have shape (m, {latent_dim}) with m ≥ 1; got {np.shape(latents)}")
+    labels = np.full(len(z), label, np.int32) if label is not None else np.arange(len(z), dtype=np.int32) % NUM_CLASSES
+    out = []
+    for start in range(0, len(z), batch_size):
+        inputs = z[start:start + batch_size]
+        if conditional:
+            inputs = [inputs, labels[start:start + batch_size]]
+        out.append(to_unit(generator(inputs, training=False)))
+    return np.concatenate(out)
+
+
+def interpolate(generator: keras.Model, *, num_rows: int = 4, num_steps: int = 10, seed: int = 0,
+                label: int | None = None) -> np.ndarray:
+    """Walk the latent space: each row moves along a great circle (slerp) between two latents.
+
+    The end points are ``artlib.latent.latents(2 * num_rows, latent_dim, seed)``: row r goes
+    from draw 2r to draw 2r + 1.
+
+    Args:
+        generator: A generator from this package.
+        num_rows: Independent walks.
+        num_steps: Images per walk, end points included.
+        seed: Seeds the end points.
+        label: Class for a conditional generator (None: row r shows class r mod 10).
+
+    Returns:
+        float32 array (num_rows, num_steps, 28, 28) in [0, 1].
+
+    Raises:
+        ArtlibError: ``num_rows`` or ``num_steps`` below 1, or a label the generator cannot take.
+    """
+    num_rows, num_steps = positive_int(num_rows, "num_rows"), positive_int(num_steps, "num_steps")
+    latent_dim = int(generator.inputs[0].shape[-1])
+    ends = draw_latents(2 * num_rows, latent_dim, seed).reshape(num_rows, 2, latent_dim)
+    t = np.linspace(0.0, 1.0, num_steps, dtype=np.float32)
+    rows = [slerp(a, b, t).astype(np.float32) for a, b in ends]  # each (num_steps, latent_dim)
+    if is_conditional(generator) and label is None:
+        images = np.concatenate([sample(generator, latents=row, label=r % NUM_CLASSES) for r, row in enumerate(rows)])
+    else:
+        images = sample(generator, latents=np.concatenate(rows), label=label)
+    return images.reshape(num_rows, num_steps, 28, 28)  # (rows·steps, 28, 28) -> (rows, steps, 28, 28)

@@ -1,0 +1,78 @@
+"""The one check for a batch of images passed to the Python API: float32 (N, H, W, C) in [0, 1] (NumPy only)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from artlib.errors import ArtlibError, ImageError
+
+__all__ = ["as_batch"]
+
+
+def as_batch(images: Any, *, name: str = "images", shape: Sequence[int] | None = None,
+             channels: int | None = None, keep_uint8: bool = False, tolerance: float = 0.0) -> np.ndarray:
+    """Check a batch of images and return it as float32 ``(N, H, W, C)`` with pixels in [0, 1].
+
+    ``(N, H, W)`` gets a channel axis; uint8 is scaled from 0–255 (or kept as uint8 with
+    ``keep_uint8``, which saves memory for a large training set).
+
+    Args:
+        images: uint8 (0–255) or float pixels in [0, 1], shaped ``(N, H, W)`` or ``(N, H, W, C)``;
+            a NumPy array, a ``tf.Tensor`` or nested lists.
+        name: What to call the input in an error message.
+        shape: The required ``(H, W)``, e.g. ``(28, 28)`` for Fashion-MNIST models.
+        channels: The required ``C``.
+        keep_uint8: Return uint8 input as uint8 (still ``(N, H, W, C)``).
+        tolerance: Floats may overshoot [0, 1] by this much (then they are clipped).
+
+    Returns:
+        float32 ``(N, H, W, C)`` in [0, 1] (uint8 with ``keep_uint8`` and uint8 input).
+
+    Raises:
+        ImageError: An empty batch, another rank, shape or channel count, a dtype that is not
+            uint8 or float, NaN or infinite pixels, or floats outside [0, 1] (the message names
+            the input and says what to pass instead).
+        ArtlibError: ``shape`` is not two positive sizes, ``channels`` is not positive, or
+            ``tolerance`` is negative.
+
+    Example:
+        >>> as_batch(np.full((2, 28, 28), 255, np.uint8), shape=(28, 28)).shape
+        (2, 28, 28, 1)
+    """
+    if shape is not None and (len(tuple(shape)) != 2 or min(tuple(shape)) < 1):
+        raise ArtlibError(f"shape must be two positive sizes (H, W), not {shape!r}")
+    if channels is not None and channels < 1:
+        raise ArtlibError(f"channels must be a positive integer, not {channels!r}")
+    if not tolerance >= 0:
+        raise ArtlibError(f"tolerance must be >= 0, not {tolerance!r}")
+    array = np.asarray(images)
+    if array.ndim == 3:
+        array = array[..., np.newaxis]  # (N, H, W) -> (N, H, W, 1)
+    wrong_shape = shape is not None and array.shape[1:3] != tuple(shape)
+    wrong_channels = channels is not None and array.shape[-1] != channels
+    if array.ndim != 4 or len(array) == 0 or wrong_shape or wrong_channels:
+        if shape is not None:
+            wanted = f"{shape[0]}×{shape[1]} "
+            form = f"(N, {', '.join(map(str, shape))}{', ' + str(channels) if channels else ''})"
+        else:
+            wanted, form = "", f"(N, H, W, {channels})" if channels else "(N, H, W) or (N, H, W, C)"
+        raise ImageError(f"{name} must be a non-empty batch of {wanted}images, shape {form}; "
+                         f"got shape {np.shape(images)}")
+    if array.dtype == np.uint8:
+        return array if keep_uint8 else array.astype(np.float32) / 255.0
+    if array.dtype == bool or not np.issubdtype(array.dtype, np.number) or np.issubdtype(
+            array.dtype, np.complexfloating):
+        raise ImageError(f"{name} must hold uint8 (0–255) or float pixels in [0, 1]; got dtype {array.dtype}")
+    array = array.astype(np.float32)
+    if not np.isfinite(array).all():
+        raise ImageError(f"{name} holds NaN or infinite pixels; pixels must be in [0, 1] (or uint8 0–255)")
+    low, high = float(array.min()), float(array.max())
+    if low < -tolerance or high > 1 + tolerance:
+        hint = (" They look like [-1, 1] pixels: pass (images + 1) / 2." if low < 0 and high <= 1 + tolerance
+                else " Pass uint8 images, or floats scaled to [0, 1].")
+        raise ImageError(f"{name} must hold pixels in [0, 1] (or uint8 0–255); got values from {low:.3g} to "
+                         f"{high:.3g}.{hint}")
+    return np.clip(array, 0.0, 1.0) if tolerance else array

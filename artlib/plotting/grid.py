@@ -1,0 +1,74 @@
+"""Tile a batch of images into one mosaic image: an array for save_image, TensorBoard and GIF frames."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from artlib.errors import ArtlibError, ImageError
+from artlib.plotting.pixels import as_images
+
+__all__ = ["grid_array"]
+
+
+def grid_array(
+    images: Any,
+    ncols: int | None = None,
+    pad: int = 1,
+    pad_value: float | Sequence[float] = 1.0,
+) -> np.ndarray:
+    """Tile a batch of images into one mosaic image (an array, not a figure).
+
+    The mosaic has ``pad`` pixels of ``pad_value`` between the images and
+    around the border; cells after the last image are filled with
+    ``pad_value``. Use it for ``save_image``, TensorBoard image summaries and
+    GIF frames.
+
+    Args:
+        images: A batch (N, H, W) or (N, H, W, C) with C in {1, 3, 4}, a list of
+            images of one size, or a single image. Float pixels in [0, 1] or uint8.
+        ncols: Images per row; default ``ceil(sqrt(N))``, capped at N.
+        pad: Pixels between images and around the border (0 for none).
+        pad_value: Gray level of the padding in [0, 1], or an (r, g, b) triple.
+
+    Returns:
+        A float32 array of shape (rows·(H + pad) + pad, ncols·(W + pad) + pad, 3)
+        with values in [0, 1].
+
+    Raises:
+        ImageError: no images, an unsupported shape or dtype, or images of different sizes.
+        ArtlibError: ``ncols < 1``, ``pad < 0`` or a bad ``pad_value``.
+
+    Example:
+        >>> grid_array(np.zeros((6, 28, 28)), ncols=3).shape  # 2 rows of 3
+        (59, 88, 3)
+    """
+    items = as_images(images)
+    sizes = {x.shape[:2] for x in items}
+    if len(sizes) > 1:
+        raise ImageError(
+            f"images must all have the same height and width for a mosaic; got sizes {sorted(sizes)}."
+        )
+    if ncols is None:
+        ncols = math.ceil(math.sqrt(len(items)))
+    if int(ncols) != ncols or ncols < 1:
+        raise ArtlibError(f"ncols must be a positive integer; got {ncols!r}.")
+    if int(pad) != pad or pad < 0:
+        raise ArtlibError(f"pad must be a non-negative integer; got {pad!r}.")
+    ncols, pad = min(int(ncols), len(items)), int(pad)
+    fill = np.asarray(pad_value, dtype=np.float32)
+    if fill.shape not in ((), (3,)) or not np.all((fill >= 0) & (fill <= 1)):
+        raise ArtlibError(f"pad_value must be a number in [0, 1] or an (r, g, b) triple; got {pad_value!r}.")
+
+    height, width = items[0].shape[:2]
+    nrows = math.ceil(len(items) / ncols)
+    mosaic = np.empty((nrows * (height + pad) + pad, ncols * (width + pad) + pad, 3), np.float32)
+    mosaic[...] = fill
+    for index, image in enumerate(items):
+        row, col = divmod(index, ncols)
+        top, left = pad + row * (height + pad), pad + col * (width + pad)
+        mosaic[top : top + height, left : left + width] = image
+    return mosaic

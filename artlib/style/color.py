@@ -1,0 +1,55 @@
+"""Colour controls for style transfer: keep the content's colours, or recolour the style like the content."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from artlib import imageio
+
+#: RGB -> YIQ: Y is the luminance, I and Q the chroma (``yiq = rgb @ YIQ_FROM_RGB.T``).
+YIQ_FROM_RGB = np.array([[0.299, 0.587, 0.114], [0.596, -0.274, -0.322], [0.211, -0.523, 0.312]], np.float32)
+
+
+def preserve_luminance(image: np.ndarray, content_image: np.ndarray) -> np.ndarray:
+    """Keep the content's colours: the luminance (Y of YIQ) of ``image``, the chroma (IQ) of the content.
+
+    Args:
+        image: The stylized ``H×W×3`` image in [0, 1].
+        content_image: ``h×w×3`` in [0, 1]; resized to ``image``'s size if it differs.
+
+    Returns:
+        float32 ``H×W×3`` in [0, 1].
+    """
+    content = content_image if content_image.shape == image.shape else \
+        np.asarray(imageio.resize(content_image, image.shape[:2]))
+    yiq_image, yiq_content = image @ YIQ_FROM_RGB.T, content @ YIQ_FROM_RGB.T
+    mixed = np.concatenate([yiq_image[..., :1], yiq_content[..., 1:]], axis=-1)
+    return np.clip(mixed @ np.linalg.inv(YIQ_FROM_RGB).T, 0.0, 1.0).astype(np.float32)
+
+
+def _colour_stats(image: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pixels as ``(H·W)×3`` float64, their mean colour and their (regularized) colour covariance."""
+    flat = image.reshape(-1, 3).astype(np.float64)
+    return flat, flat.mean(0), np.cov(flat, rowvar=False) + 1e-5 * np.eye(3)
+
+
+def _matrix_power(matrix: np.ndarray, power: float) -> np.ndarray:
+    """``matrix ** power`` of a symmetric positive-definite 3×3 matrix (through its eigenvalues)."""
+    values, vectors = np.linalg.eigh(matrix)
+    return vectors @ np.diag(values ** power) @ vectors.T
+
+
+def match_colors(style_image: np.ndarray, content_image: np.ndarray) -> np.ndarray:
+    """Recolour the style image so its colour mean and covariance equal the content's.
+
+    Args:
+        style_image: ``H×W×3`` in [0, 1].
+        content_image: ``h×w×3`` in [0, 1] (any size).
+
+    Returns:
+        float32 ``H×W×3`` in [0, 1]: the style's pixels under an affine colour map.
+    """
+    flat, mu_s, cov_s = _colour_stats(style_image)
+    _, mu_c, cov_c = _colour_stats(content_image)
+    out = (flat - mu_s) @ (_matrix_power(cov_c, 0.5) @ _matrix_power(cov_s, -0.5)).T + mu_c
+    return np.clip(out.reshape(style_image.shape), 0.0, 1.0).astype(np.float32)

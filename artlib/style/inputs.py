@@ -1,0 +1,51 @@
+"""The style package's checks of what callers pass: an image batch, a positive whole number."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from artlib import config  # noqa: F401  (first: selects the TensorFlow backend)
+
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+from artlib import imageio  # noqa: E402
+from artlib.errors import ArtlibError  # noqa: E402
+
+
+def as_image_batch(images: Any, *, name: str = "images") -> tf.Tensor:
+    """One RGB image or a batch of them as a float32 ``N×H×W×3`` tensor in [0, 1].
+
+    Args:
+        images: ``H×W×3`` or ``N×H×W×3`` RGB pixels: floats in [0, 1] or uint8 (0–255).
+        name: What to call the input in an error message.
+
+    Returns:
+        float32 tensor ``N×H×W×3`` (``1×H×W×3`` for one image).
+
+    Raises:
+        ImageError: Another shape, NaN pixels or floats outside [0, 1] (see :func:`artlib.imageio.as_batch`;
+            overshoots of float arithmetic, up to 1e-4, are clipped).
+    """
+    array = np.asarray(images)
+    if array.ndim == 3:
+        array = array[np.newaxis]  # H×W×3 -> 1×H×W×3
+    return tf.constant(imageio.as_batch(array, name=name, channels=3, tolerance=1e-4))
+
+
+def positive_int(name: str, value: Any) -> int:
+    """``value`` as an ``int``, if it is a whole number ≥ 1.
+
+    Args:
+        name: The argument's name, for the message.
+        value: What the caller passed.
+
+    Returns:
+        ``int(value)``.
+
+    Raises:
+        ArtlibError: Anything else (0, a negative number, a fraction, a bool, a string).
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ArtlibError(f"{name} must be a whole number ≥ 1; got {value!r}")
+    return int(value)

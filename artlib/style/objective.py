@@ -1,0 +1,258 @@
+"""The style-transfer objective: Gram matrices, the content, style and TV terms, and their weights."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from artlib import config  # noqa: F401  (first: selects the TensorFlow backend)
+
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+from artlib.errors import ArtlibError  # noqa: E402
+from artlib.style.features import FeatureExtractor  # noqa: E402
+from artlib.style.inputs import as_image_batch  # noqa: E402
+
+#: artlib's objective: relative terms (each divided by its target's size), squared-difference TV.
+ARTLIB_WEIGHTS = dict(content_weight=1.0, style_weight=50.0, tv_weight=10.0, relative=True, tv="l2")
+#: artlib's objective with random features (and ``RANDOM_STYLE_LAYERS``): a lighter style term.
+RANDOM_WEIGHTS = dict(ARTLIB_WEIGHTS, style_weight=20.0)
+#: The TensorFlow tutorial's objective: raw terms, TV = tf.image.total_variation (a sum).
+TUTORIAL_WEIGHTS = dict(content_weight=1e4, style_weight=1e-2, tv_weight=30.0, relative=False, tv="l1_sum")
+
+LayerWeights = Sequence[float] | Mapping[str, float] | None
+
+
+def gram_matrix(features: tf.Tensor) -> tf.Tensor:
+    """Feature correlations: ``N×H×W×C`` -> ``N×C×C``, divided by the number of positions H·W.
+
+    Args:
+        features: ``N×H×W×C`` activations of one layer.
+
+    Returns:
+        ``N×C×C`` float32 tensor.
+    """
+    shape = tf.shape(features)
+    positions = tf.cast(shape[1] * shape[2], tf.float32)
+    return tf.einsum("bijc,bijd->bcd", features, features) / positions
+
+
+def per_layer_weights(layers: Sequence[str], weights: LayerWeights) -> dict[str, float]:
+    """Each layer's weight in a term: equal (summing to 1) by default, else from a list or a dict.
+
+    Args:
+        layers: The layer names.
+        weights: None (equal), one weight per layer, or ``{layer: weight}`` (missing layers get 0).
+
+    Returns:
+        ``{layer: weight}``.
+
+    Raises:
+        ArtlibError: A list of another length, or a negative weight.
+    """
+    if weights is None:
+        return {n: 1.0 / len(layers) for n in layers}
+    if isinstance(weights, Mapping):
+        chosen = {n: float(weights.get(n, 0.0)) for n in layers}
+    elif len(weights) != len(layers):
+        raise ArtlibError(f"{len(weights)} layer weights for {len(layers)} layers")
+    else:
+        chosen = dict(zip(layers, map(float, weights)))
+    if any(w < 0 for w in chosen.values()):
+        raise ArtlibError(f"layer weights must not be negative; got {chosen}")
+    return chosen
+
+
+def blend_weights(blend: Sequence[float] | None, count: int) -> list[float]:
+    """Each style image's share of the style term: equal by default, else ``blend`` normalized to sum to 1.
+
+    Args:
+        blend: One non-negative weight per style image, not all 0; or None.
+        count: How many style images.
+
+    Returns:
+        ``count`` weights summing to 1.
+
+    Raises:
+        ArtlibError: No style images, a weight count that differs, a negative weight or all zeros.
+    """
+    values = np.ones(count) if blend is None else np.asarray(blend, np.float64).ravel()
+    if len(values) != count or not count or (values < 0).any() or values.sum() <= 0:
+        raise ArtlibError(f"need one non-negative blend weight per style image ({count}); got {list(values)}")
+    return [float(b) for b in values / values.sum()]
+
+
+def _weighted_mse(values: Mapping[str, tf.Tensor], targets: Mapping[str, tf.Tensor],
+                  weights: Mapping[str, float], relative: bool) -> tf.Tensor:
+    """Σ_l w_l · mean((V_l − T_l)²), each term divided by mean(T_l²) when ``relative``."""
+    terms = []
+    for name, w in weights.items():
+        term = tf.reduce_mean(tf.square(values[name] - targets[name]))
+        terms.append(w * (term / (tf.reduce_mean(tf.square(targets[name])) + 1e-12) if relative else term))
+    return tf.add_n(terms)
+
+
+def content_loss(features: Mapping[str, tf.Tensor], targets: Mapping[str, tf.Tensor],
+                 layer_weights: Mapping[str, float], *, relative: bool = True) -> tf.Tensor:
+    """Σ_l w_l · mean((F_l − P_l)²), each term divided by mean(P_l²) when ``relative``.
+
+    Args:
+        features: ``{layer: N×h×w×C}`` of the image being optimized.
+        targets: The content image's features, same layers and shapes.
+        layer_weights: ``{layer: w_l}``; only these layers count.
+        relative: Divide each layer's term by the size of its target (artlib) or not (the tutorial).
+
+    Returns:
+        Scalar tensor.
+    """
+    return _weighted_mse(features, targets, layer_weights, relative)
+
+
+def style_loss(grams: Mapping[str, tf.Tensor], target_grams: Mapping[str, tf.Tensor],
+               layer_weights: Mapping[str, float], *, relative: bool = True) -> tf.Tensor:
+    """Σ_l w_l · mean((G_l − A_l)²), each term divided by mean(A_l²) when ``relative``.
+
+    Args:
+        grams: ``{layer: N×C×C}`` Gram matrices of the image being optimized.
+        target_grams: The style image's Gram matrices.
+        layer_weights: ``{layer: w_l}``; only these layers count.
+        relative: Divide each layer's term by the size of its target (artlib) or not (the tutorial).
+
+    Returns:
+        Scalar tensor.
+    """
+    return _weighted_mse(grams, target_grams, layer_weights, relative)
+
+
+def total_variation_loss(images: tf.Tensor, kind: str = "l2") -> tf.Tensor:
+    """Roughness of ``N×H×W×C`` images.
+
+    Args:
+        images: ``N×H×W×C`` pixels.
+        kind: ``"l2"``, the mean squared difference of neighbours (artlib, the same for any size);
+            ``"l1_sum"``, the sum of absolute differences (``tf.image.total_variation``, the tutorial).
+
+    Returns:
+        Scalar tensor.
+
+    Raises:
+        ArtlibError: Another ``kind``.
+    """
+    images = tf.convert_to_tensor(images, tf.float32)
+    dy = images[:, 1:, :, :] - images[:, :-1, :, :]
+    dx = images[:, :, 1:, :] - images[:, :, :-1, :]
+    if kind == "l2":
+        return tf.reduce_mean(tf.square(dy)) + tf.reduce_mean(tf.square(dx))
+    if kind == "l1_sum":
+        return tf.reduce_sum(tf.image.total_variation(images))
+    raise ArtlibError(f"kind must be 'l2' or 'l1_sum', not {kind!r}")
+
+
+def default_weights(extractor: FeatureExtractor) -> dict[str, Any]:
+    """artlib's term weights for ``extractor``.
+
+    Args:
+        extractor: A :class:`~artlib.style.features.FeatureExtractor`.
+
+    Returns:
+        A copy of :data:`RANDOM_WEIGHTS` if its weights are random, else of :data:`ARTLIB_WEIGHTS`.
+    """
+    return dict(RANDOM_WEIGHTS if extractor.is_random else ARTLIB_WEIGHTS)
+
+
+def _term_weight(name: str, value: float | None, default: float) -> float:
+    if value is None:
+        return float(default)
+    if not np.isfinite(value) or value < 0:
+        raise ArtlibError(f"{name} must be a number ≥ 0; got {value}")
+    return float(value)
+
+
+class Objective:
+    """The style-transfer objective at one resolution: ``objective(image) -> {"total", "content", "style", "tv"}``.
+
+    Args:
+        extractor: A :class:`~artlib.style.features.FeatureExtractor` (calibrated on the
+            content image here if it was not yet).
+        content_image: ``H×W×3`` in [0, 1]; the output has its size.
+        style_images: One or more ``h×w×3`` style images in [0, 1] (any size).
+        blend: Weight of each style image (normalized to sum to 1); default equal.
+        content_weight: Weight of the content term (default :data:`ARTLIB_WEIGHTS`, or
+            :data:`RANDOM_WEIGHTS` when the extractor's weights are random); likewise
+            ``style_weight`` and ``tv_weight``. 0 switches a term off.
+        relative: Divide each layer's term by the size of its target (artlib) or not (tutorial).
+        tv: ``"l2"`` or ``"l1_sum"`` (see :func:`total_variation_loss`).
+        content_layer_weights: Per layer (list or dict); default equal, summing to 1; likewise
+            ``style_layer_weights``.
+
+    Raises:
+        ArtlibError: A negative term weight, bad blend or layer weights, or an unknown ``tv``.
+        ImageError: An image that is not RGB pixels in [0, 1].
+
+    Example:
+        >>> objective = Objective(extractor, content, [painting])  # doctest: +SKIP
+        >>> objective(content)["content"]  # doctest: +SKIP
+        0.0
+    """
+
+    def __init__(self, extractor: FeatureExtractor, content_image: Any, style_images: Sequence[Any], *,
+                 blend: Sequence[float] | None = None, content_weight: float | None = None,
+                 style_weight: float | None = None, tv_weight: float | None = None, relative: bool | None = None,
+                 tv: str | None = None, content_layer_weights: LayerWeights = None,
+                 style_layer_weights: LayerWeights = None):
+        d = default_weights(extractor)
+        self.content_weight = _term_weight("content_weight", content_weight, d["content_weight"])
+        self.style_weight = _term_weight("style_weight", style_weight, d["style_weight"])
+        self.tv_weight = _term_weight("tv_weight", tv_weight, d["tv_weight"])
+        self.relative = d["relative"] if relative is None else relative
+        self.tv = d["tv"] if tv is None else tv
+        if self.tv not in ("l2", "l1_sum"):
+            raise ArtlibError(f"tv must be 'l2' or 'l1_sum', not {self.tv!r}")
+        self.extractor = extractor
+        self.content_image = as_image_batch(content_image, name="content image")
+        if not extractor.calibrated:
+            extractor.calibrate(self.content_image)
+        style_images = [as_image_batch(s, name="style image") for s in style_images]
+        self.blend = blend_weights(blend, len(style_images))
+        self.content_layer_weights = per_layer_weights(extractor.content_layers, content_layer_weights)
+        self.style_layer_weights = per_layer_weights(extractor.style_layers, style_layer_weights)
+        content_features = extractor(self.content_image)
+        self.content_targets = {n: content_features[n] for n in extractor.content_layers}
+        self.style_targets = []
+        for s in style_images:
+            features = extractor(s)
+            self.style_targets.append({n: gram_matrix(features[n]) for n in extractor.style_layers})
+        self.size = tuple(self.content_image.shape[1:3])
+
+    def _terms(self, images: tf.Tensor) -> dict[str, tf.Tensor]:
+        features = self.extractor(images)
+        grams = {n: gram_matrix(features[n]) for n in self.extractor.style_layers}
+        style = tf.add_n([b * style_loss(grams, t, self.style_layer_weights, relative=self.relative)
+                          for b, t in zip(self.blend, self.style_targets)])
+        content = (content_loss(features, self.content_targets, self.content_layer_weights, relative=self.relative)
+                   if self.content_layer_weights else tf.constant(0.0))
+        tv = total_variation_loss(images, self.tv)
+        terms = {"content": self.content_weight * content, "style": self.style_weight * style,
+                 "tv": self.tv_weight * tv}
+        terms["total"] = terms["content"] + terms["style"] + terms["tv"]
+        return terms
+
+    def __call__(self, image: Any) -> dict[str, float]:
+        """The weighted terms and their total at ``image`` (``H×W×3`` or ``1×H×W×3`` in [0, 1])."""
+        return {k: float(v) for k, v in self._terms(as_image_batch(image)).items()}
+
+    @tf.function(reduce_retracing=True)
+    def value_and_grad(self, images: tf.Tensor) -> tuple[dict[str, tf.Tensor], tf.Tensor]:
+        """The terms and the gradient of the total with respect to the pixels.
+
+        Args:
+            images: ``1×H×W×3`` float32 tensor in [0, 1].
+
+        Returns:
+            ``(terms, gradient)``; the gradient has the shape of ``images``.
+        """
+        with tf.GradientTape() as tape:
+            tape.watch(images)
+            terms = self._terms(images)
+        return terms, tape.gradient(terms["total"], images)

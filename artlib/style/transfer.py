@@ -1,0 +1,291 @@
+"""The whole style-transfer run: loading styles, the coarse-to-fine schedule, the numbers and the result."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from artlib import config  # first: selects the TensorFlow backend
+
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+from artlib import imageio, metrics, patterns  # noqa: E402
+from artlib.errors import ArtlibError, ImageError  # noqa: E402
+from artlib.style.color import match_colors, preserve_luminance  # noqa: E402
+from artlib.style.features import CONTENT_LAYERS, FeatureExtractor  # noqa: E402
+from artlib.style.inputs import as_image_batch, positive_int  # noqa: E402
+from artlib.style.objective import LayerWeights, Objective, blend_weights, gram_matrix  # noqa: E402
+from artlib.style.optimizers import Callback, run_adam, run_lbfgs  # noqa: E402
+
+#: Van Gogh, "The Starry Night" (1889), public domain, via Wikimedia Commons (online route only).
+STARRY_NIGHT_URL = ("https://upload.wikimedia.org/wikipedia/commons/thumb/e/ea/"
+                    "Van_Gogh_-_Starry_Night_-_Google_Art_Project.jpg/"
+                    "1280px-Van_Gogh_-_Starry_Night_-_Google_Art_Project.jpg")
+
+#: A coarse L-BFGS stage ends once its best value fell by less than this fraction over the last
+#: :data:`STAGE_PATIENCE` evaluations (or after twice the final stage's steps; :func:`stage_schedule`):
+#: measured at 512 px (benchmarks/style_benchmark.py), longer coarse stages cost time and the final
+#: stage does not need them.
+STAGE_TOLERANCE = 0.01
+STAGE_PATIENCE = 10
+#: Long side of a result in pixels, by default.
+DEFAULT_MAX_DIM = 512
+#: Optimizer steps at the final size, by default (full mode): L-BFGS evaluations; the tutorial's Adam steps.
+DEFAULT_STEPS = 100
+DEFAULT_ADAM_STEPS = 1000
+
+
+def load_style_image(source: Any, max_dim: int | None = 512, *, seed: int = 0) -> np.ndarray:
+    """A style (or content) image from an array, a path, an http(s) URL (cached) or ``"pattern:NAME"``.
+
+    Args:
+        source: ``H×W×3`` array (floats in [0, 1] or uint8), a path, an http(s) URL, file bytes,
+            or ``"pattern:NAME"`` (see :mod:`artlib.patterns`).
+        max_dim: Most pixels on the long side (None: no limit; patterns: 512).
+        seed: Seed of a procedural pattern.
+
+    Returns:
+        float32 ``H×W×3`` in [0, 1], long side at most ``max_dim`` (patterns: exactly ``max_dim``).
+
+    Raises:
+        ArtlibError: ``max_dim`` below 1.
+        ImageError: A bad file or array, or an unknown pattern name.
+        OfflineError: A URL that is not cached while offline.
+    """
+    if max_dim is not None:
+        max_dim = positive_int("max_dim", max_dim)
+    if isinstance(source, str) and source.startswith("pattern:"):
+        try:
+            return patterns.make_pattern(source.split(":", 1)[1], max_dim or 512, seed=seed)
+        except ValueError as err:
+            raise ImageError(f"style '{source}': {err}") from err
+    if isinstance(source, (str, Path, bytes)):
+        return imageio.load_image(source, max_dim=max_dim)
+    if np.ndim(source) != 3:
+        raise ImageError(f"expected an H×W×3 image in [0, 1]; got shape {np.shape(source)}")
+    image = as_image_batch(source, name="image").numpy()[0]
+    if max_dim is not None and max(image.shape[:2]) > max_dim:
+        image = np.asarray(imageio.resize_max_dim(image, max_dim))
+    return image
+
+
+def evaluate(image: Any, content_image: Any, style_images: Sequence[Any], extractor: FeatureExtractor, *,
+             blend: Sequence[float] | None = None) -> dict[str, float]:
+    """How stylized, how faithful: numbers to compare settings with.
+
+    Args:
+        image: The result, ``H×W×3`` in [0, 1].
+        content_image: ``h×w×3`` in [0, 1]; resized to the result's size.
+        style_images: The style images (any size).
+        extractor: The features to measure with (whose weights the caller reports).
+        blend: Weight of each style image, as in :class:`~artlib.style.objective.Objective`.
+
+    Returns:
+        ``style_distance``: Σ_l ‖G_l − A_l‖ / ‖A_l‖ averaged over style layers (blended over the
+        style images; 0 = the style's feature statistics exactly). ``content_distance``:
+        ‖F − P‖ / ‖P‖ at the content layers (0 = the content's features exactly).
+        ``ssim``: SSIM to the content image (1 = identical). All at the image's size.
+
+    Raises:
+        ArtlibError: Bad blend weights.
+        ImageError: An image that is not RGB pixels in [0, 1].
+    """
+    x = as_image_batch(image, name="image")
+    content = as_image_batch(imageio.resize(np.asarray(content_image), x.shape[1:3]), name="content image")
+    shares = blend_weights(blend, len(style_images))
+    f_x, f_c = extractor(x), extractor(content)
+
+    def relative_distance(a: tf.Tensor, b: tf.Tensor) -> float:
+        return float(tf.norm(a - b) / (tf.norm(b) + 1e-12))
+
+    style_distance = 0.0
+    for share, s in zip(shares, style_images):
+        f_s = extractor(as_image_batch(s, name="style image"))
+        style_distance += share * np.mean([relative_distance(gram_matrix(f_x[n]), gram_matrix(f_s[n]))
+                                           for n in extractor.style_layers])
+    content_distance = np.mean([relative_distance(f_x[n], f_c[n]) for n in extractor.content_layers]) \
+        if extractor.content_layers else float("nan")
+    return {"style_distance": float(style_distance), "content_distance": float(content_distance),
+            "ssim": float(metrics.ssim(content[0].numpy(), x[0].numpy()))}
+
+
+def stage_schedule(steps: int, num_stages: int, stage_tolerance: float | None = None) -> list[tuple[int, float]]:
+    """Each coarse-to-fine stage's ``(most evaluations, tolerance)`` for :func:`~artlib.style.optimizers.run_lbfgs`.
+
+    Coarse stages are cheap (¼ of the pixels per halving) and their work is only the start of the
+    next stage: up to twice ``steps``, ending once settled (``stage_tolerance``, default
+    :data:`STAGE_TOLERANCE`). The final stage runs all ``steps`` (tolerance 0).
+
+    Args:
+        steps: Evaluations at the final stage (≥ 1).
+        num_stages: How many stages (≥ 1).
+        stage_tolerance: The coarse stages' tolerance (≥ 0; 0 runs all their evaluations).
+
+    Returns:
+        One ``(evaluations, tolerance)`` per stage, coarse first.
+
+    Raises:
+        ArtlibError: ``steps`` or ``num_stages`` below 1, or a negative tolerance.
+    """
+    steps, num_stages = positive_int("steps", steps), positive_int("num_stages", num_stages)
+    tolerance = STAGE_TOLERANCE if stage_tolerance is None else float(stage_tolerance)
+    if not tolerance >= 0:
+        raise ArtlibError(f"stage_tolerance must be ≥ 0; got {stage_tolerance}")
+    return [(2 * steps, tolerance)] * (num_stages - 1) + [(steps, 0.0)]
+
+
+def coarse_to_fine_sizes(max_dim: int, min_dim: int = 128) -> list[int]:
+    """Long sides of the stages: halving from ``max_dim`` while at least ``min_dim``.
+
+    Args:
+        max_dim: The final long side in pixels (≥ 1).
+        min_dim: The smallest stage allowed (≥ 1).
+
+    Returns:
+        The sizes, smallest first, e.g. ``[128, 256, 512]`` for 512.
+
+    Raises:
+        ArtlibError: A size below 1.
+    """
+    sizes = [positive_int("max_dim", max_dim)]
+    min_dim = positive_int("min_dim", min_dim)
+    while sizes[0] // 2 >= min_dim:
+        sizes.insert(0, sizes[0] // 2)
+    return sizes
+
+
+@dataclass
+class StyleResult:
+    """What a style-transfer run made, and how: image, numbers, history and settings."""
+
+    image: np.ndarray
+    metrics: dict[str, float]
+    weights: str
+    seconds: float
+    history: list[dict] = field(default_factory=list)
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    def summary(self) -> str:
+        """One line: size, time, which features, and the three numbers of :func:`evaluate`."""
+        m = self.metrics
+        return (f"{self.image.shape[1]}×{self.image.shape[0]} px in {self.seconds:.0f} s with {self.weights}: "
+                f"style distance {m['style_distance']:.3f}, content distance {m['content_distance']:.3f}, "
+                f"SSIM to content {m['ssim']:.3f}")
+
+
+def style_transfer(content_image: Any, style_images: Any, *, max_dim: int = DEFAULT_MAX_DIM, steps: int | None = None,
+                   optimizer: str = "lbfgs", weights: str | Path = "auto", style_weight: float | None = None,
+                   content_weight: float | None = None, tv_weight: float | None = None,
+                   blend: Sequence[float] | None = None, preserve_color: str | None = None,
+                   content_layers: Sequence[str] = CONTENT_LAYERS, style_layers: Sequence[str] | None = None,
+                   style_layer_weights: LayerWeights = None, coarse_to_fine: bool = True, min_dim: int = 128,
+                   stage_tolerance: float | None = None, init: str = "content", seed: int = 0,
+                   extractor: FeatureExtractor | None = None, objective: dict | None = None,
+                   callback: Callback | None = None, verbose: bool = True) -> StyleResult:
+    """Stylize ``content_image`` like ``style_images``, coarse to fine; see :func:`stylize` for the arguments.
+
+    Returns:
+        A :class:`StyleResult` (image, metrics, which weights, seconds, history, settings).
+
+    Raises:
+        ArtlibError: A bad option (its name and value in the message).
+        ImageError: An unusable image. DataError: A missing weights file.
+    """
+    start = time.perf_counter()
+    max_dim = positive_int("max_dim", max_dim)
+    if preserve_color not in (None, "luminance", "match"):
+        raise ArtlibError(f"preserve_color must be None, 'luminance' or 'match', not {preserve_color!r}")
+    if optimizer not in ("lbfgs", "adam"):
+        raise ArtlibError(f"optimizer must be 'lbfgs' or 'adam', not {optimizer!r}")
+    if init not in ("content", "noise"):
+        raise ArtlibError(f"init must be 'content' or 'noise', not {init!r}")
+    sizes = coarse_to_fine_sizes(max_dim, min_dim) if coarse_to_fine else [max_dim]
+    full_steps = DEFAULT_STEPS if optimizer == "lbfgs" else DEFAULT_ADAM_STEPS
+    steps = steps if steps is not None else config.choose(full=full_steps, fast=10)
+    schedule = stage_schedule(steps, len(sizes), stage_tolerance)
+    styles = style_images if isinstance(style_images, (list, tuple)) else [style_images]
+    content = np.asarray(imageio.resize_max_dim(load_style_image(content_image, max_dim=None), max_dim))
+    styles = [load_style_image(s, max_dim=max(max_dim, 256), seed=seed) for s in styles]
+    if preserve_color == "match":
+        styles = [match_colors(s, content) for s in styles]
+    if extractor is None:
+        extractor = FeatureExtractor(weights, content_layers, style_layers, seed=seed, verbose=verbose)
+    settings = dict(max_dim=max_dim, steps=steps, optimizer=optimizer, sizes=sizes, schedule=schedule,
+                    preserve_color=preserve_color, blend=blend, init=init, seed=seed, **(objective or {}))
+    terms = dict(objective or {})
+    terms.update({k: v for k, v in dict(style_weight=style_weight, content_weight=content_weight,
+                                       tv_weight=tv_weight).items() if v is not None})
+    image = None
+    history: list[dict] = []
+    for stage, size in enumerate(sizes):
+        target = np.asarray(imageio.resize_max_dim(content, size))
+        stage_styles = [np.asarray(imageio.resize_max_dim(s, max(size, 64))) for s in styles]
+        objective_at_size = Objective(extractor, target, stage_styles, blend=blend,
+                                      style_layer_weights=style_layer_weights, **terms)
+        if image is None:
+            rng = np.random.default_rng(seed)
+            image = target if init == "content" else rng.uniform(0, 1, target.shape).astype(np.float32)
+        else:
+            image = np.asarray(imageio.resize(image, target.shape[:2]))
+        stage_steps, tolerance = schedule[stage]
+
+        def report(i: int, t: dict, _stage: int = stage, _size: int = size) -> None:
+            record = dict(t, stage=_stage, size=_size, step=i, seconds=time.perf_counter() - start)
+            history.append(record)
+            if callback is not None:
+                callback(len(history) - 1, record)
+
+        if optimizer == "lbfgs":
+            image, _ = run_lbfgs(objective_at_size, image, stage_steps, callback=report, tolerance=tolerance,
+                                 patience=STAGE_PATIENCE)
+        else:
+            image, _ = run_adam(objective_at_size, image, stage_steps, callback=report)
+    if preserve_color == "luminance":
+        image = preserve_luminance(image, content)
+    result = StyleResult(image=image.astype(np.float32),
+                         metrics=evaluate(image, content, styles, extractor, blend=blend),
+                         weights=extractor.source, seconds=time.perf_counter() - start, history=history,
+                         settings=settings)
+    if verbose:
+        print("style:", result.summary())
+    return result
+
+
+def stylize(content_image: Any, style_images: Any, *, max_dim: int = DEFAULT_MAX_DIM, steps: int | None = None,
+            optimizer: str = "lbfgs", weights: str | Path = "auto", **options: Any) -> np.ndarray:
+    """Paint ``content_image`` in the style of ``style_images``.
+
+    Args:
+        content_image: Array ``H×W×3`` in [0, 1], path, URL or file bytes.
+        style_images: One style or a list: arrays, paths, URLs or ``"pattern:NAME"``
+            (see :mod:`artlib.patterns`).
+        max_dim: Long side of the output in pixels (default :data:`DEFAULT_MAX_DIM`, 512).
+        steps: Optimizer steps at the final size (coarse stages up to twice as many); default
+            :data:`DEFAULT_STEPS` (100) for L-BFGS, :data:`DEFAULT_ADAM_STEPS` (1000) for Adam (10 in fast mode).
+        optimizer: ``"lbfgs"`` (default) or ``"adam"`` (the tutorial's settings).
+        weights: VGG19 weights policy: ``"auto"``, ``"imagenet"``, ``"random"`` or a file path.
+        **options: ``style_weight``, ``content_weight``, ``tv_weight`` (default
+            :func:`~artlib.style.objective.default_weights`), ``blend`` (one weight per style image),
+            ``preserve_color`` (``"luminance"``: transfer only brightness; ``"match"``: recolour the
+            styles like the content first), ``content_layers``, ``style_layers``, ``style_layer_weights``,
+            ``coarse_to_fine`` (default True), ``min_dim`` (first stage, default 128), ``stage_tolerance``
+            (a coarse L-BFGS stage ends once it improves less than this fraction in :data:`STAGE_PATIENCE`
+            evaluations; default :data:`STAGE_TOLERANCE`, 0 runs every step), ``init`` (``"content"``
+            or ``"noise"``), ``seed``, ``extractor`` (reuse one), ``objective`` (e.g.
+            ``TUTORIAL_WEIGHTS``), ``callback(step, record)``, ``verbose``.
+
+    Returns:
+        float32 ``H×W×3`` pixels in [0, 1].
+
+    Raises:
+        ArtlibError: A bad option. ImageError: An unusable image. DataError: A missing weights file.
+
+    Example:
+        >>> out = stylize(data.load_sample_photo("chelsea"), "pattern:swirls", max_dim=256)  # doctest: +SKIP
+    """
+    return style_transfer(content_image, style_images, max_dim=max_dim, steps=steps, optimizer=optimizer,
+                          weights=weights, **options).image

@@ -1,0 +1,201 @@
+"""The run directory, the same for every topic: settings, history, sample grids, curves.
+
+::
+
+    run_dir/
+        settings.json            the recipe; a later call with other settings is refused
+        history.json             every step's (or epoch's) values, merged across resumed calls
+        checkpoints/             explicit loops: ckpt-<step>.index, ckpt-<step>.data-*, checkpoint
+        backup/                  fit: the BackupAndRestore state (deleted when fit completes)
+        tensorboard/             event files: ``tensorboard --logdir run_dir``
+        samples/step-XXXXXX.png  the sample grid every ``sample_every`` steps
+        samples.gif              those grids as an animation
+        losses.png               the curves of history.json
+
+Everything is written atomically, so a kill never leaves half a file.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from artlib.atomic import atomic_write_text
+from artlib.errors import CheckpointError
+
+__all__ = ["RunDir", "MAY_CHANGE"]
+
+#: Settings a resumed call may change: training longer is not another run.
+MAY_CHANGE = ("num_epochs", "num_steps")
+
+
+def _jsonable(settings: Mapping[str, Any]) -> dict[str, Any]:
+    """The settings as JSON would give them back (tuples as lists, paths as strings)."""
+    return json.loads(json.dumps(dict(settings), default=str))
+
+
+class RunDir:
+    """One run directory and the files every topic keeps in it (see the module docstring).
+
+    Args:
+        path: The folder (created when something is written).
+
+    Example::
+
+        run = RunDir("runs/gan")
+        run.write_settings({"latent_dim": 64, "num_epochs": 20})   # CheckpointError if it differs
+        run.save_samples(generator(fixed_latents), step=500)        # samples/step-000500.png
+        history = run.merge_history({"step": [501, 502], "loss": [0.3, 0.2]})
+        run.finish(history)                                         # samples.gif, losses.png
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.settings_file = self.path / "settings.json"
+        self.history_file = self.path / "history.json"
+        self.samples = self.path / "samples"
+        self.gif = self.path / "samples.gif"
+        self.curves = self.path / "losses.png"
+
+    def __repr__(self) -> str:
+        return f"RunDir({str(self.path)!r})"
+
+    # ------------------------------------------------------------------ settings
+    def read_settings(self) -> dict[str, Any]:
+        """The settings in ``settings.json``.
+
+        Raises:
+            CheckpointError: The file is missing or not valid JSON.
+        """
+        if not self.settings_file.is_file():
+            raise CheckpointError(f"{self.path} is not a run directory (no settings.json)")
+        try:
+            return json.loads(self.settings_file.read_text())
+        except (json.JSONDecodeError, UnicodeDecodeError) as err:
+            raise CheckpointError(f"{self.settings_file} is not valid JSON ({err}); "
+                                  "use a new run directory") from err
+
+    def write_settings(self, settings: Mapping[str, Any], *, may_change: Sequence[str] = MAY_CHANGE) -> dict[str, Any]:
+        """Write ``settings.json``, after checking that a run already here used the same settings.
+
+        Args:
+            settings: The recipe (JSON-serializable; paths and other objects are stored as text).
+            may_change: Keys a resumed call may change (default: how long to train).
+
+        Returns:
+            The settings as written.
+
+        Raises:
+            CheckpointError: The folder holds a run with other settings; the message names them.
+        """
+        new = _jsonable(settings)
+        if self.settings_file.exists():
+            old = self.read_settings()
+            differ = sorted(k for k in set(old) | set(new) if k not in may_change and old.get(k) != new.get(k))
+            if differ:
+                changes = ", ".join(f"{k}: {old.get(k)!r} -> {new.get(k)!r}" for k in differ)
+                raise CheckpointError(f"{self.path} holds a run with other settings ({changes}); "
+                                      "use a new run directory, or delete this one to start over")
+        atomic_write_text(self.settings_file, json.dumps(new, indent=1))
+        return new
+
+    # ------------------------------------------------------------------ history
+    def read_history(self) -> dict[str, list]:
+        """The whole run's history from ``history.json`` (empty when there is none).
+
+        Raises:
+            CheckpointError: The file is not valid JSON.
+        """
+        if not self.history_file.is_file():
+            return {}
+        try:
+            return json.loads(self.history_file.read_text())
+        except (json.JSONDecodeError, UnicodeDecodeError) as err:
+            raise CheckpointError(f"{self.history_file} is not valid JSON ({err}); delete it to start "
+                                  "the history afresh") from err
+
+    def merge_history(self, new: Mapping[str, Sequence[float]], *, key: str = "step") -> dict[str, list]:
+        """Add this call's history to ``history.json`` and return the whole run's.
+
+        Entries of the old history at or after the first new ``key`` value are
+        dropped: steps redone after a resume replace the ones they redo.
+
+        Args:
+            new: ``{key: [...], "<value>": [...]}``, one entry per step (or epoch).
+            key: The counter: ``"step"`` (explicit loops) or ``"epoch"`` (``fit``).
+
+        Returns:
+            The merged history, sorted by ``key``; a value a step did not log is None.
+        """
+        old = self.read_history()
+        new_keys = list(new.get(key, []))
+        first = new_keys[0] if new_keys else None
+        keep = [i for i, s in enumerate(old.get(key, [])) if first is None or s < first]
+        names = [key, *dict.fromkeys(k for k in [*old, *new] if k != key)]
+
+        def column(history: Mapping[str, Sequence[Any]], name: str, rows: Iterable[int], count: int) -> list:
+            values = list(history.get(name, [None] * count))
+            return [values[i] for i in rows]
+
+        merged = {name: column(old, name, keep, len(old.get(key, [])))
+                  + column(new, name, range(len(new_keys)), len(new_keys)) for name in names}
+        atomic_write_text(self.history_file, json.dumps(merged))
+        return merged
+
+    # ------------------------------------------------------------------ pictures
+    def sample_path(self, step: int) -> Path:
+        """Where the sample grid of ``step`` goes: ``samples/step-XXXXXX.png``."""
+        return self.samples / f"step-{int(step):06d}.png"
+
+    def save_samples(self, images: Any, step: int, *, columns: int | None = None) -> Path:
+        """Save a batch of images in [0, 1] as one grid, ``samples/step-XXXXXX.png``.
+
+        Args:
+            images: ``(N, H, W)`` or ``(N, H, W, C)``, float in [0, 1] or uint8.
+            step: The step they show.
+            columns: Images per row (default: about square).
+
+        Returns:
+            The PNG's path.
+        """
+        from artlib.imageio import save_image
+        from artlib.training.logger import as_grid
+
+        return save_image(self.sample_path(step), as_grid(images, columns=columns))
+
+    def finish(self, history: Mapping[str, Sequence[Any]] | None = None, *, key: str = "step",
+               title: str | None = None, fps: float = 4.0) -> list[Path]:
+        """Write ``samples.gif`` from the sample grids and ``losses.png`` from the history.
+
+        Args:
+            history: The whole run's history (default: ``history.json``).
+            key: Its counter, ``"step"`` or ``"epoch"`` (the x axis).
+            title: The plot's title (default: the folder's name).
+            fps: Frames per second of the GIF.
+
+        Returns:
+            The files written (none when there are no grids and no history).
+        """
+        import matplotlib.pyplot as plt
+        from PIL import Image
+
+        from artlib import plotting
+
+        written = []
+        frames = [np.asarray(Image.open(p)) for p in sorted(self.samples.glob("step-*.png"))]
+        if frames:
+            written.append(plotting.save_gif(frames, self.gif, fps=fps))
+        history = self.read_history() if history is None else history
+        curves = {name: [v for v in values if v is not None] for name, values in history.items() if name != key}
+        curves = {name: values for name, values in curves.items() if values}
+        if curves:
+            count = len(history.get(key, []))
+            fig = plotting.loss_curves(curves, path=self.curves, smooth=min(50, max(1, count // 10)),
+                                       title=title or self.path.name, xlabel=key)
+            plt.close(fig)
+            written.append(self.curves)
+        return written
