@@ -461,7 +461,7 @@ def test_cli_sample_png_npz_and_interpolate(trained_run, tmp_path):
     assert main(["gan", "interpolate", "--run-dir", run, "--rows", "2", "--steps", "3",
                  "-o", str(tmp_path / "walk.gif")]) == 0
     walk = Image.open(tmp_path / "walk.gif")
-    assert walk.n_frames == 5  # 3 images there and 3 back; Pillow stores the repeated turning frame once
+    assert walk.n_frames == 4  # 3 images there and 1 back (0 1 2 1), then the loop starts again
     assert walk.size == plotting.grid_array(images[:2, ..., None], ncols=2).shape[1::-1]  # a frame: one image a walk
 
 

@@ -76,7 +76,7 @@ def cmd_interpolate(args: argparse.Namespace) -> int:
                             label=args.label)  # (rows, frames, 28, 28)
     if out.suffix.lower() == ".gif":
         frames = [plotting.grid_array(walks[:, t, :, :, np.newaxis], ncols=args.rows) for t in range(args.frames)]
-        plotting.save_gif(frames + frames[::-1], out, fps=8)
+        plotting.save_gif(frames + frames[-2:0:-1], out, fps=8)  # there and back, looping
     else:
         save_image(out, plotting.grid_array(walks.reshape(-1, 28, 28, 1), ncols=args.frames))
     print(f"{args.rows} latent walks of {args.frames} images -> {out}")
