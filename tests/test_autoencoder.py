@@ -87,7 +87,7 @@ def test_low_resolution_matches_bicubic_of_block_means():
     lambda x: ae.box_mask(x, (0, 0), max_fraction=-0.5),
 ])
 def test_damage_parameters_of_zero_or_below_raise(call):
-    with pytest.raises(ArtlibError, match="must be a number above 0; got"):
+    with pytest.raises(ArtlibError, match="must be a positive (?:integer|number); got"):
         call(np.zeros((1, 8, 8, 1), np.float32))
 
 
@@ -117,7 +117,7 @@ def test_restoration_dataset_fresh_noise_and_resume_position():
         assert np.array_equal(n, n2.numpy()) and np.array_equal(c, c2.numpy())
     with pytest.raises(DataError, match="fewer than one batch"):
         ae.restoration_dataset(images[:4], ae.make_noise("gaussian"), batch_size=8)
-    with pytest.raises(ArtlibError, match="batch_size must be a number above 0; got 0"):
+    with pytest.raises(ArtlibError, match="batch_size must be a positive (?:integer|number); got 0"):
         ae.restoration_dataset(images, ae.make_noise("gaussian"), batch_size=0)
     with pytest.raises(ImageError, match="images must hold pixels in"):
         ae.restoration_dataset(images * 2.0, ae.make_noise("gaussian"), batch_size=8)
@@ -167,11 +167,11 @@ def test_autoencoder_code_is_quantized_to_bits():
 
 
 @pytest.mark.parametrize("build, message", [
-    (lambda: ae.build_denoiser(filters=0), "filters must be a number above 0; got 0"),
-    (lambda: ae.build_denoiser(depth=-1), "depth must be a number above 0; got -1"),
-    (lambda: ae.build_autoencoder(0), "latent_dim must be a number above 0; got 0"),
-    (lambda: ae.build_autoencoder(8, bits=0), "bits must be a number above 0; got 0"),
-    (lambda: ae.build_photo_denoiser(filters=0), "filters must be a number above 0; got 0"),
+    (lambda: ae.build_denoiser(filters=0), "filters must be a positive (?:integer|number); got 0"),
+    (lambda: ae.build_denoiser(depth=-1), "depth must be a positive (?:integer|number); got -1"),
+    (lambda: ae.build_autoencoder(0), "latent_dim must be a positive (?:integer|number); got 0"),
+    (lambda: ae.build_autoencoder(8, bits=0), "bits must be a positive (?:integer|number); got 0"),
+    (lambda: ae.build_photo_denoiser(filters=0), "filters must be a positive (?:integer|number); got 0"),
 ])
 def test_builders_reject_sizes_of_zero_or_below(build, message):
     with pytest.raises(ArtlibError, match=message):
@@ -223,7 +223,7 @@ def test_photo_patches_are_crops_of_the_photos():
         assert any((windows == p).all(axis=(-3, -2, -1)).any() for p in (patch, patch[:, ::-1]))
     with pytest.raises(ArtlibError, match="patch_size 80 is larger than a photo"):
         ae.photo_patches(["astronaut"], patch_size=80, count=2, max_dim=64)
-    with pytest.raises(ArtlibError, match="count must be a number above 0; got 0"):
+    with pytest.raises(ArtlibError, match="count must be a positive (?:integer|number); got 0"):
         ae.photo_patches(["astronaut"], count=0)
 
 
@@ -260,7 +260,7 @@ def test_evaluate_photo_denoiser_psnrs_are_metrics_psnr():
         assert row["noisy"] == pytest.approx(metrics.psnr(clean, noisy), abs=1e-6)
         assert row["artlib"] == pytest.approx(metrics.psnr(clean, ae.denoise_photo(model, noisy, 0.1)), abs=1e-6)
         assert row["nlm_h"] in (0.4, 0.6, 0.8, 1.0) and row["non-local means"] > row["noisy"]
-    with pytest.raises(ArtlibError, match="sigma must be a number above 0; got 0"):
+    with pytest.raises(ArtlibError, match="sigma must be a positive (?:integer|number); got 0"):
         ae.evaluate_photo_denoiser(model, sigma=0)
 
 
@@ -302,7 +302,7 @@ def test_training_reduces_the_loss(tmp_path):
 @pytest.mark.parametrize("option, value", [("num_epochs", 0), ("batch_size", 0), ("steps_per_epoch", 0),
                                            ("learning_rate", -1e-3), ("steps_per_execution", 0)])
 def test_train_rejects_zero_or_below(option, value):
-    with pytest.raises(ArtlibError, match=f"{option} must be a number above 0; got {value}"):
+    with pytest.raises(ArtlibError, match=f"{option} must be a positive (?:integer|number); got {value}"):
         ae.train(ae.build_denoiser(filters=2, depth=1), shapes(16), **{option: value}, verbose=0)
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import tensorflow as tf
 
-from artlib.autoencoder._checks import positive
+from artlib.checks import positive_float, positive_int
 from artlib.errors import ArtlibError
 
 __all__ = ["NOISE_MODELS", "gaussian_noise", "salt_and_pepper_noise", "speckle_noise", "box_mask",
@@ -125,8 +125,8 @@ def box_mask(images: Any, seed: Any, num_boxes: int = 1, max_fraction: float = 0
     Raises:
         ArtlibError: ``num_boxes`` or ``max_fraction`` is 0 or below.
     """
-    positive("num_boxes", num_boxes)
-    positive("max_fraction", max_fraction)
+    positive_int(num_boxes, "num_boxes")
+    positive_float(max_fraction, "max_fraction")
     images = tf.convert_to_tensor(images, tf.float32)
     shape = tf.shape(images)
     height, width = tf.cast(shape[1], tf.float32), tf.cast(shape[2], tf.float32)
@@ -162,7 +162,7 @@ def low_resolution(images: Any, seed: Any = None, factor: int = 2) -> tf.Tensor:
         ArtlibError: ``factor`` is 0 or below.
     """
     del seed
-    positive("factor", factor)
+    positive_int(factor, "factor")
     images = tf.convert_to_tensor(images, tf.float32)
     size = tf.shape(images)[1:3]
     small = tf.image.resize(images, size // factor, method="area")

@@ -14,7 +14,7 @@ from typing import Any
 import keras
 
 from artlib import config, modelio, training
-from artlib.autoencoder._checks import positive
+from artlib.checks import positive_int
 
 __all__ = ["PRETRAINED_DIR", "QuantizedLatent", "build_tutorial_autoencoder", "unet", "build_denoiser",
            "build_autoencoder", "build_photo_denoiser", "save_model", "load_model"]
@@ -48,7 +48,7 @@ class QuantizedLatent(keras.layers.Layer):
     """
 
     def __init__(self, bits: int = 8, seed: int | None = None, **kwargs: Any) -> None:
-        positive("bits", bits)
+        positive_int(bits, "bits")
         super().__init__(**kwargs)
         self.bits = int(bits)
         self.seed = seed
@@ -148,8 +148,8 @@ def build_denoiser(input_shape: Sequence[int | None] = (28, 28, 1), *, filters: 
     Raises:
         ArtlibError: ``filters`` or ``depth`` is 0 or below.
     """
-    positive("filters", filters)
-    positive("depth", depth)
+    positive_int(filters, "filters")
+    positive_int(depth, "depth")
     with training.get_strategy().scope():
         images = keras.Input(tuple(input_shape), name="images")
         return keras.Model(images, unet(images, filters, depth), name="denoiser")
@@ -178,8 +178,8 @@ def build_autoencoder(latent_dim: int = 32, *, bits: int = 8, input_shape: Seque
     Raises:
         ArtlibError: ``latent_dim``, ``bits`` or ``filters`` is 0 or below.
     """
-    positive("latent_dim", latent_dim)
-    positive("filters", filters)
+    positive_int(latent_dim, "latent_dim")
+    positive_int(filters, "filters")
     layers = keras.layers
     height, width, channels = input_shape
     with training.get_strategy().scope():
@@ -219,8 +219,8 @@ def build_photo_denoiser(*, filters: int = 24, depth: int = 2) -> keras.Model:
     Raises:
         ArtlibError: ``filters`` or ``depth`` is 0 or below.
     """
-    positive("filters", filters)
-    positive("depth", depth)
+    positive_int(filters, "filters")
+    positive_int(depth, "depth")
     with training.get_strategy().scope():
         images = keras.Input((None, None, 3), name="images")
         sigma_map = keras.Input((None, None, 1), name="sigma")

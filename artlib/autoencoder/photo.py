@@ -17,7 +17,7 @@ import numpy as np
 import tensorflow as tf
 
 from artlib import metrics
-from artlib.autoencoder._checks import positive
+from artlib.checks import positive_float, positive_int
 from artlib.autoencoder.damage import gaussian_noise, sigma_per_image, split_seed
 from artlib.autoencoder.models import PRETRAINED_DIR, build_photo_denoiser, load_model
 from artlib.autoencoder.train import as_images, train
@@ -55,7 +55,7 @@ def photo_patches(names: Sequence[str], *, patch_size: int = 48, count: int = 40
     if not names:
         raise ArtlibError("photo_patches needs at least one photo name")
     for name, value in (("patch_size", patch_size), ("count", count), ("max_dim", max_dim)):
-        positive(name, value)
+        positive_int(value, name)
     rng = np.random.default_rng(seed)
     photos = [np.rint(data.load_sample_photo(name, max_dim=max_dim) * 255).astype(np.uint8) for name in names]
     smallest = min(photos, key=lambda photo: min(photo.shape[:2]))
@@ -214,8 +214,8 @@ def evaluate_photo_denoiser(model: keras.Model, *, photos: Sequence[str] = HELD_
     Raises:
         ArtlibError: ``sigma`` or ``max_dim`` is 0 or below.
     """
-    positive("sigma", sigma)
-    positive("max_dim", max_dim)
+    positive_float(sigma, "sigma")
+    positive_int(max_dim, "max_dim")
     from skimage.restoration import denoise_nl_means
 
     from artlib import data

@@ -17,7 +17,7 @@ import numpy as np
 import tensorflow as tf
 
 from artlib import config, training
-from artlib.autoencoder._checks import positive
+from artlib.checks import positive_float, positive_int
 from artlib.autoencoder.damage import make_noise
 from artlib.errors import ArtlibError, DataError
 from artlib.imageio import as_batch
@@ -72,7 +72,7 @@ def restoration_dataset(images: Any, noise_fn: Callable[[Any, Any], Any], *, bat
         ArtlibError: ``batch_size`` is 0 or below, or ``start_epoch`` below 0.
         DataError: Fewer images than one batch.
     """
-    positive("batch_size", batch_size)
+    positive_int(batch_size, "batch_size")
     if start_epoch < 0:
         raise ArtlibError(f"start_epoch must be 0 or more; got {start_epoch}")
     array = as_batch(images, name="images", keep_uint8=True)
@@ -134,11 +134,12 @@ def train(model: keras.Model, images: Any, *, noise: Callable[[Any, Any], Any] |
         DataError: Fewer images than one batch.
         NonFiniteLossError: The loss became NaN or Inf.
     """
-    for name, value in (("num_epochs", num_epochs), ("batch_size", batch_size), ("learning_rate", learning_rate),
+    for name, value in (("num_epochs", num_epochs), ("batch_size", batch_size),
                         ("steps_per_execution", steps_per_execution)):
-        positive(name, value)
+        positive_int(value, name)
+    positive_float(learning_rate, "learning_rate")
     if steps_per_epoch is not None:
-        positive("steps_per_epoch", steps_per_epoch)
+        positive_int(steps_per_epoch, "steps_per_epoch")
     noise = noise or make_noise("gaussian", sigma=(0.0, 0.55))
     _check_one_batch(len(images), batch_size)
     steps_per_epoch = steps_per_epoch or len(images) // batch_size
@@ -172,6 +173,6 @@ def restore(model: keras.Model, images: Any, *, batch_size: int = 256) -> np.nda
         ImageError: ``images`` is not a batch of images.
         ArtlibError: ``batch_size`` is 0 or below.
     """
-    positive("batch_size", batch_size)
+    positive_int(batch_size, "batch_size")
     images = as_images(images)
     return np.clip(model.predict(images, batch_size=batch_size, verbose=0), 0.0, 1.0).astype(np.float32)

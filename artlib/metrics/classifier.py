@@ -16,7 +16,7 @@ import numpy as np
 from artlib import config
 from artlib.errors import ArtlibError
 from artlib.imageio import as_batch
-from artlib.metrics._checks import positive_int
+from artlib.checks import positive_int
 
 if TYPE_CHECKING:
     import keras

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from artlib.errors import ArtlibError
-from artlib.metrics._checks import positive_int
+from artlib.checks import positive_int
 
 __all__ = ["frechet_distance", "kernel_distance"]
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from artlib.metrics._checks import positive_int
+from artlib.checks import positive_int
 
 __all__ = ["SampleMemo"]
 

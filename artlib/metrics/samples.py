@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from artlib.errors import ArtlibError
-from artlib.metrics._checks import positive_float, positive_int
+from artlib.checks import positive_float, positive_int
 from artlib.metrics.classifier import classifier_outputs, fashion_batch, load_fashion_classifier
 from artlib.metrics.distances import frechet_distance, kernel_distance
 from artlib.metrics.memo import SampleMemo
