@@ -18,6 +18,7 @@ kept off the terminal (``--verbose`` or ``ARTLIB_DEBUG=1`` lets them through).
 
 from __future__ import annotations
 
+import os
 import sys
 
 from artlib import config
@@ -58,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
 def run() -> None:
     """The program's entry point: :func:`main` with TensorFlow's start-up lines filtered out."""
     argv = sys.argv[1:]
-    if "--verbose" in argv or config.is_debug():
+    if "--verbose" in argv or config.is_debug() or os.name != "posix":  # the filter needs select() on a pipe
         sys.exit(main(argv))
     from artlib.cli.quiet import QuietStderr
 

@@ -5,7 +5,8 @@ is called are written to STDERR`` and ``I0000 … port.cc:153] oneDNN custom ope
 straight to file descriptor 2 on some CPUs (AVX-512), and ``TF_CPP_MIN_LOG_LEVEL`` does not
 silence them. :class:`QuietStderr` puts a pipe in front of descriptor 2 for the life of a command
 and drops the lines written in TensorFlow's log formats; every other byte (artlib's messages,
-progress bars, a traceback) reaches the terminal unchanged.
+progress bars, a traceback) reaches the terminal unchanged. It needs ``select()`` on a pipe,
+so the command line installs it on POSIX systems only (Linux, macOS, Colab).
 """
 
 from __future__ import annotations
