@@ -40,6 +40,7 @@ __all__ = [
     "load_fashion_mnist",
     "describe_fashion_mnist_source",
     "SAMPLE_PHOTOS",
+    "HELD_OUT_PHOTOS",
     "load_sample_photo",
     "make_dataset",
     "find_vgg19_weights",
@@ -240,6 +241,9 @@ def describe_fashion_mnist_source(path: str | Path | None = None) -> str:
 #: Photos bundled with scikit-image (public domain or CC0): content images that need no network.
 SAMPLE_PHOTOS = ("astronaut", "coffee", "chelsea", "rocket", "camera", "immunohistochemistry",
                  "hubble_deep_field", "coins", "moon", "brick", "grass", "gravel")
+#: The sample photos no model trains on: the evaluation set of the photo denoiser and of fast style
+#: transfer (``autoencoder.HELD_OUT_PHOTOS``, ``fast_style.EVAL_PHOTOS``).
+HELD_OUT_PHOTOS = ("chelsea", "coffee")
 
 
 def load_sample_photo(name: str, max_dim: int | None = None) -> np.ndarray:

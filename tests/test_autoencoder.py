@@ -2,13 +2,11 @@
 
 import io
 import json
-import subprocess
-import sys
 import textwrap
-from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import run_python
 
 from artlib import autoencoder as ae
 from artlib import data, metrics
@@ -17,9 +15,6 @@ from artlib.errors import ArtlibError, DataError, ImageError
 
 import keras  # noqa: E402  (after artlib: the TensorFlow backend)
 import tensorflow as tf  # noqa: E402
-
-REPO = Path(__file__).resolve().parent.parent
-
 
 def shapes(count=64, size=28, channels=1, seed=0):
     """Tiny synthetic "garments": bright rectangles on black, float32 in [0, 1]."""
@@ -345,7 +340,7 @@ def test_fit_resumes_exactly_at_an_epoch_boundary(tmp_path):
     """Stopped after epoch 2 of 4 and restarted, training ends with bitwise the same weights."""
     script = tmp_path / "resume.py"
     script.write_text(RESUME_SCRIPT)
-    subprocess.run([sys.executable, str(script), str(tmp_path)], check=True, cwd=REPO, capture_output=True)
+    run_python(script, tmp_path, check=True)
     info = json.loads((tmp_path / "info.json").read_text())
     assert info["epochs_after_resume"] == 2  # it really resumed, at epoch 3
     with np.load(tmp_path / "weights.npz") as npz:

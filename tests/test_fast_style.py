@@ -3,23 +3,21 @@ that falls, training moves toward the style, save/load, exact resume (with anoth
 rendering (GIF, folder, frame rate), bad values, and the CLI on bad input.
 
 Exact resume needs op determinism, which is process-wide, so that scenario runs this file as a
-script in a subprocess (as tests/test_training.py does)::
+script in a subprocess (through ``conftest.run_python``, as tests/test_training.py does)::
 
     python tests/test_fast_style.py resume <directory>
 """
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import run_python
 
 HERE = Path(__file__).resolve()
-REPO = HERE.parent.parent
-HANG_TIMEOUT = 600  # seconds; catches a hung subprocess only, never a speed check
 SIZE = 48  # training crops in these tests
 
 
@@ -173,7 +171,20 @@ def test_content_batches_are_deterministic_per_epoch(photos):
     np.testing.assert_array_equal(batches[2], again[2])
     other = fast_style.ContentBatches(photos, 32, 3, steps_per_epoch=4, seed=5, epoch=2)
     assert not np.array_equal(batches[2], other[2])
-    assert 0 <= batches[0].min() and batches[0].max() <= 1
+    reseeded = fast_style.ContentBatches(photos, 32, 3, steps_per_epoch=4, seed=6, epoch=1)
+    assert not np.array_equal(batches[2], reseeded[2])
+    crops = batches[0].reshape(3, -1)
+    assert not np.array_equal(crops[0], crops[1]) and not np.array_equal(crops[1], crops[2])  # three crops
+    with pytest.raises(IndexError):
+        batches[4]
+
+
+def test_held_out_photos_are_the_ones_of_artlib_data():
+    from artlib import autoencoder, data, fast_style
+
+    assert fast_style.EVAL_PHOTOS is data.HELD_OUT_PHOTOS and autoencoder.HELD_OUT_PHOTOS is data.HELD_OUT_PHOTOS
+    assert set(data.HELD_OUT_PHOTOS) <= set(data.SAMPLE_PHOTOS)
+    assert fast_style.TRAIN_PHOTOS == tuple(p for p in data.SAMPLE_PHOTOS if p not in data.HELD_OUT_PHOTOS)
 
 
 def test_perceptual_loss_is_its_weighted_terms(extractor, style_image, photos):
@@ -268,8 +279,7 @@ def scenario_resume(out: Path) -> None:
 
 @pytest.mark.slow
 def test_resume_is_bitwise_exact(tmp_path):
-    subprocess.run([sys.executable, str(HERE), "resume", str(tmp_path)], check=True, cwd=REPO,
-                   timeout=HANG_TIMEOUT)
+    run_python(HERE, "resume", tmp_path, check=True)
     arrays = list(np.load(tmp_path / "weights.npz").values())
     straight, resumed = arrays[: len(arrays) // 2], arrays[len(arrays) // 2:]
     assert len(straight) > 10
@@ -282,22 +292,39 @@ def test_resume_is_bitwise_exact(tmp_path):
 
 
 # ----------------------------------------------------------------------------- rendering
-def test_gif_frames_and_durations_are_kept(tmp_path):
+def _gif(path: Path) -> tuple[np.ndarray, list[int], int | None]:
+    """A GIF's frames (N×H×W×3 uint8), each frame's duration and its loop count (None: plays once)."""
+    from PIL import Image, ImageSequence
+
+    with Image.open(path) as im:
+        frames = [(np.asarray(f.convert("RGB")), f.info["duration"]) for f in ImageSequence.Iterator(im)]
+        return np.stack([f for f, _ in frames]), [d for _, d in frames], im.info.get("loop")
+
+
+def test_gif_frames_durations_and_loop_are_kept(tmp_path):
     from PIL import Image
 
     from artlib import fast_style
+    from artlib.errors import ArtlibError, ImageError
 
-    frames = [Image.fromarray(np.full((20, 24, 3), 40 * i, np.uint8)) for i in range(3)]
-    frames[0].save(tmp_path / "in.gif", save_all=True, append_images=frames[1:], duration=[50, 120, 200], loop=0)
-    network = fast_style.build_transformer(width=4, num_blocks=1)
-    out = fast_style.apply(network, [tmp_path / "in.gif"], tmp_path / "out")
-    with Image.open(out[0]) as im:
-        assert im.n_frames == 3 and im.size == (24, 20)
-        durations = []
-        for i in range(3):
-            im.seek(i)
-            durations.append(im.info["duration"])
-    assert durations == [50, 120, 200]
+    arrays = [np.full((20, 24, 3), 40 * (i + 1), np.uint8) for i in range(3)]
+    frames = [Image.fromarray(a) for a in arrays]
+    frames[0].save(tmp_path / "in.gif", save_all=True, append_images=frames[1:], duration=[50, 120, 200], loop=3)
+    network = fast_style.build_transformer(width=4, num_blocks=1)  # the identity (clipped to [0.01, 0.99])
+    (written,) = fast_style.apply(network, [tmp_path / "in.gif"], tmp_path / "out")
+    assert written == tmp_path / "out" / "in.gif"
+    pixels, durations, loop = _gif(written)
+    assert pixels.shape == (3, 20, 24, 3) and durations == [50, 120, 200] and loop == 3
+    expected = np.round(fast_style.stylize_batch(network, np.stack(arrays)) * 255)
+    np.testing.assert_allclose(pixels, expected, atol=1)  # the painted frames, in order
+    small = fast_style.stylize_gif(network, tmp_path / "in.gif", tmp_path / "small.gif", max_dim=12)
+    pixels, durations, _ = _gif(small)
+    assert pixels.shape == (3, 10, 12, 3) and durations == [50, 120, 200]
+    with pytest.raises(ArtlibError, match="exists"):
+        fast_style.stylize_gif(network, tmp_path / "in.gif", small)
+    (tmp_path / "bad.gif").write_bytes(b"GIF89a broken")
+    with pytest.raises(ImageError, match="bad.gif"):
+        fast_style.stylize_gif(network, tmp_path / "bad.gif", tmp_path / "never.gif")
 
 
 def test_folder_batch_and_fps(tmp_path):
@@ -400,9 +427,23 @@ def test_cli_bad_input_exits_2(tmp_path, capsys):
         err = capsys.readouterr().err.strip()
         assert err.startswith("error:") and "\n" not in err and "Traceback" not in err, (argv, err)
     assert main(["fast-style", "apply", str(network), str(photo), "-o", str(tmp_path / "o")]) == 0
-    assert (tmp_path / "o" / "photo.png").is_file()
+    assert imageio.load_image(tmp_path / "o" / "photo.png").shape == (16, 16, 3)
     assert main(["fast-style", "apply", str(network), str(photo), "-o", str(tmp_path / "o")]) == 2  # exists
     assert main(["fast-style", "apply", str(network), str(photo), "-o", str(tmp_path / "o"), "--force"]) == 0
+
+
+def test_cli_blocks_may_be_zero_but_not_negative(tmp_path, capsys):
+    from artlib.cli import build_parser, main
+
+    train = ["fast-style", "train", "pattern:swirls", "-o", str(tmp_path / "m.keras")]
+    assert build_parser().parse_args([*train, "--blocks", "0"]).blocks == 0  # the library allows 0 blocks
+    with pytest.raises(SystemExit) as exit_info:
+        main([*train, "--blocks", "-1"])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error:") and "\n" not in err, err
+    assert "--blocks" in err and "-1 must be a whole number of at least 0" in err, err
+    assert not (tmp_path / "m.keras").exists()
 
 
 if __name__ == "__main__":

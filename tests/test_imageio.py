@@ -12,8 +12,6 @@ import io
 import os
 import socket
 import struct
-import subprocess
-import sys
 import textwrap
 import threading
 import time
@@ -26,6 +24,7 @@ from typing import Callable
 import numpy as np
 import pytest
 import tensorflow as tf
+from conftest import run_python
 from PIL import Image, ImageFile, ImageOps
 
 from artlib import imageio
@@ -720,8 +719,7 @@ def test_loading_saving_and_batches_do_not_import_tensorflow(tmp_path):
         artlib.imageio.resize(image, (8, 8))  # the preprocessing helpers bring it in on first use
         assert "tensorflow" in sys.modules
     """)
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stderr
+    run_python("-c", code, check=True)
     np.testing.assert_array_equal(load_image(tmp_path / "out.png"), _NOISE / np.float32(255.0))
 
 
@@ -767,10 +765,12 @@ def test_as_batch_tolerance_clips_only_what_it_allows():
 @pytest.mark.parametrize("images, kwargs, words", [
     (np.zeros((0, 28, 28)), {}, "non-empty batch"),
     (np.zeros((28, 28)), {}, "shape (28, 28)"),
-    (np.zeros((1, 2, 28, 28, 1)), {}, "(N, H, W) or (N, H, W, C)"),
-    (np.zeros((2, 32, 32)), {"shape": (28, 28)}, "28×28 images, shape (N, 28, 28)"),
-    (np.zeros((2, 28, 28, 3)), {"shape": (28, 28), "channels": 1}, "shape (N, 28, 28, 1); got shape (2, 28, 28, 3)"),
-    (np.zeros((2, 8, 8, 1)), {"channels": 3}, "(N, H, W, 3)"),
+    (np.zeros((1, 2, 28, 28, 1)), {}, "shape (N, H, W, C); got shape (1, 2, 28, 28, 1). "
+                                      "A grayscale batch (N, H, W) is accepted too."),
+    (np.zeros((2, 32, 32)), {"shape": (28, 28)}, "28×28 images, shape (N, 28, 28, C); got shape (2, 32, 32). "
+                                                 "A grayscale batch (N, 28, 28) is accepted too."),
+    (np.zeros((2, 28, 28, 3)), {"shape": (28, 28), "channels": 1}, "shape (N, 28, 28, 1); got shape (2, 28, 28, 3). "
+                                                                   "A grayscale batch (N, 28, 28) is accepted too."),
     (np.zeros((2, 8, 8), bool), {}, "dtype bool"),
     (np.zeros((2, 8, 8), np.complex64), {}, "dtype complex64"),
     (np.array([[["a"]]]), {}, "dtype <U1"),
@@ -784,6 +784,16 @@ def test_as_batch_errors_name_the_input_and_the_fix(images, kwargs, words):
         as_batch(images, name="training images", **kwargs)
     message = str(info.value)
     assert message.startswith("training images ") and words in message and "\n" not in message
+
+
+def test_as_batch_offers_grayscale_only_where_it_accepts_it():
+    with pytest.raises(ImageError) as info:
+        as_batch(np.zeros((2, 8, 8, 1)), channels=3)
+    assert str(info.value) == "images must be a non-empty batch of images, shape (N, H, W, 3); got shape (2, 8, 8, 1)"
+    with pytest.raises(ImageError, match=r"got shape \(2, 8, 8\)$"):
+        as_batch(np.zeros((2, 8, 8)), channels=3)  # gray gets one channel, not three
+    for channels in (None, 1):  # what the message offers is accepted
+        assert as_batch(np.zeros((2, 8, 8)), channels=channels).shape == (2, 8, 8, 1)
 
 
 @pytest.mark.parametrize("kwargs, words", [

@@ -1,4 +1,5 @@
-"""Packaging: a wheel (``pip install .``, ``pip install git+URL``) holds every subpackage and the shipped data.
+"""Packaging: a wheel (``pip install .``, ``pip install git+URL``) holds every subpackage and the shipped data,
+and not the scripts that made the data (``scripts/make_*.py``).
 
 The wheel is built offline from a copy of the sources (setuptools' ``build/`` folder would otherwise
 collect stale files from earlier builds in the checkout), then unpacked and imported from a fresh
@@ -7,15 +8,13 @@ interpreter, as an installed artlib would be.
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 import textwrap
 import zipfile
 from pathlib import Path
 
 import pytest
+from conftest import run_python
 
 from artlib import config
 
@@ -42,12 +41,8 @@ def wheel(tmp_path_factory) -> Path:
         shutil.copytree(REPO / name, source / name, ignore=ignore)
     for name in ("pyproject.toml", "README.md", "LICENSE"):
         shutil.copy2(REPO / name, source / name)
-    env = {**os.environ, "PIP_NO_INDEX": "1", "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
-    result = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w",
-         str(work / "dist"), str(source)],
-        capture_output=True, text=True, timeout=300, env=env)
-    assert result.returncode == 0, result.stderr
+    run_python("-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", work / "dist", source,
+               env={"PIP_NO_INDEX": "1", "PIP_DISABLE_PIP_VERSION_CHECK": "1"}, check=True)
     (built,) = (work / "dist").glob("artlib-*.whl")
     return built
 
@@ -63,9 +58,18 @@ def test_wheel_holds_the_shipped_models_and_data_byte_for_byte(wheel):
                 assert member in names, f"{member} is missing from the wheel"
                 assert archive.read(member) == (REPO / "data" / folder / name).read_bytes(), member
         assert archive.read("artlib/_shipped/README.md") == (REPO / "data" / "README.md").read_bytes()
-        shipped = {n for n in names if n.startswith("artlib/_shipped/") and not n.endswith(".py")}
+        shipped = {n for n in names if n.startswith("artlib/_shipped/")}
         assert shipped == {"artlib/_shipped/README.md"} | {
             f"artlib/_shipped/{folder}/{name}" for folder in SHIPPED for name in _files(REPO / "data" / folder)}
+
+
+def test_wheel_holds_no_build_script(wheel):
+    with zipfile.ZipFile(wheel) as archive:
+        scripts = [n for n in archive.namelist() if Path(n).name.startswith("make_") and n.endswith(".py")]
+    assert not scripts, f"build scripts belong in scripts/, not in the wheel: {scripts}"
+    assert sorted(p.name for p in (REPO / "scripts").glob("make_*.py")) == [
+        "make_fashion_classifier.py", "make_fashion_denoisers.py", "make_fashion_mnist_subset.py",
+        "make_photo_denoiser.py"]
 
 
 def test_wheel_holds_every_module_of_every_subpackage(wheel):
@@ -101,8 +105,5 @@ def test_installed_wheel_finds_its_own_shipped_data(wheel, tmp_path):
         print("ok")
     """)
     # The unpacked wheel comes first on sys.path; run from an empty folder, away from the checkout.
-    env = {**os.environ, "PYTHONPATH": str(site), "ARTLIB_OFFLINE": "1"}
-    result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True,
-                            text=True, timeout=120)
-    assert result.returncode == 0, result.stderr
+    result = run_python("-c", code, env={"PYTHONPATH": str(site)}, cwd=tmp_path, check=True)
     assert result.stdout.strip() == "ok"

@@ -1,14 +1,12 @@
 """Tests for artlib.plotting: mosaics, figures, atomic saves, GIFs, notebook display."""
 
 import io
-import os
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import run_python
 from matplotlib.figure import Figure
 from PIL import Image
 
@@ -294,15 +292,18 @@ def test_save_gif_from_gray_batch_plays_once(tmp_path):
         assert gif.info["duration"] == 50
 
 
-def test_save_gif_per_frame_durations(tmp_path):
+def test_save_gif_per_frame_durations_and_loop_count(tmp_path):
     frames = np.stack([np.full((8, 8), v) for v in (0.0, 0.5, 1.0)])
-    path = save_gif(frames, tmp_path / "slow-end.gif", durations=[100, 100, 700])
+    path = save_gif(frames, tmp_path / "slow-end.gif", durations=[100, 100, 700], fps=1, loop=3)
     with Image.open(path) as gif:
-        found = []
+        assert gif.info["loop"] == 3
+        found, firsts = [], []
         for i in range(gif.n_frames):
             gif.seek(i)
             found.append(gif.info["duration"])
-    assert found == [100, 100, 700]
+            firsts.append(gif.convert("L").getpixel((0, 0)))
+    assert found == [100, 100, 700]  # durations override fps
+    assert firsts == [0, 128, 255]
 
 
 @pytest.mark.parametrize(
@@ -348,8 +349,5 @@ def test_plotting_never_imports_pyplot_or_tensorflow(tmp_path):
         assert "matplotlib.pyplot" not in sys.modules, "pyplot was imported"
         assert "tensorflow" not in sys.modules, "tensorflow was imported"
     """)
-    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "MPLBACKEND")}
-    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
-                            timeout=120)
-    assert result.returncode == 0, result.stderr
+    run_python("-c", code, env={"DISPLAY": "", "MPLBACKEND": ""}, check=True)  # no display, no chosen backend
     assert _only_file(tmp_path) == ["a.gif", "c.png", "g.png", "l.png"]

@@ -35,7 +35,7 @@ Which file does what:
   :func:`jpeg_rate_distortion`), :func:`rate_distortion` and its plot;
 * ``photo.py`` — the photo denoiser's patches, training, :func:`estimate_sigma`,
   :func:`denoise_photo`, :func:`evaluate_photo_denoiser` against non-local means on
-  :data:`HELD_OUT_PHOTOS`, and the shipped model (:func:`load_photo_denoiser`).
+  :data:`HELD_OUT_PHOTOS` (from :mod:`artlib.data`), and the shipped model (:func:`load_photo_denoiser`).
 
 Measures follow ``DESIGN.md``: PSNR with data range 1, SSIM as ``tf.image.ssim``
 (both from :mod:`artlib.metrics`), noisy inputs clipped to [0, 1], classical

@@ -2,8 +2,8 @@
 
 The photo denoiser (:func:`~artlib.autoencoder.models.build_photo_denoiser`) is told the noise
 level σ as a second input; the shipped one is ``photo_denoiser.keras`` in
-:data:`artlib.config.PRETRAINED_DIR`, trained by ``data/make_photo_denoiser.py`` on every bundled
-photo except :data:`HELD_OUT_PHOTOS`, on which it is evaluated against tuned non-local means.
+:data:`artlib.config.PRETRAINED_DIR`, trained by ``scripts/make_photo_denoiser.py`` on every bundled
+photo except :data:`artlib.data.HELD_OUT_PHOTOS`, on which it is evaluated against tuned non-local means.
 """
 
 from __future__ import annotations
@@ -16,11 +16,12 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from artlib import metrics
+from artlib import data, metrics
 from artlib.checks import positive_float, positive_int
 from artlib.autoencoder.damage import gaussian_noise, sigma_per_image, split_seed
 from artlib.autoencoder.models import PRETRAINED_DIR, build_photo_denoiser, load_model
 from artlib.autoencoder.train import as_images, train
+from artlib.data import HELD_OUT_PHOTOS
 from artlib.errors import ArtlibError, ImageError
 
 __all__ = ["PHOTO_DENOISER_PATH", "HELD_OUT_PHOTOS", "photo_patches", "noise_with_level", "train_photo_denoiser",
@@ -28,8 +29,6 @@ __all__ = ["PHOTO_DENOISER_PATH", "HELD_OUT_PHOTOS", "photo_patches", "noise_wit
 
 #: The shipped photo denoiser.
 PHOTO_DENOISER_PATH = PRETRAINED_DIR / "photo_denoiser.keras"
-#: Photos the photo denoiser never trains on: its evaluation set.
-HELD_OUT_PHOTOS = ("chelsea", "coffee")
 
 
 def photo_patches(names: Sequence[str], *, patch_size: int = 48, count: int = 4096, max_dim: int = 512,
@@ -50,8 +49,6 @@ def photo_patches(names: Sequence[str], *, patch_size: int = 48, count: int = 40
         ArtlibError: No photo names, or ``patch_size``, ``count`` or ``max_dim`` is 0 or below,
             or ``patch_size`` is larger than a shrunk photo.
     """
-    from artlib import data
-
     if not names:
         raise ArtlibError("photo_patches needs at least one photo name")
     for name, value in (("patch_size", patch_size), ("count", count), ("max_dim", max_dim)):
@@ -111,8 +108,6 @@ def train_photo_denoiser(model: keras.Model | None = None, *, photos: Sequence[s
     Raises:
         ArtlibError: A size or count of 0 or below (see :func:`photo_patches` and :func:`train`).
     """
-    from artlib import data
-
     model = build_photo_denoiser() if model is None else model
     photos = photos or [name for name in data.SAMPLE_PHOTOS if name not in HELD_OUT_PHOTOS]
     patches = photo_patches(photos, patch_size=patch_size, count=count, seed=seed)
@@ -217,8 +212,6 @@ def evaluate_photo_denoiser(model: keras.Model, *, photos: Sequence[str] = HELD_
     positive_float(sigma, "sigma")
     positive_int(max_dim, "max_dim")
     from skimage.restoration import denoise_nl_means
-
-    from artlib import data
 
     def nlm(image: np.ndarray, factor: float) -> np.ndarray:
         """Non-local means with ``h = factor · σ``, clipped to [0, 1]."""

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from artlib.errors import ArtlibError
 
-__all__ = ["Parser", "positive_int", "positive_float", "nonnegative_float", "unit_interval", "seed",
+__all__ = ["Parser", "positive_int", "nonnegative_int", "positive_float", "nonnegative_float", "unit_interval",
            "at_least", "out_option", "force_option", "seed_option", "model_option", "check_output",
            "existing_inputs"]
 
@@ -41,10 +41,10 @@ def _number(kind: type, test: Callable[[float], bool], wanted: str) -> Callable[
 
 
 positive_int = _number(int, lambda v: v >= 1, "a whole number of at least 1")
+nonnegative_int = _number(int, lambda v: v >= 0, "a whole number of at least 0")
 positive_float = _number(float, lambda v: v > 0 and v != float("inf"), "a positive number")
 nonnegative_float = _number(float, lambda v: 0 <= v < float("inf"), "a number of at least 0")
 unit_interval = _number(float, lambda v: 0 < v <= 1, "in (0, 1]")
-seed = _number(int, lambda v: v >= 0, "a whole number of at least 0")
 
 
 def at_least(minimum: int) -> Callable[[str], int]:
@@ -66,7 +66,7 @@ def force_option(parser: argparse.ArgumentParser) -> None:
 
 def seed_option(parser: argparse.ArgumentParser) -> None:
     """``--seed``: the one random seed of the command."""
-    parser.add_argument("--seed", type=seed, default=0, help="random seed (default: %(default)s)")
+    parser.add_argument("--seed", type=nonnegative_int, default=0, help="random seed (default: %(default)s)")
 
 
 def model_option(parser: argparse.ArgumentParser, what: str, *aliases: str) -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from artlib.cli.common import (check_output, existing_inputs, force_option, out_option, positive_int,
-                               seed_option)
+from artlib.cli.common import (check_output, existing_inputs, force_option, nonnegative_int, out_option,
+                               positive_int, seed_option)
 from artlib.errors import ArtlibError
 
 __all__ = ["register"]
@@ -59,8 +59,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                        "(default: fast_style.train's)")
     train.add_argument("--width", type=positive_int, default=None,
                        help="network width (default: fast_style.DEFAULT_WIDTH)")
-    train.add_argument("--blocks", type=positive_int, default=None,
-                       help="residual blocks (default: fast_style.DEFAULT_BLOCKS)")
+    train.add_argument("--blocks", type=nonnegative_int, default=None,
+                       help="residual blocks, 0 or more (default: fast_style.DEFAULT_BLOCKS)")
     train.add_argument("--edge-kernel", type=positive_int, default=None, help="kernel of the first and last "
                        "convolutions (default: fast_style.DEFAULT_EDGE_KERNEL)")
     train.add_argument("--content", nargs="*", default=None, help="content photos: sample names, files, "

@@ -27,8 +27,9 @@ Which file does what:
 
 * ``network.py`` — the custom layers (:class:`ReflectionPadding2D`, :class:`PadToMultiple`,
   :class:`CropLike`, registered serializable) and :func:`build_transformer`;
-* ``content.py`` — the content photos (:data:`TRAIN_PHOTOS`, :data:`EVAL_PHOTOS`,
-  :func:`load_content_photos`) and the seeded crops of an epoch (:class:`ContentBatches`);
+* ``content.py`` — the content photos (:data:`TRAIN_PHOTOS`; :data:`EVAL_PHOTOS`, which is
+  :data:`artlib.data.HELD_OUT_PHOTOS`; :func:`load_content_photos`) and the seeded crops of an
+  epoch (:class:`ContentBatches`);
 * ``train.py`` — the loss's VGG19 layers (:func:`loss_extractor`), :func:`perceptual_loss`,
   :func:`make_train_step` and :func:`train` on :func:`artlib.training.train_loop` (exact resume,
   the run's settings in ``run_dir/settings.json``), :class:`TrainResult`;

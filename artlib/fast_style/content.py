@@ -13,8 +13,9 @@ from artlib.checks import positive_int
 
 __all__ = ["TRAIN_PHOTOS", "EVAL_PHOTOS", "IMAGE_SUFFIXES", "image_files", "load_content_photos", "ContentBatches"]
 
-#: Content photos for training (scikit-image, offline) and the ones held out for evaluation.
-EVAL_PHOTOS = ("chelsea", "coffee")
+#: Content photos for training (scikit-image, offline); the held-out ones, :data:`artlib.data.HELD_OUT_PHOTOS`,
+#: are for evaluation.
+EVAL_PHOTOS = data.HELD_OUT_PHOTOS
 TRAIN_PHOTOS = tuple(p for p in data.SAMPLE_PHOTOS if p not in EVAL_PHOTOS)
 #: The file name endings read as images in a folder.
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")

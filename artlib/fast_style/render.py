@@ -12,8 +12,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from artlib import imageio, style
-from artlib.atomic import atomic_path
+from artlib import imageio, plotting, style
 from artlib.errors import ArtlibError, DataError, ImageError
 from artlib.checks import positive_int
 from artlib.fast_style.content import image_files
@@ -131,12 +130,30 @@ def stylize_folder(network: keras.Model, folder: str | Path, out_dir: str | Path
     return [p for f in files for p in apply(network, [f], out_dir, max_dim=max_dim, force=force)]
 
 
+def _read_gif(path: str | Path) -> tuple[list[np.ndarray], list[int], int]:
+    """The frames of a GIF (float32 ``H×W×3`` in [0, 1]), each frame's duration in ms and the loop count.
+
+    Raises:
+        ImageError: the file is not a readable GIF.
+    """
+    from PIL import Image, ImageSequence, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as im:
+            frames, durations = [], []
+            for frame in ImageSequence.Iterator(im):
+                durations.append(int(frame.info.get("duration", im.info.get("duration", 100)) or 100))
+                frames.append(np.asarray(frame.convert("RGB"), np.float32) / 255.0)
+            return frames, durations, im.info.get("loop", 0)
+    except (OSError, UnidentifiedImageError, ValueError) as err:
+        raise ImageError(f"'{path}' is not a readable GIF ({err})") from err
+
+
 def stylize_gif(network: keras.Model, path: str | Path, out_path: str | Path, *, max_dim: int | None = None,
                 force: bool = False) -> Path:
     """Stylize every frame of an animated GIF, keeping each frame's duration and the loop count.
 
-    (``artlib.plotting.save_gif`` writes one frame rate for all frames, so the frames are
-    written here with Pillow, atomically.)
+    Written by :func:`artlib.plotting.save_gif` (with the source's ``durations``), atomically.
 
     Args:
         network: The transformation network.
@@ -152,29 +169,15 @@ def stylize_gif(network: keras.Model, path: str | Path, out_path: str | Path, *,
         ImageError: the file is not a readable GIF. ArtlibError: ``out_path`` exists and
             ``force`` is False.
     """
-    from PIL import Image, ImageSequence, UnidentifiedImageError
-
     out_path = Path(out_path)
     if out_path.exists() and not force:
         raise ArtlibError(f"'{out_path}' exists; pass --force to overwrite it")
-    try:
-        with Image.open(path) as im:
-            frames, durations = [], []
-            for frame in ImageSequence.Iterator(im):
-                durations.append(int(frame.info.get("duration", im.info.get("duration", 100)) or 100))
-                frames.append(np.asarray(frame.convert("RGB"), np.float32) / 255.0)
-            loop = im.info.get("loop", 0)
-    except (OSError, UnidentifiedImageError, ValueError) as err:
-        raise ImageError(f"'{path}' is not a readable GIF ({err})") from err
+    frames, durations, loop = _read_gif(path)
     if max_dim is not None:
         max_dim = positive_int(max_dim, "max_dim")
         frames = [np.asarray(imageio.resize_max_dim(f, max_dim)) for f in frames]
     painted = stylize_batch(network, np.stack(frames))  # N×H×W×3
-    pictures = [Image.fromarray(np.round(f * 255).astype(np.uint8)) for f in painted]
-    with atomic_path(out_path) as tmp:
-        pictures[0].save(tmp, format="GIF", save_all=True, append_images=pictures[1:], duration=durations,
-                         loop=loop)
-    return out_path
+    return plotting.save_gif(painted, out_path, loop=loop, durations=durations)
 
 
 def stylize_video(network: keras.Model, path: str | Path, out_dir: str | Path, *, max_dim: int | None = None,

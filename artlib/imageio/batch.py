@@ -32,9 +32,9 @@ def as_batch(images: Any, *, name: str = "images", shape: Sequence[int] | None =
         float32 ``(N, H, W, C)`` in [0, 1] (uint8 with ``keep_uint8`` and uint8 input).
 
     Raises:
-        ImageError: An empty batch, another rank, shape or channel count, a dtype that is not
-            uint8 or float, NaN or infinite pixels, or floats outside [0, 1] (the message names
-            the input and says what to pass instead).
+        ImageError: An empty batch, another rank, shape or channel count (the message lists the
+            accepted shapes), a dtype that is not uint8 or float, NaN or infinite pixels, or floats
+            outside [0, 1] (the message names the input and says what to pass instead).
         ArtlibError: ``shape`` is not two positive sizes, ``channels`` is not positive, or
             ``tolerance`` is negative.
 
@@ -54,13 +54,7 @@ def as_batch(images: Any, *, name: str = "images", shape: Sequence[int] | None =
     wrong_shape = shape is not None and array.shape[1:3] != tuple(shape)
     wrong_channels = channels is not None and array.shape[-1] != channels
     if array.ndim != 4 or len(array) == 0 or wrong_shape or wrong_channels:
-        if shape is not None:
-            wanted = f"{shape[0]}×{shape[1]} "
-            form = f"(N, {', '.join(map(str, shape))}{', ' + str(channels) if channels else ''})"
-        else:
-            wanted, form = "", f"(N, H, W, {channels})" if channels else "(N, H, W) or (N, H, W, C)"
-        raise ImageError(f"{name} must be a non-empty batch of {wanted}images, shape {form}; "
-                         f"got shape {np.shape(images)}")
+        raise ImageError(_shape_message(name, shape, channels, np.shape(images)))
     if array.dtype == np.uint8:
         return array if keep_uint8 else array.astype(np.float32) / 255.0
     if array.dtype == bool or not np.issubdtype(array.dtype, np.number) or np.issubdtype(
@@ -76,3 +70,17 @@ def as_batch(images: Any, *, name: str = "images", shape: Sequence[int] | None =
         raise ImageError(f"{name} must hold pixels in [0, 1] (or uint8 0–255); got values from {low:.3g} to "
                          f"{high:.3g}.{hint}")
     return np.clip(array, 0.0, 1.0) if tolerance else array
+
+
+def _shape_message(name: str, shape: Sequence[int] | None, channels: int | None, got: tuple[int, ...]) -> str:
+    """The error for a batch of the wrong shape: what was passed, and every shape :func:`as_batch` accepts.
+
+    ``(N, H, W, C)`` always; ``(N, H, W)``, a grayscale batch, too unless ``channels`` asks for more than one.
+    """
+    height, width = (str(size) for size in shape) if shape is not None else ("H", "W")
+    wanted = f"{height}×{width} " if shape is not None else ""
+    message = (f"{name} must be a non-empty batch of {wanted}images, shape (N, {height}, {width}, "
+               f"{channels or 'C'}); got shape {got}")
+    if channels in (None, 1):
+        message += f". A grayscale batch (N, {height}, {width}) is accepted too."
+    return message

@@ -7,7 +7,7 @@ optimizer state, so the file stays small) that loads with ``safe_mode=True``.
 
 Usage (from the repository root):
 
-    python data/make_fashion_classifier.py [--data /usr/share/datasets/fashion-mnist] [--epochs 2] [--force]
+    python scripts/make_fashion_classifier.py [--data /usr/share/datasets/fashion-mnist] [--epochs 2] [--force]
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+REPO = Path(__file__).resolve().parent.parent  # the checkout: artlib is imported from here
+sys.path.insert(0, str(REPO))
 
 import numpy as np  # noqa: E402
 

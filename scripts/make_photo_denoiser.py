@@ -2,11 +2,11 @@
 
 A small U-Net told the noise level (:func:`artlib.autoencoder.build_photo_denoiser`), trained on
 random 48×48 crops (with flips) of scikit-image's bundled photos except the held-out ones
-(``artlib.autoencoder.HELD_OUT_PHOTOS``), with Gaussian noise of σ drawn from [0, 0.2] per crop,
+(``artlib.data.HELD_OUT_PHOTOS``), with Gaussian noise of σ drawn from [0, 0.2] per crop,
 fresh every batch; then evaluated on the held-out photos against tuned non-local means at σ = 0.1.
 
-    python data/make_photo_denoiser.py --out /tmp/ae --epochs 12 --count 8192 --seed 4
-    python data/make_photo_denoiser.py --out /tmp/ae2 --epochs 4 --count 8192 --seed 5 \
+    python scripts/make_photo_denoiser.py --out /tmp/ae --epochs 12 --count 8192 --seed 4
+    python scripts/make_photo_denoiser.py --out /tmp/ae2 --epochs 4 --count 8192 --seed 5 \
         --learning-rate 5e-4 --init /tmp/ae/photo_denoiser.keras
 
 (the shipped model's two runs; data/README.md gives their times and scores).
@@ -18,14 +18,15 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+REPO = Path(__file__).resolve().parent.parent  # the checkout: artlib is imported from here, models go to its data/
+sys.path.insert(0, str(REPO))
 
 from artlib import autoencoder, config  # noqa: E402
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out", default="data/pretrained")
+    parser.add_argument("--out", default=str(REPO / "data" / "pretrained"))
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--count", type=int, default=4096, help="training crops")
     parser.add_argument("--filters", type=int, default=24)

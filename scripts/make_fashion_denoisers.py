@@ -5,7 +5,7 @@ Writes ``fashion_denoiser.keras`` (artlib's default U-Net) and ``fashion_denoise
 (settings and training times). Both see Gaussian noise with σ drawn from [0, 0.55] per image, fresh
 every batch; the last 5,000 training images are held out as the validation split.
 
-    python data/make_fashion_denoisers.py --out data/pretrained --epochs 2
+    python scripts/make_fashion_denoisers.py --out data/pretrained --epochs 2
 """
 
 import argparse
@@ -14,7 +14,8 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+REPO = Path(__file__).resolve().parent.parent  # the checkout: artlib is imported from here, models go to its data/
+sys.path.insert(0, str(REPO))
 
 from artlib import autoencoder, config, data  # noqa: E402
 
@@ -23,7 +24,7 @@ VALIDATION = 5000
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out", default="data/pretrained")
+    parser.add_argument("--out", default=str(REPO / "data" / "pretrained"))
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--filters", type=int, default=16)
