@@ -330,17 +330,57 @@ def test_load_classifier_missing_corrupt_or_wrong(tmp_path):
         metrics.load_fashion_classifier(other)
 
 
-def test_train_classifier_loss_falls(subset):
+def test_train_classifier_loss_falls(subset, tmp_path):
+    from artlib import training
+
     (x_train, y_train), _ = subset
     images, labels = x_train[::50], y_train[::50]  # 120 images, all classes
     model = metrics.train_fashion_classifier(
-        images, labels, num_epochs=3, batch_size=32, seed=1, validation=(images[:32], labels[:32]), verbose=0
+        images, labels, num_epochs=3, batch_size=32, seed=1, validation=(images[:32], labels[:32]),
+        run_dir=tmp_path, verbose=0,
     )
     history = model.history.history
     assert history["loss"][-1] < history["loss"][0]
-    assert "val_accuracy" in history
+    assert len(history["val_accuracy"]) == 3
+    assert int(model.optimizer.iterations.numpy()) == 9  # 3 full batches of 32 an epoch; 24 images left over
+    run = training.RunDir(tmp_path)
+    assert run.read_history()["epoch"] == [1, 2, 3] and run.read_history()["loss"] == history["loss"]
+    assert run.read_settings() == {"model": "fashion_classifier", "num_images": 120, "batch_size": 32, "seed": 1,
+                                   "num_epochs": 3}
     with pytest.raises(ArtlibError, match="labels must be"):
         metrics.train_fashion_classifier(images, labels + 10, num_epochs=1)
+
+
+def test_train_classifier_resumes_from_its_run_dir(subset, tmp_path, monkeypatch):
+    import keras
+
+    from artlib import training
+
+    class StopAfterFirstEpoch(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            raise KeyboardInterrupt
+
+    (x_train, y_train), _ = subset
+    images, labels = x_train[::50], y_train[::50]
+
+    def train(run_dir):
+        return metrics.train_fashion_classifier(images, labels, num_epochs=3, batch_size=32, seed=1,
+                                                run_dir=run_dir, verbose=0)
+
+    straight = train(tmp_path / "straight")
+    fit = training.fit
+    monkeypatch.setattr(training, "fit", lambda *args, **kwargs: fit(*args, **kwargs,
+                                                                     extra_callbacks=[StopAfterFirstEpoch()]))
+    with pytest.raises(KeyboardInterrupt):
+        train(tmp_path / "resumed")
+    monkeypatch.undo()
+    resumed = train(tmp_path / "resumed")
+    assert resumed.history.epoch == [1, 2]  # epochs 2 and 3 (counted from 0 by Keras): it went on after epoch 1
+    assert training.RunDir(tmp_path / "resumed").read_history()["epoch"] == [1, 2, 3]
+    assert int(resumed.optimizer.iterations.numpy()) == 9  # epoch 1's three steps came from the backup
+    # Close, not bitwise: that needs op determinism, which is process-wide (tests/test_training.py checks it).
+    for want, got in zip(straight.get_weights(), resumed.get_weights()):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
 
 
 def test_shipped_classifier_accuracy(classifier, subset):

@@ -1,7 +1,7 @@
 """Tests for artlib.training: exact resume, atomic checkpoints, NaN guard, fit backup, strategy, TensorBoard.
 
 Op determinism and logical devices are process-wide, so the tests that need
-them run this file as a script in a subprocess::
+them run this file as a script in a fresh process (conftest's :func:`run_python`)::
 
     python tests/test_training.py <scenario> <directory>
 
@@ -11,7 +11,6 @@ and compare what the scenario wrote into ``<directory>``.
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -22,25 +21,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from conftest import HANG_TIMEOUT, REPO, run_python, subprocess_env
+
 HERE = Path(__file__).resolve()
-REPO = HERE.parent.parent
-HANG_TIMEOUT = 600  # seconds; only catches a hung subprocess, never a speed check
+QUIET_TF = {"TF_CPP_MIN_LOG_LEVEL": "2"}
 
 STEPS_PER_EPOCH = 5  # 40 examples, batch 8
 
 
 # ----------------------------------------------------------------------------- shared helpers
-def _env() -> dict[str, str]:
-    path = os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p)
-    return dict(os.environ, ARTLIB_OFFLINE="1", KERAS_BACKEND="tensorflow", TF_CPP_MIN_LOG_LEVEL="2",
-                PYTHONPATH=path)
-
-
 def run_scenario(name: str, directory: Path) -> None:
     """Run one scenario below in a fresh Python process; fail with its output if it fails."""
-    proc = subprocess.run([sys.executable, str(HERE), name, str(directory)], env=_env(),
-                          capture_output=True, text=True, timeout=HANG_TIMEOUT)
-    assert proc.returncode == 0, f"scenario {name} failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}"
+    run_python(HERE, name, directory, env=QUIET_TF, check=True)
 
 
 def tiny_data(n: int = 40) -> np.ndarray:
@@ -182,13 +174,13 @@ def scenario_exact_resume(out: Path) -> None:
     # A GAN-like step with two models and two optimizers, stopped at step 3.
     def train_gan(run_dir, num_steps, seed):
         state, step = tiny_gan(seed)
-        train_loop(step, make_dataset, num_steps=num_steps, run_dir=out / run_dir, state=state,
-                   save_every=4, summary=False, quiet=True)
-        return gan_snapshot(state)
+        result = train_loop(step, make_dataset, num_steps=num_steps, run_dir=out / run_dir, state=state,
+                            save_every=4, summary=False, quiet=True)
+        return gan_snapshot(state), result["step"]
 
-    results["gan_straight"] = train_gan("gan_straight", 8, seed=0)
+    results["gan_straight"], _ = train_gan("gan_straight", 8, seed=0)
     train_gan("gan_resumed", 3, seed=0)
-    results["gan_resumed"] = train_gan("gan_resumed", 8, seed=1)
+    results["gan_resumed"], steps["gan_resumed"] = train_gan("gan_resumed", 8, seed=1)
 
     np.savez(out / "results.npz", **{f"{k}/{i}": a for k, arrays in results.items()
                                      for i, a in enumerate(arrays)})
@@ -240,7 +232,7 @@ def scenario_fit_backup(out: Path) -> None:
     arrays |= {f"before/{i}": a for i, a in enumerate(before)}
     np.savez(out / "results.npz", **arrays)
     (out / "info.json").write_text(json.dumps({"backup_existed": backup_existed,
-                                               "epochs_after_resume": len(history.history["loss"])}))
+                                               "epochs_after_resume": history.epoch}))  # counted from 0
 
 
 def scenario_mirrored(out: Path) -> None:
@@ -405,10 +397,11 @@ def test_max_seconds_and_stop_when_stop_early_at_a_checkpoint(resume_results):
 
 @pytest.mark.slow
 def test_resume_is_bitwise_exact_with_two_models_and_optimizers(resume_results):
-    results, _ = resume_results
+    results, steps = resume_results
     straight, resumed = results["gan_straight"], results["gan_resumed"]
     assert len(straight) == 2 * 2 + 2 * 6 + 1  # weights, Adam's variables, latent RNG
     assert _all_equal(straight, resumed)
+    assert steps["gan_resumed"] == list(range(4, 9))  # it went on after ckpt-3, with other seeds
 
 
 def test_resume_test_is_sensitive(resume_results):
@@ -553,7 +546,7 @@ def _kill_while_writing(child: subprocess.Popen, directory: Path) -> int:
 
 
 def test_kill_during_save_keeps_last_good_checkpoint(tmp_path):
-    child = subprocess.Popen([sys.executable, str(HERE), "saver", str(tmp_path)], env=_env(),
+    child = subprocess.Popen([sys.executable, str(HERE), "saver", str(tmp_path)], env=subprocess_env(QUIET_TF),
                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
         killed_at = _kill_while_writing(child, tmp_path / "checkpoints")
@@ -660,7 +653,7 @@ def test_train_loop_rejects_epochs_shorter_than_steps_per_epoch(tmp_path):
 def test_backup_and_restore_resumes_fit_exactly(tmp_path):
     run_scenario("fit_backup", tmp_path)
     info = json.loads((tmp_path / "info.json").read_text())
-    assert info == {"backup_existed": True, "epochs_after_resume": 2}
+    assert info == {"backup_existed": True, "epochs_after_resume": [2, 3]}  # epochs 3 and 4, after the backup
     with np.load(tmp_path / "results.npz") as npz:
         keys = sorted({k.split("/")[1] for k in npz.files}, key=int)
         run = {name: [npz[f"{name}/{k}"] for k in keys]
@@ -756,11 +749,13 @@ def test_train_loop_writes_the_run_directory_and_returns_a_result(tmp_path):
     model, optimizer, noise, step = tiny_training(0)
     data = tiny_data()
     state = {"model": model, "optimizer": optimizer, "noise": noise}
+    started = time.perf_counter()
     result = train_loop(step, lambda epoch: shuffled_batches(data, 8, seed=epoch), num_steps=4,
                         run_dir=tmp_path, state=state, save_every=2, log_every=2, sample_every=1,
                         sample_fn=lambda: data[:4].reshape(4, 2, 2), quiet=True)
+    elapsed = time.perf_counter() - started
     assert isinstance(result, TrainResult) and (result.final_step, result.stopped) == (4, "done")
-    assert result.run_dir == tmp_path and result.seconds > 0
+    assert result.run_dir == tmp_path and 0 < result.seconds <= elapsed  # this call's wall time
     assert result["step"] == [1, 2, 3, 4] and len(result["loss"]) == 4  # the history, as a mapping
     assert dict(result) == result.history
     tags = {(e.step, v.tag) for e in _events(tmp_path / "tensorboard") for v in e.summary.value}
@@ -871,7 +866,8 @@ def test_fit_nan_guard_stops_and_keeps_the_last_good_backup(tmp_path):
     from artlib.training import BackupAndRestore, fit
 
     def poison_from_step_7(clean, seed):  # step 7 (from 0) is epoch 2, batch 3
-        return tf.where(seed[1] >= 7, float("nan"), clean), clean
+        # The target, not the input: oneDNN's fused Dense + ReLU turns a NaN input into 0.
+        return clean, tf.where(seed[1] >= 7, float("nan"), clean)
 
     model = tiny_model(0)
     model.compile(optimizer=keras.optimizers.Adam(1e-2), loss="mse")

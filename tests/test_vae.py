@@ -1,24 +1,22 @@
 """Tests for artlib.vae: shapes, the loss against NumPy, training, the β sweep, exact resume, save/load, bad input.
 
 Exact resume needs op determinism, which is process-wide, so that test runs this
-file as a script in a subprocess (``python tests/test_vae.py resume <directory>``),
-as tests/test_training.py does.
+file as a script in a fresh process (``python tests/test_vae.py resume <directory>``,
+through conftest's :func:`run_python`), as tests/test_training.py does.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from conftest import run_python
+
 HERE = Path(__file__).resolve()
-REPO = HERE.parent.parent
-HANG_TIMEOUT = 600  # seconds; only catches a hung subprocess, never a speed check
 
 
 def tiny_images(n: int = 64, seed: int = 0) -> np.ndarray:
@@ -168,15 +166,20 @@ def test_interpolation_and_latent_map():
 
 
 def test_training_lowers_the_loss_and_reports_nats(tmp_path):
-    from artlib import vae
+    from artlib import training, vae
 
     model = vae.build_vae(latent_dim=2, filters=(8, 16), seed=0)
-    history = vae.train(model, tiny_images(64), num_epochs=4, run_dir=tmp_path, batch_size=16,
-                        learning_rate=3e-3, validation_images=tiny_images(32, seed=1), verbose=0)
-    losses = history.history["neg_elbo"]
-    assert len(losses) == 4 and all(np.isfinite(losses))
+    result = vae.train(model, tiny_images(64), num_epochs=4, run_dir=tmp_path, batch_size=16,
+                       learning_rate=3e-3, validation_images=tiny_images(32, seed=1), verbose=0)
+    assert isinstance(result, training.TrainResult) and result.final_step == 4 and result.run_dir == tmp_path
+    losses = result["neg_elbo"]
+    assert result["epoch"] == [1, 2, 3, 4] and all(np.isfinite(losses))
     assert losses[-1] < 0.8 * losses[0]
-    assert {"val_neg_elbo", "val_kl", "val_reconstruction"} <= set(history.history)
+    assert {"val_neg_elbo", "val_kl", "val_reconstruction"} <= set(result)
+    run = training.RunDir(tmp_path)
+    assert run.read_history()["neg_elbo"] == losses  # history.json: the same values, per epoch
+    assert run.read_settings() == {"latent_dim": 2, "beta": 1.0, "num_images": 64, "batch_size": 16,
+                                   "steps_per_epoch": 4, "learning_rate": 3e-3, "seed": 0, "num_epochs": 4}
     assert (tmp_path / "tensorboard").is_dir() and not (tmp_path / "backup").exists()  # deleted at the end
     held_out = tiny_images(32, seed=1)
     scores = vae.evaluate(model, held_out, num_samples=4, batch_size=10)  # batches of 10, 10, 10, 2
@@ -193,7 +196,7 @@ def test_training_lowers_the_loss_and_reports_nats(tmp_path):
 
 
 def test_beta_sweep_trades_kl_for_reconstruction(tmp_path):
-    from artlib import vae
+    from artlib import training, vae
 
     train_images, test_images = tiny_images(64), tiny_images(32, seed=1)
     rows = vae.beta_sweep(train_images, test_images, (0.1, 8.0), latent_dim=2, num_epochs=3, run_dir=tmp_path,
@@ -201,6 +204,9 @@ def test_beta_sweep_trades_kl_for_reconstruction(tmp_path):
     assert [row["beta"] for row in rows] == [0.1, 8.0]
     assert [row["vae"].beta for row in rows] == [0.1, 8.0] and all(row["vae"].latent_dim == 2 for row in rows)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["beta_0.1", "beta_8"]
+    for name, beta in (("beta_0.1", 0.1), ("beta_8", 8.0)):  # each model has its own run directory
+        run = training.RunDir(tmp_path / name)
+        assert run.read_settings()["beta"] == beta and run.read_history()["epoch"] == [1, 2, 3]
     low, high = rows
     assert high["kl"] < 0.5 * low["kl"]  # a heavier KL weight pulls q(z|x) towards the prior
     assert high["reconstruction"] > low["reconstruction"]  # ... and pays for it in reconstruction
@@ -234,37 +240,56 @@ def test_importance_weighted_bound_against_numpy():
     assert scores["nll_bound"] == pytest.approx(-bound.mean(), rel=1e-4)
 
 
-def test_epoch_batches_give_each_epoch_its_own_fixed_order():
-    import tensorflow as tf
+def test_train_feeds_fit_the_shared_epoch_order_scaled_to_floats(tmp_path):
+    import keras
 
-    from artlib.vae import epoch_batches
+    from artlib import training, vae
 
-    images = np.arange(12, dtype=np.uint8).reshape(12, 1, 1, 1) * np.ones((1, 28, 28, 1), np.uint8)
-    first = tf.Variable(1, dtype=tf.int64)
-    batches = [np.asarray(b)[:, 0, 0, 0] * 255 for b in epoch_batches(images, 4, seed=9, num_epochs=3,
-                                                                       steps_per_epoch=2, first_epoch=first)]
-    assert len(batches) == 4  # epochs 1 and 2, two batches each
-    for epoch in (1, 2):
-        order = np.random.default_rng(9 + epoch).permutation(12)[:8]
-        got = np.concatenate(batches[2 * (epoch - 1) : 2 * epoch]).round().astype(int)
-        assert np.array_equal(got, order)
-    assert not np.array_equal(batches[0], batches[2])
+    images = np.arange(20, dtype=np.uint8).reshape(20, 1, 1, 1) * np.ones((1, 28, 28, 1), np.uint8)  # image i is i
+    model = vae.build_vae(latent_dim=2, filters=(4, 8))
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), run_eagerly=True)  # so that train_step sees numbers
+    seen, train_step = [], model.train_step
+
+    def recording_step(batch):
+        seen.append(np.asarray(batch))
+        return train_step(batch)
+
+    model.train_step = recording_step
+    vae.train(model, images, num_epochs=2, run_dir=tmp_path, batch_size=4, seed=9, steps_per_execution=2,
+              verbose=0)
+    assert len(seen) == 8  # 5 batches an epoch, rounded down to whole groups of 2: 4 per epoch
+    assert all(batch.dtype == np.float32 and batch.shape == (4, 28, 28, 1) for batch in seen)
+    for epoch in (0, 1):
+        order = training.epoch_order(20, seed=9, epoch=epoch)[:16]
+        got = np.concatenate(seen[4 * epoch : 4 * epoch + 4])[:, 0, 0, 0] * 255  # uint8 came as i / 255
+        np.testing.assert_allclose(got, order, atol=1e-4)
+
+
+def test_a_run_directory_refuses_another_recipe(tmp_path):
+    from artlib import CheckpointError, vae
+
+    vae.train(vae.build_vae(latent_dim=2, filters=(4, 8)), tiny_images(16), num_epochs=1, run_dir=tmp_path,
+              batch_size=8, verbose=0)
+    with pytest.raises(CheckpointError, match=r"other settings \(seed: 0 -> 1\)"):
+        vae.train(vae.build_vae(latent_dim=2, filters=(4, 8)), tiny_images(16), num_epochs=2, run_dir=tmp_path,
+                  batch_size=8, seed=1, verbose=0)
 
 
 @pytest.mark.slow
 def test_fit_resumes_exactly_after_an_interruption(tmp_path):
-    env = dict(os.environ, ARTLIB_OFFLINE="1", KERAS_BACKEND="tensorflow", TF_CPP_MIN_LOG_LEVEL="2",
-               PYTHONPATH=os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p))
-    proc = subprocess.run([sys.executable, str(HERE), "resume", str(tmp_path)], env=env, capture_output=True,
-                          text=True, timeout=HANG_TIMEOUT)
+    proc = run_python(HERE, "resume", tmp_path, env={"TF_CPP_MIN_LOG_LEVEL": "2"})
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     info = json.loads((tmp_path / "info.json").read_text())
-    assert info["interrupted_epochs"] == 2 and info["resumed_epochs"] == 1  # 3 in all
+    assert info["straight_epochs"] == [1, 2, 3] and info["interrupted_epochs"] == [1, 2]
+    assert info["resumed_epochs"] == [3] and info["final_step"] == 3  # it went on after epoch 2 ...
+    assert info["run_history_epochs"] == [1, 2, 3]  # ... and history.json holds both calls
+    assert info["run_history_loss"] == info["straight_loss"]  # with the values of one run
+    assert info["seed_states"] == 1  # Sampling's generator, restored from the backup with the weights
     with np.load(tmp_path / "weights.npz") as npz:
         n = len([k for k in npz.files if k.startswith("straight/")])
         straight, resumed, start = ([npz[f"{run}/{i}"] for i in range(n)] for run in ("straight", "resumed", "start"))
     assert all(np.array_equal(a, b) for a, b in zip(straight, resumed))
-    assert not all(np.array_equal(a, b) for a, b in zip(start, resumed))  # the resumed run began elsewhere
+    assert not any(np.array_equal(a, b) for a, b in zip(start, resumed))  # the resumed model began elsewhere
 
 
 def scenario_resume(out: Path) -> None:
@@ -273,7 +298,7 @@ def scenario_resume(out: Path) -> None:
     import tensorflow as tf
 
     tf.config.experimental.enable_op_determinism()
-    from artlib import vae
+    from artlib import training, vae
 
     images = tiny_images(48)
 
@@ -282,27 +307,32 @@ def scenario_resume(out: Path) -> None:
             if epoch == 1:
                 raise KeyboardInterrupt
 
-    def run(run_dir, seed, extra=()):
+    def run(run_dir, seed, extra=()):  # seed: the initial weights and Sampling's generator, not in settings.json
         model = vae.build_vae(latent_dim=2, filters=(4, 8), seed=seed)
         start = [v.numpy() for v in model.variables]
-        history = vae.train(model, images, num_epochs=3, run_dir=out / run_dir, batch_size=8, seed=0,
-                            steps_per_execution=2, verbose=0, extra_callbacks=extra)
-        return model, start, history
+        result = vae.train(model, images, num_epochs=3, run_dir=out / run_dir, batch_size=8, seed=0,
+                           steps_per_execution=2, verbose=0, extra_callbacks=extra)
+        return model, start, result
 
-    straight, _, _ = run("straight", seed=0)
+    straight, _, straight_result = run("straight", seed=0)
     epochs_seen = []
-    counter = keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: epochs_seen.append(epoch))
+    counter = keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: epochs_seen.append(epoch + 1))
     try:
         run("resumed", seed=0, extra=[counter, StopAfterSecondEpoch()])
+        raise AssertionError("the interruption did not happen")
     except KeyboardInterrupt:
         pass
-    resumed, start, history = run("resumed", seed=5)
+    resumed, start, result = run("resumed", seed=5)
+    history = training.RunDir(out / "resumed").read_history()
     arrays = {f"straight/{i}": v.numpy() for i, v in enumerate(straight.variables)}
     arrays |= {f"resumed/{i}": v.numpy() for i, v in enumerate(resumed.variables)}
     arrays |= {f"start/{i}": a for i, a in enumerate(start)}
     np.savez(out / "weights.npz", **arrays)
-    (out / "info.json").write_text(json.dumps({"interrupted_epochs": len(epochs_seen),
-                                               "resumed_epochs": len(history.history["loss"])}))
+    (out / "info.json").write_text(json.dumps({
+        "straight_epochs": straight_result["epoch"], "interrupted_epochs": epochs_seen,
+        "resumed_epochs": result["epoch"], "final_step": result.final_step,
+        "run_history_epochs": history["epoch"], "run_history_loss": history["loss"],
+        "straight_loss": straight_result["loss"], "seed_states": len(training.seed_states(resumed))}))
 
 
 # ----------------------------------------------------------------------------- saving and loading

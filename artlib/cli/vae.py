@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import time
 
 from artlib import config
 from artlib.cli.common import (at_least, check_output, force_option, model_option, nonnegative_float,
@@ -20,13 +19,12 @@ def cmd_train(args: argparse.Namespace) -> int:
     (x_train, _), (x_test, _) = data.load_fashion_mnist()
     model = vae.build_vae(args.latent_dim, beta=args.beta, seed=args.seed)
     epochs = args.epochs if args.epochs is not None else config.choose(full=vae.NUM_EPOCHS, fast=1)
-    start = time.perf_counter()
-    vae.train(model, x_train, num_epochs=epochs, run_dir=args.run_dir, batch_size=args.batch_size,
-              seed=args.seed, validation_images=x_test)
-    seconds = time.perf_counter() - start
+    result = vae.train(model, x_train, num_epochs=epochs, run_dir=args.run_dir, batch_size=args.batch_size,
+                       seed=args.seed, validation_images=x_test)
     scores = vae.evaluate(model, x_test, num_samples=args.iw_samples, seed=args.seed)
     vae.save_vae(model, out)
-    print(f"trained {epochs} epochs in {seconds:.0f} s (this call); test set, {vae.LIKELIHOOD}:")
+    print(f"trained {len(result['epoch'])} epoch(s) in {result.seconds:.0f} s (this call; {result.final_step} "
+          f"in all); test set, {vae.LIKELIHOOD}:")
     print(f"  -ELBO {scores['neg_elbo']:.2f} nats/image (reconstruction {scores['reconstruction']:.2f} + "
           f"KL {scores['kl']:.2f}); {args.iw_samples}-sample bound on -log p(x) {scores['nll_bound']:.2f}; "
           f"reconstruction PSNR {scores['psnr']:.2f} dB; active units {scores['active_units']}/{args.latent_dim}")
@@ -64,8 +62,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     train.add_argument("--batch-size", type=positive_int, default=128, help="images per step (default: %(default)s)")
     train.add_argument("--iw-samples", type=positive_int, default=10,
                        help="samples per test image for the bound on -log p(x) (default: %(default)s)")
-    train.add_argument("--run-dir", default="runs/vae", help="TensorBoard logs and the resume backup "
-                       "(default: %(default)s)")
+    train.add_argument("--run-dir", default="runs/vae", help="settings, history, TensorBoard logs and the resume "
+                       "backup; another recipe needs another folder (default: %(default)s)")
     seed_option(train)
     force_option(train)
     train.set_defaults(func=cmd_train)

@@ -1,7 +1,7 @@
 """The Fashion-MNIST classifier that measures samples: build, train, load, and its features and probabilities.
 
 artlib trains and ships a small classifier (``data/pretrained/fashion_classifier.keras``,
-made by ``data/make_fashion_classifier.py``). Its 128-wide ``"features"`` layer is the
+made by ``scripts/make_fashion_classifier.py``). Its 128-wide ``"features"`` layer is the
 space where :mod:`artlib.metrics.distances` and :mod:`artlib.metrics.samples` compare
 generated images with real ones; its softmax says which class a sample looks like.
 """
@@ -35,7 +35,7 @@ __all__ = [
 #: The classifier that ships with artlib (see ``data/README.md`` for its provenance).
 CLASSIFIER_PATH = config.PRETRAINED_DIR / "fashion_classifier.keras"
 _RANGE_TOLERANCE = 1e-3  # float pixels may overshoot [0, 1] by this much (then clipped)
-_REMAKE = "make it with `python data/make_fashion_classifier.py` (or restore it from the repository)"
+_REMAKE = "make it with `python scripts/make_fashion_classifier.py` (or restore it from the repository)"
 
 
 def fashion_batch(images: Any, name: str = "images", *, keep_uint8: bool = False) -> np.ndarray:
@@ -102,29 +102,38 @@ def train_fashion_classifier(
     batch_size: int = 128,
     seed: int = 0,
     validation: tuple[Any, Any] | None = None,
+    run_dir: str | Path | None = None,
     verbose: int | str = "auto",
 ) -> keras.Model:
-    """Train :func:`build_fashion_classifier` with Adam and cross-entropy (``fit``).
+    """Train :func:`build_fashion_classifier` with Adam and cross-entropy through :func:`artlib.training.fit`.
+
+    Epoch e sees the images in the order :func:`artlib.training.epoch_order` ``(seed, e)``,
+    in full batches (the few images left over change from epoch to epoch); a NaN or
+    Inf loss stops it. With ``run_dir`` it also keeps ``settings.json``, ``history.json``,
+    TensorBoard logs and a backup after each epoch: called again after an interruption,
+    it resumes there exactly.
 
     Args:
         images: ``N×28×28`` (or ``N×28×28×1``) uint8 or float pixels in [0, 1].
         labels: ``N`` integer labels in 0..9.
         num_epochs: Passes over the data.
         batch_size: Images per step.
-        seed: Seeds the weights and the shuffling (new order every epoch).
+        seed: Seeds the weights and the order (a new one every epoch).
         validation: Optional ``(images, labels)`` evaluated after every epoch.
-        verbose: Passed to ``fit`` (0 silences it).
+        run_dir: The run directory (None: keep nothing on disk).
+        verbose: Passed to ``fit`` (0 silences it; ``"auto"``: one line per epoch, 0 under CI).
 
     Returns:
-        The trained, compiled model; ``model.history.history`` holds the
-        per-epoch loss and accuracy.
+        The trained, compiled model; ``model.history.history`` holds this call's
+        per-epoch loss and accuracy (``run_dir/history.json`` the whole run's).
 
     Raises:
-        ArtlibError: wrong shapes, pixel ranges or labels, or a non-positive
-            ``num_epochs`` or ``batch_size``.
+        ArtlibError: wrong shapes, pixel ranges or labels, a non-positive
+            ``num_epochs`` or ``batch_size``, or fewer images than one batch.
+        CheckpointError: ``run_dir`` holds a run with other settings, or an unreadable backup.
+        NonFiniteLossError: The loss became NaN or Inf.
     """
     import keras
-    import tensorflow as tf
 
     from artlib import training
 
@@ -143,16 +152,13 @@ def train_fashion_classifier(
             loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
             metrics=["accuracy"],
         )
-    dataset = (
-        tf.data.Dataset.from_tensor_slices((x, y.astype(np.int32)))
-        .shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
-        .batch(batch_size)
-        .prefetch(tf.data.AUTOTUNE)
-    )
     validation_data = None
     if validation is not None:
         validation_data = (fashion_batch(validation[0], "validation images"), np.asarray(validation[1]))
-    model.fit(dataset, epochs=num_epochs, validation_data=validation_data, shuffle=False, verbose=verbose)
+    settings = {"model": model.name, "num_images": len(x), "batch_size": batch_size, "seed": seed,
+                "num_epochs": num_epochs}
+    training.fit(model, (x, y.astype(np.int32)), num_epochs=num_epochs, batch_size=batch_size, seed=seed,
+                 run_dir=run_dir, settings=settings, validation_data=validation_data, verbose=verbose)
     return model
 
 

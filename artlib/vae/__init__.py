@@ -13,8 +13,8 @@ Which file does what:
   :func:`build_decoder`, the :class:`VAE` ``keras.Model`` (``train_step``/``test_step``)
   and :func:`build_vae`; :data:`LIKELIHOOD`, :data:`IMAGE_SHAPE`.
 * ``train.py`` — :data:`NUM_EPOCHS` (a full-length run), :func:`as_images` (the input check),
-  :func:`epoch_batches` (an epoch-keyed data order, so that a resumed ``fit`` sees the same
-  batches), :func:`train` (``fit`` with the shared callbacks, resumable) and
+  :func:`train` (:func:`artlib.training.fit`: the shared epoch order, NaN guard and run
+  directory, resumed exactly; returns a :class:`~artlib.training.TrainResult`) and
   :func:`beta_sweep` (one model per β).
 * ``measure.py`` — :func:`evaluate` (nats per image, importance-weighted bound, PSNR,
   active units), :func:`reconstruct`, :func:`sample`, :func:`interpolate`,
@@ -25,7 +25,7 @@ Which file does what:
 The pieces, each usable on its own::
 
     vae = build_vae(latent_dim=2)                           # encoder + Sampling + decoder
-    history = train(vae, x_train, num_epochs=10, run_dir="runs/vae")
+    result = train(vae, x_train, num_epochs=10, run_dir="runs/vae")  # result["neg_elbo"]: per epoch
     scores = evaluate(vae, x_test)                          # nats per image, PSNR, active units
     grid = sample(vae, 64, seed=0)                          # new images from z ~ N(0, I)
     fig = plotting.image_grid(latent_map(vae, 15), ncols=15)  # the decoder over the 2-D plane
@@ -47,7 +47,7 @@ from artlib.vae.model import (
     kl_divergence,
     reconstruction_loss,
 )
-from artlib.vae.train import NUM_EPOCHS, as_images, beta_sweep, epoch_batches, train
+from artlib.vae.train import NUM_EPOCHS, as_images, beta_sweep, train
 from artlib.vae.measure import evaluate, interpolate, latent_map, latent_scatter, reconstruct, sample
 from artlib.vae.io import PRETRAINED_DIR, load_pretrained, load_vae, save_vae
 
@@ -64,7 +64,6 @@ __all__ = [
     "build_decoder",
     "build_vae",
     "as_images",
-    "epoch_batches",
     "train",
     "evaluate",
     "reconstruct",

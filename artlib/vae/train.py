@@ -1,4 +1,4 @@
-"""Training a VAE with ``fit``: the input check, the epoch-keyed data order, resume, and the β sweep."""
+"""Training a VAE with :func:`artlib.training.fit` (exact resume, run directory), the input check, and the β sweep."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from artlib.errors import ArtlibError, ImageError
 from artlib.imageio import as_batch
 from artlib.vae.model import VAE, build_vae
 
-__all__ = ["NUM_EPOCHS", "as_images", "epoch_batches", "train", "beta_sweep"]
+__all__ = ["NUM_EPOCHS", "as_images", "train", "beta_sweep"]
 
 #: Epochs of a full-length training run (``python -m artlib vae train`` without ``--epochs``).
 NUM_EPOCHS = 30
@@ -28,7 +28,7 @@ def as_images(images: Any, name: str = "images", *, keep_uint8: bool = False) ->
     Args:
         images: uint8 (0–255) or float in [0, 1], shaped ``(N, 28, 28)`` or ``(N, 28, 28, 1)``.
         name: What to call the input in an error message.
-        keep_uint8: Return uint8 input as uint8 (a compact training set; :func:`epoch_batches`
+        keep_uint8: Return uint8 input as uint8 (a compact training set; :func:`train`
             scales each batch).
 
     Returns:
@@ -40,53 +40,20 @@ def as_images(images: Any, name: str = "images", *, keep_uint8: bool = False) ->
     return as_batch(images, name=name, shape=(28, 28), channels=1, keep_uint8=keep_uint8)
 
 
-def epoch_batches(images: Any, batch_size: int, *, seed: int, num_epochs: int, steps_per_epoch: int,
-                  first_epoch: tf.Variable) -> tf.data.Dataset:
-    """Epochs ``first_epoch … num_epochs - 1`` back to back, epoch e in an order fixed by ``seed + e``.
+def _steps(num_images: int, batch_size: int, steps_per_execution: int) -> tuple[int, int]:
+    """``(steps_per_execution, steps_per_epoch)``: whole groups of ``steps_per_execution`` per epoch.
 
-    The order of epoch e is ``np.random.default_rng(seed + e).permutation``, as in
-    :func:`artlib.training.shuffled_batches`, so it does not depend on how many
-    epochs ran before in this process. ``first_epoch`` is read when ``fit`` starts
-    reading, after ``BackupAndRestore`` has chosen the epoch to resume at
-    (:func:`train` sets it), so a resumed run sees exactly the batches the
-    uninterrupted one would have seen.
+    An epoch too short for one group runs step by step instead.
 
-    Args:
-        images: ``(N, 28, 28, 1)``, uint8 (kept compact in memory) or float32 in [0, 1].
-        batch_size: Images per batch.
-        seed: With the epoch number, fixes each epoch's order.
-        num_epochs: Epochs in all.
-        steps_per_epoch: Batches per epoch (the rest of each shuffled epoch is dropped).
-        first_epoch: A scalar int64 variable: the epoch to start at.
-
-    Returns:
-        A dataset of float32 batches ``(batch_size, 28, 28, 1)`` in [0, 1].
+    Raises:
+        ImageError: Fewer images than one batch.
     """
-    pixels = tf.constant(np.asarray(images))
-    scale = 1.0 / 255.0 if pixels.dtype == tf.uint8 else 1.0
-    orders = np.stack([np.random.default_rng(seed + e).permutation(len(pixels))[: steps_per_epoch * batch_size]
-                       for e in range(num_epochs)])  # (epochs, steps·batch)
-    orders = orders.reshape(num_epochs, steps_per_epoch, batch_size)  # -> (epochs, steps, batch)
-    return (tf.data.Dataset.range(num_epochs)
-            .filter(lambda epoch: epoch >= first_epoch)
-            .flat_map(lambda epoch: tf.data.Dataset.from_tensor_slices(tf.gather(orders, epoch)))
-            .map(lambda index: tf.cast(tf.gather(pixels, index), tf.float32) * scale,
-                 num_parallel_calls=tf.data.AUTOTUNE)
-            .prefetch(tf.data.AUTOTUNE))
-
-
-class _FirstEpoch(keras.callbacks.Callback):
-    """Tell :func:`epoch_batches` at which epoch ``fit`` starts (0, or where the backup says)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.value = tf.Variable(0, dtype=tf.int64, trainable=False)
-        self._set = False
-
-    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
-        if not self._set:
-            self.value.assign(epoch)
-            self._set = True
+    steps_per_epoch = num_images // batch_size // steps_per_execution * steps_per_execution
+    if steps_per_epoch:
+        return steps_per_execution, steps_per_epoch
+    if num_images < batch_size:
+        raise ImageError(f"images holds {num_images} images, fewer than one batch of {batch_size}")
+    return 1, num_images // batch_size
 
 
 def train(
@@ -102,19 +69,22 @@ def train(
     steps_per_execution: int = 8,
     verbose: int | str = 2,
     extra_callbacks: Sequence[keras.callbacks.Callback] = (),
-) -> keras.callbacks.History:
-    """Train with ``fit`` and the shared callbacks (TensorBoard, NaN guard, BackupAndRestore).
+) -> training.TrainResult:
+    """Train with :func:`artlib.training.fit`: the shared data order, NaN guard, backup and run directory.
 
     Interrupted (Ctrl-C, a killed kernel), call it again with a freshly built model and
     the same arguments: it resumes after the last finished epoch and ends with the
-    same weights as a run that never stopped. The epoch order comes from ``seed + epoch``;
-    each epoch drops the few batches that do not fill a ``steps_per_execution`` group.
+    same weights as a run that never stopped. Epoch e sees the images in the order
+    :func:`artlib.training.epoch_order` ``(seed, e)``; each epoch drops the few
+    batches that do not fill a ``steps_per_execution`` group. ``run_dir`` gets
+    ``settings.json`` (the recipe: a resumed call with another one is refused),
+    ``history.json``, ``tensorboard/`` and, until the run completes, ``backup/``.
 
     Args:
         vae: From :func:`~artlib.vae.build_vae`; compiled here with Adam unless already compiled.
-        images: Training images (see :func:`as_images`).
+        images: Training images (see :func:`as_images`); uint8 stays compact in memory.
         num_epochs: Total epochs (a resumed run trains only the missing ones).
-        run_dir: Where ``tensorboard/`` and ``backup/`` go.
+        run_dir: The run directory (see above).
         batch_size: Images per step.
         learning_rate: Adam's step size (when this function compiles).
         validation_images: Evaluated after each epoch (``val_neg_elbo`` …).
@@ -124,12 +94,15 @@ def train(
         extra_callbacks: More callbacks, run after the shared ones.
 
     Returns:
-        The ``keras.callbacks.History`` of this call.
+        A :class:`~artlib.training.TrainResult`: this call's history per epoch
+        (``result["epoch"]``, ``result["neg_elbo"]``, ``result["val_neg_elbo"]`` …);
+        ``final_step`` is the epoch reached.
 
     Raises:
         ArtlibError: ``num_epochs``, ``batch_size``, ``steps_per_execution`` or
             ``learning_rate`` is not positive.
         ImageError: Images of the wrong shape or range, or fewer than one batch of them.
+        CheckpointError: ``run_dir`` holds a run with other settings, or an unreadable backup.
         NonFiniteLossError: A loss became NaN or infinite.
     """
     for value, name in ((num_epochs, "num_epochs"), (batch_size, "batch_size"),
@@ -137,24 +110,23 @@ def train(
         positive_int(value, name)
     positive_float(learning_rate, "learning_rate")
     images = as_images(images, keep_uint8=True)
-    if validation_images is not None:
-        validation_images = as_images(validation_images, "validation_images")
-    steps_per_execution = int(steps_per_execution)
-    steps_per_epoch = len(images) // batch_size // steps_per_execution * steps_per_execution
-    if steps_per_epoch == 0:
-        steps_per_execution = 1
-        steps_per_epoch = len(images) // batch_size
-    if steps_per_epoch == 0:
-        raise ImageError(f"images holds {len(images)} images, fewer than one batch of {batch_size}")
+    validation = None if validation_images is None else (as_images(validation_images, "validation_images"),)
+    steps_per_execution, steps_per_epoch = _steps(len(images), batch_size, int(steps_per_execution))
     if not vae.compiled:
-        vae.compile(optimizer=keras.optimizers.Adam(learning_rate), steps_per_execution=steps_per_execution)
-    first_epoch = _FirstEpoch()
-    batches = epoch_batches(images, batch_size, seed=seed, num_epochs=num_epochs,
-                            steps_per_epoch=steps_per_epoch, first_epoch=first_epoch.value)
-    chosen = training.callbacks(run_dir) + [first_epoch, *extra_callbacks]
-    validation = (validation_images,) if validation_images is not None else None
-    return vae.fit(batches, epochs=num_epochs, steps_per_epoch=steps_per_epoch, validation_data=validation,
-                   validation_batch_size=500, shuffle=False, callbacks=chosen, verbose=verbose)  # shuffled above
+        with vae.distribute_strategy.scope():
+            vae.compile(optimizer=keras.optimizers.Adam(learning_rate), steps_per_execution=steps_per_execution)
+    scale = 1.0 / 255.0 if images.dtype == np.uint8 else 1.0
+
+    def pixels(batch: tf.Tensor, _seed: tf.Tensor) -> tf.Tensor:  # float32 in [0, 1], batch by batch
+        return tf.cast(batch, tf.float32) * scale
+
+    settings = {"latent_dim": vae.latent_dim, "beta": vae.beta, "num_images": len(images), "batch_size": batch_size,
+                "steps_per_epoch": steps_per_epoch, "learning_rate": learning_rate, "seed": seed,
+                "num_epochs": num_epochs}
+    return training.fit(vae, images, num_epochs=num_epochs, batch_size=batch_size, seed=seed, run_dir=run_dir,
+                        steps_per_epoch=steps_per_epoch, map_fn=pixels, settings=settings,
+                        extra_callbacks=extra_callbacks, verbose=verbose, validation_data=validation,
+                        validation_batch_size=500)
 
 
 def beta_sweep(images: Any, test_images: Any, betas: Sequence[float], *, latent_dim: int, num_epochs: int,
