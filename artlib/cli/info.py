@@ -12,6 +12,7 @@ __all__ = ["report", "register"]
 def report() -> str:
     """A short, printable report: versions, devices, modes, data and weights available."""
     from artlib import data
+    from artlib.style.weights import describe_auto
 
     lines = ["artlib environment"]
     lines += [f"  {k:<14} {v}" for k, v in config.versions().items()]
@@ -24,7 +25,7 @@ def report() -> str:
     lines.append(f"  {'offline':<14} "
                  f"{'yes (ARTLIB_OFFLINE=1)' if config.is_offline() else 'no (downloads allowed)'}")
     lines.append(f"  {'fashion-mnist':<14} {data.describe_fashion_mnist_source()}")
-    lines.append(f"  {'vgg19 weights':<14} {data.describe_vgg19_weights()}")
+    lines.append(f"  {'style features':<14} {describe_auto()}")
     return "\n".join(lines)
 
 

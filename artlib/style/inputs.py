@@ -14,10 +14,11 @@ from artlib.errors import ArtlibError  # noqa: E402
 
 
 def as_image_batch(images: Any, *, name: str = "images") -> tf.Tensor:
-    """One RGB image or a batch of them as a float32 ``N×H×W×3`` tensor in [0, 1].
+    """One image or a batch of them as a float32 RGB ``N×H×W×3`` tensor in [0, 1]; grayscale becomes RGB.
 
     Args:
-        images: ``H×W×3`` or ``N×H×W×3`` RGB pixels: floats in [0, 1] or uint8 (0–255).
+        images: ``H×W`` (grayscale), ``H×W×C`` or ``N×H×W×C`` pixels with C = 1 (grayscale, repeated
+            into three channels) or 3 (RGB): floats in [0, 1] or uint8 (0–255).
         name: What to call the input in an error message.
 
     Returns:
@@ -28,8 +29,12 @@ def as_image_batch(images: Any, *, name: str = "images") -> tf.Tensor:
             overshoots of float arithmetic, up to 1e-4, are clipped).
     """
     array = np.asarray(images)
+    if array.ndim == 2:
+        array = array[..., np.newaxis]  # H×W -> H×W×1
     if array.ndim == 3:
-        array = array[np.newaxis]  # H×W×3 -> 1×H×W×3
+        array = array[np.newaxis]  # H×W×C -> 1×H×W×C
+    if array.ndim == 4 and array.shape[-1] == 1:
+        array = np.repeat(array, 3, axis=-1)  # grayscale -> RGB
     return tf.constant(imageio.as_batch(array, name=name, channels=3, tolerance=1e-4))
 
 

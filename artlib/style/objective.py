@@ -14,13 +14,6 @@ from artlib.errors import ArtlibError  # noqa: E402
 from artlib.style.features import FeatureExtractor  # noqa: E402
 from artlib.style.inputs import as_image_batch  # noqa: E402
 
-#: artlib's objective: relative terms (each divided by its target's size), squared-difference TV.
-ARTLIB_WEIGHTS = dict(content_weight=1.0, style_weight=50.0, tv_weight=10.0, relative=True, tv="l2")
-#: artlib's objective with random features (and ``RANDOM_STYLE_LAYERS``): a lighter style term.
-RANDOM_WEIGHTS = dict(ARTLIB_WEIGHTS, style_weight=20.0)
-#: The TensorFlow tutorial's objective: raw terms, TV = tf.image.total_variation (a sum).
-TUTORIAL_WEIGHTS = dict(content_weight=1e4, style_weight=1e-2, tv_weight=30.0, relative=False, tv="l1_sum")
-
 LayerWeights = Sequence[float] | Mapping[str, float] | None
 
 
@@ -150,15 +143,15 @@ def total_variation_loss(images: tf.Tensor, kind: str = "l2") -> tf.Tensor:
 
 
 def default_weights(extractor: FeatureExtractor) -> dict[str, Any]:
-    """artlib's term weights for ``extractor``.
+    """artlib's term weights for ``extractor``: its feature family's (:data:`~artlib.style.recipes.FAMILIES`).
 
     Args:
         extractor: A :class:`~artlib.style.features.FeatureExtractor`.
 
     Returns:
-        A copy of :data:`RANDOM_WEIGHTS` if its weights are random, else of :data:`ARTLIB_WEIGHTS`.
+        A copy of the family's weights (e.g. :data:`~artlib.style.recipes.HED_WEIGHTS`).
     """
-    return dict(RANDOM_WEIGHTS if extractor.is_random else ARTLIB_WEIGHTS)
+    return dict(extractor.family.weights)
 
 
 def _term_weight(name: str, value: float | None, default: float) -> float:
@@ -178,9 +171,8 @@ class Objective:
         content_image: ``H×W×3`` in [0, 1]; the output has its size.
         style_images: One or more ``h×w×3`` style images in [0, 1] (any size).
         blend: Weight of each style image (normalized to sum to 1); default equal.
-        content_weight: Weight of the content term (default :data:`ARTLIB_WEIGHTS`, or
-            :data:`RANDOM_WEIGHTS` when the extractor's weights are random); likewise
-            ``style_weight`` and ``tv_weight``. 0 switches a term off.
+        content_weight: Weight of the content term (default: the features' family's,
+            :func:`default_weights`); likewise ``style_weight`` and ``tv_weight``. 0 switches a term off.
         relative: Divide each layer's term by the size of its target (artlib) or not (tutorial).
         tv: ``"l2"`` or ``"l1_sum"`` (see :func:`total_variation_loss`).
         content_layer_weights: Per layer (list or dict); default equal, summing to 1; likewise

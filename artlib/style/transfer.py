@@ -16,7 +16,7 @@ import tensorflow as tf  # noqa: E402
 from artlib import imageio, metrics, patterns  # noqa: E402
 from artlib.errors import ArtlibError, ImageError  # noqa: E402
 from artlib.style.color import match_colors, preserve_luminance  # noqa: E402
-from artlib.style.features import CONTENT_LAYERS, FeatureExtractor  # noqa: E402
+from artlib.style.features import FeatureExtractor  # noqa: E402
 from artlib.style.inputs import as_image_batch, positive_int  # noqa: E402
 from artlib.style.objective import LayerWeights, Objective, blend_weights, gram_matrix  # noqa: E402
 from artlib.style.optimizers import Callback, run_adam, run_lbfgs  # noqa: E402
@@ -43,8 +43,8 @@ def load_style_image(source: Any, max_dim: int | None = 512, *, seed: int = 0) -
     """A style (or content) image from an array, a path, an http(s) URL (cached) or ``"pattern:NAME"``.
 
     Args:
-        source: ``H×W×3`` array (floats in [0, 1] or uint8), a path, an http(s) URL, file bytes,
-            or ``"pattern:NAME"`` (see :mod:`artlib.patterns`).
+        source: ``H×W×3``, ``H×W×1`` or ``H×W`` array (floats in [0, 1] or uint8), a path, an
+            http(s) URL, file bytes, or ``"pattern:NAME"`` (see :mod:`artlib.patterns`).
         max_dim: Most pixels on the long side (None: no limit; patterns: 512).
         seed: Seed of a procedural pattern.
 
@@ -65,8 +65,9 @@ def load_style_image(source: Any, max_dim: int | None = 512, *, seed: int = 0) -
             raise ImageError(f"style '{source}': {err}") from err
     if isinstance(source, (str, Path, bytes)):
         return imageio.load_image(source, max_dim=max_dim)
-    if np.ndim(source) != 3:
-        raise ImageError(f"expected an H×W×3 image in [0, 1]; got shape {np.shape(source)}")
+    if np.ndim(source) not in (2, 3):
+        raise ImageError(f"expected an H×W (grayscale), H×W×1 or H×W×3 image in [0, 1]; "
+                         f"got shape {np.shape(source)}")
     image = as_image_batch(source, name="image").numpy()[0]
     if max_dim is not None and max(image.shape[:2]) > max_dim:
         image = np.asarray(imageio.resize_max_dim(image, max_dim))
@@ -181,7 +182,7 @@ def style_transfer(content_image: Any, style_images: Any, *, max_dim: int = DEFA
                    optimizer: str = "lbfgs", weights: str | Path = "auto", style_weight: float | None = None,
                    content_weight: float | None = None, tv_weight: float | None = None,
                    blend: Sequence[float] | None = None, preserve_color: str | None = None,
-                   content_layers: Sequence[str] = CONTENT_LAYERS, style_layers: Sequence[str] | None = None,
+                   content_layers: Sequence[str] | None = None, style_layers: Sequence[str] | None = None,
                    style_layer_weights: LayerWeights = None, coarse_to_fine: bool = True, min_dim: int = 128,
                    stage_tolerance: float | None = None, init: str = "content", seed: int = 0,
                    extractor: FeatureExtractor | None = None, objective: dict | None = None,
@@ -267,11 +268,13 @@ def stylize(content_image: Any, style_images: Any, *, max_dim: int = DEFAULT_MAX
         steps: Optimizer steps at the final size (coarse stages up to twice as many); default
             :data:`DEFAULT_STEPS` (100) for L-BFGS, :data:`DEFAULT_ADAM_STEPS` (1000) for Adam (10 in fast mode).
         optimizer: ``"lbfgs"`` (default) or ``"adam"`` (the tutorial's settings).
-        weights: VGG19 weights policy: ``"auto"``, ``"imagenet"``, ``"random"`` or a file path.
+        weights: The features (:func:`~artlib.style.weights.resolve_weights`): ``"auto"``,
+            ``"imagenet"``, ``"hed-vgg16"``, ``"random"`` or a weights file.
         **options: ``style_weight``, ``content_weight``, ``tv_weight`` (default
             :func:`~artlib.style.objective.default_weights`), ``blend`` (one weight per style image),
             ``preserve_color`` (``"luminance"``: transfer only brightness; ``"match"``: recolour the
-            styles like the content first), ``content_layers``, ``style_layers``, ``style_layer_weights``,
+            styles like the content first), ``content_layers``, ``style_layers`` (default: the features'
+            family's), ``style_layer_weights``,
             ``coarse_to_fine`` (default True), ``min_dim`` (first stage, default 128), ``stage_tolerance``
             (a coarse L-BFGS stage ends once it improves less than this fraction in :data:`STAGE_PATIENCE`
             evaluations; default :data:`STAGE_TOLERANCE`, 0 runs every step), ``init`` (``"content"``
