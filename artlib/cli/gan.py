@@ -34,9 +34,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.batch_size is not None:
         settings["batch_size"] = args.batch_size
     start = time.perf_counter()
-    history = gan.train(args.run_dir, settings, num_steps=args.steps)
-    steps = history["step"][-1] if history["step"] else args.steps or "the end"
-    print(f"trained to step {steps} in {time.perf_counter() - start:.0f} s; generator: "
+    result = gan.train(args.run_dir, settings, num_steps=args.steps)
+    print(f"trained to step {result.final_step} in {time.perf_counter() - start:.0f} s; generator: "
           f"{Path(args.run_dir) / 'generator.keras'}, samples: {Path(args.run_dir) / 'samples.gif'}")
     return 0
 

@@ -24,8 +24,8 @@ Which file does what:
   :func:`train` into the run directory the CLI uses (checkpoints, a fixed-latent grid as
   PNG/GIF/TensorBoard, loss curves, the final ``generator.keras``), :func:`load_settings`,
   :func:`load_generator` and the shipped generator's folder :data:`PRETRAINED_DIR`;
-* ``progressive.py``: progressive growing 7 → 14 → 28 with fade-in (:func:`train_progressive`);
-* ``checks.py``: the argument checks the files share.
+* ``progressive.py``: progressive growing 7 → 14 → 28 with fade-in (:func:`train_progressive`,
+  one ``training.train_loop`` a level, so it resumes exactly).
 """
 
 from __future__ import annotations

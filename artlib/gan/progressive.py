@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import nullcontext
+from pathlib import Path
 from typing import Any
 
 from artlib import config  # noqa: F401  (sets KERAS_BACKEND before Keras is imported)
@@ -131,14 +134,53 @@ def fade_in_alpha(level: int, step: int, steps_per_level: int) -> float:
     return 1.0 if _check_level(level) == 0 else min(1.0, step / max(1, steps_per_level // 2))
 
 
+def _level_step(level: int, generator: keras.Model, discriminator: keras.Model,
+                g_optimizer: keras.optimizers.Optimizer, d_optimizer: keras.optimizers.Optimizer,
+                noise: keras.random.SeedGenerator) -> Callable[[Any], dict[str, tf.Tensor]]:
+    """One BCE step at ``level`` as a ``@tf.function`` ``step((images, alpha)) -> {"d_loss", "g_loss"}``."""
+    latent_dim = generator.inputs[0].shape[-1]
+
+    @tf.function
+    def step(batch):
+        images, alpha = batch
+        z = keras.random.normal((tf.shape(images)[0], latent_dim), seed=noise)
+        with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
+            fake = progressive_images(generator(z, training=True), level, alpha)
+            logits = discriminator(tf.concat([progressive_real(images, level, alpha), fake], 0), training=True)
+            n = tf.shape(images)[0]
+            d_loss = discriminator_loss("bce", logits[:n], logits[n:])
+            g_loss = generator_loss("bce", logits[n:])
+        d_vars = discriminator.trainable_variables
+        d_optimizer.apply(d_tape.gradient(d_loss, d_vars), d_vars)
+        pairs = [(g, v) for g, v in zip(g_tape.gradient(g_loss, generator.trainable_variables),
+                                        generator.trainable_variables) if g is not None]
+        g_optimizer.apply([g for g, _ in pairs], [v for _, v in pairs])
+        return {"d_loss": d_loss, "g_loss": g_loss}
+    return step
+
+
+def _level_batches(real: np.ndarray, level: int, steps_per_level: int, batch_size: int,
+                   seed: int) -> Iterator[tuple[np.ndarray, tf.Tensor]]:
+    """A level's ``(images, alpha)`` for each of its steps, the same every call (a level is one epoch)."""
+    picks = np.random.default_rng([seed, level]).integers(0, len(real), (steps_per_level, batch_size))
+    for i, pick in enumerate(picks):
+        yield real[pick], tf.constant(fade_in_alpha(level, i, steps_per_level), tf.float32)
+
+
 def train_progressive(images: np.ndarray, *, steps_per_level: int = 600, batch_size: int = 64,
-                      latent_dim: int = 64, seed: int = 0, num_samples: int = 16) -> tuple[keras.Model, list[np.ndarray]]:
+                      latent_dim: int = 64, seed: int = 0, num_samples: int = 16, run_dir: str | Path | None = None,
+                      quiet: bool | None = None) -> tuple[keras.Model, list[np.ndarray]]:
     """A small progressive-growing demo (7 → 14 → 28 with fade-in), the idea behind ProGAN.
 
     Each level trains for ``steps_per_level`` steps; at levels 1 and 2 the first half of
     them fades the new resolution in (:func:`fade_in_alpha`). Simplification, said plainly: the
     discriminator does not grow; it always sees 28×28 images, with the real ones
     blurred to the current level's resolution in the same way.
+
+    Each level is one ``training.train_loop`` into its own run directory, ``run_dir/7x7``,
+    ``14x14`` and ``28x28`` (progress bar, NaN guard, checkpoints, ``history.json`` with
+    ``d_loss`` and ``g_loss``, ``losses.png``), so calling again with the same ``run_dir``
+    and arguments after an interruption goes on exactly where it stopped.
 
     Args:
         images: uint8 (N, 28, 28) or float in [0, 1].
@@ -147,6 +189,8 @@ def train_progressive(images: np.ndarray, *, steps_per_level: int = 600, batch_s
         latent_dim: Length of z.
         seed: Seeds weights, data order and latents.
         num_samples: Images in each level's snapshot.
+        run_dir: Where the three run directories go; None: a temporary folder, deleted at the end.
+        quiet: Hide the progress bars.
 
     Returns:
         The generator and one snapshot per level: float32 (num_samples, 28, 28) in [0, 1],
@@ -154,6 +198,7 @@ def train_progressive(images: np.ndarray, *, steps_per_level: int = 600, batch_s
 
     Raises:
         ArtlibError: A count that is 0 or below.
+        CheckpointError: ``run_dir`` holds a run with other arguments.
         ImageError: ``images`` are not 28×28 one-channel pixels in [0, 1] (or uint8).
     """
     steps_per_level = positive_int(steps_per_level, "steps_per_level")
@@ -164,33 +209,21 @@ def train_progressive(images: np.ndarray, *, steps_per_level: int = 600, batch_s
         generator, discriminator = build_progressive_generator(latent_dim), build_discriminator()
         g_optimizer, d_optimizer = keras.optimizers.Adam(2e-4, beta_1=0.5), keras.optimizers.Adam(2e-4, beta_1=0.5)
         g_optimizer.build(generator.trainable_variables)  # heads not used at a level get no gradient
+        d_optimizer.build(discriminator.trainable_variables)  # in the scope, as a MirroredStrategy needs
     noise = keras.random.SeedGenerator(seed)
-
-    def make_step(level: int) -> Callable:
-        @tf.function
-        def step(batch, alpha):
-            z = keras.random.normal((tf.shape(batch)[0], latent_dim), seed=noise)
-            with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
-                fake = progressive_images(generator(z, training=True), level, alpha)
-                logits = discriminator(tf.concat([progressive_real(batch, level, alpha), fake], 0), training=True)
-                n = tf.shape(batch)[0]
-                d_loss = discriminator_loss("bce", logits[:n], logits[n:])
-                g_loss = generator_loss("bce", logits[n:])
-            d_vars = discriminator.trainable_variables
-            d_optimizer.apply(d_tape.gradient(d_loss, d_vars), d_vars)
-            pairs = [(g, v) for g, v in zip(g_tape.gradient(g_loss, generator.trainable_variables),
-                                            generator.trainable_variables) if g is not None]
-            g_optimizer.apply([g for g, _ in pairs], [v for _, v in pairs])
-            return d_loss, g_loss
-        return step
-
+    state = {"generator": generator, "discriminator": discriminator, "g_optimizer": g_optimizer,
+             "d_optimizer": d_optimizer, "noise": noise}
+    settings = {"steps_per_level": steps_per_level, "batch_size": batch_size, "latent_dim": latent_dim,
+                "seed": seed, "num_images": len(real)}
     fixed = latents(num_samples, latent_dim, seed + 1)
-    rng = np.random.default_rng(seed)
     snapshots = []
-    for level in range(len(PROGRESSIVE_SIZES)):
-        step = make_step(level)
-        for i in range(steps_per_level):
-            batch = real[rng.integers(0, len(real), batch_size)]
-            step(batch, tf.constant(fade_in_alpha(level, i, steps_per_level), tf.float32))
-        snapshots.append(to_unit(progressive_images(generator(fixed, training=False), level, 1.0)))
+    folder = tempfile.TemporaryDirectory(prefix="artlib-progressive-") if run_dir is None else nullcontext(run_dir)
+    with folder as path:
+        for level, size in enumerate(PROGRESSIVE_SIZES):
+            training.train_loop(
+                _level_step(level, generator, discriminator, g_optimizer, d_optimizer, noise),
+                lambda epoch, level=level: _level_batches(real, level, steps_per_level, batch_size, seed),
+                num_steps=steps_per_level, steps_per_epoch=steps_per_level, run_dir=Path(path) / f"{size}x{size}",
+                state=state, settings={**settings, "level": level}, summary=run_dir is not None, quiet=quiet)
+            snapshots.append(to_unit(progressive_images(generator(fixed, training=False), level, 1.0)))
     return generator, snapshots

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -12,10 +11,8 @@ from artlib import config  # sets KERAS_BACKEND before Keras is imported
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
 
-from artlib import modelio, plotting, training  # noqa: E402
-from artlib.atomic import atomic_write_text  # noqa: E402
+from artlib import modelio, training  # noqa: E402
 from artlib.errors import ArtlibError, CheckpointError, DataError  # noqa: E402
 from artlib.checks import positive_float, positive_int  # noqa: E402
 from artlib.gan.losses import check_loss  # noqa: E402
@@ -23,7 +20,6 @@ from artlib.gan.models import (IMAGE_SHAPE, build_discriminator, build_generator
                                build_tutorial_discriminator, build_tutorial_generator)
 from artlib.gan.sampling import sample, to_minus_one_one  # noqa: E402
 from artlib.gan.step import make_train_step  # noqa: E402
-from artlib.imageio import save_image  # noqa: E402
 from artlib.latent import latents  # noqa: E402
 
 __all__ = ["PRETRAINED_DIR", "GANSettings", "tutorial_settings", "build_models", "load_settings",
@@ -32,10 +28,13 @@ __all__ = ["PRETRAINED_DIR", "GANSettings", "tutorial_settings", "build_models",
 #: The shipped generator (made by ``python -m artlib gan train``; see data/README.md).
 PRETRAINED_DIR = config.PRETRAINED_DIR / "gan"
 
+#: The name of a run directory's settings file before every topic called it ``settings.json``.
+OLD_SETTINGS_NAME = "gan.json"
+
 
 # ----------------------------------------------------------------------------- the recipe
 class GANSettings(dict):
-    """What a run directory's ``gan.json`` holds: the recipe, enough to rebuild the models.
+    """What a run directory's ``settings.json`` holds: the recipe, enough to rebuild the models.
 
     Args:
         **values: Any of :attr:`DEFAULTS`' keys; the rest keep their defaults.
@@ -101,7 +100,7 @@ def build_models(settings: Mapping[str, Any]) -> tuple[keras.Model, keras.Model]
 
 # ----------------------------------------------------------------------------- loading a run
 def load_settings(run_dir: str | Path) -> GANSettings:
-    """Read ``run_dir/gan.json``.
+    """Read ``run_dir/settings.json`` (or the ``gan.json`` of a run directory from before it was so named).
 
     Args:
         run_dir: A run directory written by :func:`train`.
@@ -110,11 +109,13 @@ def load_settings(run_dir: str | Path) -> GANSettings:
         The settings it was trained with.
 
     Raises:
-        CheckpointError: The folder is not a GAN run directory, or its ``gan.json`` is invalid.
+        CheckpointError: The folder is not a GAN run directory, or its settings file is invalid.
     """
-    path = Path(run_dir) / "gan.json"
+    path = training.RunDir(run_dir).settings_file
+    if not path.is_file() and (Path(run_dir) / OLD_SETTINGS_NAME).is_file():
+        path = Path(run_dir) / OLD_SETTINGS_NAME
     if not path.is_file():
-        raise CheckpointError(f"{run_dir} is not a GAN run directory (no gan.json); train one with "
+        raise CheckpointError(f"{run_dir} is not a GAN run directory (no settings.json); train one with "
                               f"`python -m artlib gan train --run-dir {run_dir}`")
     try:
         return GANSettings(**json.loads(path.read_text()))
@@ -175,18 +176,16 @@ def _real_images(settings: Mapping[str, Any], images: np.ndarray | None,
 
 
 # ----------------------------------------------------------------------------- the run directory
-# This block (train and its two helpers) is what `training.train_loop`'s run-directory services
-# (time budgets, history, sample grids, GIFs) will replace in the next round.
 def train(run_dir: str | Path, settings: GANSettings | None = None, *, images: np.ndarray | None = None,
           labels: np.ndarray | None = None, num_steps: int | None = None, grid_size: int = 64,
-          quiet: bool | None = None, max_seconds: float | None = None) -> dict[str, list]:
-    """Train a GAN into ``run_dir``, resuming exactly where an earlier call stopped.
+          quiet: bool | None = None, max_seconds: float | None = None) -> training.TrainResult:
+    """Train a GAN into ``run_dir`` with ``training.train_loop``, resuming exactly where an earlier call stopped.
 
-    Writes ``gan.json`` (the settings), ``checkpoints/`` (as often as the grids; exact
-    resume via ``training.train_loop``), ``tensorboard/`` (losses and the grid),
-    ``samples/step-XXXXXX.png`` (the same fixed latents every epoch, or every 250 steps if sooner),
-    ``samples.gif``, ``history.json`` (losses per step), ``losses.png`` and,
-    at the end, ``generator.keras``.
+    Writes the run directory of :class:`training.RunDir`: ``settings.json`` (the recipe),
+    ``checkpoints/`` (every epoch, or every 250 steps if sooner), ``tensorboard/`` (losses and the
+    grid), ``samples/step-XXXXXX.png`` (the same fixed latents at each checkpoint), ``samples.gif``,
+    ``history.json`` (losses per step, the whole run), ``losses.png`` and, at the end of every
+    call, ``generator.keras`` (what :func:`load_generator` reads).
 
     Args:
         run_dir: The run directory (created; an existing one must hold the same settings).
@@ -196,11 +195,13 @@ def train(run_dir: str | Path, settings: GANSettings | None = None, *, images: n
         num_steps: Train up to this step instead of ``num_epochs`` epochs.
         grid_size: Images in the fixed-latent grid.
         quiet: Hide the progress bar.
-        max_seconds: Also stop (at a multiple of 50 steps) once this much time has passed: an
-            equal time budget for comparing recipes.
+        max_seconds: Also stop at the first step after this much time in this call (an equal
+            time budget for comparing recipes); calling again goes on from there.
 
     Returns:
-        The whole run's history ``{"step": [...], "d_loss": [...], ...}``.
+        The :class:`training.TrainResult` of this call: ``result["d_loss"]`` … one entry per step
+        it ran, ``result.final_step``, ``result.stopped`` (``"done"`` or ``"max_seconds"``). The
+        whole run's history is ``training.RunDir(run_dir).read_history()``.
 
     Raises:
         ArtlibError: ``num_steps``, ``grid_size`` or ``max_seconds`` is 0 or below, or bad settings.
@@ -214,18 +215,11 @@ def train(run_dir: str | Path, settings: GANSettings | None = None, *, images: n
         num_steps = positive_int(num_steps, "num_steps")
     if max_seconds is not None:
         max_seconds = positive_float(max_seconds, "max_seconds")
-    run_dir = Path(run_dir)
-    if (run_dir / "gan.json").exists():
-        old = load_settings(run_dir)
-        if {k: v for k, v in old.items() if k != "num_epochs"} != {k: v for k, v in settings.items() if k != "num_epochs"}:
-            raise CheckpointError(f"{run_dir} holds a run with other settings ({dict(old)}); "
-                                  "use a new --run-dir, or delete this one to start over")
     real, real_labels = _real_images(settings, images, labels)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(run_dir / "gan.json", json.dumps(dict(settings), indent=1))
+    _adopt_old_settings(Path(run_dir))
     batch_size, seed = int(settings["batch_size"]), int(settings["seed"])
     steps_per_epoch = len(real) // batch_size
-    num_steps = num_steps or int(settings["num_epochs"]) * steps_per_epoch
+    every = min(steps_per_epoch, 250)
 
     generator, discriminator = build_models(settings)
     with training.get_strategy().scope():
@@ -235,60 +229,21 @@ def train(run_dir: str | Path, settings: GANSettings | None = None, *, images: n
     step_fn = make_train_step(generator, discriminator, g_optimizer, d_optimizer, noise,
                               loss=settings["loss"], gp_weight=settings["gp_weight"])
     data = (real, real_labels.astype(np.int32)) if settings["conditional"] else real
-
-    def make_dataset(epoch: int) -> tf.data.Dataset:
-        return training.shuffled_batches(data, batch_size, seed=seed + epoch)
-
-    step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
     fixed_latents = latents(grid_size, int(settings["latent_dim"]), seed + 12345)
-    (run_dir / "samples").mkdir(exist_ok=True)
-
-    def sample_fn() -> np.ndarray:
-        grid = sample(generator, grid_size, latents=fixed_latents)
-        save_image(run_dir / "samples" / f"step-{int(step.numpy()):06d}.png",
-                   plotting.grid_array(grid[..., np.newaxis], ncols=int(np.ceil(np.sqrt(grid_size)))))
-        return grid
-
-    state = {"step": step, "generator": generator, "discriminator": discriminator,
-             "g_optimizer": g_optimizer, "d_optimizer": d_optimizer, "noise": noise}
-    target = num_steps if max_seconds is None else 0
-    deadline = time.perf_counter() + (max_seconds or 0.0)
-    while True:  # one call, or chunks of 50 steps until the time budget is spent (each resumes exactly)
-        if max_seconds is not None:
-            target = min(num_steps, max(target, int(step.numpy())) + 50)
-        chunk = training.train_loop(step_fn, make_dataset, num_steps=target, run_dir=run_dir, state=state,
-                                    steps_per_epoch=steps_per_epoch, save_every=min(steps_per_epoch, 250, target),
-                                    log_every=min(10, target), sample_fn=sample_fn,
-                                    quiet=quiet if max_seconds is None else True)
-        history = _append_history(run_dir, chunk)
-        if target >= num_steps or (chunk["step"] and time.perf_counter() >= deadline):
-            break  # a chunk that only restored (a resumed call's first) has not spent the budget
-    _finish_run(run_dir, generator, history)
-    return history
+    result = training.train_loop(
+        step_fn, lambda epoch: training.shuffled_batches(data, batch_size, seed=seed + epoch),
+        num_steps=num_steps or int(settings["num_epochs"]) * steps_per_epoch, run_dir=run_dir,
+        state={"generator": generator, "discriminator": discriminator, "g_optimizer": g_optimizer,
+               "d_optimizer": d_optimizer, "noise": noise},
+        steps_per_epoch=steps_per_epoch, save_every=every, sample_every=every,
+        sample_fn=lambda: sample(generator, grid_size, latents=fixed_latents),
+        max_seconds=max_seconds, settings=settings, summary=True, quiet=quiet)
+    modelio.save_model(generator, Path(run_dir) / "generator.keras")  # the run's product, for load_generator
+    return result
 
 
-def _append_history(run_dir: Path, new: dict[str, list]) -> dict[str, list]:
-    """Merge one ``train_loop`` call's history into ``history.json`` (steps redone replace the old ones)."""
-    path = run_dir / "history.json"
-    old = json.loads(path.read_text()) if path.exists() else {"step": []}
-    first = new["step"][0] if new["step"] else None
-    keep = [i for i, s in enumerate(old["step"]) if first is None or s < first]  # drop steps redone
-    merged = {k: [old[k][i] for i in keep] + list(new.get(k, [])) for k in set(old) | set(new)}
-    atomic_write_text(path, json.dumps(merged))
-    return merged
-
-
-def _finish_run(run_dir: Path, generator: keras.Model, history: dict[str, list]) -> None:
-    """Write ``samples.gif`` (from the grids), ``losses.png`` and ``generator.keras`` (atomically)."""
-    import matplotlib.pyplot as plt
-    from PIL import Image
-
-    frames = [np.asarray(Image.open(p)) for p in sorted((run_dir / "samples").glob("step-*.png"))]
-    if frames:
-        plotting.save_gif(frames, run_dir / "samples.gif", fps=4)
-    if history.get("step"):
-        curves = {k: history[k] for k in ("d_loss", "g_loss", "d_real", "d_fake") if k in history}
-        fig = plotting.loss_curves(curves, smooth=min(50, max(1, len(history["step"]) // 10)),
-                                   title="GAN training", path=run_dir / "losses.png")
-        plt.close(fig)
-    modelio.save_model(generator, run_dir / "generator.keras")
+def _adopt_old_settings(run_dir: Path) -> None:
+    """Copy an earlier run directory's ``gan.json`` to ``settings.json``, which the loop checks a resume against."""
+    run = training.RunDir(run_dir)
+    if not run.settings_file.exists() and (run_dir / OLD_SETTINGS_NAME).is_file():
+        run.write_settings(load_settings(run_dir))

@@ -180,7 +180,6 @@ class RunDir:
         Returns:
             The files written (none when there are no grids and no history).
         """
-        import matplotlib.pyplot as plt
         from PIL import Image
 
         from artlib import plotting
@@ -194,8 +193,7 @@ class RunDir:
         curves = {name: values for name, values in curves.items() if values}
         if curves:
             count = len(history.get(key, []))
-            fig = plotting.loss_curves(curves, path=self.curves, smooth=min(50, max(1, count // 10)),
-                                       title=title or self.path.name, xlabel=key)
-            plt.close(fig)
+            plotting.loss_curves(curves, path=self.curves, smooth=min(50, max(1, count // 10)),
+                                 title=title or self.path.name, xlabel=key)  # a pyplot-free figure: nothing to close
             written.append(self.curves)
         return written
