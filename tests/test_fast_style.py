@@ -153,11 +153,12 @@ def test_loss_layers_follow_the_weights(tmp_path):
     from artlib import fast_style, style
 
     random = fast_style.loss_extractor("random", verbose=False)
-    assert random.is_random and random.content_layers == fast_style.FAST_CONTENT_LAYERS
+    assert random.is_random and random.content_layers == fast_style.FAST_RANDOM_CONTENT_LAYERS == ("block3_conv1",)
     assert random.style_layers == fast_style.FAST_RANDOM_STYLE_LAYERS == style.RANDOM_STYLE_LAYERS
     path = random.save_weights(tmp_path / "vgg.weights.h5")  # stands in for trained weights
     trained = fast_style.loss_extractor(str(path), verbose=False)
     assert not trained.is_random and trained.style_layers == fast_style.FAST_STYLE_LAYERS
+    assert trained.content_layers == fast_style.FAST_CONTENT_LAYERS == ("block3_conv3",)
     chosen = fast_style.loss_extractor("random", ("block2_conv1",), ("block1_conv1",), verbose=False)
     assert chosen.style_layers == ("block1_conv1",) and chosen.content_layers == ("block2_conv1",)
 

@@ -1,14 +1,14 @@
 """The command line: ``python -m artlib <topic> <verb> [options]`` (``artlib`` once installed).
 
-=============================  ==========================================================
+=================================  ======================================================
 ``info``                       versions, devices, modes, where data and weights come from
 ``demo``                       a small version of every topic as a gallery (PNG + index.html)
 ``autoencoder denoise``        remove noise from a photo (alias: ``denoise``)
 ``vae train|sample``           a variational autoencoder on Fashion-MNIST
 ``gan train|sample|interpolate``  a GAN on Fashion-MNIST
 ``style transfer``             neural style transfer (alias: ``stylize``)
-``fast-style train|apply``     a feed-forward network for one style
-=============================  ==========================================================
+``fast-style train|apply|export``  a feed-forward network for one style; ONNX / LiteRT export
+=================================  ======================================================
 
 Each topic registers its commands from its own file in this package. Bad input ends with
 exit code 2 and one line on stderr, never a traceback; ``--help``, a bad value and a missing

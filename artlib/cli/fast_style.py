@@ -1,11 +1,11 @@
-"""``python -m artlib fast-style train|apply``: a feed-forward network for one style, applied in real time."""
+"""``python -m artlib fast-style train|apply|export``: a feed-forward network for one style, applied in real time."""
 
 from __future__ import annotations
 
 import argparse
 
 from artlib.cli.common import (check_output, existing_inputs, force_option, nonnegative_int, out_option,
-                               positive_int, seed_option)
+                               positive_float, positive_int, seed_option)
 from artlib.errors import ArtlibError
 
 __all__ = ["register"]
@@ -16,11 +16,12 @@ def cmd_train(args: argparse.Namespace) -> int:
     existing_inputs(args.style)  # --content may also name bundled photos
     from artlib import fast_style
 
-    options = {"width": args.width, "num_blocks": args.blocks, "edge_kernel": args.edge_kernel}
+    options = {"width": args.width, "num_blocks": args.blocks, "edge_kernel": args.edge_kernel,
+               "style_size": args.style_size, "style_weight": args.style_weight}
     result = fast_style.train(args.style, num_steps=args.steps, run_dir=args.run_dir, image_size=args.size,
                               batch_size=args.batch_size, content=args.content or None, weights=args.weights,
                               seed=args.seed, **{k: v for k, v in options.items() if v is not None})
-    fast_style.save_network(result.network, out, force=True)
+    fast_style.save_network(result.network, out, force=True, recipe=result.settings)
     print(f"saved {out} ({out.stat().st_size / 1e6:.2f} MB); try: python -m artlib fast-style apply {out} "
           "photo.jpg -o out/")
     return 0
@@ -44,8 +45,19 @@ def cmd_apply(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    out = check_output(args.out, args.force, (".onnx", ".tflite"))
+    if str(args.model).endswith(".keras"):
+        existing_inputs(args.model)
+    from artlib import fast_style
+
+    fast_style.export_network(args.model, out, force=True)
+    print(f"saved {out} ({out.stat().st_size / 1e6:.2f} MB); input 'images' N×H×W×3 float32 in [0, 1], any size")
+    return 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("fast-style", help="train a feed-forward style network; apply it in real time")
+    parser = sub.add_parser("fast-style", help="train a feed-forward style network; apply it in real time; export it")
     fs_sub = parser.add_subparsers(dest="fast_style_command", required=True, metavar="FAST_STYLE_COMMAND")
     train = fs_sub.add_parser("train", help="train (or resume) a network for one style; save it as .keras")
     train.add_argument("style", help="style image: a path, an http(s) URL or pattern:NAME")
@@ -53,8 +65,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     train.add_argument("--steps", type=positive_int, default=None,
                        help="training steps (default: fast_style.train's; fast mode: a few)")
     train.add_argument("--size", type=positive_int, default=None,
-                       help="long side of the (square) training crops and the style image (default: "
-                            "fast_style.train's)")
+                       help="side of the square training crops (default: fast_style.train's)")
     train.add_argument("--batch-size", type=positive_int, default=None, help="crops per step "
                        "(default: fast_style.train's)")
     train.add_argument("--width", type=positive_int, default=None,
@@ -65,8 +76,12 @@ def register(sub: argparse._SubParsersAction) -> None:
                        "convolutions (default: fast_style.DEFAULT_EDGE_KERNEL)")
     train.add_argument("--content", nargs="*", default=None, help="content photos: sample names, files, "
                        "folders or URLs (default: scikit-image's photos, offline)")
-    train.add_argument("--weights", default="auto", help="VGG19 weights: auto, imagenet, random or a file "
-                       "(default: %(default)s)")
+    train.add_argument("--style-size", type=positive_int, default=None, help="long side of the style image: "
+                       "the scale of the texture the network paints (default: --size)")
+    train.add_argument("--style-weight", type=positive_float, default=None,
+                       help="weight of the style term (default: fast_style.FAST_STYLE_WEIGHTS)")
+    train.add_argument("--weights", default="auto", help="features of the loss: auto, imagenet, hed-vgg16, "
+                       "random or a weights file (default: %(default)s)")
     train.add_argument("--run-dir", default="runs/fast_style", help="checkpoints and TensorBoard logs; "
                        "training resumes if it holds a run (default: %(default)s)")
     seed_option(train)
@@ -81,3 +96,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     apply.add_argument("--size", type=positive_int, default=None, help="resize inputs to this long side first")
     force_option(apply)
     apply.set_defaults(func=cmd_apply)
+    export = fs_sub.add_parser("export", help="export a network to ONNX or LiteRT (TFLite) for deployment")
+    export.add_argument("model", metavar="MODEL",
+                        help="the network: a .keras file or a shipped style name such as swirls")
+    out_option(export, "the exported file, NAME.onnx (onnxruntime) or NAME.tflite (LiteRT)")
+    force_option(export)
+    export.set_defaults(func=cmd_export)

@@ -38,7 +38,9 @@ Which file does what:
 * ``render.py`` — :func:`stylize_batch`, :func:`stylize_image`, :func:`stylize_folder`,
   :func:`stylize_gif`, :func:`stylize_video`, :func:`measure_fps` and :func:`apply`; the compiled
   forward passes live in the explicit, weakly keyed :data:`FORWARD_CACHE`;
-* ``checks.py`` — the argument checks (a count or size of 0 or below is an ``ArtlibError``).
+* ``checks.py`` — the argument checks (a count or size of 0 or below is an ``ArtlibError``);
+* ``export.py`` — :func:`export_network` to ONNX or LiteRT (TFLite) files for deployment, with dynamic
+  height and width, and :func:`load_exported` to run one (onnxruntime, LiteRT; the ``export`` extra).
 
 Use::
 
@@ -54,6 +56,7 @@ or ``python -m artlib fast-style train pattern:swirls -o swirls.keras`` and
 from __future__ import annotations
 
 from artlib.fast_style.content import EVAL_PHOTOS, TRAIN_PHOTOS, ContentBatches, load_content_photos
+from artlib.fast_style.export import EXPORT_EXTRA, EXPORT_FORMATS, export_format, export_network, load_exported
 from artlib.fast_style.io import SHIPPED_DIR, load_network, save_network, shipped_styles
 from artlib.fast_style.network import (
     DEFAULT_BLOCKS,
@@ -77,6 +80,7 @@ from artlib.fast_style.render import (
 )
 from artlib.fast_style.train import (
     FAST_CONTENT_LAYERS,
+    FAST_RANDOM_CONTENT_LAYERS,
     FAST_RANDOM_STYLE_LAYERS,
     FAST_STYLE_LAYERS,
     FAST_STYLE_WEIGHTS,
@@ -92,9 +96,11 @@ __all__ = [
     "DEFAULT_WIDTH", "DEFAULT_BLOCKS", "DEFAULT_EDGE_KERNEL", "ReflectionPadding2D", "PadToMultiple", "CropLike",
     "build_transformer",                                                                        # network
     "TRAIN_PHOTOS", "EVAL_PHOTOS", "load_content_photos", "ContentBatches",                     # content
-    "FAST_CONTENT_LAYERS", "FAST_STYLE_LAYERS", "FAST_RANDOM_STYLE_LAYERS", "FAST_STYLE_WEIGHTS",
+    "FAST_CONTENT_LAYERS", "FAST_STYLE_LAYERS", "FAST_RANDOM_CONTENT_LAYERS", "FAST_RANDOM_STYLE_LAYERS",
+    "FAST_STYLE_WEIGHTS",
     "SETTINGS_FILE", "loss_extractor", "perceptual_loss", "make_train_step", "TrainResult", "train",  # train
     "SHIPPED_DIR", "save_network", "load_network", "shipped_styles",                            # io
     "VIDEO_SUFFIXES", "FORWARD_CACHE", "stylize_batch", "stylize_image", "stylize_folder", "stylize_gif",
     "stylize_video", "measure_fps", "apply",                                                    # render
+    "EXPORT_FORMATS", "EXPORT_EXTRA", "export_format", "export_network", "load_exported",       # export
 ]

@@ -2,25 +2,31 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 import keras
 
 from artlib import config, modelio
+from artlib.atomic import atomic_write_text
 
-__all__ = ["SHIPPED_DIR", "save_network", "shipped_styles", "load_network"]
+__all__ = ["SHIPPED_DIR", "save_network", "shipped_styles", "load_network", "load_recipe"]
 
 #: Shipped networks: ``fast_style_<style>.keras`` in :data:`artlib.config.PRETRAINED_DIR`.
 SHIPPED_DIR = config.PRETRAINED_DIR
 
 
-def save_network(network: keras.Model, path: str | Path, *, force: bool = False) -> Path:
-    """Save ``network`` as a ``.keras`` file, atomically.
+def save_network(network: keras.Model, path: str | Path, *, force: bool = False,
+                 recipe: dict[str, Any] | None = None) -> Path:
+    """Save ``network`` as a ``.keras`` file, atomically, with its recipe beside it.
 
     Args:
         network: A transformation network (see :func:`artlib.fast_style.build_transformer`).
         path: The file to write; it must end in ``.keras``.
         force: Replace an existing file.
+        recipe: How it was trained (``TrainResult.settings``: the style, the features and layers
+            of the loss …), written to the same name with ``.json`` (see :func:`load_recipe`).
 
     Returns:
         The path written.
@@ -28,7 +34,16 @@ def save_network(network: keras.Model, path: str | Path, *, force: bool = False)
     Raises:
         ArtlibError: ``path`` does not end in ``.keras``, or exists and ``force`` is False.
     """
-    return modelio.save_model(network, path, force=force)  # missing folders are created
+    path = modelio.save_model(network, path, force=force)  # missing folders are created
+    if recipe is not None:
+        atomic_write_text(path.with_suffix(".json"), json.dumps(recipe, indent=1, default=str) + "\n")
+    return path
+
+
+def load_recipe(source: str | Path) -> dict[str, Any] | None:
+    """How a saved or shipped network was trained (the ``.json`` beside it), or None if it has none."""
+    path = shipped_styles().get(str(source).removeprefix("pattern:"), Path(source)).with_suffix(".json")
+    return json.loads(path.read_text()) if path.is_file() else None
 
 
 def shipped_styles() -> dict[str, Path]:

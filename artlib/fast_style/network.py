@@ -65,9 +65,10 @@ class PadToMultiple(keras.layers.Layer):
         self.multiple = int(multiple)
 
     def call(self, inputs):
-        shape = tf.shape(inputs)
-        pad_h = (-shape[1]) % self.multiple
-        pad_w = (-shape[2]) % self.multiple
+        # (m - H mod m) mod m, not (-H) mod m: the same numbers without the modulo of a negative
+        # number, which tf2onnx 1.17 converts as a truncating one (37 px would lose a row).
+        shape, m = tf.shape(inputs), self.multiple
+        pad_h, pad_w = (m - shape[1] % m) % m, (m - shape[2] % m) % m
         return tf.pad(inputs, [[0, 0], [0, pad_h], [0, pad_w], [0, 0]], mode="REFLECT")
 
     def compute_output_shape(self, input_shape):

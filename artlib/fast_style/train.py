@@ -26,14 +26,18 @@ from artlib.fast_style.network import (
     check_architecture,
 )
 
-__all__ = ["FAST_CONTENT_LAYERS", "FAST_STYLE_LAYERS", "FAST_RANDOM_STYLE_LAYERS", "FAST_STYLE_WEIGHTS",
+__all__ = ["FAST_CONTENT_LAYERS", "FAST_STYLE_LAYERS", "FAST_RANDOM_CONTENT_LAYERS", "FAST_RANDOM_STYLE_LAYERS",
+           "FAST_STYLE_WEIGHTS",
            "SETTINGS_FILE", "RUN_SETTINGS", "loss_extractor", "perceptual_loss", "make_train_step", "TrainResult",
            "train"]
 
-#: VGG19 layers of the training loss with trained (ImageNet) weights: up to block3_conv1, 3.5×
-#: cheaper per step than the full stack (block5) that optimization uses.
-FAST_CONTENT_LAYERS = ("block3_conv1",)
-FAST_STYLE_LAYERS = ("block1_conv1", "block2_conv1", "block3_conv1")
+#: Layers of the training loss with trained features (hed-vgg16 or ImageNet VGG19): Johnson, Alahi &
+#: Fei-Fei's (relu3_3 for content; relu1_2, relu2_2, relu3_3, relu4_3 for style), up to block4 —
+#: cheaper per step than the block5 stack optimization uses. Both VGGs have these layers.
+FAST_CONTENT_LAYERS = ("block3_conv3",)
+FAST_STYLE_LAYERS = ("block1_conv2", "block2_conv2", "block3_conv3", "block4_conv3")
+#: Content layer with random weights.
+FAST_RANDOM_CONTENT_LAYERS = ("block3_conv1",)
 #: Style layers with random weights: optimization's (:data:`artlib.style.RANDOM_STYLE_LAYERS`), since
 #: the Gram matrices of random block1/block2 features are matched by coloured speckle, not strokes.
 FAST_RANDOM_STYLE_LAYERS = style.RANDOM_STYLE_LAYERS
@@ -131,26 +135,29 @@ class TrainResult:
     settings: dict[str, Any] = field(default_factory=dict)
 
 
-def loss_extractor(weights: str | Path = "auto", content_layers: Sequence[str] = FAST_CONTENT_LAYERS,
+def loss_extractor(weights: str | Path = "auto", content_layers: Sequence[str] | None = None,
                    style_layers: Sequence[str] | None = None, *, seed: int = 0,
                    verbose: bool = True) -> style.FeatureExtractor:
-    """The VGG19 features of the training loss, under the weights policy.
+    """The features of the training loss, under the weights policy.
 
     Args:
-        weights: VGG19 weights policy (see :func:`artlib.style.resolve_weights`).
-        content_layers: Layers whose features each output keeps.
+        weights: The features (see :func:`artlib.style.resolve_weights`).
+        content_layers: Layers whose features each output keeps. Default: :data:`FAST_CONTENT_LAYERS`
+            with trained features, :data:`FAST_RANDOM_CONTENT_LAYERS` with random ones.
         style_layers: Layers whose Gram matrices carry the style. Default: :data:`FAST_STYLE_LAYERS`
-            (up to block3_conv1) with trained weights, :data:`FAST_RANDOM_STYLE_LAYERS` (block3–5,
-            like optimization) with random ones.
-        seed: Seed of random VGG19 weights.
+            (Johnson et al.'s, up to block4) with trained features, :data:`FAST_RANDOM_STYLE_LAYERS`
+            (block3–5, like optimization) with random ones.
+        seed: Seed of random weights.
         verbose: Print which features were chosen.
 
     Returns:
         A frozen :class:`artlib.style.FeatureExtractor`.
     """
+    random = style.resolve_weights(weights, verbose=False).family == "random"
+    if content_layers is None:
+        content_layers = FAST_RANDOM_CONTENT_LAYERS if random else FAST_CONTENT_LAYERS
     if style_layers is None:
-        family = style.resolve_weights(weights, verbose=False).family
-        style_layers = FAST_RANDOM_STYLE_LAYERS if family == "random" else FAST_STYLE_LAYERS
+        style_layers = FAST_RANDOM_STYLE_LAYERS if random else FAST_STYLE_LAYERS
     return style.FeatureExtractor(weights, content_layers, style_layers, seed=seed, verbose=verbose)
 
 
@@ -174,7 +181,7 @@ def train(style_source: Any, *, num_steps: int | None = None, run_dir: str | Pat
           image_size: int | None = None, batch_size: int | None = None, width: int = DEFAULT_WIDTH,
           num_blocks: int = DEFAULT_BLOCKS, edge_kernel: int = DEFAULT_EDGE_KERNEL, learning_rate: float = 1e-3,
           content: Sequence | None = None, style_size: int | None = None, weights: str | Path = "auto", seed: int = 0,
-          content_layers: Sequence[str] = FAST_CONTENT_LAYERS, style_layers: Sequence[str] | None = None,
+          content_layers: Sequence[str] | None = None, style_layers: Sequence[str] | None = None,
           steps_per_epoch: int = 100, save_every: int | None = None, extractor: style.FeatureExtractor | None = None,
           network: keras.Model | None = None, quiet: bool | None = None, verbose: bool = True,
           **loss_weights: float) -> TrainResult:
@@ -249,7 +256,9 @@ def train(style_source: Any, *, num_steps: int | None = None, run_dir: str | Pat
 
     settings = dict(style=str(style_source) if not isinstance(style_source, np.ndarray) else "array",
                     num_steps=num_steps, **run, width=width, num_blocks=num_blocks, edge_kernel=edge_kernel,
-                    learning_rate=learning_rate, **{**FAST_STYLE_WEIGHTS, **loss_weights})
+                    learning_rate=learning_rate, **{**FAST_STYLE_WEIGHTS, **loss_weights}, style_size=style_size,
+                    features=extractor.family.name, content_layers=list(extractor.content_layers),
+                    style_layers=list(extractor.style_layers))
     if run is given:  # a new run: record how it starts
         atomic_write_text(run_dir / SETTINGS_FILE, json.dumps(settings, indent=1, default=str))
     history = training.train_loop(
