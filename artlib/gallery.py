@@ -104,7 +104,7 @@ def _demo_vae(out: Path, seed: int) -> list[Entry]:
         model = vae.build_vae(latent_dim=2, seed=seed)
         num_epochs = config.choose(full=2, fast=1)
         vae.train(model, x_train[: config.choose(full=12000, fast=2000)], num_epochs=num_epochs,
-                  run_dir=out / ".vae_run", seed=seed, verbose=0)
+                  run_dir=out / f".vae_run_seed{seed}", seed=seed, verbose=0)
         how = f"a 2-D VAE trained for {num_epochs} epoch(s) just now"
     def enlarged(mosaic, factor=3):  # nearest-neighbour, so that the 28-pixel images stay crisp
         return mosaic.repeat(factor, axis=0).repeat(factor, axis=1)
@@ -142,7 +142,7 @@ def _demo_gan(out: Path, seed: int) -> list[Entry]:
 
 
 def _demo_style(out: Path, seed: int) -> list[Entry]:
-    """Neural style transfer (random VGG19 features, offline): two photos, two procedural styles."""
+    """Neural style transfer on the features the policy picks (offline: hed-vgg16): two photos, two styles."""
     from artlib import data, plotting, style
 
     size = config.choose(full=256, fast=48)
@@ -152,8 +152,9 @@ def _demo_style(out: Path, seed: int) -> list[Entry]:
     for photo_name, pattern in (("chelsea", "swirls"), ("astronaut", "mosaic")):
         photo = data.load_sample_photo(photo_name, max_dim=size)
         style_image = style.load_style_image(f"pattern:{pattern}", max_dim=size, seed=seed)
-        result = style.style_transfer(photo, [style_image], max_dim=size, steps=config.choose(full=30, fast=2),
-                                      extractor=extractor, seed=seed, min_dim=config.choose(full=128, fast=32),
+        result = style.style_transfer(photo, [style_image], max_dim=size,
+                                      steps=config.choose(full=style.DEFAULT_STEPS, fast=2), extractor=extractor,
+                                      seed=seed, min_dim=config.choose(full=style.DEFAULT_MIN_DIM, fast=32),
                                       verbose=False)
         rows["photo"].append(photo)
         rows["style"].append(style_image)
@@ -161,7 +162,7 @@ def _demo_style(out: Path, seed: int) -> list[Entry]:
         notes.append(f"{photo_name} × pattern:{pattern}: {result.summary()}")
     plotting.compare_rows(rows, path=out / "style_transfer.png")
     return [("style_transfer.png", "Neural style transfer",
-             "L-BFGS, coarse to fine, offline procedural styles. " + "; ".join(notes))]
+             f"L-BFGS on {extractor.source}, procedural styles. " + "; ".join(notes))]
 
 
 def _demo_fast_style(out: Path, seed: int) -> list[Entry]:

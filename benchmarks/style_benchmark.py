@@ -4,15 +4,15 @@ Same content and style images, same feature extractor, same objective, same proc
 
 * **Reference** (the TensorFlow tutorial's optimizer): Adam(lr 0.02, β1 0.99, ε 0.1) on [0, 1] pixels,
   clipped after each step, started from the content image, ``--adam-steps`` (1,000) steps at ``--size`` (512).
-* **artlib**: L-BFGS (SciPy, TensorFlow gradients), coarse to fine from 128 px to ``--size`` with
+* **artlib**: L-BFGS (SciPy, TensorFlow gradients), coarse to fine from ``style.DEFAULT_MIN_DIM`` to ``--size`` with
   ``style.style_transfer``'s schedule (a coarse stage ends once it settles: ``style.STAGE_TOLERANCE``).
 
 Printed: the time artlib takes to reach the objective value Adam has after its last step (measured on
 the very same objective at ``--size``), and the ratio. Each objective's graph is traced before the clock
-starts (warm-up excluded). Offline the features are random (artlib's relative objective); with ImageNet
-weights ``--objective tutorial`` races on the tutorial's own weights (style 1e-2, content 1e4, TV 30).
-Do not race on the tutorial's weights with random features: there TV dominates by ~10⁴ and the value
-says nothing about the picture.
+starts (warm-up excluded). Both races run on trained features (offline here: ``hed-vgg16``): first on
+artlib's objective (the family's layers and relative terms), then on the tutorial's own (content
+block5_conv2, raw terms, style 1e-2, content 1e4, TV 30). Racing on the tutorial's weights with random
+features is refused: there TV dominates by ~10⁴ and the value says nothing about the picture.
 
 Peak memory (the process's peak RSS, TensorFlow included) is measured in a fresh subprocess per size
 running ``style.stylize``.
@@ -45,7 +45,8 @@ def race(size: int, adam_steps: int, lbfgs_steps: int, weights: str, objective_n
     from artlib import data, imageio, style
 
     terms = style.TUTORIAL_WEIGHTS if objective_name == "tutorial" else {}
-    extractor = style.FeatureExtractor(weights, seed=seed)
+    layers = dict(content_layers=style.CONTENT_LAYERS) if objective_name == "tutorial" else {}  # its block5_conv2
+    extractor = style.FeatureExtractor(weights, seed=seed, **layers)
     if objective_name == "tutorial" and extractor.is_random:
         raise SystemExit("refusing to race on the tutorial's weights with random features (see the docstring)")
     content = data.load_sample_photo("chelsea", max_dim=size)
@@ -67,7 +68,7 @@ def race(size: int, adam_steps: int, lbfgs_steps: int, weights: str, objective_n
     print(f"Adam: {adam_steps} steps at {size} px in {adam_seconds:.1f} s "
           f"({adam_seconds / adam_steps:.3f} s/step), objective {history[0]['total']:.4f} -> {adam_value:.4f}")
 
-    sizes = style.coarse_to_fine_sizes(size)
+    sizes = style.coarse_to_fine_sizes(size, style.DEFAULT_MIN_DIM)
     objectives = [style.Objective(extractor, np.asarray(imageio.resize_max_dim(content, s)),
                                   [np.asarray(imageio.resize_max_dim(style_image, max(s, 64)))], **terms)
                   for s in sizes[:-1]] + [final]
@@ -113,19 +114,19 @@ def tf_constant(image):
     return tf.constant(image[None], tf.float32)
 
 
-def memory_child(size: int, steps: int) -> None:
+def memory_child(size: int, steps: int, weights: str) -> None:
     from artlib import data, style
 
     start = time.perf_counter()
     out = style.stylize(data.load_sample_photo("chelsea"), "pattern:swirls", max_dim=size, steps=steps,
-                        weights="random", verbose=False)
+                        weights=weights, verbose=False)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: kB -> MB
     print(json.dumps(dict(size=size, shape=list(out.shape), peak_rss_mb=peak, seconds=time.perf_counter() - start)))
 
 
-def memory(size: int, steps: int) -> dict:
-    proc = subprocess.run([sys.executable, __file__, "--memory-child", str(size), "--lbfgs-steps", str(steps)],
-                          capture_output=True, text=True, check=True)
+def memory(size: int, steps: int, weights: str) -> dict:
+    proc = subprocess.run([sys.executable, __file__, "--memory-child", str(size), "--lbfgs-steps", str(steps),
+                           "--weights", weights], capture_output=True, text=True, check=True)
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     print(f"peak RSS at {result['shape'][1]}×{result['shape'][0]} px (coarse to fine, {steps} steps per stage): "
           f"{result['peak_rss_mb']:.0f} MB ({result['peak_rss_mb'] / 1024:.2f} GB; target at 1024 px ≤ 4 GB), "
@@ -141,22 +142,26 @@ def main() -> None:
     parser.add_argument("--lbfgs-steps", type=int, default=100,
                         help="most L-BFGS evaluations at the final size (default: stylize's, %(default)s)")
     parser.add_argument("--memory", type=int, nargs="*", default=[512, 1024], help="sizes for peak RSS")
-    parser.add_argument("--weights", default="auto", help="VGG19 weights policy (default: %(default)s)")
-    parser.add_argument("--objective", choices=("artlib", "tutorial"), default="artlib")
+    parser.add_argument("--weights", default="auto", help="features, as style.resolve_weights takes them "
+                        "(default: %(default)s; offline here: hed-vgg16)")
+    parser.add_argument("--objective", choices=("artlib", "tutorial", "both"), default="both",
+                        help="race on artlib's objective, the tutorial's, or each in turn (default: %(default)s)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", default=None, help="also write the results to this file")
     parser.add_argument("--memory-child", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.memory_child:
-        memory_child(args.memory_child, args.lbfgs_steps)
+        memory_child(args.memory_child, args.lbfgs_steps, args.weights)
         return
     if args.quick:
         args.size, args.adam_steps, args.lbfgs_steps, args.memory = 64, 5, 20, [64]
     print(f"machine: {config.describe_machine()}")
     print(f"settings: race at {args.size} px, Adam {args.adam_steps} steps, weights={args.weights}, "
           f"objective={args.objective}, memory at {args.memory} px, fast mode {config.is_fast()}")
-    results = {"race": race(args.size, args.adam_steps, args.lbfgs_steps, args.weights, args.objective, args.seed),
-               "memory": [memory(s, 3 if args.quick else 10) for s in args.memory]}
+    objectives = ("artlib", "tutorial") if args.objective == "both" else (args.objective,)
+    results = {"race": [race(args.size, args.adam_steps, args.lbfgs_steps, args.weights, o, args.seed)
+                        for o in objectives],
+               "memory": [memory(s, 3 if args.quick else 10, args.weights) for s in args.memory]}
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=1))
 

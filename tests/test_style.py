@@ -81,7 +81,8 @@ def test_colour_controls():
 
 
 def test_coarse_to_fine_sizes():
-    assert style.coarse_to_fine_sizes(1024) == [128, 256, 512, 1024]
+    assert style.coarse_to_fine_sizes(1024) == [256, 512, 1024] and style.DEFAULT_MIN_DIM == 256
+    assert style.coarse_to_fine_sizes(1024, min_dim=128) == [128, 256, 512, 1024]
     assert style.coarse_to_fine_sizes(100) == [100]
 
 

@@ -8,7 +8,7 @@ What artlib does beyond the TensorFlow tutorial (1,000 Adam steps at 512 px):
 
 * **L-BFGS** (SciPy's ``L-BFGS-B``, gradients from TensorFlow, pixels kept in [0, 1]
   by its bounds) instead of Adam: the same objective value in a fraction of the time.
-* **Coarse to fine**: optimize at 128 px, upsample, continue at 256, 512, 1024 …
+* **Coarse to fine**: optimize at 256 px, upsample, continue at 512, 1024 …
   Large shapes settle where steps are cheap; big outputs fit in memory.
 * **Offline, with trained features**: ``"auto"`` uses ImageNet VGG19 when it is cached or
   downloadable, else ``"hed-vgg16"`` — the VGG16 of the HED edge detector (Xie & Tu 2015),
@@ -76,6 +76,7 @@ from artlib.style.optimizers import LBFGS_MEMORY_BUDGET, run_adam, run_lbfgs
 from artlib.style.transfer import (
     DEFAULT_ADAM_STEPS,
     DEFAULT_MAX_DIM,
+    DEFAULT_MIN_DIM,
     DEFAULT_STEPS,
     STAGE_PATIENCE,
     STAGE_TOLERANCE,
@@ -95,7 +96,8 @@ __all__ = [
     "HED_INSTALL", "HED_SHA256", "Weights", "describe_auto", "find_hed_weights",
     "STARRY_NIGHT_URL", "preprocess", "resolve_weights", "build_network", "FeatureExtractor",
     "gram_matrix", "content_loss", "style_loss", "total_variation_loss", "Objective",
-    "run_adam", "run_lbfgs", "LBFGS_MEMORY_BUDGET", "DEFAULT_MAX_DIM", "DEFAULT_STEPS", "DEFAULT_ADAM_STEPS",
+    "run_adam", "run_lbfgs", "LBFGS_MEMORY_BUDGET", "DEFAULT_MAX_DIM", "DEFAULT_MIN_DIM", "DEFAULT_STEPS",
+    "DEFAULT_ADAM_STEPS",
     "STAGE_TOLERANCE", "STAGE_PATIENCE", "stage_schedule",
     "coarse_to_fine_sizes", "load_style_image",
     "match_colors", "preserve_luminance", "evaluate", "default_weights", "StyleResult", "style_transfer", "stylize",
