@@ -4,9 +4,10 @@ The reference is the recipe of the TensorFlow tutorial "Intro to Autoencoders": 
 of the training images made up front with ``tf.random.normal``, then
 ``model.compile(optimizer="adam", loss=losses.MeanSquaredError())`` and
 ``model.fit(x_noisy, x_clean, epochs=…, shuffle=True)`` on NumPy arrays (batch size 32, Keras's
-default). artlib's loop is :func:`artlib.autoencoder.train`: a ``tf.data`` stream that gathers whole
-batches and draws fresh noise per batch, ``steps_per_execution=32``, and its default batch size (64);
-it is also timed at the tutorial's batch size, so the gain from the loop alone is visible.
+default). artlib's loop is :func:`artlib.autoencoder.train`, i.e. :func:`artlib.training.fit`: the
+shared epoch order gathering whole batches from one tensor, fresh noise drawn per batch on the way in,
+``steps_per_execution=32``, and its default batch size (64); it is also timed at the tutorial's batch
+size, so the gain from the loop alone is visible.
 
 Both train the same model (artlib's default denoiser, and the tutorial's own model), in this process,
 alternating rounds so that a busy machine slows both alike; the first epoch of each run (tracing)

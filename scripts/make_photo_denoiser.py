@@ -9,7 +9,9 @@ fresh every batch; then evaluated on the held-out photos against tuned non-local
     python scripts/make_photo_denoiser.py --out /tmp/ae2 --epochs 4 --count 8192 --seed 5 \
         --learning-rate 5e-4 --init /tmp/ae/photo_denoiser.keras
 
-(the shipped model's two runs; data/README.md gives their times and scores).
+(the shipped model's two runs; data/README.md gives their times and scores). They ran before
+:func:`artlib.autoencoder.train` moved onto :func:`artlib.training.fit`, whose epoch order differs, so
+the commands now give a model of the same recipe, not the same bytes.
 """
 
 import argparse

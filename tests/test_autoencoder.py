@@ -1,8 +1,14 @@
-"""Tests for artlib.autoencoder: damage models, builders, training, resume, evaluation, CLI."""
+"""Tests for artlib.autoencoder: damage models, builders, training, resume, evaluation, CLI.
+
+Exact resume needs op determinism, which is process-wide, so that test runs this
+file as a script in a fresh process (``python tests/test_autoencoder.py resume <directory>``,
+through conftest's :func:`run_python`), as tests/test_vae.py does.
+"""
 
 import io
 import json
-import textwrap
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,6 +21,9 @@ from artlib.errors import ArtlibError, DataError, ImageError
 
 import keras  # noqa: E402  (after artlib: the TensorFlow backend)
 import tensorflow as tf  # noqa: E402
+
+HERE = Path(__file__).resolve()
+
 
 def shapes(count=64, size=28, channels=1, seed=0):
     """Tiny synthetic "garments": bright rectangles on black, float32 in [0, 1]."""
@@ -95,27 +104,61 @@ def test_make_noise_and_unknown_kind():
 
 
 # ----------------------------------------------------------------------------- data pipeline
-def test_restoration_dataset_fresh_noise_and_resume_position():
-    images = (shapes(20) * 255).astype(np.uint8)
-    stream = ae.restoration_dataset(images, ae.make_noise("gaussian", sigma=0.1), batch_size=8, seed=3)
-    batches = [(n.numpy(), c.numpy()) for n, c in stream.take(6)]  # 2 batches per epoch
-    noisy, clean = batches[0]
-    assert noisy.shape == clean.shape == (8, 28, 28, 1) and noisy.dtype == np.float32
-    for step in (0, 3):  # batch s gets noise_fn(clean, (seed, s)), counted over epochs
-        np.testing.assert_array_equal(batches[step][0], ae.gaussian_noise(batches[step][1], (3, step), 0.1).numpy())
-    assert any(np.array_equal(clean[0], image) for image in images[..., :] / np.float32(255))
-    assert not np.array_equal(batches[0][1], batches[2][1])  # a new order each epoch
-    assert not np.array_equal(batches[0][0] - batches[0][1], batches[2][0] - batches[2][1])  # new noise
-    resumed = ae.restoration_dataset(images, ae.make_noise("gaussian", sigma=0.1), batch_size=8, seed=3,
-                                     start_epoch=1)
-    for (n, c), (n2, c2) in zip(batches[2:], resumed.take(4)):
-        assert np.array_equal(n, n2.numpy()) and np.array_equal(c, c2.numpy())
+def test_train_feeds_fit_the_shared_epoch_order_with_fresh_noise_per_batch(tmp_path):
+    from artlib import training
+
+    images = np.arange(20, dtype=np.uint8).reshape(20, 1, 1, 1) * np.ones((1, 8, 8, 1), np.uint8)  # image i is i
+    model = ae.build_denoiser((8, 8, 1), filters=2, depth=1)
+    seen, train_step, compile_ = [], model.train_step, model.compile
+
+    def recording_step(batch):
+        seen.append(tuple(np.asarray(part) for part in batch))
+        return train_step(batch)
+
+    model.train_step = recording_step
+    model.compile = lambda **kwargs: compile_(**kwargs, run_eagerly=True)  # so that train_step sees numbers
+    noise = ae.make_noise("gaussian", sigma=0.1)
+    result = ae.train(model, images, noise=noise, num_epochs=2, batch_size=4, steps_per_execution=2, seed=9,
+                      run_dir=tmp_path, verbose=0)
+    assert result["epoch"] == [1, 2] and result.final_step == 2 and len(result["loss"]) == 2
+    assert len(seen) == 8  # 5 batches an epoch, rounded down to whole groups of 2: 4 per epoch
+    for step, (noisy, clean) in enumerate(seen):
+        assert noisy.dtype == clean.dtype == np.float32 and noisy.shape == clean.shape == (4, 8, 8, 1)
+        epoch, index = divmod(step, 4)
+        order = training.epoch_order(20, seed=9, epoch=epoch)[4 * index : 4 * index + 4]
+        np.testing.assert_allclose(clean[:, 0, 0, 0] * 255, order, atol=1e-4)  # uint8 came as i / 255
+        np.testing.assert_array_equal(noisy, ae.gaussian_noise(clean, (9, step), 0.1).numpy())  # keyed on the step
+    settings = training.RunDir(tmp_path).read_settings()
+    assert settings["noise"] == "gaussian(sigma=0.1)" and settings["steps_per_epoch"] == 4
+    assert settings["model"] == "denoiser" and settings["seed"] == 9
+
+
+def test_train_steps_per_epoch_and_a_short_data_set():
+    model = ae.build_denoiser((8, 8, 1), filters=2, depth=1)
+    images = np.random.default_rng(0).random((40, 8, 8, 1), np.float32)
+    result = ae.train(model, images, num_epochs=1, batch_size=4, steps_per_epoch=6, steps_per_execution=4,
+                      verbose=0)
+    assert int(model.optimizer.iterations) == 6 and model.steps_per_execution == 2  # 6 kept: groups of 2
+    ae.train(model, images, num_epochs=1, batch_size=4, steps_per_execution=4, verbose=0)
+    assert int(model.optimizer.iterations) == 8 and result.run_dir is None  # 10 batches -> 2 groups of 4
     with pytest.raises(DataError, match="fewer than one batch"):
-        ae.restoration_dataset(images[:4], ae.make_noise("gaussian"), batch_size=8)
-    with pytest.raises(ArtlibError, match="batch_size must be a positive (?:integer|number); got 0"):
-        ae.restoration_dataset(images, ae.make_noise("gaussian"), batch_size=0)
+        ae.train(model, images[:3], batch_size=4, verbose=0)
+    with pytest.raises(DataError, match="steps_per_epoch 11 needs 44 images"):
+        ae.train(model, images, batch_size=4, steps_per_epoch=11, verbose=0)
     with pytest.raises(ImageError, match="images must hold pixels in"):
-        ae.restoration_dataset(images * 2.0, ae.make_noise("gaussian"), batch_size=8)
+        ae.train(model, images * 2.0, batch_size=4, verbose=0)
+
+
+def test_a_run_directory_refuses_another_recipe(tmp_path):
+    from artlib import CheckpointError
+
+    images = np.random.default_rng(0).random((16, 8, 8, 1), np.float32)
+    ae.train(ae.build_denoiser((8, 8, 1), filters=2, depth=1), images, num_epochs=1, batch_size=8,
+             run_dir=tmp_path, verbose=0)
+    with pytest.raises(CheckpointError, match=r"other settings \(noise: 'gaussian\(sigma=\(0.0, 0.55\)\)' -> "
+                                              r"'boxes\(\)'\)"):
+        ae.train(ae.build_denoiser((8, 8, 1), filters=2, depth=1), images, noise=ae.make_noise("boxes"),
+                 num_epochs=2, batch_size=8, run_dir=tmp_path, verbose=0)
 
 
 def test_as_images_scales_uint8_and_adds_a_channel():
@@ -301,53 +344,72 @@ def test_train_rejects_zero_or_below(option, value):
         ae.train(ae.build_denoiser(filters=2, depth=1), shapes(16), **{option: value}, verbose=0)
 
 
-RESUME_SCRIPT = textwrap.dedent("""
-    import json, sys
-    import numpy as np
-    import tensorflow as tf
+@pytest.mark.slow
+def test_fit_resumes_exactly_at_an_epoch_boundary(tmp_path):
+    """Stopped after epoch 2 of 4, restarted with other initial weights: it ends with bitwise the same weights."""
+    proc = run_python(HERE, "resume", tmp_path, env={"TF_CPP_MIN_LOG_LEVEL": "2"})
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    info = json.loads((tmp_path / "info.json").read_text())
+    assert info["straight_epochs"] == [1, 2, 3, 4] and info["interrupted_epochs"] == [1, 2]
+    assert info["resumed_epochs"] == [3, 4] and info["final_step"] == 4  # it went on after epoch 2 ...
+    assert info["run_history_epochs"] == [1, 2, 3, 4]  # ... and history.json holds both calls
+    assert info["run_history_loss"] == info["straight_loss"]  # with the values of one run
+    with np.load(tmp_path / "weights.npz") as npz:
+        n, m = info["model_count"], info["count"]
+        straight, resumed = ([npz[f"{run}/{i}"] for i in range(m)] for run in ("straight", "resumed"))
+        start, straight_start = ([npz[f"{run}/{i}"] for i in range(n)] for run in ("start", "straight_start"))
+    assert all(np.array_equal(a, b) for a, b in zip(straight, resumed))  # model and optimizer
+    assert any(not np.array_equal(a, 0) for a in straight[n:])  # optimizer moments were restored too
+    kernels = [i for i, name in enumerate(info["names"]) if name.endswith("kernel")]
+    assert not any(np.array_equal(straight_start[i], start[i]) for i in kernels)  # the restart began elsewhere,
+    assert not any(np.array_equal(a, b) for a, b in zip(start, resumed[:n]))  # so without the backup it would differ
+
+
+def scenario_resume(out):
+    """Straight: 4 epochs. Resumed: stopped after epoch 2, then a fresh model (other initial weights) continues."""
+    from artlib import training
+
     tf.config.experimental.enable_op_determinism()
-    import keras
-    from artlib import autoencoder as ae
-    out = sys.argv[1]
     images = (np.random.default_rng(0).random((48, 8, 8, 1)) > 0.5).astype(np.float32)
 
-    class Stop(keras.callbacks.Callback):
+    class StopAfterSecondEpoch(keras.callbacks.Callback):
         def on_epoch_end(self, epoch, logs=None):
             if epoch == 1:
                 raise KeyboardInterrupt
 
-    def run(run_dir, extra=()):
-        keras.utils.set_random_seed(0)
+    def run(run_dir, weights_seed, extra=()):  # weights_seed: the initial weights, not in settings.json
+        keras.utils.set_random_seed(weights_seed)
         model = ae.build_denoiser((8, 8, 1), filters=2, depth=1)
-        history = ae.train(model, images, num_epochs=4, batch_size=8, steps_per_execution=2,
-                           run_dir=f"{out}/{run_dir}", verbose=0, extra_callbacks=extra)
-        return model, history
+        start = [v.numpy() for v in model.variables]
+        result = ae.train(model, images, num_epochs=4, batch_size=8, steps_per_execution=2, seed=0,
+                          run_dir=out / run_dir, verbose=0, extra_callbacks=extra)
+        return model, start, result
 
-    straight, _ = run("straight")
+    straight, straight_start, straight_result = run("straight", 0)
+    epochs_seen = []
+    counter = keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: epochs_seen.append(epoch + 1))
     try:
-        run("resumed", [Stop()])
+        run("resumed", 0, [counter, StopAfterSecondEpoch()])
+        raise AssertionError("the interruption did not happen")
     except KeyboardInterrupt:
         pass
-    resumed, history = run("resumed")
-    variables = lambda m: [v.numpy() for v in [*m.variables, *m.optimizer.variables]]
-    np.savez(f"{out}/weights.npz", *variables(straight), *variables(resumed))
-    json.dump({"epochs_after_resume": len(history["loss"]), "count": len(variables(straight))},
-              open(f"{out}/info.json", "w"))
-""")
+    resumed, start, result = run("resumed", 5)
+    history = training.RunDir(out / "resumed").read_history()
 
+    def variables(model):
+        return [v.numpy() for v in [*model.variables, *model.optimizer.variables]]
 
-def test_fit_resumes_exactly_at_an_epoch_boundary(tmp_path):
-    """Stopped after epoch 2 of 4 and restarted, training ends with bitwise the same weights."""
-    script = tmp_path / "resume.py"
-    script.write_text(RESUME_SCRIPT)
-    run_python(script, tmp_path, check=True)
-    info = json.loads((tmp_path / "info.json").read_text())
-    assert info["epochs_after_resume"] == 2  # it really resumed, at epoch 3
-    with np.load(tmp_path / "weights.npz") as npz:
-        arrays = [npz[f"arr_{i}"] for i in range(2 * info["count"])]
-    straight, resumed = arrays[: info["count"]], arrays[info["count"] :]
-    assert all(np.array_equal(a, b) for a, b in zip(straight, resumed))
-    assert any(not np.array_equal(a, 0) for a in straight[-4:])  # optimizer moments were restored too
+    arrays = {f"straight/{i}": v for i, v in enumerate(variables(straight))}
+    arrays |= {f"resumed/{i}": v for i, v in enumerate(variables(resumed))}
+    arrays |= {f"start/{i}": a for i, a in enumerate(start)}
+    arrays |= {f"straight_start/{i}": a for i, a in enumerate(straight_start)}
+    np.savez(out / "weights.npz", **arrays)
+    (out / "info.json").write_text(json.dumps({
+        "straight_epochs": straight_result["epoch"], "interrupted_epochs": epochs_seen,
+        "resumed_epochs": result["epoch"], "final_step": result.final_step,
+        "run_history_epochs": history["epoch"], "run_history_loss": history["loss"],
+        "straight_loss": straight_result["loss"], "count": len(variables(straight)),
+        "model_count": len(straight.variables), "names": [v.path for v in straight.variables]}))
 
 
 # ----------------------------------------------------------------------------- evaluation
@@ -489,3 +551,7 @@ def test_cli_denoise_bad_input(tmp_path, photo_model, capsys):
         assert code == 2, argv
         err = capsys.readouterr().err
         assert err.startswith("error: ") and err.count("\n") == 1 and "Traceback" not in err
+
+
+if __name__ == "__main__":
+    globals()[f"scenario_{sys.argv[1]}"](Path(sys.argv[2]))

@@ -9,8 +9,8 @@ The pieces, each usable on its own::
 
     denoiser = build_denoiser()                             # artlib's default (a small U-Net)
     baseline = build_tutorial_autoencoder()                 # the TF tutorial's model, for comparison
-    history = train(denoiser, x_train, noise=make_noise("gaussian", sigma=(0.0, 0.55)),
-                    num_epochs=10, run_dir="runs/denoiser")
+    result = train(denoiser, x_train, noise=make_noise("gaussian", sigma=(0.0, 0.55)),
+                   num_epochs=10, run_dir="runs/denoiser")  # result["loss"]: one value per epoch
     table = evaluate_denoisers({"artlib": denoiser, "tutorial": baseline}, x_test,
                                validation_images=x_val)     # PSNR/SSIM vs scikit-image
     print(format_table(table))
@@ -26,9 +26,9 @@ Which file does what:
   correction to its input), :func:`build_autoencoder` (a ``latent_dim``-number code
   quantized by :class:`QuantizedLatent`), :func:`build_photo_denoiser` (told σ, like
   FFDNet); :func:`save_model` / :func:`load_model` (through :mod:`artlib.modelio`);
-* ``train.py`` — :func:`as_images`, the ``(damaged, clean)`` stream
-  :func:`restoration_dataset`, :func:`train` (``fit``, resumable from ``run_dir``) and
-  :func:`restore`;
+* ``train.py`` — :func:`as_images`, :func:`train` (through :func:`artlib.training.fit`: the
+  shared epoch order, each batch damaged on the way in by :func:`damaged_batch`, exact resume
+  from ``run_dir``) and :func:`restore`;
 * ``classical.py`` — scikit-image's denoisers (:data:`CLASSICAL_DENOISERS`) tuned per noise
   level on a validation split, :func:`evaluate_denoisers` and :func:`format_table`;
 * ``compression.py`` — :func:`latent_bits`, JPEG as the reference (:func:`jpeg_round_trip`,
@@ -87,7 +87,7 @@ from artlib.autoencoder.photo import (
     photo_patches,
     train_photo_denoiser,
 )
-from artlib.autoencoder.train import as_images, restoration_dataset, restore, train
+from artlib.autoencoder.train import as_images, damaged_batch, restore, train
 
 #: Notebook 02 shows the U-Net's source as ``ae._unet``; the function is :func:`unet`.
 _unet = unet
@@ -112,7 +112,7 @@ __all__ = [
     "build_autoencoder",
     "build_photo_denoiser",
     "as_images",
-    "restoration_dataset",
+    "damaged_batch",
     "train",
     "restore",
     "classical_denoise",

@@ -23,6 +23,7 @@ from artlib.autoencoder.models import PRETRAINED_DIR, build_photo_denoiser, load
 from artlib.autoencoder.train import as_images, train
 from artlib.data import HELD_OUT_PHOTOS
 from artlib.errors import ArtlibError, ImageError
+from artlib.training import TrainResult
 
 __all__ = ["PHOTO_DENOISER_PATH", "HELD_OUT_PHOTOS", "photo_patches", "noise_with_level", "train_photo_denoiser",
            "estimate_sigma", "denoise_photo", "evaluate_photo_denoiser", "load_photo_denoiser"]
@@ -85,14 +86,18 @@ def noise_with_level(sigma: float | tuple[float, float]) -> Callable[[Any, Any],
         level = sigma_per_image(sigma, images, split_seed(seed)[0])  # the σ gaussian_noise draws
         return gaussian_noise(images, seed, sigma), tf.ones_like(images[..., :1]) * level  # σ map: (N, H, W, 1)
 
+    noise_fn.__name__ = f"gaussian_with_level(sigma={sigma})"  # as settings.json names it
     return noise_fn
 
 
 def train_photo_denoiser(model: keras.Model | None = None, *, photos: Sequence[str] | None = None,
                          sigma: tuple[float, float] = (0.0, 0.2), patch_size: int = 48, count: int = 8192,
                          num_epochs: int = 10, batch_size: int = 32, run_dir: str | Path | None = None,
-                         seed: int = 0, **train_kwargs: Any) -> tuple[keras.Model, dict[str, list[float]]]:
+                         seed: int = 0, **train_kwargs: Any) -> tuple[keras.Model, TrainResult]:
     """Train :func:`build_photo_denoiser` on patches of the bundled photos with synthetic noise.
+
+    The patches go through :func:`train` (so :func:`artlib.training.fit`: the shared epoch
+    order, fresh noise per batch with its σ map, exact resume from ``run_dir``).
 
     Args:
         model: The model to train (default: a new :func:`build_photo_denoiser`).
@@ -103,7 +108,8 @@ def train_photo_denoiser(model: keras.Model | None = None, *, photos: Sequence[s
         num_epochs, batch_size, run_dir, seed, **train_kwargs: As in :func:`train`.
 
     Returns:
-        ``(model, history)``.
+        ``(model, result)``: ``result`` is :func:`train`'s :class:`~artlib.training.TrainResult`
+        (``result["loss"]`` per epoch).
 
     Raises:
         ArtlibError: A size or count of 0 or below (see :func:`photo_patches` and :func:`train`).
@@ -111,9 +117,9 @@ def train_photo_denoiser(model: keras.Model | None = None, *, photos: Sequence[s
     model = build_photo_denoiser() if model is None else model
     photos = photos or [name for name in data.SAMPLE_PHOTOS if name not in HELD_OUT_PHOTOS]
     patches = photo_patches(photos, patch_size=patch_size, count=count, seed=seed)
-    history = train(model, patches, noise=noise_with_level(sigma), num_epochs=num_epochs,
-                    batch_size=batch_size, run_dir=run_dir, seed=seed, **train_kwargs)
-    return model, history
+    result = train(model, patches, noise=noise_with_level(sigma), num_epochs=num_epochs,
+                   batch_size=batch_size, run_dir=run_dir, seed=seed, **train_kwargs)
+    return model, result
 
 
 def estimate_sigma(image: np.ndarray) -> float:

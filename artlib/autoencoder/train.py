@@ -1,13 +1,17 @@
-"""Training and running the restorers: batches checked, a (damaged, clean) stream, ``fit`` with resume.
+"""Training and running the restorers: :func:`train` (``fit`` through :func:`artlib.training.fit`), :func:`restore`.
 
-:func:`train` resumes an interrupted run from its last finished epoch through
-:class:`artlib.training.BackupAndRestore` (in :func:`artlib.training.callbacks`), and the data
-stream restarts at that epoch (:func:`restoration_dataset`'s ``start_epoch``), so the result is
-bitwise that of an uninterrupted run.
+:func:`train` hands the clean images to the shared machinery: epoch e sees them
+in the order :func:`artlib.training.epoch_order` ``(seed, e)``, and each batch is
+damaged on the way in by ``noise_fn(clean, (seed, step))`` (the step counted over
+the whole run), so the noise too depends only on where the batch sits in the run.
+An interrupted run called again restores the backup
+(:class:`artlib.training.BackupAndRestore`) and starts the data at the next epoch,
+ending bitwise where an uninterrupted run ends.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -16,13 +20,13 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from artlib import config, training
+from artlib import training
 from artlib.checks import positive_float, positive_int
 from artlib.autoencoder.damage import make_noise
-from artlib.errors import ArtlibError, DataError
+from artlib.errors import DataError
 from artlib.imageio import as_batch
 
-__all__ = ["as_images", "restoration_dataset", "train", "restore"]
+__all__ = ["as_images", "damaged_batch", "train", "restore"]
 
 
 def as_images(images: Any, name: str = "images") -> np.ndarray:
@@ -41,98 +45,107 @@ def as_images(images: Any, name: str = "images") -> np.ndarray:
     return as_batch(images, name=name)
 
 
-def _check_one_batch(count: int, batch_size: int) -> None:
-    """Raise :class:`DataError` if ``count`` images do not fill one batch of ``batch_size``."""
-    if count < batch_size:
-        raise DataError(f"{count} images are fewer than one batch of {batch_size}")
-
-
-def restoration_dataset(images: Any, noise_fn: Callable[[Any, Any], Any], *, batch_size: int,
-                        seed: int = 0, start_epoch: int = 0) -> tf.data.Dataset:
-    """An endless ``tf.data`` stream of ``(damaged, clean)`` batches, fresh noise every batch.
-
-    Epoch ``e``'s order is a stateless shuffle keyed on ``(seed, e)``; batch
-    ``s`` (counted over all epochs) gets its noise from ``noise_fn(clean, (seed, s))``.
-    Everything is a function of the step, so ``start_epoch=k`` gives exactly what
-    an uninterrupted stream gives from epoch ``k`` on (how :func:`train` resumes).
-    Batches are gathered whole from one tensor rather than built image by image.
+def damaged_batch(noise_fn: Callable[[Any, Any], Any]) -> Callable[[Any, Any], tuple[Any, tf.Tensor]]:
+    """The ``map_fn`` :func:`train` gives :func:`artlib.training.fit`: a batch of pixels -> ``(damaged, clean)``.
 
     Args:
-        images: ``(N, H, W[, C])`` uint8 or float in [0, 1]; kept as uint8 in memory when uint8.
-        noise_fn: ``noise_fn(images, seed) -> damaged``, e.g. :func:`make_noise`'s result.
-        batch_size: Images per batch (the last partial batch of an epoch is dropped).
-        seed: Fixes the order and the noise.
-        start_epoch: The epoch to start at.
+        noise_fn: ``noise_fn(clean, seed) -> damaged`` (e.g. :func:`make_noise`'s result).
 
     Returns:
-        A ``tf.data.Dataset`` of ``(damaged, clean)`` float32 ``(batch_size, H, W, C)`` pairs.
+        ``map_fn(batch, seed)``: ``clean`` is the batch as float32 in [0, 1] (uint8 is
+        divided by 255), ``damaged`` is ``noise_fn(clean, seed)``; ``fit`` passes
+        ``seed = (run seed, step)``.
+
+    Example (what batch 0 of a run with seed 0 trains on)::
+
+        order = training.epoch_order(len(x), seed=0, epoch=0)
+        noisy, clean = damaged_batch(noise)(as_images(x[order[:64]]), (0, 0))
+    """
+
+    def map_fn(batch: Any, seed: Any) -> tuple[Any, tf.Tensor]:
+        batch = tf.convert_to_tensor(batch)
+        clean = tf.cast(batch, tf.float32) * (1 / 255 if batch.dtype == tf.uint8 else 1.0)
+        return noise_fn(clean, seed), clean
+
+    return map_fn
+
+
+def _steps(count: int, batch_size: int, steps_per_epoch: int | None, steps_per_execution: int) -> tuple[int, int]:
+    """``(steps_per_epoch, steps_per_execution)`` with every epoch made of whole executions.
+
+    Keras runs an epoch in groups of ``steps_per_execution`` and does not shorten
+    the last one, so an epoch that is not whole groups would take batches of the
+    next. The default epoch is rounded down to whole groups (one batch at a time
+    when it is shorter than one group); a given ``steps_per_epoch`` is kept and the
+    group shrinks to a divisor of it.
 
     Raises:
-        ImageError: ``images`` is not a batch of images.
-        ArtlibError: ``batch_size`` is 0 or below, or ``start_epoch`` below 0.
-        DataError: Fewer images than one batch.
+        DataError: Fewer images than one batch, or ``steps_per_epoch`` more batches than the images fill.
     """
-    positive_int(batch_size, "batch_size")
-    if start_epoch < 0:
-        raise ArtlibError(f"start_epoch must be 0 or more; got {start_epoch}")
-    array = as_batch(images, name="images", keep_uint8=True)
-    count = len(array)
-    _check_one_batch(count, batch_size)
-    steps_per_epoch = count // batch_size
-    pixels = tf.constant(array)
-    scale = 1 / 255 if array.dtype == np.uint8 else 1.0
+    full = count // batch_size
+    if full == 0:
+        raise DataError(f"{count} images are fewer than one batch of {batch_size}")
+    if steps_per_epoch is None:
+        if full >= steps_per_execution:
+            return full // steps_per_execution * steps_per_execution, steps_per_execution
+        return full, 1
+    if steps_per_epoch > full:
+        raise DataError(f"steps_per_epoch {steps_per_epoch} needs {steps_per_epoch * batch_size} images "
+                        f"(batches of {batch_size}); images holds {count}")
+    return steps_per_epoch, math.gcd(steps_per_epoch, steps_per_execution)
 
-    def epoch_batches(epoch: tf.Tensor) -> tf.data.Dataset:
-        order = tf.random.experimental.stateless_shuffle(tf.range(count), seed=tf.stack([seed, -1 - epoch]))
-        batches = tf.reshape(order[: steps_per_epoch * batch_size], [steps_per_epoch, batch_size])
-        return tf.data.Dataset.from_tensor_slices(batches).enumerate(start=epoch * steps_per_epoch)
 
-    def damage(step: tf.Tensor, indices: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
-        clean = tf.cast(tf.gather(pixels, indices), tf.float32) * scale  # (batch, H, W, C)
-        return noise_fn(clean, tf.stack([tf.constant(seed, tf.int64), step])), clean
-
-    stream = tf.data.Dataset.range(start_epoch, 2**40).flat_map(epoch_batches)
-    return stream.map(damage, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True).prefetch(tf.data.AUTOTUNE)
+def _name(noise_fn: Callable[..., Any]) -> str:
+    """What ``settings.json`` calls a damage function (:func:`make_noise` names its functions)."""
+    return getattr(noise_fn, "__name__", type(noise_fn).__name__)
 
 
 def train(model: keras.Model, images: Any, *, noise: Callable[[Any, Any], Any] | None = None,
           num_epochs: int = 10, batch_size: int = 64, learning_rate: float = 2e-3,
           steps_per_epoch: int | None = None, steps_per_execution: int = 32,
           run_dir: str | Path | None = None, seed: int = 0, verbose: int | str = "auto",
-          extra_callbacks: Sequence[keras.callbacks.Callback] = ()) -> dict[str, list[float]]:
-    """Train a restorer with ``fit``: damaged images in, clean images out, mean squared error.
+          extra_callbacks: Sequence[keras.callbacks.Callback] = ()) -> training.TrainResult:
+    """Train a restorer with :func:`artlib.training.fit`: damaged images in, clean images out, mean squared error.
 
     Adam with a cosine-decayed learning rate; ``steps_per_execution`` steps run
-    in one call into TensorFlow. With ``run_dir``, the shared callbacks of
-    :func:`artlib.training.callbacks` add TensorBoard logs, a NaN guard and a
-    backup at the end of every epoch: calling ``train`` again after an
-    interruption restores the backup (:class:`artlib.training.BackupAndRestore`)
-    before the data stream is built, continues from the last finished epoch and
-    ends with exactly the weights of an uninterrupted run (the stream restarts at
-    that epoch).
+    in one call into TensorFlow. Epoch e sees the images in the order
+    :func:`artlib.training.epoch_order` ``(seed, e)``, each batch damaged by
+    ``noise(clean, (seed, step))`` (:func:`damaged_batch`): fresh noise every
+    batch, the same in every run. With ``run_dir``, the shared machinery adds
+    TensorBoard logs, ``history.json``, ``settings.json`` (the recipe: another
+    one in the same folder is refused) and a backup at the end of every epoch:
+    calling ``train`` again with a freshly built model after an interruption
+    continues after the last finished epoch and ends with exactly the weights of
+    an uninterrupted run. (The learning-rate schedule spans ``num_epochs``:
+    resume with the same number to get that run.) Every run has a NaN guard.
 
     Args:
         model: A restorer (e.g. :func:`build_denoiser`); it is compiled here.
-        images: Clean training images ``(N, H, W[, C])``, uint8 or float in [0, 1].
+        images: Clean training images ``(N, H, W[, C])``, uint8 (kept compact in memory) or float in [0, 1].
         noise: ``noise_fn(images, seed)``; default Gaussian with σ drawn from [0, 0.55] per image.
-        num_epochs: Passes over ``images`` (or of ``steps_per_epoch`` batches).
+        num_epochs: Epochs in all (a resumed call trains only the missing ones).
         batch_size: Images per step.
         learning_rate: Adam's initial learning rate.
-        steps_per_epoch: Batches per epoch; default ``len(images) // batch_size``.
-        steps_per_execution: Steps per call into TensorFlow (fewer Python round trips).
-        run_dir: Where TensorBoard logs and the resume backup go (None: neither).
+        steps_per_epoch: Batches per epoch, at most ``len(images) // batch_size``; default: that,
+            rounded down to whole groups of ``steps_per_execution``.
+        steps_per_execution: Steps per call into TensorFlow (fewer Python round trips); with a
+            ``steps_per_epoch`` that is no multiple of it, the largest divisor of ``steps_per_epoch`` below it.
+        run_dir: The run directory (None: keep nothing on disk, no resume).
         seed: Fixes the order and the noise.
-        verbose: ``fit``'s verbosity (``"auto"``: a progress bar; 0 under CI).
+        verbose: ``fit``'s verbosity (``"auto"``: one line per epoch; 0 under CI).
         extra_callbacks: More ``fit`` callbacks.
 
     Returns:
-        ``fit``'s history: ``{"loss": [...]}``, one value per epoch of this call.
+        A :class:`~artlib.training.TrainResult`: this call's history per epoch
+        (``result["loss"]``, ``result["epoch"]``); ``final_step`` is the epoch reached.
 
     Raises:
         ArtlibError: ``num_epochs``, ``batch_size``, ``learning_rate``, ``steps_per_epoch`` or
             ``steps_per_execution`` is 0 or below.
-        DataError: Fewer images than one batch.
-        NonFiniteLossError: The loss became NaN or Inf.
+        ImageError: ``images`` is not a batch of images.
+        DataError: Fewer images than one batch, or than ``steps_per_epoch`` batches.
+        CheckpointError: ``run_dir`` holds a run with other settings, or an unreadable backup.
+        NonFiniteLossError: The loss became NaN or Inf (the last backup is kept).
     """
     for name, value in (("num_epochs", num_epochs), ("batch_size", batch_size),
                         ("steps_per_execution", steps_per_execution)):
@@ -141,21 +154,18 @@ def train(model: keras.Model, images: Any, *, noise: Callable[[Any, Any], Any] |
     if steps_per_epoch is not None:
         positive_int(steps_per_epoch, "steps_per_epoch")
     noise = noise or make_noise("gaussian", sigma=(0.0, 0.55))
-    _check_one_batch(len(images), batch_size)
-    steps_per_epoch = steps_per_epoch or len(images) // batch_size
+    pixels = as_batch(images, name="images", keep_uint8=True)
+    steps_per_epoch, steps_per_execution = _steps(len(pixels), batch_size, steps_per_epoch, steps_per_execution)
     schedule = keras.optimizers.schedules.CosineDecay(learning_rate, num_epochs * steps_per_epoch, alpha=0.05)
     with training.get_strategy().scope():
         model.compile(optimizer=keras.optimizers.Adam(schedule), loss="mse",
-                      steps_per_execution=min(steps_per_execution, steps_per_epoch), jit_compile=False)
-    chosen = training.callbacks(Path(run_dir)) if run_dir is not None else [training.NaNGuard()]
-    backups = [c for c in chosen if isinstance(c, training.BackupAndRestore)]
-    start_epoch = backups[0].restore(model) if backups else 0  # epochs an interrupted run finished
-    dataset = restoration_dataset(images, noise, batch_size=batch_size, seed=seed, start_epoch=start_epoch)
-    if verbose == "auto":
-        verbose = 0 if config.is_ci() else 2
-    history = model.fit(dataset, epochs=num_epochs, steps_per_epoch=steps_per_epoch, verbose=verbose,
-                        shuffle=False, callbacks=chosen + list(extra_callbacks))  # the stream shuffles
-    return {name: [float(v) for v in values] for name, values in history.history.items()}
+                      steps_per_execution=steps_per_execution, jit_compile=False)
+    settings = {"model": model.name, "image_shape": list(pixels.shape[1:]), "num_images": len(pixels),
+                "noise": _name(noise), "batch_size": batch_size, "steps_per_epoch": steps_per_epoch,
+                "learning_rate": learning_rate, "seed": seed, "num_epochs": num_epochs}
+    return training.fit(model, pixels, num_epochs=num_epochs, batch_size=batch_size, seed=seed, run_dir=run_dir,
+                        steps_per_epoch=steps_per_epoch, map_fn=damaged_batch(noise), settings=settings,
+                        extra_callbacks=extra_callbacks, verbose=verbose)
 
 
 def restore(model: keras.Model, images: Any, *, batch_size: int = 256) -> np.ndarray:
