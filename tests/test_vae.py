@@ -477,7 +477,6 @@ def test_cli_samples_a_saved_model(tmp_path, capsys):
 def test_demo_part_trains_briefly_when_no_model_is_shipped(tmp_path, monkeypatch):
     from PIL import Image
 
-    from artlib import vae
     from artlib.gallery import _demo_vae
 
     monkeypatch.setenv("ARTLIB_FAST", "1")

@@ -11,7 +11,6 @@ ending bitwise where an uninterrupted run ends.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -23,7 +22,6 @@ import tensorflow as tf
 from artlib import training
 from artlib.checks import positive_float, positive_int
 from artlib.autoencoder.damage import make_noise
-from artlib.errors import DataError
 from artlib.imageio import as_batch
 
 __all__ = ["as_images", "damaged_batch", "train", "restore"]
@@ -68,31 +66,6 @@ def damaged_batch(noise_fn: Callable[[Any, Any], Any]) -> Callable[[Any, Any], t
         return noise_fn(clean, seed), clean
 
     return map_fn
-
-
-def _steps(count: int, batch_size: int, steps_per_epoch: int | None, steps_per_execution: int) -> tuple[int, int]:
-    """``(steps_per_epoch, steps_per_execution)`` with every epoch made of whole executions.
-
-    Keras runs an epoch in groups of ``steps_per_execution`` and does not shorten
-    the last one, so an epoch that is not whole groups would take batches of the
-    next. The default epoch is rounded down to whole groups (one batch at a time
-    when it is shorter than one group); a given ``steps_per_epoch`` is kept and the
-    group shrinks to a divisor of it.
-
-    Raises:
-        DataError: Fewer images than one batch, or ``steps_per_epoch`` more batches than the images fill.
-    """
-    full = count // batch_size
-    if full == 0:
-        raise DataError(f"{count} images are fewer than one batch of {batch_size}")
-    if steps_per_epoch is None:
-        if full >= steps_per_execution:
-            return full // steps_per_execution * steps_per_execution, steps_per_execution
-        return full, 1
-    if steps_per_epoch > full:
-        raise DataError(f"steps_per_epoch {steps_per_epoch} needs {steps_per_epoch * batch_size} images "
-                        f"(batches of {batch_size}); images holds {count}")
-    return steps_per_epoch, math.gcd(steps_per_epoch, steps_per_execution)
 
 
 def _name(noise_fn: Callable[..., Any]) -> str:
@@ -155,7 +128,8 @@ def train(model: keras.Model, images: Any, *, noise: Callable[[Any, Any], Any] |
         positive_int(steps_per_epoch, "steps_per_epoch")
     noise = noise or make_noise("gaussian", sigma=(0.0, 0.55))
     pixels = as_batch(images, name="images", keep_uint8=True)
-    steps_per_epoch, steps_per_execution = _steps(len(pixels), batch_size, steps_per_epoch, steps_per_execution)
+    steps_per_epoch, steps_per_execution = training.whole_executions(len(pixels), batch_size, steps_per_epoch,
+                                                                    steps_per_execution)
     schedule = keras.optimizers.schedules.CosineDecay(learning_rate, num_epochs * steps_per_epoch, alpha=0.05)
     with training.get_strategy().scope():
         model.compile(optimizer=keras.optimizers.Adam(schedule), loss="mse",

@@ -56,7 +56,7 @@ from artlib.training.finite import DEFAULT_HINT, check_finite
 from artlib.training.fit import BackupAndRestore, NaNGuard, callbacks, fit
 from artlib.training.logger import RunLogger, as_grid
 from artlib.training.loop import train_loop
-from artlib.training.order import count_examples, epoch_dataset, epoch_order, shuffled_batches
+from artlib.training.order import count_examples, epoch_dataset, epoch_order, shuffled_batches, whole_executions
 from artlib.training.progress import progress_bar
 from artlib.training.result import STOP_REASONS, TrainResult
 from artlib.training.rundir import MAY_CHANGE, RunDir
@@ -69,6 +69,7 @@ __all__ = [
     "Checkpointer",
     "seed_states",
     "epoch_order",
+    "whole_executions",
     "shuffled_batches",
     "epoch_dataset",
     "count_examples",

@@ -15,6 +15,7 @@ epochs ran before in this process: the order of epoch ``e`` is
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -23,7 +24,7 @@ from artlib import config  # noqa: F401  (sets KERAS_BACKEND before TensorFlow i
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from artlib.errors import ArtlibError  # noqa: E402
+from artlib.errors import ArtlibError, DataError  # noqa: E402
 
 __all__ = ["epoch_order", "shuffled_batches", "epoch_dataset", "count_examples"]
 
@@ -143,3 +144,38 @@ def epoch_dataset(data: Any, batch_size: int, *, seed: int, num_epochs: int, ste
     return (tf.data.Dataset.range(first_epoch, num_epochs).flat_map(epoch_batches)
             .map(gather, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
             .prefetch(tf.data.AUTOTUNE))
+
+
+def whole_executions(count: int, batch_size: int, steps_per_epoch: int | None,
+                     steps_per_execution: int) -> tuple[int, int]:
+    """``(steps_per_epoch, steps_per_execution)`` with every epoch made of whole executions.
+
+    Keras runs an epoch of ``fit`` in groups of ``steps_per_execution`` and does not shorten the
+    last one, so an epoch that is not whole groups would take batches of the next (and resume
+    would no longer be exact). The default epoch is rounded down to whole groups (one batch at a
+    time when it is shorter than one group); a given ``steps_per_epoch`` is kept and the group
+    shrinks to a divisor of it.
+
+    Args:
+        count: Examples in the data.
+        batch_size: Examples per step.
+        steps_per_epoch: Batches per epoch, or None for as many whole groups as the data fills.
+        steps_per_execution: Steps per call into TensorFlow wanted.
+
+    Returns:
+        ``(steps_per_epoch, steps_per_execution)`` to give ``fit`` and ``compile``.
+
+    Raises:
+        DataError: Fewer examples than one batch, or a ``steps_per_epoch`` the data cannot fill.
+    """
+    full = count // batch_size
+    if full == 0:
+        raise DataError(f"{count} images are fewer than one batch of {batch_size}")
+    if steps_per_epoch is None:
+        if full >= steps_per_execution:
+            return full // steps_per_execution * steps_per_execution, steps_per_execution
+        return full, 1
+    if steps_per_epoch > full:
+        raise DataError(f"steps_per_epoch {steps_per_epoch} needs {steps_per_epoch * batch_size} images "
+                        f"(batches of {batch_size}); images holds {count}")
+    return steps_per_epoch, math.gcd(steps_per_epoch, steps_per_execution)

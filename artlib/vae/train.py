@@ -12,7 +12,7 @@ import tensorflow as tf
 
 from artlib.checks import positive_float, positive_int
 from artlib import training
-from artlib.errors import ArtlibError, ImageError
+from artlib.errors import ArtlibError
 from artlib.imageio import as_batch
 from artlib.vae.model import VAE, build_vae
 
@@ -38,22 +38,6 @@ def as_images(images: Any, name: str = "images", *, keep_uint8: bool = False) ->
         ImageError: Another shape, an empty batch, or floats outside [0, 1] (or NaN).
     """
     return as_batch(images, name=name, shape=(28, 28), channels=1, keep_uint8=keep_uint8)
-
-
-def _steps(num_images: int, batch_size: int, steps_per_execution: int) -> tuple[int, int]:
-    """``(steps_per_execution, steps_per_epoch)``: whole groups of ``steps_per_execution`` per epoch.
-
-    An epoch too short for one group runs step by step instead.
-
-    Raises:
-        ImageError: Fewer images than one batch.
-    """
-    steps_per_epoch = num_images // batch_size // steps_per_execution * steps_per_execution
-    if steps_per_epoch:
-        return steps_per_execution, steps_per_epoch
-    if num_images < batch_size:
-        raise ImageError(f"images holds {num_images} images, fewer than one batch of {batch_size}")
-    return 1, num_images // batch_size
 
 
 def train(
@@ -101,7 +85,8 @@ def train(
     Raises:
         ArtlibError: ``num_epochs``, ``batch_size``, ``steps_per_execution`` or
             ``learning_rate`` is not positive.
-        ImageError: Images of the wrong shape or range, or fewer than one batch of them.
+        ImageError: Images of the wrong shape or range.
+        DataError: Fewer images than one batch.
         CheckpointError: ``run_dir`` holds a run with other settings, or an unreadable backup.
         NonFiniteLossError: A loss became NaN or infinite.
     """
@@ -111,7 +96,8 @@ def train(
     positive_float(learning_rate, "learning_rate")
     images = as_images(images, keep_uint8=True)
     validation = None if validation_images is None else (as_images(validation_images, "validation_images"),)
-    steps_per_execution, steps_per_epoch = _steps(len(images), batch_size, int(steps_per_execution))
+    steps_per_epoch, steps_per_execution = training.whole_executions(len(images), batch_size, None,
+                                                                    int(steps_per_execution))
     if not vae.compiled:
         with vae.distribute_strategy.scope():
             vae.compile(optimizer=keras.optimizers.Adam(learning_rate), steps_per_execution=steps_per_execution)
