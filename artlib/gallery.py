@@ -166,22 +166,28 @@ def _demo_style(out: Path, seed: int) -> list[Entry]:
 
 
 def _demo_fast_style(out: Path, seed: int) -> list[Entry]:
-    """A shipped feed-forward style network on the held-out photos, with its frame rate."""
+    """Every shipped feed-forward style network on the held-out photos, a row each, with its features and frame rate."""
     from artlib import data, fast_style, plotting
+    from artlib.fast_style.io import load_recipe
 
     styles = fast_style.shipped_styles()
     if not styles:
         return []
-    name = next(iter(styles))
-    network = fast_style.load_network(name)
     size = config.choose(full=384, fast=128)
+    fps_size, frames = config.choose(full=256, fast=64), config.choose(full=20, fast=3)
     photos = [data.load_sample_photo(p, max_dim=size) for p in fast_style.EVAL_PHOTOS]
-    rows = {"photo": photos, f"fast style '{name}'": [fast_style.stylize_image(network, p) for p in photos]}
+    rows, notes = {"photo": photos}, []
+    for name, path in styles.items():
+        network = fast_style.load_network(path)
+        features = (load_recipe(name) or {}).get("features", "unknown")
+        rows[f"'{name}' ({features})"] = [fast_style.stylize_image(network, p) for p in photos]
+        notes.append(f"'{name}' trained on {features} features, "
+                     f"{fast_style.measure_fps(network, fps_size, frames=frames):.1f} frames/s")
     plotting.compare_rows(rows, path=out / "fast_style.png")
-    fps = fast_style.measure_fps(network, 256, frames=config.choose(full=20, fast=3))
     return [("fast_style.png", "Real-time style transfer",
-             f"The shipped '{name}' network (data/pretrained/fast_style_{name}.keras, random VGG19 features) "
-             f"on photos it never saw in training: one forward pass each, {fps:.1f} frames/s at 256×256 here.")]
+             f"The shipped networks (data/pretrained/fast_style_NAME.keras, one per style; the features of each "
+             f"from its recipe, the .json beside it) on photos they never saw in training, one forward pass each. "
+             f"Frame rates at {fps_size}×{fps_size} here, batch 1: " + "; ".join(notes) + ".")]
 
 
 def write_index(out: Path, items: list[Entry], seconds: float) -> Path:

@@ -123,6 +123,11 @@ def test_save_and_load_give_identical_outputs(tmp_path):
     assert not np.allclose(network(x).numpy(), np.clip(x, 0.01, 0.99), atol=1e-3)  # not the identity
     with pytest.raises(ArtlibError, match="exists"):
         fast_style.save_network(network, path)
+    assert fast_style.load_recipe(path) is None  # saved without one
+    recipe = {"style": "pattern:waves", "features": "hed-vgg16", "style_layers": ["block1_conv2"], "style_size": 96}
+    fast_style.save_network(network, path, force=True, recipe=recipe)
+    assert fast_style.load_recipe(path) == recipe and path.with_suffix(".json").is_file()
+    assert fast_style.load_recipe("swirls")["features"] == "hed-vgg16"  # the shipped one has its recipe
     (tmp_path / "bad.keras").write_bytes(b"not a zip file")
     with pytest.raises(DataError, match="bad.keras"):
         fast_style.load_network(tmp_path / "bad.keras")
