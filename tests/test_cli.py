@@ -174,7 +174,10 @@ def test_info_tells_the_truth_about_data_and_weights(tmp_path, capsys, monkeypat
     out = capsys.readouterr().out
     assert out.strip() == report().strip()
     assert data.describe_fashion_mnist_source() in out
-    assert "random-weight VGG19" in out
+    from artlib import style
+
+    assert f"style features {style.describe_auto()}" in out  # hed-vgg16 when installed, else random
+    assert ("hed-vgg16" if style.find_hed_weights() else "random VGG19") in out
     assert "tensorflow" in out and "keras" in out and "fast mode" in out
     # Point the data dir somewhere that has the files: info must follow.
     folder = tmp_path / "fm"
