@@ -35,7 +35,8 @@ RANDOM_STYLE_LAYERS = ("block3_conv1", "block4_conv1", "block5_conv1")
 #: artlib's objective: relative terms (each divided by its target's mean square), squared-difference TV.
 ARTLIB_WEIGHTS = MappingProxyType(dict(content_weight=1.0, style_weight=50.0, tv_weight=10.0, relative=True,
                                        tv="l2"))
-#: artlib's objective on hed-vgg16 features (tuned here, ``benchmarks/style_benchmark.py``).
+#: artlib's objective on hed-vgg16 features: tuned here by eye (chelsea and astronaut × mosaic, swirls,
+#: brushstrokes; style weights 10 and 30, deep-weighted layers); the race is ``benchmarks/style_benchmark.py``.
 HED_WEIGHTS = MappingProxyType(dict(ARTLIB_WEIGHTS, style_weight=10.0, tv_weight=0.0))
 #: artlib's objective with random features (and :data:`RANDOM_STYLE_LAYERS`): a lighter style term.
 RANDOM_WEIGHTS = MappingProxyType(dict(ARTLIB_WEIGHTS, style_weight=20.0))
@@ -79,7 +80,7 @@ FAMILIES = {
         "machine here can fetch the ImageNet weights"),
     "hed-vgg16": Family(
         "hed-vgg16", "vgg16", GATYS_CONTENT_LAYERS, STYLE_LAYERS, HED_WEIGHTS, False,
-        "tuned here by eye and by measure (benchmarks/style_benchmark.py)"),
+        "tuned here by eye on chelsea and astronaut × mosaic, swirls and brushstrokes"),
     "random": Family(
         "random", "vgg19", CONTENT_LAYERS, RANDOM_STYLE_LAYERS, RANDOM_WEIGHTS, True,
         "measured here to keep the content; random features carry colour, not style"),
