@@ -40,8 +40,10 @@ def build_decoder(depth: str = DEFAULT_DEPTH, width: int = DEFAULT_WIDTH, *, cha
     """Features at ``depth`` -> pixels: ``N×h×w×C`` -> ``N×(s·h)×(s·w)×3`` (s = 8 at block4, 4 at block3).
 
     Every convolution is 3×3 on a reflection-padded input with ReLU, except the last, which is linear
-    (pixels in about [0, 1]; clipped when a picture is made). No normalization layers: they would
-    wash out the statistics AdaIN has just set.
+    (pixels in about [0, 1]; clipped when a picture is made) and starts at zero with bias 0.5, so the
+    untrained decoder paints flat grey instead of pixels far outside [0, 1], whose huge features would
+    spend the first hundreds of steps (measured). No normalization layers: they would wash out the
+    statistics AdaIN has just set.
 
     Args:
         depth: The encoder layer it inverts (see :data:`~artlib.arbitrary_style.STYLE_LAYERS`).
@@ -68,8 +70,9 @@ def build_decoder(depth: str = DEFAULT_DEPTH, width: int = DEFAULT_WIDTH, *, cha
         last = i == len(plan) - 1
         x = ReflectionPadding2D(1, name=f"conv{conv}_pad")(x)
         x = keras.layers.Conv2D(item, 3, padding="valid", activation=None if last else "relu",
-                                kernel_initializer=keras.initializers.HeNormal(seed=seed * 1000 + conv),
-                                bias_initializer="zeros" if not last else keras.initializers.Constant(0.5),
+                                kernel_initializer="zeros" if last else
+                                keras.initializers.HeNormal(seed=seed * 1000 + conv),
+                                bias_initializer=keras.initializers.Constant(0.5 if last else 0.0),
                                 name="to_pixels" if last else f"conv{conv}")(x)
         conv += 1
     return keras.Model(features, x, name=name)
