@@ -105,10 +105,12 @@ def test_an_error_after_tensorflow_loaded_is_one_line(hooked, tmp_path):
 def test_help_names_every_topic_without_tensorflow(hooked):
     result = run_cli("--help", env=without_tensorflow(hooked))
     assert result.returncode == 0, result.stderr
-    for command in ("info", "demo", "autoencoder", "denoise", "vae", "gan", "style", "stylize", "fast-style"):
+    for command in ("info", "demo", "autoencoder", "denoise", "vae", "gan", "style", "stylize", "fast-style",
+                    "arbitrary-style"):
         assert f"    {command}" in result.stdout, command
     for topic, verbs in (("gan", ("train", "sample", "interpolate")), ("vae", ("train", "sample")),
                          ("style", ("transfer",)), ("fast-style", ("train", "apply")),
+                         ("arbitrary-style", ("train", "apply", "export")),
                          ("autoencoder", ("denoise",))):
         sub = run_cli(topic, "--help", env=without_tensorflow(hooked))
         assert sub.returncode == 0 and all(verb in sub.stdout for verb in verbs), sub.stdout + sub.stderr

@@ -25,7 +25,10 @@ Which file does what:
   :func:`jitter_colors`, :class:`PairBatches` (seeded, for exact resume);
 * ``train.py`` — :func:`make_train_step` and :func:`train` on :func:`artlib.training.train_loop`;
 * ``model.py`` — :class:`ArbitraryStyle` (``stylize`` with α, blends, colour preservation, a mask),
-  :func:`load` (the shipped decoder), :func:`save_decoder`, :func:`load_decoder`.
+  :func:`load` (the shipped decoder), :func:`save_decoder`, :func:`load_decoder`;
+* ``export.py`` — :func:`export_model`: the whole pipeline (encoder, AdaIN, α, decoder) to ONNX or LiteRT
+  (TFLite) with inputs ``content``, ``style``, ``alpha``, and :func:`load_exported` to run one
+  (onnxruntime, LiteRT; the ``export`` extra).
 
 Use::
 
@@ -33,7 +36,8 @@ Use::
     painted = model.stylize(photo, "pattern:mosaic", alpha=0.8)
     painted = model.stylize(photo, ["pattern:swirls", "style.jpg"], style_weights=[0.7, 0.3])
 
-or ``python -m artlib arbitrary-style apply photo.jpg --style pattern:mosaic -o out.png``.
+or ``python -m artlib arbitrary-style apply photo.jpg --style pattern:mosaic -o out.png``; for deployment,
+``export_model(None, "adain.onnx")`` and ``load_exported("adain.onnx")(photo, style_image, alpha=0.8)``.
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ from __future__ import annotations
 from artlib.arbitrary_style.adain import EPSILON, adain, blend_moments, channel_moments, check_alpha, stylize_features
 from artlib.arbitrary_style.decoder import DEFAULT_WIDTH, FULL_WIDTH, build_decoder, decoder_plan
 from artlib.arbitrary_style.encoder import DEFAULT_DEPTH, ENCODER_LAYERS, STYLE_LAYERS, Encoder
+from artlib.arbitrary_style.export import INPUT_NAMES, build_pipeline, export_model, load_exported
 from artlib.arbitrary_style.losses import (
     adversarial_loss,
     build_patch_discriminator,
@@ -68,4 +73,5 @@ __all__ = [
     "STYLE_BANK_SIZES", "recolor", "style_bank", "jitter_colors", "PairBatches",                 # styles
     "STYLE_WEIGHT", "make_train_step", "ArbitraryStyleResult", "train",                          # train
     "MIN_SIDE", "SHIPPED_DECODER", "save_decoder", "load_recipe", "load_decoder", "ArbitraryStyle", "load",
+    "INPUT_NAMES", "build_pipeline", "export_model", "load_exported",                          # export
 ]

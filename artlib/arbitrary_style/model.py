@@ -79,9 +79,15 @@ def load_decoder(path: str | Path | None = None, *, encoder: Encoder | None = No
 
 
 def _reflect_to_multiple(images: tf.Tensor, multiple: int) -> tf.Tensor:
-    """Pad the bottom and right edges by reflection to a multiple of ``multiple`` (symmetric for tiny sides)."""
+    """Pad the bottom and right edges by symmetric reflection to a multiple of ``multiple``, at least twice it.
+
+    At least ``2 × multiple``: the decoder's first reflection pad needs 2×2 features (an 8-px side at block4
+    would give 1). Every side of at least :data:`MIN_SIDE` can be padded so (symmetric padding adds at most
+    the side itself).
+    """
     h, w = tf.shape(images)[1], tf.shape(images)[2]
-    pad_h, pad_w = (-h) % multiple, (-w) % multiple
+    pad_h = tf.maximum((multiple - h % multiple) % multiple, 2 * multiple - h)
+    pad_w = tf.maximum((multiple - w % multiple) % multiple, 2 * multiple - w)
     return tf.pad(images, [[0, 0], [0, pad_h], [0, pad_w], [0, 0]], mode="SYMMETRIC")
 
 
@@ -118,7 +124,7 @@ class ArbitraryStyle:
         def paint(images, means, stds, alpha, mask):
             h, w = tf.shape(images)[1], tf.shape(images)[2]
             content = encoder(_reflect_to_multiple(images, multiple))[depth]
-            masked = tf.image.resize(mask, tf.shape(content)[1:3], method="area")  # N×h×w×1
+            masked = tf.image.resize(mask, tf.shape(content)[1:3], method="bilinear")  # N×h×w×1 (XLA has no area)
             # the first style where the mask is 1, the last where it is 0 (one style: the same twice)
             target = masked * adain(content, means[:1], stds[:1], EPSILON) + \
                 (1.0 - masked) * adain(content, means[-1:], stds[-1:], EPSILON)
@@ -177,6 +183,10 @@ class ArbitraryStyle:
         if not styles:
             raise ArtlibError("give at least one style")
         loaded = [style.load_style_image(s, max_dim=style_size, seed=seed) for s in styles]
+        for s in loaded:
+            if min(s.shape[:2]) < MIN_SIDE:
+                raise ImageError(f"style image of {s.shape[1]}×{s.shape[0]} px is too small (at least {MIN_SIDE} px "
+                                 "a side)")
         if preserve_color:
             loaded = [style.match_colors(s, image) for s in loaded]
         moments = [self._moments(tf.constant(s[None])) for s in loaded]

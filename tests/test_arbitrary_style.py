@@ -1,0 +1,573 @@
+"""Tests for artlib.arbitrary_style: AdaIN against NumPy, the decoder's shapes, stylizing any size with
+α, blends and masks, the training data, a loss that falls, the adversarial term, exact resume, safe
+save/load, ONNX/LiteRT export against Keras, and the CLI on good and bad input.
+
+The encoder is VGG19 with random weights (nothing here needs trained features) and the decoders are
+8 channels wide, on 32–64 px images. Exact resume needs op determinism, which is process-wide, so that
+scenario runs this file as a script in a subprocess (as tests/test_fast_style.py does)::
+
+    python tests/test_arbitrary_style.py resume <directory>
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import run_python
+
+HERE = Path(__file__).resolve()
+ODD = (37, 45, 3)  # neither side a multiple of 8: the model pads and crops inside
+
+
+def perturbed_decoder(depth: str = "block4_conv1", seed: int = 1, amount: float = 0.05):
+    """A tiny decoder with every weight moved, so it paints more than the flat grey it starts as."""
+    from artlib import arbitrary_style
+
+    decoder = arbitrary_style.build_decoder(depth, width=8, seed=seed)
+    rng = np.random.default_rng(seed)
+    decoder.set_weights([w + rng.normal(0, amount, w.shape).astype(np.float32) for w in decoder.get_weights()])
+    return decoder
+
+
+@pytest.fixture(scope="module")
+def encoder():
+    from artlib import arbitrary_style
+
+    return arbitrary_style.Encoder("random", seed=0, verbose=False)
+
+
+@pytest.fixture(scope="module")
+def model(encoder):
+    from artlib import arbitrary_style
+
+    return arbitrary_style.ArbitraryStyle(perturbed_decoder(), encoder, encoder.describe())
+
+
+@pytest.fixture(scope="module")
+def styles():
+    """Two different small style images."""
+    from artlib import patterns
+
+    return patterns.make_pattern("mosaic", 40, seed=0), patterns.make_pattern("swirls", 48, seed=1)
+
+
+@pytest.fixture(scope="module")
+def photo():
+    return np.random.default_rng(1).uniform(0, 1, ODD).astype(np.float32)
+
+
+@pytest.fixture(scope="module")
+def photos():
+    from artlib import fast_style
+
+    return fast_style.load_content_photos(["astronaut"], max_dim=96)
+
+
+def train_args(run_dir, encoder, **overrides):
+    args = dict(num_steps=15, image_size=32, batch_size=2, width=8, bank_seeds=1, weights="random",
+                learning_rate=1e-3, run_dir=run_dir, content=["astronaut"], encoder=encoder, quiet=True,
+                verbose=False)
+    return {**args, **overrides}
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory, encoder):
+    from artlib import arbitrary_style
+
+    run_dir = tmp_path_factory.mktemp("trained") / "run"
+    return arbitrary_style.train(**train_args(run_dir, encoder))
+
+
+# ----------------------------------------------------------------------------- AdaIN
+def test_channel_moments_match_numpy():
+    from artlib import arbitrary_style
+
+    x = np.random.default_rng(0).normal(2.0, 3.0, (2, 5, 6, 4)).astype(np.float32)
+    mean, std = (t.numpy() for t in arbitrary_style.channel_moments(x))
+    assert mean.shape == std.shape == (2, 1, 1, 4)
+    np.testing.assert_allclose(mean, x.mean(axis=(1, 2), keepdims=True), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(std, np.sqrt(x.var(axis=(1, 2), keepdims=True) + arbitrary_style.EPSILON),
+                               rtol=1e-5)
+    _, flat = arbitrary_style.channel_moments(np.ones((1, 3, 3, 2), np.float32))
+    np.testing.assert_allclose(flat.numpy(), np.sqrt(arbitrary_style.EPSILON))  # σ of a flat channel is √ε
+
+
+def test_adain_gives_the_content_the_style_moments():
+    from artlib import arbitrary_style
+
+    rng = np.random.default_rng(0)
+    content = rng.normal(1.0, 3.0, (2, 6, 7, 5)).astype(np.float32)
+    style = (rng.gamma(2.0, 1.5, (2, 4, 9, 5)) * rng.uniform(0.2, 4, 5)).astype(np.float32)
+    mean, std = arbitrary_style.channel_moments(style)
+    out = arbitrary_style.adain(content, mean, std).numpy()
+    assert out.shape == content.shape
+    np.testing.assert_allclose(out.mean(axis=(1, 2)), style.mean(axis=(1, 2)), atol=1e-3)
+    np.testing.assert_allclose(out.std(axis=(1, 2)), style.std(axis=(1, 2)), atol=1e-3, rtol=1e-3)
+    eps = arbitrary_style.EPSILON
+    reference = ((content - content.mean(axis=(1, 2), keepdims=True))
+                 / np.sqrt(content.var(axis=(1, 2), keepdims=True) + eps)
+                 * np.sqrt(style.var(axis=(1, 2), keepdims=True) + eps) + style.mean(axis=(1, 2), keepdims=True))
+    np.testing.assert_allclose(out, reference, atol=1e-4, rtol=1e-4)
+    # α = 0 is the content itself, α = 1 AdaIN, in between the straight line.
+    np.testing.assert_array_equal(arbitrary_style.stylize_features(content, mean, std, 0.0).numpy(), content)
+    np.testing.assert_allclose(arbitrary_style.stylize_features(content, mean, std, 1.0).numpy(), out, atol=1e-6)
+    np.testing.assert_allclose(arbitrary_style.stylize_features(content, mean, std, 0.25).numpy(),
+                               0.25 * out + 0.75 * content, atol=1e-5)
+
+
+def test_blend_moments_normalises_the_weights_and_rejects_bad_ones():
+    import tensorflow as tf
+
+    from artlib import arbitrary_style
+    from artlib.errors import ArtlibError
+
+    a = (tf.fill((1, 1, 1, 3), 1.0), tf.fill((1, 1, 1, 3), 2.0))
+    b = (tf.fill((1, 1, 1, 3), 5.0), tf.fill((1, 1, 1, 3), 10.0))
+    mean, std = arbitrary_style.blend_moments([a, b], [3, 1])  # shares 0.75 and 0.25
+    np.testing.assert_allclose(mean.numpy(), 2.0)
+    np.testing.assert_allclose(std.numpy(), 4.0)
+    for same in ([2, 2], [0.1, 0.1], None):
+        mean, std = arbitrary_style.blend_moments([a, b], same)
+        np.testing.assert_allclose(mean.numpy(), 3.0, rtol=1e-6)
+        np.testing.assert_allclose(std.numpy(), 6.0, rtol=1e-6)
+    mean, _ = arbitrary_style.blend_moments([a, b], [0, 1])
+    np.testing.assert_allclose(mean.numpy(), 5.0)
+    for weights, message in (([1.0], "1 style weights.*2 styles"), ([1, 2, 3], "3 style weights"),
+                             ([-1, 2], "≥ 0"), ([0, 0], "sum to more than 0"), ([1, float("nan")], "≥ 0"),
+                             ([1, float("inf")], "≥ 0")):
+        with pytest.raises(ArtlibError, match=message):
+            arbitrary_style.blend_moments([a, b], weights)
+    with pytest.raises(ArtlibError, match="at least one style"):
+        arbitrary_style.blend_moments([], None)
+
+
+def test_check_alpha_accepts_zero_to_one_only():
+    from artlib import arbitrary_style
+    from artlib.errors import ArtlibError
+
+    assert arbitrary_style.check_alpha(0) == 0.0 and arbitrary_style.check_alpha(1) == 1.0
+    assert arbitrary_style.check_alpha("0.5") == 0.5
+    for bad in (-0.1, 1.5, "x", float("nan"), None, float("inf")):
+        with pytest.raises(ArtlibError, match="alpha"):
+            arbitrary_style.check_alpha(bad)
+
+
+# ----------------------------------------------------------------------------- the decoder and the model
+def test_decoder_shapes_follow_the_encoder_depth():
+    from artlib import arbitrary_style
+    from artlib.errors import ArtlibError
+
+    assert arbitrary_style.decoder_plan(width=256) == [256, "up", 256, 256, 256, 128, "up", 128, 64, "up", 64, 3]
+    assert arbitrary_style.decoder_plan("block3_conv1", 256) == [128, "up", 128, 64, "up", 64, 3]
+    block4 = arbitrary_style.build_decoder(width=8)
+    out = block4(np.random.default_rng(0).normal(size=(2, 5, 7, 512)).astype(np.float32)).numpy()
+    assert out.shape == (2, 40, 56, 3)
+    np.testing.assert_allclose(out, 0.5, atol=1e-6)  # the zero last layer and its 0.5 bias: flat grey at first
+    block3 = arbitrary_style.build_decoder("block3_conv1", width=8)
+    assert block3.input_shape[-1] == 256
+    assert block3(np.zeros((1, 5, 7, 256), np.float32)).shape == (1, 20, 28, 3)
+    assert arbitrary_style.build_decoder(width=4, channels=3)(np.zeros((1, 2, 3, 3), np.float32)).shape == \
+        (1, 16, 24, 3)
+    for bad, message in ((dict(width=3), "width.*3"), (dict(width=0), "width.*0"),
+                         (dict(depth="block5_conv1"), "block5_conv1"), (dict(channels=0), "channels.*0")):
+        with pytest.raises(ArtlibError, match=message):
+            arbitrary_style.build_decoder(**{"width": 8, **bad})
+
+
+def test_stylize_keeps_any_size_and_stays_in_range(model, styles):
+    from artlib.errors import ImageError
+
+    for shape in ((37, 53, 3), (9, 11, 3), (8, 8, 3)):
+        photo = np.random.default_rng(sum(shape)).uniform(0, 1, shape).astype(np.float32)
+        out = model.stylize(photo, styles[0], style_size=None)
+        assert out.shape == shape and out.dtype == np.float32, shape
+        assert 0.0 <= out.min() and out.max() <= 1.0, shape
+    assert np.ptp(out) > 0.01  # the perturbed decoder paints something, not flat grey
+    uint8 = model.stylize((photo * 255).astype(np.uint8), styles[0], style_size=None)
+    assert uint8.shape == (8, 8, 3)
+    with pytest.raises(ImageError, match="4×4"):
+        model.stylize(np.zeros((4, 4, 3), np.float32), styles[0])
+    with pytest.raises(ImageError, match="too small"):
+        model.stylize(np.zeros((32, 32, 3), np.float32), np.zeros((5, 30, 3), np.float32), style_size=None)
+
+
+def test_alpha_blends_and_masks(model, styles, photo):
+    from artlib.errors import ArtlibError
+
+    one, two = (model.stylize(photo, s, style_size=None) for s in styles)
+    assert np.abs(one - two).mean() > 1e-3  # the two styles paint differently at α = 1
+    # α = 0: AdaIN is not used at all, so the style cannot matter.
+    np.testing.assert_array_equal(model.stylize(photo, styles[0], alpha=0.0, style_size=None),
+                                  model.stylize(photo, styles[1], alpha=0.0, style_size=None))
+    half = model.stylize(photo, styles[0], alpha=0.5, style_size=None)
+    assert np.abs(half - one).mean() > 1e-4
+    # A blend with all the weight on one style is that style; a mask of ones paints only the first.
+    np.testing.assert_allclose(model.stylize(photo, list(styles), style_weights=[1, 0], style_size=None), one,
+                               atol=1e-5)
+    np.testing.assert_allclose(model.stylize(photo, list(styles), style_weights=[0, 2], style_size=None), two,
+                               atol=1e-5)
+    ones, zeros = np.ones(photo.shape[:2], np.float32), np.zeros(photo.shape[:2], np.float32)
+    np.testing.assert_allclose(model.stylize(photo, list(styles), mask=ones, style_size=None), one, atol=1e-5)
+    np.testing.assert_allclose(model.stylize(photo, list(styles), mask=zeros, style_size=None), two, atol=1e-5)
+    kept = model.stylize(photo, styles[0], preserve_color=True, style_size=None)
+    assert kept.shape == ODD and not np.allclose(kept, one, atol=1e-3)
+    for bad, message in ((dict(styles=[styles[0]], mask=ones), "two styles"),
+                         (dict(styles=list(styles), mask=ones[:-1]), "mask"),
+                         (dict(styles=list(styles), style_weights=[1]), "1 style weights"),
+                         (dict(styles=styles[0], alpha=1.5), "alpha.*1.5"),
+                         (dict(styles=[]), "at least one style")):
+        with pytest.raises(ArtlibError, match=message):
+            model.stylize(photo, **{"style_size": None, **bad})
+
+
+# ----------------------------------------------------------------------------- the training data
+def test_style_bank_is_seeded_and_recoloured():
+    from artlib import arbitrary_style, patterns
+
+    bank = arbitrary_style.style_bank(2, seed=0, sizes=(32, 40))
+    assert len(bank) == len(patterns.PATTERNS) * 2 * 2
+    assert {b.shape for b in bank} == {(32, 32, 3), (40, 40, 3)}
+    assert all(b.dtype == np.float32 and 0 <= b.min() and b.max() <= 1 for b in bank)
+    again = arbitrary_style.style_bank(2, seed=0, sizes=(32, 40))
+    assert all(np.array_equal(a, b) for a, b in zip(bank, again))
+    other = arbitrary_style.style_bank(2, seed=1, sizes=(32, 40))
+    assert not np.array_equal(bank[0], other[0])
+    first = arbitrary_style.style_bank(1, seed=0, sizes=(32,), names=["mosaic"])
+    np.testing.assert_array_equal(first[0], patterns.make_pattern("mosaic", 32, seed=0))  # k = 0: not recoloured
+
+
+def test_recolor_and_jitter_are_deterministic_and_in_range():
+    from artlib import arbitrary_style, patterns
+    from artlib.style.color import YIQ_FROM_RGB
+
+    image = patterns.make_pattern("swirls", 32, seed=0)
+    out = arbitrary_style.recolor(image, np.random.default_rng(3))
+    assert out.shape == image.shape and out.dtype == np.float32 and 0 <= out.min() and out.max() <= 1
+    np.testing.assert_array_equal(out, arbitrary_style.recolor(image, np.random.default_rng(3)))
+    assert not np.array_equal(out, arbitrary_style.recolor(image, np.random.default_rng(4)))
+    assert np.abs(out - image).mean() > 0.01
+    unclipped = (out > 0.001).all(-1) & (out < 0.999).all(-1)
+    np.testing.assert_allclose((out @ YIQ_FROM_RGB[0])[unclipped], (image @ YIQ_FROM_RGB[0])[unclipped],
+                               atol=1e-4)  # a new palette, the same brightness
+
+    batch = np.random.default_rng(0).uniform(0, 1, (3, 16, 16, 3)).astype(np.float32)
+    jittered = arbitrary_style.jitter_colors(batch, np.random.default_rng(5))
+    assert jittered.shape == batch.shape and jittered.dtype == np.float32
+    assert 0 <= jittered.min() and jittered.max() <= 1 and not np.allclose(jittered, batch, atol=1e-3)
+    np.testing.assert_array_equal(jittered, arbitrary_style.jitter_colors(batch, np.random.default_rng(5)))
+    assert not np.array_equal(jittered, arbitrary_style.jitter_colors(batch, np.random.default_rng(6)))
+    np.testing.assert_allclose(arbitrary_style.jitter_colors(batch, np.random.default_rng(5), amount=0.0), batch,
+                               atol=1e-6)  # factors of exactly 1: unchanged
+
+
+def test_pair_batches_depend_only_on_seed_epoch_and_index(photos):
+    from artlib import arbitrary_style
+    from artlib.errors import DataError
+
+    bank = arbitrary_style.style_bank(1, seed=0, sizes=(64,))
+    batches = arbitrary_style.PairBatches(photos, bank, 32, 2, steps_per_epoch=3, seed=0, epoch=0)
+    assert len(batches) == 3
+    content, style = batches[1]
+    assert content.shape == style.shape == (2, 32, 32, 3)
+    assert content.dtype == style.dtype == np.float32
+    assert all(0 <= x.min() and x.max() <= 1 for x in (content, style))
+    again = arbitrary_style.PairBatches(photos, bank, 32, 2, steps_per_epoch=3, seed=0, epoch=0)[1]
+    assert np.array_equal(content, again[0]) and np.array_equal(style, again[1])
+    for other in (batches[2], arbitrary_style.PairBatches(photos, bank, 32, 2, steps_per_epoch=3, seed=0, epoch=1)[1],
+                  arbitrary_style.PairBatches(photos, bank, 32, 2, steps_per_epoch=3, seed=1, epoch=0)[1]):
+        assert not np.array_equal(content, other[0]) and not np.array_equal(style, other[1])
+    with pytest.raises(DataError, match="no style images"):
+        arbitrary_style.PairBatches(photos, [], 32, 2)
+
+
+# ----------------------------------------------------------------------------- training
+@pytest.mark.slow
+def test_training_lowers_the_loss(trained):
+    totals = np.array(trained.history["total"])
+    assert len(totals) == 15 and np.isfinite(totals).all()
+    assert set(trained.history) == {"step", "total", "content", "style"}
+    # Measured (random VGG19, seed 0): the first five steps average 45, the last five 10.
+    assert totals[-5:].mean() < 0.6 * totals[:5].mean(), totals
+    assert trained.final_step == 15 and trained.stopped == "done"
+    assert trained.settings["features"] == "random" and trained.settings["width"] == 8
+    run_dir = Path(trained.run_dir)
+    assert (run_dir / "settings.json").is_file() and (run_dir / "checkpoints").is_dir()
+    assert trained.decoder(np.zeros((1, 2, 2, 512), np.float32)).shape == (1, 16, 16, 3)
+
+
+@pytest.mark.slow
+def test_a_run_dir_with_other_settings_is_refused(trained, encoder):
+    from artlib import arbitrary_style
+    from artlib.errors import CheckpointError
+
+    before = Path(trained.run_dir, "settings.json").read_text()
+    for other in (dict(seed=1), dict(width=4), dict(adversarial_weight=0.1)):
+        with pytest.raises(CheckpointError, match="settings"):
+            arbitrary_style.train(**train_args(trained.run_dir, encoder, num_steps=16, **other))
+    assert Path(trained.run_dir, "settings.json").read_text() == before
+
+
+def test_bad_training_values_raise_before_any_work(tmp_path, encoder):
+    from artlib import arbitrary_style
+    from artlib.errors import ArtlibError
+
+    for bad, message in ((dict(num_steps=0), "num_steps.*0"), (dict(image_size=8), "image_size.*8"),
+                         (dict(batch_size=0), "batch_size.*0"), (dict(learning_rate=0), "learning_rate.*0"),
+                         (dict(adversarial_weight=-1), "adversarial_weight.*-1"), (dict(bank_seeds=0), "bank_seeds")):
+        with pytest.raises(ArtlibError, match=message):
+            arbitrary_style.train(**train_args(tmp_path / "run", encoder, **bad))
+    assert not (tmp_path / "run").exists()
+
+
+def scenario_resume(out: Path) -> None:
+    import tensorflow as tf
+
+    tf.config.experimental.enable_op_determinism()
+    from artlib import arbitrary_style
+
+    encoder = arbitrary_style.Encoder("random", "block3_conv1", seed=0, verbose=False)  # frozen: shared
+
+    def run(run_dir: str, num_steps: int):
+        # A fresh decoder, optimizer and discriminator every call; only the run directory carries over.
+        return arbitrary_style.train(**train_args(out / run_dir, encoder, num_steps=num_steps, steps_per_epoch=4,
+                                                  save_every=3, adversarial_weight=0.05, batch_size=1))
+
+    straight = run("straight", 6)
+    first = run("resumed", 3)  # stops mid-epoch (4 steps each) at ckpt-3
+    first_weights = [v.numpy() for v in first.decoder.variables]
+    resumed = run("resumed", 6)
+    np.savez(out / "weights.npz", *[v.numpy() for r in (straight, resumed) for v in r.decoder.variables])
+    np.savez(out / "first.npz", *first_weights)
+    (out / "histories.json").write_text(json.dumps([straight.history, first.history, resumed.history]))
+
+
+@pytest.fixture(scope="module")
+def resume_run(tmp_path_factory) -> Path:
+    """The resume scenario's directory, run once in a fresh process (op determinism is process-wide)."""
+    out = tmp_path_factory.mktemp("resume")
+    run_python(HERE, "resume", out, check=True)
+    return out
+
+
+@pytest.mark.slow
+def test_resume_is_bitwise_exact(resume_run):
+    arrays = list(np.load(resume_run / "weights.npz").values())
+    straight, resumed = arrays[: len(arrays) // 2], arrays[len(arrays) // 2:]
+    assert len(straight) >= 10
+    for i, (a, b) in enumerate(zip(straight, resumed)):
+        assert np.array_equal(a, b), f"variable {i} differs after resume"
+    # It really resumed: the second call trained steps 4-6 only, from weights that a fresh 3-step run does
+    # not have (a call that ignored the checkpoint would train 1-6 and repeat the first three steps).
+    first = list(np.load(resume_run / "first.npz").values())
+    assert any(not np.array_equal(a, b) for a, b in zip(first, resumed))
+    whole, part1, part2 = json.loads((resume_run / "histories.json").read_text())
+    assert whole["step"] == [1, 2, 3, 4, 5, 6] and part1["step"] == [1, 2, 3] and part2["step"] == [4, 5, 6]
+    for name in ("total", "discriminator", "adversarial"):
+        assert whole[name] == part1[name] + part2[name], name  # the same losses, step for step
+    settings = json.loads((resume_run / "resumed" / "settings.json").read_text())
+    assert settings["depth"] == "block3_conv1" and settings["steps_per_epoch"] == 4
+
+
+@pytest.mark.slow
+def test_adversarial_term_is_trained_and_logged(resume_run):
+    history = json.loads((resume_run / "histories.json").read_text())[0]  # the straight run, adversarial_weight 0.05
+    assert {"adversarial", "discriminator", "content", "style", "total"} <= set(history)
+    for name in ("adversarial", "discriminator", "total"):
+        assert len(history[name]) == 6 and np.isfinite(history[name]).all(), name
+    assert min(history["adversarial"]) > 0 and min(history["discriminator"]) > 0
+    assert len(set(history["discriminator"])) > 1  # the critic's loss moves: it is being trained
+    for step in range(6):
+        np.testing.assert_allclose(history["total"][step], history["content"][step] + history["style"][step]
+                                   + history["adversarial"][step], rtol=1e-4)
+    settings = json.loads((resume_run / "straight" / "settings.json").read_text())
+    assert settings["adversarial_weight"] == 0.05
+    assert (resume_run / "straight" / "checkpoints").is_dir()
+
+
+# ----------------------------------------------------------------------------- save and load
+def test_save_and_load_in_safe_mode(tmp_path, encoder, model, photo, styles):
+    from artlib import arbitrary_style
+    from artlib.errors import DataError
+
+    path = arbitrary_style.save_decoder(model.decoder, tmp_path / "decoder.keras", recipe=encoder.describe())
+    assert path.with_suffix(".json").is_file()
+    assert arbitrary_style.load_recipe(path) == json.loads(json.dumps(encoder.describe()))
+    decoder, recipe = arbitrary_style.load_decoder(path, encoder=encoder)
+    features = np.random.default_rng(0).normal(size=(1, 3, 4, 512)).astype(np.float32)
+    np.testing.assert_array_equal(decoder(features).numpy(), model.decoder(features).numpy())
+    loaded = arbitrary_style.load(path, verbose=False)  # the encoder rebuilt from the recipe
+    assert loaded.encoder.describe() == encoder.describe()
+    expected = model.stylize(photo, styles[0], style_size=None)
+    np.testing.assert_array_equal(loaded.stylize(photo, styles[0], style_size=None), expected)
+    np.testing.assert_array_equal(
+        arbitrary_style.ArbitraryStyle(decoder, encoder, recipe).stylize(photo, styles[0], style_size=None), expected)
+
+    # A decoder made for another encoder (block3 features) is refused by name.
+    other = tmp_path / "block3.keras"
+    arbitrary_style.save_decoder(perturbed_decoder("block3_conv1"), other,
+                                 recipe={**encoder.describe(), "depth": "block3_conv1", "channels": 256})
+    with pytest.raises(DataError, match="another encoder.*depth"):
+        arbitrary_style.load_decoder(other, encoder=encoder)
+    with pytest.raises(DataError, match="256"):
+        arbitrary_style.ArbitraryStyle(arbitrary_style.load_decoder(other)[0], encoder)
+    (tmp_path / "decoder.json").unlink()
+    with pytest.raises(DataError, match="recipe.*missing"):
+        arbitrary_style.load_decoder(path, encoder=encoder)
+    (tmp_path / "decoder.json").write_text('{"features": "random"}')
+    with pytest.raises(DataError, match="which encoder"):
+        arbitrary_style.load_decoder(path)
+    (tmp_path / "bad.keras").write_bytes(b"not a zip file")
+    (tmp_path / "bad.json").write_text(json.dumps(encoder.describe()))
+    with pytest.raises(DataError, match="bad.keras"):
+        arbitrary_style.load_decoder(tmp_path / "bad.keras", encoder=encoder)
+
+
+def test_shipped_decoder_paints_when_present():
+    from artlib import arbitrary_style, data
+
+    if not arbitrary_style.SHIPPED_DECODER.is_file():
+        pytest.skip(f"no shipped decoder at {arbitrary_style.SHIPPED_DECODER} yet")
+    recipe = arbitrary_style.load_recipe()
+    model = arbitrary_style.load(verbose=False)
+    assert model.encoder.family == recipe["features"]
+    photo = data.load_sample_photo("chelsea", max_dim=64)  # held out from training
+    out = model.stylize(photo, "pattern:mosaic", style_size=128)
+    assert out.shape == photo.shape and 0 <= out.min() and out.max() <= 1
+    assert np.abs(out - photo).mean() > 0.02
+
+
+# ----------------------------------------------------------------------------- export
+@pytest.mark.slow
+@pytest.mark.parametrize("suffix, runtime", [(".onnx", "onnxruntime"), (".tflite", "ai_edge_litert")])
+def test_exported_file_matches_stylize_on_an_odd_size(tmp_path, model, photo, styles, suffix, runtime):
+    pytest.importorskip(runtime, reason=f"the export extra's {runtime} is not installed")
+    if suffix == ".onnx":
+        pytest.importorskip("tf2onnx", reason="the export extra's tf2onnx is not installed")
+    from artlib import arbitrary_style
+
+    path = arbitrary_style.export_model(model, tmp_path / f"adain{suffix}")
+    assert [p.name for p in tmp_path.iterdir()] == [f"adain{suffix}"]  # no temporary file left
+    run = arbitrary_style.load_exported(path)
+    expected = model.stylize(photo, styles[0], alpha=0.7, style_size=None)
+    painted = run(photo, styles[0], alpha=0.7)
+    assert painted.shape == ODD and painted.dtype == np.float32
+    assert np.abs(painted - expected).max() < 1e-3
+    # Another batch size, style size and α through the same file.
+    batch = np.stack([photo, photo[::-1]])
+    expected = np.stack([model.stylize(p, styles[1], style_size=None) for p in batch])
+    assert np.abs(run(batch, styles[1][None]) - expected).max() < 1e-3
+    small = photo[:8, :11]  # padded to 16×16 inside, as stylize pads it
+    assert np.abs(run(small, styles[1], 0.3) - model.stylize(small, styles[1], alpha=0.3, style_size=None)).max() < 1e-3
+    from artlib.errors import ArtlibError
+
+    with pytest.raises(ArtlibError, match="exists"):
+        arbitrary_style.export_model(model, path)
+    with pytest.raises(ArtlibError, match="alpha"):
+        run(photo, styles[0], alpha=2)
+
+
+def test_export_refuses_bad_names_and_missing_files(tmp_path, model):
+    from artlib import arbitrary_style
+    from artlib.errors import ArtlibError
+
+    for name in ("adain.keras", "adain"):
+        with pytest.raises(ArtlibError, match="onnx"):
+            arbitrary_style.export_model(model, tmp_path / name)
+    with pytest.raises(ArtlibError, match="does not exist"):
+        arbitrary_style.load_exported(tmp_path / "missing.onnx")
+    assert not any(tmp_path.iterdir())
+
+
+# ----------------------------------------------------------------------------- the CLI
+def _one_line(capsys) -> str:
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error:") and "\n" not in err and "Traceback" not in err, err
+    return err
+
+
+def test_cli_bad_values_are_one_line(tmp_path, capsys):
+    from artlib import imageio
+    from artlib.cli import main
+
+    photo = tmp_path / "photo.png"
+    imageio.save_image(photo, np.full((16, 16, 3), 0.5, np.float32))
+    apply = ["arbitrary-style", "apply", str(photo), "--style", "pattern:mosaic", "-o", str(tmp_path / "o.png")]
+    for argv, needle in (([*apply, "--alpha", "1.5"], "--alpha: 1.5 must be in [0, 1]"),
+                         ([*apply, "--alpha", "nan"], "--alpha: nan"),
+                         ([*apply, "--max-dim", "0"], "--max-dim: 0"),
+                         (["arbitrary-style", "train", "--steps", "0"], "--steps: 0"),
+                         (["arbitrary-style", "train", "--width", "2"], "--width: 2"),
+                         (["arbitrary-style", "train", "--batch-size", "0"], "--batch-size: 0"),
+                         (["arbitrary-style", "train", "--adversarial-weight", "-1"], "--adversarial-weight")):
+        with pytest.raises(SystemExit) as exit_info:
+            main(argv)
+        assert exit_info.value.code == 2, argv
+        assert needle in _one_line(capsys), argv
+    (tmp_path / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n broken")
+    (tmp_path / "taken.png").write_bytes(b"keep me")
+    style2 = ["--style", "pattern:waves"]
+    for argv, needle in (([*apply, *style2, "--style-weights", "0.5"], "1 weight(s) for 2 style(s)"),
+                         ([*apply, "--mask", str(photo)], "--mask needs exactly two"),
+                         ([*apply, *style2, "--mask", str(tmp_path / "none.png")], "none.png: no such file"),
+                         ([*apply, "--decoder", str(tmp_path / "none.keras")], "none.keras: no such file"),
+                         ([*apply[:2], str(tmp_path / "nowhere.jpg"), *apply[3:]], "nowhere.jpg: no such file"),
+                         ([*apply[:2], str(tmp_path / "broken.png"), *apply[3:]], "broken.png"),
+                         ([*apply[:2], str(photo), str(photo), *apply[3:]], "give a folder"),
+                         ([*apply[:-1], str(tmp_path / "taken.png")], "--force"),
+                         (["arbitrary-style", "export", "-o", str(tmp_path / "x.png")], ".onnx")):
+        assert main(argv) == 2, argv
+        assert needle in _one_line(capsys), argv
+    assert (tmp_path / "taken.png").read_bytes() == b"keep me"
+
+
+HELP_CHECK = """
+import contextlib, io, sys
+from artlib.cli import build_parser
+for argv, needle in ((["-h"], "arbitrary-style"), (["arbitrary-style", "-h"], "export"),
+                     (["arbitrary-style", "apply", "-h"], "--preserve-color")):
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.suppress(SystemExit):
+        build_parser().parse_args(argv)
+    assert needle in out.getvalue(), (argv, out.getvalue())
+assert "tensorflow" not in sys.modules, "TensorFlow imported for --help"
+"""
+
+
+def test_cli_help_lists_the_topic_without_tensorflow():
+    run_python("-c", HELP_CHECK, check=True)
+
+
+def test_cli_apply_writes_files(tmp_path, encoder, model, capsys):
+    from artlib import arbitrary_style, imageio
+    from artlib.cli import main
+
+    decoder = arbitrary_style.save_decoder(model.decoder, tmp_path / "d.keras", recipe=encoder.describe())
+    photo = tmp_path / "photo.png"
+    imageio.save_image(photo, np.random.default_rng(0).uniform(0, 1, (20, 27, 3)))
+    out = tmp_path / "painted.png"
+    argv = ["arbitrary-style", "apply", str(photo), "--style", "pattern:mosaic", "--decoder", str(decoder),
+            "--alpha", "0.8", "--style-size", "32", "-o", str(out)]
+    assert main(argv) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 1 and str(out) in lines[0] and "random VGG19" in lines[0], lines
+    assert imageio.load_image(out).shape == (20, 27, 3)
+    assert main(argv) == 2 and "--force" in _one_line(capsys)  # never replaced unasked
+    mask = tmp_path / "mask.png"
+    imageio.save_image(mask, np.tile(np.linspace(0, 1, 10, dtype=np.float32), (7, 1)))  # resized to the photo
+    second = tmp_path / "second.png"
+    imageio.save_image(second, np.full((16, 24, 3), 0.3, np.float32))
+    folder = tmp_path / "out"
+    assert main(["arbitrary-style", "apply", str(photo), str(second), "--style", "pattern:mosaic", "--style",
+                 "pattern:waves", "--mask", str(mask), "--decoder", str(decoder), "--max-dim", "20",
+                 "--style-size", "32", "-o", str(folder)]) == 0
+    assert len(capsys.readouterr().out.strip().splitlines()) == 2
+    assert imageio.load_image(folder / "photo.png", min_dim=1).shape == (15, 20, 3)
+    assert imageio.load_image(folder / "second.png", min_dim=1).shape == (13, 20, 3)
+
+
+if __name__ == "__main__":
+    {"resume": scenario_resume}[sys.argv[1]](Path(sys.argv[2]))
