@@ -120,12 +120,8 @@ def main(argv: list[str] | None = None) -> int:
             photo = photo_rng.uniform(0, 1, (size, size, 3)).astype(np.float32)
             styles = [np.asarray(s) for s in (A.style_bank(1, sizes=(size,), names=["mosaic", "waves"]))]
             moments = model.style_moments(styles[0], max_dim=size)
-            region = np.ones((1, size, size, 1), np.float32)
-            import tensorflow as tf
-
             def cached():
-                return model._paint(tf.constant(photo[None]), moments[0], moments[1], tf.constant(1.0),
-                                    tf.constant(region)).numpy()
+                return model.paint(photo, moments)
 
             counter = iter(range(10**6))
 
@@ -145,7 +141,8 @@ def main(argv: list[str] | None = None) -> int:
             dec = A.build_decoder(depth, width, channels=enc.channels)
             variant = A.ArbitraryStyle(dec, enc)
             photo = photo_rng.uniform(0, 1, (sizes[0], sizes[0], 3)).astype(np.float32)
-            t = seconds_per_image(lambda: variant.stylize(photo, "pattern:mosaic", style_size=sizes[0]), repeats)
+            moments = variant.style_moments("pattern:mosaic", max_dim=sizes[0])
+            t = seconds_per_image(lambda: variant.paint(photo, moments), repeats)
             print(f"    {depth}, width {width:3d} ({dec.count_params():>9,} weights): {t:.3f} s")
 
     judge = style.FeatureExtractor(encoder.family, verbose=False)  # optimization's layers, the same features

@@ -224,6 +224,16 @@ def test_alpha_blends_and_masks(model, styles, photo):
             model.stylize(photo, **{"style_size": None, **bad})
 
 
+def test_paint_with_cached_moments_equals_stylize(model, styles, photo):
+    from artlib.errors import ArtlibError
+
+    moments = model.style_moments(styles[0], max_dim=None)
+    np.testing.assert_array_equal(model.paint(photo, moments), model.stylize(photo, styles[0], style_size=None))
+    assert not np.allclose(model.paint(photo, moments, alpha=0.3), model.paint(photo, moments), atol=1e-4)
+    with pytest.raises(ArtlibError, match="alpha"):
+        model.paint(photo, moments, alpha=-0.1)
+
+
 # ----------------------------------------------------------------------------- the training data
 def test_style_bank_is_seeded_and_recoloured():
     from artlib import arbitrary_style, patterns

@@ -30,7 +30,7 @@ def moment_loss(output_features: Mapping[str, tf.Tensor], style_moments: Mapping
 
 
 def build_patch_discriminator(width: int = 32, *, seed: int = 0, name: str = "patch_discriminator") -> keras.Model:
-    """A PatchGAN critic (Isola et al. 2017): pixels ``N×H×W×3`` in [0, 1] -> one score per ~30-pixel patch.
+    """A PatchGAN critic (Isola et al. 2017): pixels ``N×H×W×3`` in [0, 1] -> one score per 38-pixel patch (its receptive field).
 
     Three stride-2 4×4 convolutions (``width``, 2×, 4× channels) with leaky ReLU, then a 3×3 convolution to
     one channel. No normalization, as in the decoder.

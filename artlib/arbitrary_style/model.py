@@ -147,6 +147,29 @@ class ArbitraryStyle:
                              f"{MIN_SIDE} px a side)")
         return self._moments(tf.constant(image[None]))
 
+    def paint(self, photo: Any, moments: tuple[tf.Tensor, tf.Tensor], *, alpha: float = 1.0) -> np.ndarray:
+        """Paint ``photo`` with a style's cached :meth:`style_moments` (one style, many photos or frames).
+
+        Args:
+            photo: ``H×W×3`` in [0, 1], at least :data:`MIN_SIDE` px a side.
+            moments: ``(mean, std)`` from :meth:`style_moments`.
+            alpha: Style strength in [0, 1].
+
+        Returns:
+            float32 ``H×W×3`` in [0, 1].
+
+        Raises:
+            ArtlibError: ``alpha`` outside [0, 1]. ImageError: a bad or tiny photo.
+        """
+        alpha = check_alpha(alpha)
+        image = as_image_batch(photo, name="photo").numpy()[0]
+        if min(image.shape[:2]) < MIN_SIDE:
+            raise ImageError(f"photo of {image.shape[1]}×{image.shape[0]} px is too small (at least {MIN_SIDE} px "
+                             "a side)")
+        mean, std = moments
+        region = tf.ones((1, *image.shape[:2], 1), tf.float32)
+        return self._paint(tf.constant(image[None]), mean, std, tf.constant(alpha, tf.float32), region).numpy()[0]
+
     def stylize(self, photo: Any, styles: Any | Sequence[Any], *, style_weights: Sequence[float] | None = None,
                 alpha: float = 1.0, preserve_color: bool = False, mask: Any = None, max_dim: int | None = None,
                 style_size: int | None = 512, seed: int = 0) -> np.ndarray:
