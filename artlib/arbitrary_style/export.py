@@ -28,7 +28,7 @@ from artlib.arbitrary_style.adain import EPSILON, adain, channel_moments, check_
 from artlib.arbitrary_style.model import ArbitraryStyle, load
 from artlib.atomic import atomic_path
 from artlib.errors import ArtlibError
-from artlib.fast_style.export import _exportable, _require, export_format
+from artlib.fast_style.export import _exportable, _require, export_format, prepare_export
 from artlib.fast_style.network import CropLike, PadToMultiple
 from artlib.style.features import preprocess
 
@@ -132,13 +132,7 @@ def export_model(model_or_path: ArbitraryStyle | str | Path | None, out_path: st
         ArtlibError: A bad suffix or format, an existing file and ``force`` False, a missing optional
             package (the message says what to install). DataError: a bad decoder or recipe.
     """
-    out_path = Path(out_path)
-    chosen = export_format(out_path, format)
-    if out_path.exists() and not force:
-        raise ArtlibError(f"{out_path} exists; pass force=True (--force) to overwrite it")
-    if chosen == "onnx":
-        _require("onnx", "ONNX export")
-        _require("tf2onnx", "ONNX export")
+    out_path, chosen = prepare_export(out_path, format, force)
     pipeline = build_pipeline(_as_model(model_or_path))
     signature = [[keras.InputSpec(shape=(None, None, None, 3), dtype="float32", name="content"),
                   keras.InputSpec(shape=(1, None, None, 3), dtype="float32", name="style"),

@@ -59,6 +59,25 @@ def export_format(path: str | Path, format: str | None = None) -> str:
     return chosen
 
 
+def prepare_export(out_path: str | Path, format: str | None, force: bool) -> tuple[Path, str]:
+    """The checks every export makes first: the format, an existing file, the optional packages.
+
+    Returns:
+        ``(out_path, format)``.
+
+    Raises:
+        ArtlibError: A bad suffix or format, an existing file and ``force`` False, a missing package.
+    """
+    out_path = Path(out_path)
+    chosen = export_format(out_path, format)
+    if out_path.exists() and not force:
+        raise ArtlibError(f"{out_path} exists; pass force=True (--force) to overwrite it")
+    if chosen == "onnx":
+        _require("onnx", "ONNX export")
+        _require("tf2onnx", "ONNX export")
+    return out_path, chosen
+
+
 class _KnownChannels(keras.layers.Layer):
     """Reshape ``N×H×W×C`` to itself with ``C`` static (TFLite's converter loses it after dynamic pads, repeats)."""
 
@@ -101,13 +120,7 @@ def export_network(network_or_path: keras.Model | str | Path, out_path: str | Pa
         ArtlibError: A bad suffix or format, an existing file and ``force`` False, or a missing
             optional package (the message says what to install). DataError: a bad network file.
     """
-    out_path = Path(out_path)
-    chosen = export_format(out_path, format)
-    if out_path.exists() and not force:
-        raise ArtlibError(f"{out_path} exists; pass force=True (--force) to overwrite it")
-    if chosen == "onnx":
-        _require("onnx", "ONNX export")
-        _require("tf2onnx", "ONNX export")
+    out_path, chosen = prepare_export(out_path, format, force)
     network = network_or_path if isinstance(network_or_path, keras.Model) else load_network(network_or_path)
     network = _exportable(network)
     signature = [keras.InputSpec(shape=(None, None, None, 3), dtype="float32", name="images")]
