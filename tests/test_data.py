@@ -248,6 +248,7 @@ def test_vgg19_weights_are_found_in_the_cache(tmp_path, monkeypatch):
 
 
 def test_config_choose_follows_fast_mode(monkeypatch):
+    monkeypatch.delenv("ARTLIB_MODE", raising=False)
     monkeypatch.setenv("ARTLIB_FAST", "1")
     assert config.choose(full=30, fast=1) == 1
     monkeypatch.setenv("ARTLIB_FAST", "0")

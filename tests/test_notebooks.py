@@ -1,10 +1,12 @@
 """Notebook hygiene: the skeleton every notebook shares, committed clean.
 
-Executing them is nbmake's job (``pytest --nbmake notebooks``, fast mode); this file
-checks what a reviewer would: no outputs, a title, a Colab badge and an install cell
-that point at the same repository, one ``parameters`` cell, numbered file names.
+Executing them is nbmake's job (``pytest --nbmake notebooks``, fast mode, with ``ARTLIB_SOLUTIONS=1`` so the
+solutions run too); this file checks what a reviewer would: no outputs, a title, the Colab badge, install
+cell and metadata of ``scripts/notebook_skeleton.py`` (the one definition), one ``parameters`` cell that
+names the mode, solutions that Run All skips, stable run folders, numbered file names.
 """
 
+import importlib.util
 import inspect
 import json
 import re
@@ -13,6 +15,11 @@ from pathlib import Path
 import pytest
 
 from artlib import config
+
+ROOT = Path(__file__).resolve().parent.parent
+_spec = importlib.util.spec_from_file_location("notebook_skeleton", ROOT / "scripts" / "notebook_skeleton.py")
+skeleton = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(skeleton)
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("*.ipynb"))
 
@@ -45,16 +52,42 @@ def test_notebook_skeleton(path):
     cells = load(path)["cells"]
     title = source(cells[0])
     assert cells[0]["cell_type"] == "markdown" and title.startswith("# "), "first cell: a title"
-    badge = f"https://colab.research.google.com/github/{config.REPO_URL.removeprefix('https://github.com/')}"
-    assert f"{badge}/blob/main/notebooks/{path.name}" in title, "the Colab badge opens this very notebook"
-    install = source(cells[1])
-    assert cells[1]["cell_type"] == "code" and "google.colab" in install, "second cell: the Colab install cell"
-    assert config.REPO_URL in install, "the install cell clones config.REPO_URL"
+    assert skeleton.problems(path) == [], "badge, install cell and metadata: scripts/notebook_skeleton.py --write"
+    assert config.REPO_URL in source(cells[1]) and f"notebooks/{path.name}" in title
     tagged = [c for c in cells if "parameters" in c.get("metadata", {}).get("tags", [])]
     assert len(tagged) == 1, "exactly one cell tagged 'parameters'"
     assert tagged[0] is cells[2], "the parameters cell comes right after the install cell"
-    assert "config.choose(" in source(tagged[0]) or "is_fast()" in source(tagged[0])
+    params = source(tagged[0])
+    assert "RUN_SOLUTIONS = config.run_solutions()" in params, "the parameters cell holds the solutions switch"
+    assert "print(config.describe_mode())" in params, "the notebook says on screen which mode it runs in"
+    assert "is_fast()" not in params.replace("FAST = config.is_fast()", ""), "sizes come from config.choose"
     assert any("Exercise" in source(c) for c in cells if c["cell_type"] == "markdown"), "ends with exercises"
+
+
+def _first_statement(code):
+    lines = [ln for ln in code.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
+    return lines[0] if lines else ""
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_solutions_are_tagged_hidden_and_skipped_on_run_all(path):
+    cells = [c for c in load(path)["cells"] if c["cell_type"] == "code"]
+    solutions = [c for c in cells if "solution" in c.get("metadata", {}).get("tags", [])]
+    assert solutions, "the exercises have solution cells, tagged 'solution'"
+    for cell in solutions:
+        assert cell["metadata"].get("jupyter", {}).get("source_hidden") is True, "a solution starts hidden"
+        assert _first_statement(source(cell)) == "if RUN_SOLUTIONS:", "a solution runs only when asked"
+    for cell in cells:
+        if cell not in solutions:
+            assert not re.match(r"#\s*(Solution|Exercise)", source(cell)), "an untagged solution cell"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_runs_live_in_a_stable_folder(path):
+    code = "\n".join(source(c) for c in load(path)["cells"] if c["cell_type"] == "code")
+    assert "mkdtemp" not in code and "TemporaryDirectory" not in code, "a fresh folder each session cannot resume"
+    if re.search(r"\bWORK\b", code):
+        assert f'WORK = config.runs_dir("{path.stem}")' in code, "runs go under config.runs_dir(<notebook>)"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)

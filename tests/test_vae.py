@@ -479,7 +479,7 @@ def test_demo_part_trains_briefly_when_no_model_is_shipped(tmp_path, monkeypatch
 
     from artlib.gallery import _demo_vae
 
-    monkeypatch.setenv("ARTLIB_FAST", "1")
+    monkeypatch.setenv("ARTLIB_MODE", "fast")
     from artlib import config
     from artlib.vae import io as vae_io
 

@@ -21,7 +21,7 @@ def report() -> str:
     lines.append(f"  {'gpus':<14} {', '.join(dev['gpus']) or 'none'}")
     if dev["tpus"]:
         lines.append(f"  {'tpus':<14} {', '.join(dev['tpus'])}")
-    lines.append(f"  {'fast mode':<14} {'on (ARTLIB_FAST=1)' if config.is_fast() else 'off (full sizes)'}")
+    lines.append(f"  {'mode':<14} {config.mode()} (ARTLIB_MODE: fast, lesson or full)")
     lines.append(f"  {'offline':<14} "
                  f"{'yes (ARTLIB_OFFLINE=1)' if config.is_offline() else 'no (downloads allowed)'}")
     lines.append(f"  {'fashion-mnist':<14} {data.describe_fashion_mnist_source()}")

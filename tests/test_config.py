@@ -1,0 +1,77 @@
+"""artlib.config: the three modes, the stable run folders, the solutions switch."""
+
+from __future__ import annotations
+
+import pytest
+
+from artlib import config
+from artlib.errors import ArtlibError
+
+
+@pytest.fixture
+def clean_env(monkeypatch):
+    for name in ("ARTLIB_MODE", "ARTLIB_FAST", "ARTLIB_RUNS_DIR", "ARTLIB_SOLUTIONS"):
+        monkeypatch.delenv(name, raising=False)
+    return monkeypatch
+
+
+@pytest.mark.parametrize("env, expected", [
+    ({}, "full"),
+    ({"ARTLIB_FAST": "1"}, "fast"),
+    ({"ARTLIB_FAST": "0"}, "full"),
+    ({"ARTLIB_MODE": "lesson"}, "lesson"),
+    ({"ARTLIB_MODE": " Lesson "}, "lesson"),
+    ({"ARTLIB_MODE": "full", "ARTLIB_FAST": "1"}, "full"),  # the explicit mode wins
+    ({"ARTLIB_MODE": "fast"}, "fast"),
+])
+def test_mode_reads_artlib_mode_then_artlib_fast(clean_env, env, expected):
+    for k, v in env.items():
+        clean_env.setenv(k, v)
+    assert config.mode() == expected
+    assert config.is_fast() is (expected == "fast")
+    assert config.is_lesson() is (expected == "lesson")
+
+
+def test_an_unknown_mode_is_an_error_naming_the_three(clean_env):
+    clean_env.setenv("ARTLIB_MODE", "quick")
+    with pytest.raises(ArtlibError, match="'quick'.*fast, lesson, full"):
+        config.mode()
+
+
+def test_choose_picks_by_mode_and_lesson_defaults_to_full(clean_env):
+    values = dict(full=3000, lesson=300, fast=4)
+    for mode, expected in (("fast", 4), ("lesson", 300), ("full", 3000)):
+        clean_env.setenv("ARTLIB_MODE", mode)
+        assert config.choose(**values) == expected
+        assert config.choose(full=30, fast=1) == (1 if mode == "fast" else 30)  # library defaults
+    clean_env.setenv("ARTLIB_MODE", "full")
+    # On this CPU-only machine the GPU value is never taken.
+    assert config.accelerator() == "cpu"
+    assert config.choose(full=10, fast=1, gpu=100) == 10
+
+
+def test_runs_dir_is_stable_per_notebook_and_mode(clean_env, tmp_path):
+    clean_env.setenv("ARTLIB_RUNS_DIR", str(tmp_path))
+    clean_env.setenv("ARTLIB_MODE", "lesson")
+    first = config.runs_dir("04_gan")
+    assert first == tmp_path / "04_gan" / "lesson" and first.is_dir()
+    assert config.runs_dir("04_gan") == first  # after a kernel restart: the same folder, so runs resume
+    clean_env.setenv("ARTLIB_MODE", "full")
+    assert config.runs_dir("04_gan") == tmp_path / "04_gan" / "full"  # another mode never resumes this one
+
+
+def test_runs_dir_defaults_to_runs_under_the_working_directory(clean_env, tmp_path):
+    clean_env.chdir(tmp_path)
+    assert config.runs_dir("01_images") == tmp_path / "runs" / "01_images" / "full"
+
+
+def test_solutions_run_only_when_asked(clean_env):
+    assert config.run_solutions() is False
+    clean_env.setenv("ARTLIB_SOLUTIONS", "1")
+    assert config.run_solutions() is True
+
+
+def test_describe_mode_names_the_mode_and_the_hardware(clean_env):
+    clean_env.setenv("ARTLIB_MODE", "lesson")
+    line = config.describe_mode()
+    assert line.startswith("mode: lesson") and "10 minutes" in line and "CPU" in line
