@@ -17,7 +17,7 @@ What artlib does beyond the TensorFlow tutorial (1,000 Adam steps at 512 px):
   (He, Wang & Hopcroft, NeurIPS 2016): a lesson in why features must be trained. Each
   family has its own recipe (layers, term weights: ``recipes.py``).
 * **Relative terms** (artlib's objective): each layer's content and style term is
-  divided by the size of its target, so the weights mean the same for any
+  divided by its target's mean square, so the weights mean the same for any
   network, layer or resolution. ``TUTORIAL_WEIGHTS`` gives the tutorial's objective.
 * Every result reports its style distance, content distance and SSIM to the content.
 

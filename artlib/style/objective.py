@@ -94,7 +94,7 @@ def content_loss(features: Mapping[str, tf.Tensor], targets: Mapping[str, tf.Ten
         features: ``{layer: N×h×w×C}`` of the image being optimized.
         targets: The content image's features, same layers and shapes.
         layer_weights: ``{layer: w_l}``; only these layers count.
-        relative: Divide each layer's term by the size of its target (artlib) or not (the tutorial).
+        relative: Divide each layer's term by its target's mean square (artlib) or not (the tutorial).
 
     Returns:
         Scalar tensor.
@@ -110,7 +110,7 @@ def style_loss(grams: Mapping[str, tf.Tensor], target_grams: Mapping[str, tf.Ten
         grams: ``{layer: N×C×C}`` Gram matrices of the image being optimized.
         target_grams: The style image's Gram matrices.
         layer_weights: ``{layer: w_l}``; only these layers count.
-        relative: Divide each layer's term by the size of its target (artlib) or not (the tutorial).
+        relative: Divide each layer's term by its target's mean square (artlib) or not (the tutorial).
 
     Returns:
         Scalar tensor.
@@ -173,7 +173,7 @@ class Objective:
         blend: Weight of each style image (normalized to sum to 1); default equal.
         content_weight: Weight of the content term (default: the features' family's,
             :func:`default_weights`); likewise ``style_weight`` and ``tv_weight``. 0 switches a term off.
-        relative: Divide each layer's term by the size of its target (artlib) or not (tutorial).
+        relative: Divide each layer's term by its target's mean square (artlib) or not (tutorial).
         tv: ``"l2"`` or ``"l1_sum"`` (see :func:`total_variation_loss`).
         content_layer_weights: Per layer (list or dict); default equal, summing to 1; likewise
             ``style_layer_weights``.
