@@ -30,7 +30,7 @@ MODULES = (
     "atomic", "checks", "data", "errors", "imageio", "latent", "modelio", "net", "plotting", "patterns",  # shared
     "training", "metrics",                                                       # machinery, measures
     "autoencoder", "vae", "gan", "style", "fast_style", "arbitrary_style",                         # topics
-    "gallery", "cli",
+    "studio", "gallery", "cli",
 )
 
 __all__ = [

@@ -1,0 +1,222 @@
+"""The studio (notebook 11): the course's pieces combined, with controls where ipywidgets is installed.
+
+Everything here calls the topic packages; it adds only the glue a learner would otherwise write in a
+notebook cell: a photo cleaned and then painted, a style panel with sliders, and a stylized animation of a
+walk through the GAN's latent space.
+
+Example:
+    >>> painter = arbitrary_style.load()                     # doctest: +SKIP
+    >>> panel = studio.style_panel(photo, painter)           # doctest: +SKIP
+    >>> panel.widget                                          # doctest: +SKIP (shows the controls)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from artlib.checks import positive_int
+from artlib.errors import ArtlibError
+
+__all__ = ["STUDIO_STYLES", "clean_and_paint", "paint_blend", "blend_grid", "StylePanel", "style_panel",
+           "stylized_walk"]
+
+#: The style choices the panel offers by default: every procedural pattern, as ``pattern:NAME``.
+STUDIO_STYLES = ("pattern:swirls", "pattern:mosaic", "pattern:waves", "pattern:brushstrokes", "pattern:shards")
+
+
+def clean_and_paint(photo: Any, style: Any, *, painter: Any, denoiser: Any, sigma: float | None = None,
+                    alpha: float = 1.0, max_dim: int | None = None) -> dict[str, np.ndarray]:
+    """Denoise a noisy photo with the photo denoiser, then paint it with an arbitrary-style painter.
+
+    Args:
+        photo: A noisy ``H×W×3`` photo in [0, 1] (any size the denoiser takes).
+        style: A style image, path, URL or ``pattern:NAME``.
+        painter: An :class:`artlib.arbitrary_style.ArbitraryStyle` (e.g. ``arbitrary_style.load()``).
+        denoiser: A photo denoiser (``autoencoder.load_photo_denoiser()``).
+        sigma: The photo's noise level, or None to estimate it.
+        alpha: Style strength in [0, 1].
+        max_dim: Long side of the painting (default: the photo's).
+
+    Returns:
+        ``{"denoised": …, "painted": …}``, each ``H×W×3`` in [0, 1].
+    """
+    from artlib import autoencoder
+
+    denoised = autoencoder.denoise_photo(denoiser, photo, sigma)
+    painted = painter.stylize(denoised, style, alpha=alpha, max_dim=max_dim)
+    return {"denoised": np.asarray(denoised), "painted": np.asarray(painted)}
+
+
+def paint_blend(painter: Any, photo: Any, style_a: Any, style_b: Any, *, blend: float = 0.0, alpha: float = 1.0,
+                preserve_color: bool = False, max_dim: int | None = 256) -> np.ndarray:
+    """Paint ``photo`` in a blend of two styles: ``blend`` 0 is all ``style_a``, 1 all ``style_b``.
+
+    Raises:
+        ArtlibError: ``blend`` outside [0, 1] (``alpha`` is checked by the painter).
+    """
+    if not 0.0 <= float(blend) <= 1.0:
+        raise ArtlibError(f"blend must be in [0, 1]; got {blend}")
+    if blend == 0.0 or style_a == style_b:
+        styles, weights = [style_a], None
+    elif blend == 1.0:
+        styles, weights = [style_b], None
+    else:
+        styles, weights = [style_a, style_b], [1.0 - float(blend), float(blend)]
+    return np.asarray(painter.stylize(photo, styles, style_weights=weights, alpha=alpha,
+                                      preserve_color=preserve_color, max_dim=max_dim, style_size=max_dim))
+
+
+def blend_grid(painter: Any, photo: Any, style_a: Any, style_b: Any, *, blends: Sequence[float] = (0.0, 0.5, 1.0),
+               alphas: Sequence[float] = (0.5, 1.0), max_dim: int | None = 192) -> tuple[np.ndarray, list[str]]:
+    """Every (α, blend) pair painted: the fixed picture the panel's sliders explore (the plain fallback).
+
+    Returns:
+        ``(images, titles)``: ``len(alphas)·len(blends)`` paintings, row by row (one row per α).
+    """
+    images, titles = [], []
+    for alpha in alphas:
+        for blend in blends:
+            images.append(paint_blend(painter, photo, style_a, style_b, blend=blend, alpha=alpha, max_dim=max_dim))
+            titles.append(f"α {alpha:g}, blend {blend:g}")
+    shape = images[0].shape
+    return np.stack([np.asarray(_fit(i, shape[:2])) for i in images]), titles
+
+
+def _fit(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    from artlib import imageio
+
+    return image if image.shape[:2] == tuple(size) else np.asarray(imageio.resize(image, size))
+
+
+@dataclass
+class StylePanel:
+    """The controls of :func:`style_panel` and the last picture they rendered.
+
+    Attributes:
+        widget: The ``ipywidgets.VBox`` to display, or None where ipywidgets is missing.
+        controls: The named controls (``style_a``, ``style_b``, ``blend``, ``alpha``, ``preserve_color``,
+            ``render``, ``output``).
+        image: The last painting (``H×W×3`` in [0, 1]), or None before the first render.
+    """
+
+    widget: Any
+    controls: dict[str, Any] = field(default_factory=dict)
+    image: np.ndarray | None = None
+    render: Callable[[], np.ndarray] | None = None
+
+
+def style_panel(photo: Any, painter: Any, styles: Sequence[str] | Mapping[str, Any] = STUDIO_STYLES, *,
+                max_dim: int = 256, show: Callable[[np.ndarray], Any] | None = None) -> StylePanel:
+    """Sliders for style strength and blend, two style dropdowns, colour preservation and a Render button.
+
+    Each press of Render paints ``photo`` with :func:`paint_blend` and shows it in the panel's output area.
+    Where ipywidgets is not installed, nothing is built: the returned panel's ``widget`` is None, a line says
+    so, and ``panel.render()`` still paints with the default choices (use :func:`blend_grid` to show them all).
+
+    Args:
+        photo: The ``H×W×3`` photo in [0, 1].
+        painter: An :class:`artlib.arbitrary_style.ArbitraryStyle`.
+        styles: Style sources (``pattern:NAME``, paths, URLs), or ``{label: source}``.
+        max_dim: Long side of the paintings (the panel stays responsive at 256 on a CPU).
+        show: How to display a painting in the output area (default: a Matplotlib figure).
+
+    Returns:
+        A :class:`StylePanel`.
+
+    Raises:
+        ArtlibError: Fewer than one style, or ``max_dim`` below 1.
+    """
+    choices = dict(styles) if isinstance(styles, Mapping) else {str(s).removeprefix("pattern:"): s for s in styles}
+    if not choices:
+        raise ArtlibError("style_panel needs at least one style")
+    max_dim = positive_int(max_dim, "max_dim")
+    labels = list(choices)
+    try:
+        import ipywidgets as widgets
+    except ImportError:
+        widgets = None
+    panel = StylePanel(widget=None)
+    values = {"style_a": labels[0], "style_b": labels[min(1, len(labels) - 1)], "blend": 0.5, "alpha": 1.0,
+              "preserve_color": False}
+
+    def current() -> dict[str, Any]:
+        if widgets is None:
+            return values
+        return {k: panel.controls[k].value for k in values}
+
+    def render(*_: Any) -> np.ndarray:
+        v = current()
+        panel.image = paint_blend(painter, photo, choices[v["style_a"]], choices[v["style_b"]], blend=v["blend"],
+                                  alpha=v["alpha"], preserve_color=v["preserve_color"], max_dim=max_dim)
+        if widgets is not None:
+            out = panel.controls["output"]
+            out.clear_output(wait=True)
+            with out:
+                (show or _show)(panel.image)
+        return panel.image
+
+    panel.render = render
+    if widgets is None:
+        print("ipywidgets is not installed (pip install ipywidgets): no controls; panel.render() paints the "
+              "defaults and studio.blend_grid shows every choice")
+        return panel
+    c = panel.controls
+    c["style_a"] = widgets.Dropdown(options=labels, value=values["style_a"], description="style A")
+    c["style_b"] = widgets.Dropdown(options=labels, value=values["style_b"], description="style B")
+    c["blend"] = widgets.FloatSlider(value=values["blend"], min=0.0, max=1.0, step=0.05, description="blend → B")
+    c["alpha"] = widgets.FloatSlider(value=values["alpha"], min=0.0, max=1.0, step=0.05, description="strength α")
+    c["preserve_color"] = widgets.Checkbox(value=False, description="keep the photo's colours")
+    c["render"] = widgets.Button(description="Render", button_style="primary")
+    c["output"] = widgets.Output()
+    c["render"].on_click(render)
+    panel.widget = widgets.VBox([widgets.HBox([c["style_a"], c["style_b"]]), c["blend"], c["alpha"],
+                                 c["preserve_color"], c["render"], c["output"]])
+    return panel
+
+
+def _show(image: np.ndarray) -> None:
+    from IPython.display import display
+
+    from artlib import plotting
+
+    display(plotting.image_grid(image[None], ncols=1))
+
+
+def stylized_walk(generator: Any, painter: Any, style: Any, *, frames: int = 24, size: int = 160, seed: int = 0,
+                  alpha: float = 1.0) -> np.ndarray:
+    """A walk through the GAN's latent space (slerp between two garments), each frame painted in one style.
+
+    The style's statistics are computed once (:meth:`~artlib.arbitrary_style.ArbitraryStyle.style_moments`),
+    so each frame costs one forward pass. Save the frames with ``plotting.save_gif``.
+
+    Args:
+        generator: A Fashion-MNIST generator (``gan.load_generator()``).
+        painter: An :class:`artlib.arbitrary_style.ArbitraryStyle`.
+        style: The style image, path, URL or ``pattern:NAME``.
+        frames: Frames in the walk (≥ 2).
+        size: Side of each painted frame (the 28-px garments are enlarged to it first; ≥ 16).
+        seed: Picks the two garments.
+        alpha: Style strength in [0, 1].
+
+    Returns:
+        ``frames×size×size×3`` in [0, 1].
+
+    Raises:
+        ArtlibError: ``frames`` below 2 or ``size`` below 16.
+    """
+    from artlib import gan, imageio
+
+    frames = positive_int(frames, "frames", minimum=2)
+    size = positive_int(size, "size", minimum=16)
+    walk = np.asarray(gan.interpolate(generator, num_rows=1, num_steps=frames, seed=seed))[0]  # frames×28×28
+    moments = painter.style_moments(style, max_dim=max(size, 128))
+    painted = []
+    for frame in walk:
+        rgb = np.repeat(frame[..., None], 3, axis=-1)                                  # 28×28 -> 28×28×3
+        big = np.asarray(imageio.resize(rgb, (size, size)))
+        painted.append(_fit(np.asarray(painter.paint(big, moments, alpha=alpha)), (size, size)))
+    return np.stack(painted).astype(np.float32)
