@@ -272,6 +272,31 @@ def test_fade_in_weights_and_what_each_alpha_draws():
         gan.progressive_images(outputs, 3, 1.0)
 
 
+def test_fade_in_steps_sets_the_length_of_the_fade_and_zero_skips_it(tmp_path):
+    import json
+
+    from artlib import gan
+    from artlib.errors import ArtlibError
+
+    assert [gan.fade_in_alpha(1, i, 10, 0) for i in range(3)] == [1.0, 1.0, 1.0]  # the new level at once
+    np.testing.assert_allclose([gan.fade_in_alpha(2, i, 10, 4) for i in range(6)], [0, 0.25, 0.5, 0.75, 1, 1])
+    assert [gan.fade_in_alpha(1, i, 10, None) for i in range(6)] == [gan.fade_in_alpha(1, i, 10) for i in range(6)]
+    assert gan.fade_in_alpha(0, 0, 10, 5) == 1.0  # level 0 has nothing to fade from
+    for bad in (-1, 1.5, True):
+        with pytest.raises(ArtlibError, match="fade_in_steps must be an integer"):
+            gan.fade_in_alpha(1, 0, 10, bad)
+    with pytest.raises(ArtlibError, match="fade_in_steps must be an integer"):
+        gan.train_progressive(tiny_images(8), steps_per_level=2, batch_size=4, fade_in_steps=-1)
+    # Without a fade, the 28×28 level starts from its own head: its first snapshot differs from the faded run's.
+    kwargs = dict(steps_per_level=2, batch_size=4, latent_dim=8, seed=1, num_samples=2, quiet=True)
+    _, faded = gan.train_progressive(tiny_images(8), run_dir=tmp_path / "faded", **kwargs)
+    _, jumped = gan.train_progressive(tiny_images(8), run_dir=tmp_path / "jumped", fade_in_steps=0, **kwargs)
+    np.testing.assert_array_equal(faded[0], jumped[0])  # level 0 is the same either way
+    assert not np.array_equal(faded[2], jumped[2])
+    assert json.loads((tmp_path / "jumped" / "28x28" / "settings.json").read_text())["fade_in_steps"] == 0
+    assert "fade_in_steps" not in json.loads((tmp_path / "faded" / "28x28" / "settings.json").read_text())
+
+
 def test_train_progressive_trains_every_head_from_its_seed(tmp_path):
     import json
 

@@ -135,8 +135,9 @@ def build_generator(latent_dim: int = 64, *, conditional: bool = False, width: i
 
     Dense → 7×7×(2·width) → ConvTranspose width (4×4, stride 2) → width/2 (4×4, stride 2)
     → Conv 1 (3×3, tanh); batch normalization and ReLU between. Kernels of 4 with
-    stride 2 avoid the checkerboard that 5×5 or 3×3 kernels leave (each output pixel
-    gets the same number of contributions).
+    stride 2 avoid the strong checkerboard that 5×5 or 3×3 kernels leave (each output
+    pixel gets the same number of contributions); a faint checkerboard texture can still
+    be learnt, and the shipped generator shows one in flat areas.
 
     Args:
         latent_dim: Length of z.

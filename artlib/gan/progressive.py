@@ -120,18 +120,34 @@ def progressive_real(images: Any, level: int, alpha: Any = 1.0) -> tf.Tensor:
     return at(level) if level == 0 else alpha * at(level) + (1.0 - alpha) * at(level - 1)
 
 
-def fade_in_alpha(level: int, step: int, steps_per_level: int) -> float:
-    """The new level's weight at ``step`` (0-based) of a level: 0 → 1 over the first half of its steps.
+def fade_in_alpha(level: int, step: int, steps_per_level: int, fade_in_steps: int | None = None) -> float:
+    """The new level's weight at ``step`` (0-based) of a level: 0 → 1 over its first ``fade_in_steps`` steps.
 
     Args:
         level: 0, 1 or 2; level 0 has nothing to fade from, so it is always 1.
         step: The step within the level, from 0.
         steps_per_level: Steps each level trains.
+        fade_in_steps: Steps the fade takes (default: half the level, ``steps_per_level // 2``);
+            0 adds the new level at once (alpha 1 from its first step).
 
     Returns:
         alpha in [0, 1].
+
+    Raises:
+        ArtlibError: A level other than 0, 1 or 2, or a negative ``fade_in_steps``.
     """
-    return 1.0 if _check_level(level) == 0 else min(1.0, step / max(1, steps_per_level // 2))
+    level = _check_level(level)
+    fade = _fade_steps(steps_per_level, fade_in_steps)
+    return 1.0 if level == 0 or fade == 0 else min(1.0, step / fade)
+
+
+def _fade_steps(steps_per_level: int, fade_in_steps: int | None) -> int:
+    """``fade_in_steps`` checked (an int ≥ 0), or its default, half a level (at least 1 step)."""
+    if fade_in_steps is None:
+        return max(1, steps_per_level // 2)
+    if isinstance(fade_in_steps, bool) or not isinstance(fade_in_steps, (int, np.integer)) or fade_in_steps < 0:
+        raise ArtlibError(f"fade_in_steps must be an integer ≥ 0 (0: no fade-in); got {fade_in_steps!r}")
+    return int(fade_in_steps)
 
 
 def _level_step(level: int, generator: keras.Model, discriminator: keras.Model,
@@ -160,22 +176,24 @@ def _level_step(level: int, generator: keras.Model, discriminator: keras.Model,
 
 
 def _level_batches(real: np.ndarray, level: int, steps_per_level: int, batch_size: int,
-                   seed: int) -> Iterator[tuple[np.ndarray, tf.Tensor]]:
+                   seed: int, fade_in_steps: int) -> Iterator[tuple[np.ndarray, tf.Tensor]]:
     """A level's ``(images, alpha)`` for each of its steps, the same every call (a level is one epoch)."""
     picks = np.random.default_rng([seed, level]).integers(0, len(real), (steps_per_level, batch_size))
     for i, pick in enumerate(picks):
-        yield real[pick], tf.constant(fade_in_alpha(level, i, steps_per_level), tf.float32)
+        yield real[pick], tf.constant(fade_in_alpha(level, i, steps_per_level, fade_in_steps), tf.float32)
 
 
 def train_progressive(images: np.ndarray, *, steps_per_level: int = 600, batch_size: int = 64,
                       latent_dim: int = 64, seed: int = 0, num_samples: int = 16, run_dir: str | Path | None = None,
-                      quiet: bool | None = None) -> tuple[keras.Model, list[np.ndarray]]:
+                      quiet: bool | None = None, fade_in_steps: int | None = None
+                      ) -> tuple[keras.Model, list[np.ndarray]]:
     """A small progressive-growing demo (7 → 14 → 28 with fade-in), the idea behind ProGAN.
 
-    Each level trains for ``steps_per_level`` steps; at levels 1 and 2 the first half of
-    them fades the new resolution in (:func:`fade_in_alpha`). Simplification, said plainly: the
-    discriminator does not grow; it always sees 28×28 images, with the real ones
-    blurred to the current level's resolution in the same way.
+    Each level trains for ``steps_per_level`` steps; at levels 1 and 2 the first
+    ``fade_in_steps`` of them (default: half) fade the new resolution in (:func:`fade_in_alpha`);
+    ``fade_in_steps=0`` adds each new level at once, to see what the fade-in is for.
+    Simplification, said plainly: the discriminator does not grow; it always sees 28×28
+    images, with the real ones blurred to the current level's resolution in the same way.
 
     Each level is one ``training.train_loop`` into its own run directory, ``run_dir/7x7``,
     ``14x14`` and ``28x28`` (progress bar, NaN guard, checkpoints, ``history.json`` with
@@ -191,18 +209,21 @@ def train_progressive(images: np.ndarray, *, steps_per_level: int = 600, batch_s
         num_samples: Images in each level's snapshot.
         run_dir: Where the three run directories go; None: a temporary folder, deleted at the end.
         quiet: Hide the progress bars.
+        fade_in_steps: Steps of fade-in at levels 1 and 2 (default ``steps_per_level // 2``;
+            0: none). More than ``steps_per_level`` means the level ends before alpha reaches 1.
 
     Returns:
         The generator and one snapshot per level: float32 (num_samples, 28, 28) in [0, 1],
         from the same latents.
 
     Raises:
-        ArtlibError: A count that is 0 or below.
+        ArtlibError: A count that is 0 or below, or a negative ``fade_in_steps``.
         CheckpointError: ``run_dir`` holds a run with other arguments.
         ImageError: ``images`` are not 28×28 one-channel pixels in [0, 1] (or uint8).
     """
     steps_per_level = positive_int(steps_per_level, "steps_per_level")
     batch_size, num_samples = positive_int(batch_size, "batch_size"), positive_int(num_samples, "num_samples")
+    fade = _fade_steps(steps_per_level, fade_in_steps)
     real = to_minus_one_one(images)
     with training.get_strategy().scope():
         keras.utils.set_random_seed(seed)
@@ -215,6 +236,8 @@ def train_progressive(images: np.ndarray, *, steps_per_level: int = 600, batch_s
              "d_optimizer": d_optimizer, "noise": noise}
     settings = {"steps_per_level": steps_per_level, "batch_size": batch_size, "latent_dim": latent_dim,
                 "seed": seed, "num_images": len(real)}
+    if fade_in_steps is not None:  # runs made before the argument existed keep their settings
+        settings["fade_in_steps"] = fade
     fixed = latents(num_samples, latent_dim, seed + 1)
     snapshots = []
     folder = tempfile.TemporaryDirectory(prefix="artlib-progressive-") if run_dir is None else nullcontext(run_dir)
@@ -222,7 +245,7 @@ def train_progressive(images: np.ndarray, *, steps_per_level: int = 600, batch_s
         for level, size in enumerate(PROGRESSIVE_SIZES):
             training.train_loop(
                 _level_step(level, generator, discriminator, g_optimizer, d_optimizer, noise),
-                lambda epoch, level=level: _level_batches(real, level, steps_per_level, batch_size, seed),
+                lambda epoch, level=level: _level_batches(real, level, steps_per_level, batch_size, seed, fade),
                 num_steps=steps_per_level, steps_per_epoch=steps_per_level, run_dir=Path(path) / f"{size}x{size}",
                 state=state, settings={**settings, "level": level}, summary=run_dir is not None, quiet=quiet)
             snapshots.append(to_unit(progressive_images(generator(fixed, training=False), level, 1.0)))
