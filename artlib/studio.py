@@ -29,7 +29,7 @@ STUDIO_STYLES = ("pattern:swirls", "pattern:mosaic", "pattern:waves", "pattern:b
 
 
 def clean_and_paint(photo: Any, style: Any, *, painter: Any, denoiser: Any, sigma: float | None = None,
-                    alpha: float = 1.0, max_dim: int | None = None) -> dict[str, np.ndarray]:
+                    alpha: float = 1.0, max_dim: int | None = None, style_size: int | None = 512) -> dict[str, np.ndarray]:
     """Denoise a noisy photo with the photo denoiser, then paint it with an arbitrary-style painter.
 
     Args:
@@ -40,6 +40,7 @@ def clean_and_paint(photo: Any, style: Any, *, painter: Any, denoiser: Any, sigm
         sigma: The photo's noise level, or None to estimate it.
         alpha: Style strength in [0, 1].
         max_dim: Long side of the painting (default: the photo's).
+        style_size: Long side the style image is read at (its strokes' scale).
 
     Returns:
         ``{"denoised": …, "painted": …}``, each ``H×W×3`` in [0, 1].
@@ -47,7 +48,7 @@ def clean_and_paint(photo: Any, style: Any, *, painter: Any, denoiser: Any, sigm
     from artlib import autoencoder
 
     denoised = autoencoder.denoise_photo(denoiser, photo, sigma)
-    painted = painter.stylize(denoised, style, alpha=alpha, max_dim=max_dim)
+    painted = painter.stylize(denoised, style, alpha=alpha, max_dim=max_dim, style_size=style_size)
     return {"denoised": np.asarray(denoised), "painted": np.asarray(painted)}
 
 

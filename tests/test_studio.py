@@ -32,21 +32,23 @@ def test_clean_and_paint_denoises_then_paints_at_the_photos_size(painter, photo)
     from artlib import studio
 
     denoiser = ae.build_photo_denoiser(filters=4)
-    out = studio.clean_and_paint(photo, "pattern:mosaic", painter=painter, denoiser=denoiser, sigma=0.1)
+    out = studio.clean_and_paint(photo, "pattern:mosaic", painter=painter, denoiser=denoiser, sigma=0.1,
+                                 style_size=48)
     assert out["denoised"].shape == photo.shape and out["painted"].shape == photo.shape
     np.testing.assert_allclose(out["denoised"], ae.denoise_photo(denoiser, photo, 0.1), atol=1e-6)
-    np.testing.assert_allclose(out["painted"], painter.stylize(out["denoised"], "pattern:mosaic"), atol=1e-5)
+    np.testing.assert_allclose(out["painted"], painter.stylize(out["denoised"], "pattern:mosaic", style_size=48),
+                               atol=1e-5)
 
 
 def test_blend_ends_are_the_single_styles_and_the_middle_differs(painter, photo):
     from artlib import studio
 
     a, b = "pattern:mosaic", "pattern:swirls"
-    only_a = studio.paint_blend(painter, photo, a, b, blend=0.0, max_dim=None)
-    only_b = studio.paint_blend(painter, photo, a, b, blend=1.0, max_dim=None)
-    middle = studio.paint_blend(painter, photo, a, b, blend=0.5, max_dim=None)
-    np.testing.assert_allclose(only_a, painter.stylize(photo, a, style_size=None), atol=1e-5)
-    np.testing.assert_allclose(only_b, painter.stylize(photo, b, style_size=None), atol=1e-5)
+    only_a = studio.paint_blend(painter, photo, a, b, blend=0.0, max_dim=52)
+    only_b = studio.paint_blend(painter, photo, a, b, blend=1.0, max_dim=52)
+    middle = studio.paint_blend(painter, photo, a, b, blend=0.5, max_dim=52)
+    np.testing.assert_allclose(only_a, painter.stylize(photo, a, max_dim=52, style_size=52), atol=1e-5)
+    np.testing.assert_allclose(only_b, painter.stylize(photo, b, max_dim=52, style_size=52), atol=1e-5)
     assert middle.shape == photo.shape and middle.min() >= 0 and middle.max() <= 1
     assert np.abs(middle - only_a).mean() > 1e-4 and np.abs(middle - only_b).mean() > 1e-4
     with pytest.raises(ArtlibError, match="blend must be in \\[0, 1\\]; got 1.5"):
