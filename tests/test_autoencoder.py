@@ -204,6 +204,18 @@ def test_autoencoder_code_is_quantized_to_bits():
     np.testing.assert_allclose(codes * 7, np.round(codes * 7), atol=1e-5)  # multiples of 1/(2³ - 1)
 
 
+def test_a_small_code_does_not_collapse_to_one_value_in_training():
+    # Regression: a sigmoid code without batch norm saturated within Adam's first steps, and every image
+    # got the same code (0 bits of entropy; the decoder drew the mean image).
+    images = shapes(512, seed=3)
+    model = ae.build_autoencoder(4, filters=32, seed=0)
+    ae.train(model, images, noise=lambda clean, seed: clean, num_epochs=1, steps_per_epoch=64, batch_size=8,
+             verbose=0, seed=0)
+    codes = model.get_layer("encoder").predict(images, verbose=0)
+    assert codes.std(axis=0).max() > 0.02, "the code no longer depends on the image"
+    assert ae.latent_bits(model, images)["entropy"] > 1
+
+
 @pytest.mark.parametrize("build, message", [
     (lambda: ae.build_denoiser(filters=0), "filters must be a positive (?:integer|number); got 0"),
     (lambda: ae.build_denoiser(depth=-1), "depth must be a positive (?:integer|number); got -1"),
