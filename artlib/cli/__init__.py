@@ -23,13 +23,13 @@ import os
 import sys
 
 from artlib import config
-from artlib.cli import arbitrary_style, autoencoder, demo, fast_style, gan, info, style, vae
+from artlib.cli import arbitrary_style, autoencoder, demo, diffusion, fast_style, gan, info, style, vae
 from artlib.cli.common import Parser
 from artlib.errors import ArtlibError
 
 __all__ = ["build_parser", "main", "run"]
 
-TOPICS = (info, demo, autoencoder, vae, gan, style, fast_style, arbitrary_style)
+TOPICS = (info, demo, autoencoder, vae, gan, style, fast_style, arbitrary_style, diffusion)
 
 
 def build_parser() -> Parser:

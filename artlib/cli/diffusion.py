@@ -1,0 +1,129 @@
+"""``python -m artlib diffusion train|sample|denoise-path``: a small DDPM/DDIM on Fashion-MNIST."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+from artlib.cli.common import check_output, force_option, model_option, out_option, positive_int, seed_option
+
+__all__ = ["register"]
+
+NUM_CLASSES = 10
+
+
+def _label(text: str) -> int:
+    value = int(text)
+    if not 0 <= value < NUM_CLASSES:
+        raise argparse.ArgumentTypeError(f"{text} is not a class: use 0-{NUM_CLASSES - 1}")
+    return value
+
+
+def _guidance(text: str) -> float:
+    value = float(text)
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"{text} is not a guidance weight: use a number ≥ 0 (0: unconditional)")
+    return value
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from artlib import config, diffusion
+
+    settings = diffusion.DiffusionSettings(seed=args.seed)
+    for key in ("width", "batch_size"):
+        if getattr(args, key) is not None:
+            settings[key] = getattr(args, key)
+    steps = args.steps if args.steps is not None else config.choose(full=settings["num_steps"], fast=3)
+    start = time.perf_counter()
+    result = diffusion.train(args.run_dir, settings, num_steps=steps, max_seconds=args.max_seconds)
+    print(f"trained to step {result.final_step} ({result.stopped}) in {time.perf_counter() - start:.0f} s; "
+          f"model: {Path(args.run_dir) / diffusion.MODEL_FILE}, samples: {Path(args.run_dir) / 'samples.gif'}")
+    return 0
+
+
+def _sample(args: argparse.Namespace, **extra):
+    from artlib import diffusion
+
+    model, schedule = diffusion.load_model(args.model)  # None: the shipped model
+    common = dict(schedule=schedule, labels=args.label, guidance=args.guidance if args.label is not None else None,
+                  seed=args.seed)
+    if args.ddpm:
+        return diffusion.ddpm_sample(model, args.n, **common, **extra)
+    return diffusion.ddim_sample(model, args.n, steps=min(args.steps, schedule.num_timesteps), **common, **extra)
+
+
+def cmd_sample(args: argparse.Namespace) -> int:
+    out = check_output(args.out, args.force, (".png", ".npz"))
+    import numpy as np
+
+    from artlib import plotting
+    from artlib.atomic import atomic_path
+    from artlib.imageio import save_image
+
+    start = time.perf_counter()
+    images = _sample(args)[..., 0]  # (n, 28, 28) in [0, 1]
+    if out.suffix.lower() == ".npz":
+        with atomic_path(out) as tmp:
+            np.savez_compressed(tmp, images=images)
+    else:
+        save_image(out, plotting.grid_array(images[..., np.newaxis], ncols=int(np.ceil(np.sqrt(args.n)))))
+    how = "1,000-step DDPM" if args.ddpm else f"{args.steps}-step DDIM"
+    print(f"{args.n} samples ({how}) in {time.perf_counter() - start:.1f} s -> {out}")
+    return 0
+
+
+def cmd_denoise_path(args: argparse.Namespace) -> int:
+    out = check_output(args.out, args.force, (".gif", ".png"))
+    import numpy as np
+
+    from artlib import diffusion, plotting
+    from artlib.imageio import save_image
+
+    model, schedule = diffusion.load_model(args.model)
+    labels = args.label
+    _, path = diffusion.ddim_sample(model, args.n, schedule=schedule, steps=min(args.steps, schedule.num_timesteps),
+                                    labels=labels, guidance=args.guidance if labels is not None else None,
+                                    seed=args.seed, return_path=True)  # (steps, n, 28, 28, 1): noise -> image
+    frames = [plotting.grid_array(step, ncols=args.n) for step in path]
+    if out.suffix.lower() == ".gif":
+        plotting.save_gif(frames + [frames[-1]] * 8, out, fps=8)  # linger on the finished image
+    else:
+        save_image(out, plotting.grid_array(path[:, 0], ncols=len(path)))
+    print(f"the path from noise to {args.n} image(s) in {len(path)} DDIM steps -> {out}")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("diffusion", help="train a diffusion model on Fashion-MNIST, sample it, show its path")
+    d_sub = parser.add_subparsers(dest="diffusion_command", required=True, metavar="DIFFUSION_COMMAND")
+    train = d_sub.add_parser("train", help="train (or resume) a class-conditional DDPM into a run directory")
+    train.add_argument("--steps", type=positive_int, default=None,
+                       help="train up to this step (default: the recipe's, 4000; fast mode: 3)")
+    train.add_argument("--width", type=positive_int, default=None, help="U-Net channels at 28×28 (default: 32)")
+    train.add_argument("--batch-size", type=positive_int, default=None, help="images per step (default: 64)")
+    train.add_argument("--max-seconds", type=float, default=None,
+                       help="stop (with a checkpoint) after this long; run again to go on")
+    train.add_argument("--run-dir", default="runs/diffusion", help="where checkpoints and samples go; training "
+                       "resumes if it holds a run (default: %(default)s)")
+    seed_option(train)
+    train.set_defaults(func=cmd_train)
+    for name, func, kinds, helptext in (
+            ("sample", cmd_sample, "PNG grid or .npz array `images` (N×28×28, [0, 1])", "generate images"),
+            ("denoise-path", cmd_denoise_path, "animated GIF (or a PNG strip)", "show noise turning into images")):
+        cmd = d_sub.add_parser(name, help=helptext)
+        model_option(cmd, "a trained run directory (default: the shipped model)", "--run-dir")
+        out_option(cmd, f"output file: {kinds}")
+        cmd.add_argument("-n", type=positive_int, default=64 if name == "sample" else 4,
+                         help="how many images (default: %(default)s)")
+        cmd.add_argument("--steps", type=positive_int, default=50,
+                         help="DDIM steps, at most the schedule's 1,000 (default: %(default)s)")
+        if name == "sample":
+            cmd.add_argument("--ddpm", action="store_true", help="ancestral DDPM with all 1,000 steps instead (slow)")
+        cmd.add_argument("--class", dest="label", type=_label, default=None, help="class 0-9 (default: any)")
+        cmd.add_argument("--guidance", type=_guidance, default=1.0,
+                         help="classifier-free guidance weight with --class: 0 unconditional, 1 conditional, "
+                              ">1 stronger (default: %(default)s)")
+        seed_option(cmd)
+        force_option(cmd)
+        cmd.set_defaults(func=func)
