@@ -1,8 +1,8 @@
 """The studio (notebook 11): the course's pieces combined, with controls where ipywidgets is installed.
 
 Everything here calls the topic packages; it adds only the glue a learner would otherwise write in a
-notebook cell: a photo cleaned and then painted, a style panel with sliders, and a stylized animation of a
-walk through the GAN's latent space.
+notebook cell: a photo cleaned and then painted (by any painter: optimization, a fast network, AdaIN), a
+style panel with sliders, and a painted animation of a walk through the GAN's latent space.
 
 Example:
     >>> painter = arbitrary_style.load()                     # doctest: +SKIP
@@ -28,28 +28,26 @@ __all__ = ["STUDIO_STYLES", "clean_and_paint", "paint_blend", "blend_grid", "Sty
 STUDIO_STYLES = ("pattern:swirls", "pattern:mosaic", "pattern:waves", "pattern:brushstrokes", "pattern:shards")
 
 
-def clean_and_paint(photo: Any, style: Any, *, painter: Any, denoiser: Any, sigma: float | None = None,
-                    alpha: float = 1.0, max_dim: int | None = None, style_size: int | None = 512) -> dict[str, np.ndarray]:
-    """Denoise a noisy photo with the photo denoiser, then paint it with an arbitrary-style painter.
+def clean_and_paint(photo: Any, paint: Callable[[np.ndarray], Any], *, denoiser: Any,
+                    sigma: float | None = None) -> dict[str, np.ndarray]:
+    """Denoise a noisy photo with the photo denoiser, then paint the clean photo.
 
     Args:
         photo: A noisy ``H×W×3`` photo in [0, 1] (any size the denoiser takes).
-        style: A style image, path, URL or ``pattern:NAME``.
-        painter: An :class:`artlib.arbitrary_style.ArbitraryStyle` (e.g. ``arbitrary_style.load()``).
+        paint: Any painter, ``paint(image) -> painting``: ``lambda p: style.stylize(p, "pattern:swirls")``
+            (optimization, notebook 06: the best pictures), a shipped fast-style network
+            (``lambda p: fast_style.stylize_image(net, p)``, notebook 07), or AdaIN
+            (``lambda p: painter.stylize(p, style)``, notebook 08).
         denoiser: A photo denoiser (``autoencoder.load_photo_denoiser()``).
         sigma: The photo's noise level, or None to estimate it.
-        alpha: Style strength in [0, 1].
-        max_dim: Long side of the painting (default: the photo's).
-        style_size: Long side the style image is read at (its strokes' scale).
 
     Returns:
         ``{"denoised": …, "painted": …}``, each ``H×W×3`` in [0, 1].
     """
     from artlib import autoencoder
 
-    denoised = autoencoder.denoise_photo(denoiser, photo, sigma)
-    painted = painter.stylize(denoised, style, alpha=alpha, max_dim=max_dim, style_size=style_size)
-    return {"denoised": np.asarray(denoised), "painted": np.asarray(painted)}
+    denoised = np.asarray(autoencoder.denoise_photo(denoiser, photo, sigma))
+    return {"denoised": denoised, "painted": np.asarray(paint(denoised))}
 
 
 def paint_blend(painter: Any, photo: Any, style_a: Any, style_b: Any, *, blend: float = 0.0, alpha: float = 1.0,
@@ -187,24 +185,21 @@ def _show(image: np.ndarray) -> None:
     display(plotting.image_grid(image[None], ncols=1))
 
 
-def stylized_walk(generator: Any, painter: Any, style: Any, *, frames: int = 24, size: int = 160, seed: int = 0,
-                  alpha: float = 1.0) -> np.ndarray:
-    """A walk through the GAN's latent space (slerp between two garments), each frame painted in one style.
-
-    The style's statistics are computed once (:meth:`~artlib.arbitrary_style.ArbitraryStyle.style_moments`),
-    so each frame costs one forward pass. Save the frames with ``plotting.save_gif``.
+def stylized_walk(generator: Any, paint: Callable[[np.ndarray], Any], *, frames: int = 24, size: int = 160,
+                  seed: int = 0) -> np.ndarray:
+    """A walk through the GAN's latent space (slerp between two garments), each frame enlarged and painted.
 
     Args:
         generator: A Fashion-MNIST generator (``gan.load_generator()``).
-        painter: An :class:`artlib.arbitrary_style.ArbitraryStyle`.
-        style: The style image, path, URL or ``pattern:NAME``.
+        paint: ``paint(frame) -> painting`` for one ``size×size×3`` frame in [0, 1]: a shipped fast-style
+            network (``lambda f: fast_style.stylize_image(net, f)``: one forward pass a frame) or AdaIN with
+            the style's statistics computed once (``lambda f: painter.paint(f, moments)``).
         frames: Frames in the walk (≥ 2).
-        size: Side of each painted frame (the 28-px garments are enlarged to it first; ≥ 16).
+        size: Side of each frame (the 28-px garments are enlarged to it first; ≥ 16).
         seed: Picks the two garments.
-        alpha: Style strength in [0, 1].
 
     Returns:
-        ``frames×size×size×3`` in [0, 1].
+        ``frames×size×size×3`` in [0, 1]; save them with ``plotting.save_gif``.
 
     Raises:
         ArtlibError: ``frames`` below 2 or ``size`` below 16.
@@ -214,10 +209,9 @@ def stylized_walk(generator: Any, painter: Any, style: Any, *, frames: int = 24,
     frames = positive_int(frames, "frames", minimum=2)
     size = positive_int(size, "size", minimum=16)
     walk = np.asarray(gan.interpolate(generator, num_rows=1, num_steps=frames, seed=seed))[0]  # frames×28×28
-    moments = painter.style_moments(style, max_dim=max(size, 128))
     painted = []
     for frame in walk:
         rgb = np.repeat(frame[..., None], 3, axis=-1)                                  # 28×28 -> 28×28×3
         big = np.asarray(imageio.resize(rgb, (size, size)))
-        painted.append(_fit(np.asarray(painter.paint(big, moments, alpha=alpha)), (size, size)))
+        painted.append(_fit(np.clip(np.asarray(paint(big), np.float32), 0.0, 1.0), (size, size)))
     return np.stack(painted).astype(np.float32)

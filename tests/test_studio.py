@@ -32,10 +32,12 @@ def test_clean_and_paint_denoises_then_paints_at_the_photos_size(painter, photo)
     from artlib import studio
 
     denoiser = ae.build_photo_denoiser(filters=4)
-    out = studio.clean_and_paint(photo, "pattern:mosaic", painter=painter, denoiser=denoiser, sigma=0.1,
-                                 style_size=48)
+    seen = []
+    out = studio.clean_and_paint(photo, lambda p: seen.append(p) or painter.stylize(p, "pattern:mosaic", style_size=48),
+                                 denoiser=denoiser, sigma=0.1)
     assert out["denoised"].shape == photo.shape and out["painted"].shape == photo.shape
     np.testing.assert_allclose(out["denoised"], ae.denoise_photo(denoiser, photo, 0.1), atol=1e-6)
+    np.testing.assert_array_equal(seen[0], out["denoised"])  # the painter got the cleaned photo
     np.testing.assert_allclose(out["painted"], painter.stylize(out["denoised"], "pattern:mosaic", style_size=48),
                                atol=1e-5)
 
@@ -98,9 +100,16 @@ def test_stylized_walk_paints_every_frame_of_a_latent_walk(painter):
     from artlib import gan, studio
 
     generator = gan.build_generator()
-    frames = studio.stylized_walk(generator, painter, "pattern:swirls", frames=3, size=32, seed=0)
+    moments = painter.style_moments("pattern:swirls", max_dim=48)
+    frames = studio.stylized_walk(generator, lambda f: painter.paint(f, moments), frames=3, size=32, seed=0)
     assert frames.shape == (3, 32, 32, 3) and frames.dtype == np.float32
     assert frames.min() >= 0 and frames.max() <= 1
     assert np.abs(frames[0] - frames[-1]).mean() > 1e-4  # the two ends are different garments
+    plain = studio.stylized_walk(generator, lambda f: f, frames=3, size=32, seed=0)  # the unpainted walk
+    walk = np.asarray(gan.interpolate(generator, num_rows=1, num_steps=3, seed=0))[0]
+    from artlib import imageio
+
+    back = np.stack([np.asarray(imageio.resize(f, (28, 28)))[..., 0] for f in plain])  # enlarged, then shrunk back
+    assert np.abs(back - walk).mean() < 0.05 and np.allclose(plain[..., 0], plain[..., 2])  # grey garments
     with pytest.raises(ArtlibError, match="frames"):
-        studio.stylized_walk(generator, painter, "pattern:swirls", frames=1)
+        studio.stylized_walk(generator, lambda f: f, frames=1)
