@@ -43,7 +43,7 @@ def machine() -> str:
     return f"{cpu}, {os.cpu_count()} cores, {simd}, no GPU"
 
 
-def run_one(path: Path, mode: str, timeout: int) -> dict:
+def run_one(path: Path, mode: str, timeout: int, keep: Path | None = None) -> dict:
     import nbformat
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError, CellTimeoutError
@@ -67,6 +67,9 @@ def run_one(path: Path, mode: str, timeout: int) -> dict:
         os.environ.clear()
         os.environ.update(env_before)
     seconds = time.perf_counter() - start
+    if keep is not None:  # the executed notebook, outputs and all, to look at its pictures
+        keep.mkdir(parents=True, exist_ok=True)
+        nbformat.write(nb, keep / f"{path.stem}.{mode}.ipynb")
     return dict(notebook=path.stem, mode=mode, seconds=round(seconds, 1), outcome=outcome, machine=machine(),
                 load_before=None if load is None else round(load, 2), date=time.strftime("%Y-%m-%d"))
 
@@ -111,6 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mode", choices=MODES, help="the mode to time in")
     parser.add_argument("--timeout", type=int, default=3600, help="most seconds for one cell (default %(default)s)")
     parser.add_argument("--table", action="store_true", help="only rebuild docs/teaching.md's table")
+    parser.add_argument("--keep", type=Path, default=None, help="also save each executed notebook in this folder")
     args = parser.parse_args(argv)
     records = load_records()
     if not args.table:
@@ -122,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
             paths = [p for p in paths if p.stem in wanted]
         for path in paths:
             print(f"{path.stem} ({args.mode}) ...", end=" ", flush=True)
-            record = run_one(path, args.mode, args.timeout)
+            record = run_one(path, args.mode, args.timeout, args.keep)
             over = args.mode == "lesson" and record["seconds"] > LESSON_LIMIT_S
             print(f"{record['seconds']:.0f} s, {record['outcome']}" + (" — over the 10-minute lesson" if over else ""),
                   flush=True)
