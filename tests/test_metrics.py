@@ -612,6 +612,25 @@ def test_sample_report_memo_keeps_results_not_state(classifier, subset, monkeypa
         metrics.SampleMemo(0)
 
 
+def test_sample_report_memo_also_serves_the_shipped_classifier(subset, monkeypatch):
+    """With classifier=None each call loads the shipped model anew; the memo must still keep its features."""
+    from artlib.metrics import samples as samples_module
+
+    (x_train, _), (x_test, _) = subset
+    train, reference = x_train[:500], x_test[:200]
+    calls, loads = [], []
+    real_outputs, real_load = samples_module.classifier_outputs, samples_module.load_fashion_classifier
+    monkeypatch.setattr(samples_module, "classifier_outputs",
+                        lambda model, images, **kw: calls.append(len(images)) or real_outputs(model, images, **kw))
+    monkeypatch.setattr(samples_module, "load_fashion_classifier",
+                        lambda **kw: loads.append(1) or real_load(**kw))
+    memo = metrics.SampleMemo()
+    first = metrics.sample_report(x_test[200:230], train, reference_images=reference, memo=memo)
+    second = metrics.sample_report(x_test[200:230], train, reference_images=reference, memo=memo)
+    assert calls == [30, 500, 200, 30] and len(loads) == 1  # the second call embeds only its samples
+    assert second["frechet"] == first["frechet"]
+
+
 @pytest.mark.parametrize("distance", [0, -0.5, float("nan")])
 def test_sample_report_bad_near_copy_distance(classifier, subset, distance):
     (x_train, _), (x_test, _) = subset

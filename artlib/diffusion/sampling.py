@@ -49,7 +49,7 @@ def guided_noise(model: keras.Model, x: tf.Tensor, t: tf.Tensor, labels: tf.Tens
     return unconditional + guidance * (conditional - unconditional)
 
 
-def _predict(model, x, t, labels, guidance: float | None):
+def _predict(model, x, t, labels, guidance: float | None):  # inside a tf.function
     if guidance is None:
         return model([x, t, labels], training=False)
     return guided_noise(model, x, t, labels, guidance)
@@ -91,22 +91,23 @@ def ddpm_sample(model: keras.Model, n: int, *, schedule: NoiseSchedule, labels: 
         ``n×28×28×1`` float32 in [0, 1]; with ``return_path``, ``(images, {t: images})``.
     """
     n, labels, guidance, x = _prepare(model, n, labels, guidance, seed)
-    ab, alphas, betas = schedule.alpha_bars, schedule.alphas, schedule.betas
+    ab = tf.constant(schedule.alpha_bars, tf.float32)
+    ab_prev = tf.constant(np.concatenate([[1.0], schedule.alpha_bars[:-1]]), tf.float32)
     wanted = set(return_path or ())
     path = {}
-    predict = tf.function(lambda x, t: _predict(model, x, t, labels, guidance), reduce_retracing=True)
+
+    @tf.function(reduce_retracing=True)
+    def step(x, t):  # one ancestral step, t a scalar int32 tensor: the whole update in one graph
+        a_bar, a_prev = ab[t - 1], ab_prev[t - 1]
+        beta = 1.0 - a_bar / a_prev
+        eps = _predict(model, x, tf.fill([n], t), labels, guidance)
+        x0 = tf.clip_by_value((x - tf.sqrt(1 - a_bar) * eps) / tf.sqrt(a_bar), -1.0, 1.0)
+        mean = (tf.sqrt(a_prev) * beta / (1 - a_bar)) * x0 + (tf.sqrt(1 - beta) * (1 - a_prev) / (1 - a_bar)) * x
+        noise = tf.random.stateless_normal(tf.shape(x), seed=tf.stack([tf.constant(int(seed)), t]))
+        return tf.where(t > 1, mean + tf.sqrt(beta * (1 - a_prev) / (1 - a_bar)) * noise, mean)
+
     for t in range(schedule.num_timesteps, 0, -1):
-        a_bar, a_bar_prev = ab[t - 1], ab[t - 2] if t > 1 else 1.0
-        eps = predict(x, tf.fill([n], t))
-        x0 = tf.clip_by_value((x - np.sqrt(1 - a_bar) * eps) / np.sqrt(a_bar), -1.0, 1.0)
-        mean = (np.sqrt(a_bar_prev) * betas[t - 1] / (1 - a_bar)) * x0 + \
-            (np.sqrt(alphas[t - 1]) * (1 - a_bar_prev) / (1 - a_bar)) * x
-        if t > 1:
-            variance = betas[t - 1] * (1 - a_bar_prev) / (1 - a_bar)
-            x = mean + np.sqrt(variance) * tf.random.stateless_normal(x.shape, seed=(int(seed), t))
-        else:
-            x = mean
-        x = tf.cast(x, tf.float32)
+        x = step(x, tf.constant(t, tf.int32))
         if t in wanted:
             path[t] = _to_unit(x)
     images = _to_unit(x)
@@ -129,16 +130,20 @@ def ddim_sample(model: keras.Model, n: int, *, schedule: NoiseSchedule, steps: i
     """
     n, labels, guidance, x = _prepare(model, n, labels, guidance, seed)
     taus = ddim_timesteps(schedule.num_timesteps, steps)
-    ab = schedule.alpha_bars
-    predict = tf.function(lambda x, t: _predict(model, x, t, labels, guidance), reduce_retracing=True)
+    ab = tf.constant(np.concatenate([[1.0], schedule.alpha_bars]), tf.float32)  # ab[t] = ᾱ_t, ab[0] = 1
+
+    @tf.function(reduce_retracing=True)
+    def step(x, t, t_prev):  # one DDIM jump from level t to t_prev (0: the clean image)
+        a_bar, a_prev = ab[t], ab[t_prev]
+        eps = _predict(model, x, tf.fill([n], t), labels, guidance)
+        x0 = tf.clip_by_value((x - tf.sqrt(1 - a_bar) * eps) / tf.sqrt(a_bar), -1.0, 1.0)
+        eps = (x - tf.sqrt(a_bar) * x0) / tf.sqrt(1 - a_bar)  # the noise consistent with the clipped x̂_0
+        return tf.sqrt(a_prev) * x0 + tf.sqrt(1 - a_prev) * eps
+
     path = []
     for i, t in enumerate(taus):
-        a_bar = ab[t - 1]
-        a_bar_prev = ab[taus[i + 1] - 1] if i + 1 < len(taus) else 1.0
-        eps = predict(x, tf.fill([n], int(t)))
-        x0 = tf.clip_by_value((x - np.sqrt(1 - a_bar) * eps) / np.sqrt(a_bar), -1.0, 1.0)
-        eps = (x - np.sqrt(a_bar) * x0) / np.sqrt(1 - a_bar)  # the noise consistent with the clipped x̂_0
-        x = tf.cast(np.sqrt(a_bar_prev) * x0 + np.sqrt(1 - a_bar_prev) * eps, tf.float32)
+        t_prev = int(taus[i + 1]) if i + 1 < len(taus) else 0
+        x = step(x, tf.constant(int(t), tf.int32), tf.constant(t_prev, tf.int32))
         if return_path:
             path.append(_to_unit(x))
     images = _to_unit(x)

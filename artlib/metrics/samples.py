@@ -256,8 +256,10 @@ def sample_report(
         reference_images = fashion_batch(reference_images, "reference_images", keep_uint8=True)
     if near_copy_distance is not None:
         near_copy_distance = positive_float(near_copy_distance, "near_copy_distance")
-    if classifier is None:
-        classifier = load_fashion_classifier(verbose=False)
+    shipped = classifier is None  # the shipped classifier: remembered by name, so a memo serves every call
+    if shipped:
+        classifier = load_fashion_classifier(verbose=False) if memo is None else \
+            memo.get(("classifier", "shipped"), None, lambda: load_fashion_classifier(verbose=False))
     if reference_images is None:
         from artlib import data
 
@@ -269,8 +271,8 @@ def sample_report(
         return compute() if memo is None else memo.get(key, owner, compute)
 
     def features_of(batch: np.ndarray) -> np.ndarray:
-        key = ("features", id(classifier), SampleMemo.fingerprint(batch))
-        return remember(key, classifier, lambda: classifier_outputs(classifier, batch)[0])
+        key = ("features", "shipped" if shipped else id(classifier), SampleMemo.fingerprint(batch))
+        return remember(key, None if shipped else classifier, lambda: classifier_outputs(classifier, batch)[0])
 
     sample_features, probabilities = classifier_outputs(classifier, samples)  # (N, D), (N, 10)
     train_features = features_of(train)  # (M, D)
