@@ -1,0 +1,100 @@
+"""Three families on one scale: the shipped GAN, VAE and diffusion model, measured the same way.
+
+    python benchmarks/generative_benchmark.py [--quick] [--samples 2000] [--ddpm-samples 500] [--ddim-steps 10 25 50]
+
+For each model, in one process on this machine: seconds per image to sample (batch of all samples, warm-up
+excluded), and ``metrics.sample_report`` on the same number of samples against the same real test images
+(Fréchet distance and KID on the shipped classifier's features, class coverage, near-copy share, mean
+distance to the nearest training image). Diffusion is measured with DDIM at each ``--ddim-steps`` and with
+ancestral DDPM (all 1,000 steps) on ``--ddpm-samples`` samples, beside DDIM on the same count — the
+Fréchet distance depends on the count, so only equal counts compare (target: DDIM ≤ 50 steps within 1.2×
+of DDPM's). Training times are the shipped models' own, from data/README.md.
+
+``--quick`` is a seconds-long smoke run (few samples, few steps).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from artlib import config  # noqa: E402  (selects the TensorFlow backend)
+
+#: Each shipped model's training, as data/README.md records it.
+TRAINING = {
+    "GAN (DCGAN)": "5,750 steps, about 40 min of 2 cores (AVX2)",
+    "VAE (2-D latent)": "3 epochs, 42 min on 2 cores shared with five other jobs",
+    "diffusion": "see data/README.md (pretrained/diffusion)",
+}
+
+
+def timed(draw, n_warm: int = 2):
+    draw(n_warm)  # warm-up: traces the graphs
+    start = time.perf_counter()
+    images = draw(None)
+    return images, time.perf_counter() - start
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="a seconds-long smoke run")
+    parser.add_argument("--samples", type=int, default=2000, help="samples per model (default: %(default)s)")
+    parser.add_argument("--ddpm-samples", type=int, default=500, help="samples for the DDPM row (default: %(default)s)")
+    parser.add_argument("--ddim-steps", type=int, nargs="+", default=[10, 25, 50], help="DDIM step counts")
+    parser.add_argument("--diffusion", default=None, help="a diffusion run directory (default: the shipped model)")
+    args = parser.parse_args(argv)
+
+    import numpy as np
+
+    from artlib import data, diffusion, gan, metrics, vae
+
+    n = 16 if args.quick else args.samples
+    n_ddpm = 4 if args.quick else args.ddpm_samples
+    ddim_steps = [2] if args.quick else args.ddim_steps
+    print(f"machine: {config.describe_machine()}; {'quick smoke run' if args.quick else 'full run'}")
+    (x_train, _), (x_test, _) = data.load_fashion_mnist()
+    reference = x_test[:n]
+    memo = metrics.SampleMemo()
+    generator, vae_model = gan.load_generator(), vae.load_pretrained(2)
+    model, schedule = diffusion.load_model(args.diffusion)
+    rows = []
+
+    def measure(name, draw, count, reference_images, use_memo=True):
+        images, seconds = timed(lambda k: draw(k or count))
+        report = metrics.sample_report(images, x_train, reference_images=reference_images, seed=0,
+                                       memo=memo if use_memo else None)
+        rows.append((name, count, seconds / count, report))
+        print(f"  {name}: {count} samples, {seconds / count:.4f} s/image, Fréchet {report['frechet']:.2f}, "
+              f"KID {report['kid']:.3f}, coverage {report['class_coverage']:.1f}, near-copies "
+              f"{report['near_copy_share']:.3f}, nearest-image distance {report['pixel_nn_distance']:.2f}", flush=True)
+
+    measure("GAN (DCGAN)", lambda k: gan.sample(generator, k, seed=0), n, reference)
+    measure("VAE (2-D latent)", lambda k: vae.sample(vae_model, k, seed=0), n, reference)
+    for steps in ddim_steps:
+        measure(f"diffusion, DDIM {steps} steps",
+                lambda k, s=steps: diffusion.ddim_sample(model, k, schedule=schedule, steps=s, seed=0), n, reference)
+    ddpm_reference = x_test[n:n + n_ddpm] if len(x_test) >= n + n_ddpm else x_test[:n_ddpm]
+    measure("diffusion, DDPM 1000 steps", lambda k: diffusion.ddpm_sample(model, k, schedule=schedule, seed=0),
+            n_ddpm, ddpm_reference, use_memo=False)
+    measure(f"diffusion, DDIM {max(ddim_steps)} steps (DDPM's count)",
+            lambda k: diffusion.ddim_sample(model, k, schedule=schedule, steps=max(ddim_steps), seed=0),
+            n_ddpm, ddpm_reference, use_memo=False)
+
+    print("\n| model | samples | s per image | Fréchet | KID | coverage | near-copies | nearest-image distance | training |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---|")
+    for name, count, seconds, r in rows:
+        training = TRAINING["diffusion" if name.startswith("diffusion") else name]
+        print(f"| {name} | {count} | {seconds:.4f} | {r['frechet']:.2f} | {r['kid']:.3f} | {r['class_coverage']:.1f} | "
+              f"{r['near_copy_share']:.3f} | {r['pixel_nn_distance']:.2f} | {training} |")
+    ddpm, ddim_same = rows[-2][3]["frechet"], rows[-1][3]["frechet"]
+    print(f"\nDDIM {max(ddim_steps)} steps / DDPM 1000 steps, Fréchet on {n_ddpm} samples each: "
+          f"{ddim_same / ddpm:.2f} (target ≤ 1.2)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
