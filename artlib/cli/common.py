@@ -52,6 +52,18 @@ def at_least(minimum: int) -> Callable[[str], int]:
     return _number(int, lambda v: v >= minimum, f"a whole number of at least {minimum}")
 
 
+#: Fashion-MNIST's classes, for ``--label``/``--class`` (checked here, before TensorFlow is imported).
+NUM_CLASSES = 10
+
+
+def class_label(text: str) -> int:
+    """An argparse type: a Fashion-MNIST class number 0-9."""
+    value = int(text)
+    if not 0 <= value < NUM_CLASSES:
+        raise argparse.ArgumentTypeError(f"{text} is not a class: use 0-{NUM_CLASSES - 1}")
+    return value
+
+
 def out_option(parser: argparse.ArgumentParser, what: str, *, required: bool = True,
                default: str | None = None) -> None:
     """``-o/--out``: where the command writes (``what`` says which kind of file or folder)."""

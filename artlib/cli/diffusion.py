@@ -6,18 +6,10 @@ import argparse
 import time
 from pathlib import Path
 
-from artlib.cli.common import check_output, force_option, model_option, out_option, positive_int, seed_option
+from artlib.cli.common import (check_output, class_label, force_option, model_option, out_option, positive_int,
+                               seed_option)
 
 __all__ = ["register"]
-
-NUM_CLASSES = 10
-
-
-def _label(text: str) -> int:
-    value = int(text)
-    if not 0 <= value < NUM_CLASSES:
-        raise argparse.ArgumentTypeError(f"{text} is not a class: use 0-{NUM_CLASSES - 1}")
-    return value
 
 
 def _guidance(text: str) -> float:
@@ -120,7 +112,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                          help="DDIM steps, at most the schedule's 1,000 (default: %(default)s)")
         if name == "sample":
             cmd.add_argument("--ddpm", action="store_true", help="ancestral DDPM with all 1,000 steps instead (slow)")
-        cmd.add_argument("--class", dest="label", type=_label, default=None, help="class 0-9 (default: any)")
+        cmd.add_argument("--class", dest="label", type=class_label, default=None, help="class 0-9 (default: any)")
         cmd.add_argument("--guidance", type=_guidance, default=1.0,
                          help="classifier-free guidance weight with --class: 0 unconditional, 1 conditional, "
                               ">1 stronger (default: %(default)s)")

@@ -7,20 +7,12 @@ import time
 from pathlib import Path
 
 from artlib import config
-from artlib.cli.common import (at_least, check_output, force_option, model_option, out_option, positive_int,
-                               seed_option)
+from artlib.cli.common import (at_least, check_output, class_label, force_option, model_option, out_option,
+                               positive_int, seed_option)
 
 __all__ = ["register"]
 
 LOSSES = "minimax, bce (= non_saturating), lsgan, hinge, wgan-gp"
-NUM_CLASSES = 10
-
-
-def _label(text: str) -> int:
-    value = int(text)
-    if not 0 <= value < NUM_CLASSES:
-        raise argparse.ArgumentTypeError(f"{text} is not a class: use 0-{NUM_CLASSES - 1}")
-    return value
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -111,7 +103,7 @@ def register(sub: argparse._SubParsersAction) -> None:
             cmd.add_argument("--rows", type=positive_int, default=4, help="how many walks (default: %(default)s)")
             cmd.add_argument("--frames", "--steps", dest="frames", type=at_least(2), default=10,
                              help="images per walk, both ends included (default: %(default)s)")
-        cmd.add_argument("--label", type=_label, default=None, help="class 0-9 (conditional runs only)")
+        cmd.add_argument("--label", type=class_label, default=None, help="class 0-9 (conditional runs only)")
         seed_option(cmd)
         force_option(cmd)
         cmd.set_defaults(func=func)
