@@ -8,7 +8,10 @@ excluded), and ``metrics.sample_report`` on the same number of samples against t
 distance to the nearest training image). Diffusion is measured with DDIM at each ``--ddim-steps`` and with
 ancestral DDPM (all 1,000 steps) on ``--ddpm-samples`` samples, beside DDIM on the same count — the
 Fréchet distance depends on the count, so only equal counts compare (target: DDIM ≤ 50 steps within 1.2×
-of DDPM's). Training times are the shipped models' own, from data/README.md.
+of DDPM's). The diffusion model is class-conditional: it is sampled both unconditionally (label "none",
+which it learned on 10 % of its steps) and with each sample's class drawn uniformly from the ten (the
+data's own class prior, so the samples still come from p(x) = Σ_c p(c) p(x | c)); the DDPM comparison uses
+the latter. Training times are the shipped models' own, from data/README.md.
 
 ``--quick`` is a seconds-long smoke run (few samples, few steps).
 """
@@ -74,15 +77,22 @@ def main(argv: list[str] | None = None) -> int:
 
     measure("GAN (DCGAN)", lambda k: gan.sample(generator, k, seed=0), n, reference)
     measure("VAE (2-D latent)", lambda k: vae.sample(vae_model, k, seed=0), n, reference)
+    def classes(k):  # each sample's class drawn from the data's prior (uniform over the ten), seeded
+        return np.random.default_rng(0).integers(0, 10, k)
+
     for steps in ddim_steps:
-        measure(f"diffusion, DDIM {steps} steps",
+        measure(f"diffusion, DDIM {steps} steps, no class",
                 lambda k, s=steps: diffusion.ddim_sample(model, k, schedule=schedule, steps=s, seed=0), n, reference)
+        measure(f"diffusion, DDIM {steps} steps, classes drawn",
+                lambda k, s=steps: diffusion.ddim_sample(model, k, schedule=schedule, steps=s, labels=classes(k),
+                                                         seed=0), n, reference)
     ddpm_reference = x_test[n:n + n_ddpm] if len(x_test) >= n + n_ddpm else x_test[:n_ddpm]
-    measure("diffusion, DDPM 1000 steps", lambda k: diffusion.ddpm_sample(model, k, schedule=schedule, seed=0),
+    measure("diffusion, DDPM 1000 steps, classes drawn",
+            lambda k: diffusion.ddpm_sample(model, k, schedule=schedule, labels=classes(k), seed=0),
             n_ddpm, ddpm_reference, use_memo=False)
-    measure(f"diffusion, DDIM {max(ddim_steps)} steps (DDPM's count)",
-            lambda k: diffusion.ddim_sample(model, k, schedule=schedule, steps=max(ddim_steps), seed=0),
-            n_ddpm, ddpm_reference, use_memo=False)
+    measure(f"diffusion, DDIM {max(ddim_steps)} steps, classes drawn (DDPM's count)",
+            lambda k: diffusion.ddim_sample(model, k, schedule=schedule, steps=max(ddim_steps), labels=classes(k),
+                                            seed=0), n_ddpm, ddpm_reference, use_memo=False)
 
     print("\n| model | samples | s per image | Fréchet | KID | coverage | near-copies | nearest-image distance | training |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---|")

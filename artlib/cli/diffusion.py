@@ -91,7 +91,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     d_sub = parser.add_subparsers(dest="diffusion_command", required=True, metavar="DIFFUSION_COMMAND")
     train = d_sub.add_parser("train", help="train (or resume) a class-conditional DDPM into a run directory")
     train.add_argument("--steps", type=positive_int, default=None,
-                       help="train up to this step (default: the recipe's, 4000; fast mode: 3)")
+                       help="train up to this step (default: the recipe's, 9000, as shipped; fast mode: 3)")
     train.add_argument("--width", type=positive_int, default=None, help="U-Net channels at 28×28 (default: 32)")
     train.add_argument("--batch-size", type=positive_int, default=None, help="images per step (default: 64)")
     train.add_argument("--max-seconds", type=float, default=None,

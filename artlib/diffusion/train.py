@@ -36,7 +36,7 @@ class DiffusionSettings(dict):
     """
 
     DEFAULTS = {"width": 32, "batch_size": 64, "learning_rate": 1e-3, "ema_decay": 0.999, "class_dropout": 0.1,
-                "num_timesteps": NUM_TIMESTEPS, "num_steps": 4000, "seed": 0, "num_images": None}
+                "num_timesteps": NUM_TIMESTEPS, "num_steps": 9000, "seed": 0, "num_images": None}
 
     def __init__(self, **values: Any) -> None:
         unknown = set(values) - set(self.DEFAULTS)
