@@ -12,11 +12,17 @@ Which file does what:
 * ``distances.py`` — distances between two sets of features: :func:`frechet_distance`
   (the recipe of FID, on the classifier's features, so not FID) and
   :func:`kernel_distance` (KID);
-* ``samples.py`` — novelty and the whole report: :func:`nearest_neighbours`,
-  :func:`near_copy_threshold`, :func:`sample_report`, :func:`neighbour_rows`;
+* ``neighbours.py`` — :func:`nearest_neighbours`, the memory-bounded k-nearest-neighbour
+  search that the two files below share;
+* ``novelty.py`` — fidelity and diversity with k-NN balls in feature space:
+  :func:`prdc` (precision and recall of Kynkäänniemi et al. 2019, density and coverage
+  of Naeem et al. 2020) and :func:`knn_radii`; how unsure a classifier is of the
+  samples' classes: :func:`class_entropy`, :func:`class_entropies`;
+* ``samples.py`` — near-copies and the whole report: :func:`near_copy_threshold`,
+  :func:`sample_report`, :func:`neighbour_rows`;
 * ``memo.py`` — :class:`SampleMemo`, which a caller passes to :func:`sample_report`
-  as ``memo=`` to keep the training set's features and the threshold between calls;
-* ``_checks.py`` — the argument checks these files share.
+  as ``memo=`` to keep the training set's features, the threshold and the real
+  images' k-NN radii between calls.
 
 ``import artlib.metrics`` does not import TensorFlow; the functions that need it do.
 """
@@ -34,12 +40,13 @@ from artlib.metrics.classifier import (
 from artlib.metrics.distances import frechet_distance, kernel_distance
 from artlib.metrics.images import SSIM_FILTER_SIZE, psnr, ssim
 from artlib.metrics.memo import SampleMemo
+from artlib.metrics.neighbours import nearest_neighbours
+from artlib.metrics.novelty import PRDC_K, class_entropies, class_entropy, knn_radii, prdc
 from artlib.metrics.samples import (
     CONFIDENT_PROBABILITY,
     COVERED_SHARE,
     NEAR_COPY_PERCENTILE,
     near_copy_threshold,
-    nearest_neighbours,
     neighbour_rows,
     sample_report,
 )
@@ -62,6 +69,11 @@ __all__ = [
     "COVERED_SHARE",
     "NEAR_COPY_PERCENTILE",
     "nearest_neighbours",
+    "PRDC_K",
+    "knn_radii",
+    "prdc",
+    "class_entropies",
+    "class_entropy",
     "near_copy_threshold",
     "SampleMemo",
     "sample_report",

@@ -18,8 +18,11 @@ class SampleMemo:
     """Keeps the expensive parts of :func:`~artlib.metrics.sample_report` between calls; pass it as ``memo=``.
 
     It remembers the classifier features of the training and reference images
-    (keyed by the classifier and a hash of the images' contents) and the
-    near-copy threshold (keyed by the contents of both sets and the seed), so
+    (keyed by the classifier and a hash of the images' contents), the
+    near-copy threshold (keyed by the contents of both sets and the seed) and
+    the k-NN radii of the real images that precision, recall, density and
+    coverage compare with (keyed by the classifier, the reference images, the
+    number of samples, the seed and k), so
     that measuring once per epoch, or one model after another, costs only the
     new samples. Results are the same with or without it. It holds the
     ``size`` most recent results (oldest dropped first) and only a weak
@@ -32,7 +35,7 @@ class SampleMemo:
         ...     report = sample_report(samples, x_train, memo=memo)
     """
 
-    def __init__(self, size: int = 6) -> None:
+    def __init__(self, size: int = 8) -> None:
         """Make an empty memo.
 
         Args:

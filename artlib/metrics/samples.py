@@ -1,15 +1,17 @@
 """Measuring generated 28×28 samples: quality, coverage and novelty, in one report.
 
 * quality: the Fréchet distance and KID (:mod:`artlib.metrics.distances`) between the
-  samples' classifier features and those of real images the generator never saw;
-* coverage: how many of the ten classes the samples fall into, and how confidently;
+  samples' classifier features and those of real images the generator never saw, and
+  precision, recall, density and coverage in that feature space (:mod:`artlib.metrics.novelty`);
+* coverage: how many of the ten classes the samples fall into, how confidently, and how
+  unsure the classifier is of their classes (class entropy);
 * novelty: each sample's nearest training image, in pixels and in features, and the
   share of samples that are near-copies of a training image.
 
 :class:`~artlib.metrics.memo.SampleMemo` lets a caller who measures again and again (once per epoch, once
-per model) keep the expensive parts — the training and reference images' features and
-the near-copy threshold — between calls, by passing it as ``memo=``; nothing is kept
-without one.
+per model) keep the expensive parts — the training and reference images' features, the
+near-copy threshold and the reference images' k-NN radii — between calls, by passing it
+as ``memo=``; nothing is kept without one.
 """
 
 from __future__ import annotations
@@ -24,12 +26,13 @@ from artlib.checks import positive_float, positive_int
 from artlib.metrics.classifier import classifier_outputs, fashion_batch, load_fashion_classifier
 from artlib.metrics.distances import frechet_distance, kernel_distance
 from artlib.metrics.memo import SampleMemo
+from artlib.metrics.neighbours import nearest_neighbours
+from artlib.metrics.novelty import PRDC_K, class_entropy, knn_radii, prdc
 
 __all__ = [
     "CONFIDENT_PROBABILITY",
     "COVERED_SHARE",
     "NEAR_COPY_PERCENTILE",
-    "nearest_neighbours",
     "near_copy_threshold",
     "sample_report",
     "neighbour_rows",
@@ -45,85 +48,6 @@ COVERED_SHARE = 0.03
 #: training image, so that about 1 % of real test images count as near-copies.
 NEAR_COPY_PERCENTILE = 1.0
 _NEAR_COPY_CALIBRATION_SIZE = 1000  # reference images used to calibrate the threshold
-_REFERENCE_BLOCK = 8192  # references per float32 product in nearest_neighbours (≤ 32 MB at a time)
-
-
-def nearest_neighbours(
-    queries: Any, references: Any, *, k: int = 1, batch_size: int = 1024
-) -> tuple[np.ndarray, np.ndarray]:
-    """The k nearest references (euclidean) of each query, in memory-bounded blocks.
-
-    Images are flattened, so pass images (``N×28×28``, any numeric dtype, used
-    as given) or features (``N×D``). Candidates are found with float32 matrix
-    products in blocks of ``batch_size`` queries × 8192 references (≤ 32 MB at
-    a time, so 60,000 references are fine), then the distances of the best
-    candidates are recomputed exactly in float64.
-
-    Args:
-        queries: (N, ...) query vectors or images.
-        references: (M, ...) reference vectors or images, the same shape after axis 0.
-        k: Neighbours per query (1 ≤ k ≤ M).
-        batch_size: Queries per block.
-
-    Returns:
-        ``(distances, indices)``, each of shape (N, k), nearest first:
-        float64 euclidean distances and int64 indices into ``references``.
-
-    Raises:
-        ArtlibError: empty inputs, mismatched shapes, NaN/inf, a bad ``k`` or
-            a non-positive ``batch_size``.
-
-    Example:
-        >>> refs = np.array([[0.0, 0.0], [10.0, 0.0]])
-        >>> nearest_neighbours(np.array([[9.0, 1.0]]), refs)[1]
-        array([[1]])
-    """
-    q, r = np.asarray(queries), np.asarray(references)
-    if q.ndim < 2 or r.ndim < 2 or len(q) == 0 or len(r) == 0 or q.shape[1:] != r.shape[1:]:
-        raise ArtlibError(
-            "queries and references must be non-empty batches of the same item shape; "
-            f"got shapes {q.shape} and {r.shape}."
-        )
-    for arr, name in ((q, "queries"), (r, "references")):
-        if arr.dtype == bool or not np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype,
-                                                                                         np.complexfloating):
-            raise ArtlibError(f"{name} must hold real numbers; got dtype {arr.dtype}.")
-        if np.issubdtype(arr.dtype, np.inexact) and not np.all(np.isfinite(arr)):
-            raise ArtlibError(f"{name} must not hold NaN or infinite values.")
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= len(r):
-        raise ArtlibError(f"k must be an integer between 1 and the number of references ({len(r)}); got {k!r}.")
-    k, batch_size = int(k), positive_int(batch_size, "batch_size")
-    q = q.reshape(len(q), -1)  # (N, ...) → (N, P)
-    r = r.reshape(len(r), -1)  # (M, ...) → (M, P)
-    candidates = min(len(r), k + 8)  # float32 rounding can swap near-ties: re-rank a few extra exactly
-    center = r.mean(axis=0, dtype=np.float64)  # centring shrinks the norms, and so float32 cancellation
-    distances = np.empty((len(q), k))
-    indices = np.empty((len(q), k), np.int64)
-    for start in range(0, len(q), batch_size):
-        q64 = q[start : start + batch_size].astype(np.float64)  # (B, P)
-        q32 = (q64 - center).astype(np.float32)
-        q_norms = np.einsum("ij,ij->i", q32, q32)[:, None]  # (B, 1)
-        best_d = np.full((len(q32), 0), np.inf, np.float32)
-        best_i = np.empty((len(q32), 0), np.int64)
-        for r_start in range(0, len(r), _REFERENCE_BLOCK):
-            r32 = (r[r_start : r_start + _REFERENCE_BLOCK] - center).astype(np.float32)  # (≤8192, P)
-            squared = q_norms - 2.0 * (q32 @ r32.T) + np.einsum("ij,ij->i", r32, r32)  # (B, ≤8192)
-            best_d = np.concatenate([best_d, squared], axis=1)
-            block_i = np.broadcast_to(np.arange(r_start, r_start + len(r32)), squared.shape)
-            best_i = np.concatenate([best_i, block_i], axis=1)
-            if best_d.shape[1] > candidates:
-                keep = np.argpartition(best_d, candidates - 1, axis=1)[:, :candidates]
-                best_d = np.take_along_axis(best_d, keep, axis=1)
-                best_i = np.take_along_axis(best_i, keep, axis=1)
-        best_i = np.sort(best_i, axis=1)  # (B, C); ties then go to the lowest index, like np.argmin
-        exact = np.stack(
-            [np.linalg.norm(q64 - r[best_i[:, c]].astype(np.float64), axis=1) for c in range(best_i.shape[1])],
-            axis=1,
-        )  # (B, C) float64
-        order = np.argsort(exact, axis=1, kind="stable")[:, :k]
-        distances[start : start + batch_size] = np.take_along_axis(exact, order, axis=1)
-        indices[start : start + batch_size] = np.take_along_axis(best_i, order, axis=1)
-    return distances, indices
 
 
 def _pixel_neighbours(images: Any, train_images: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -207,12 +131,26 @@ def sample_report(
       ``"kid"`` ± ``"kid_std"`` (kernel distance), both against
       ``reference_images``; lower is closer to real images. The Fréchet
       distance depends on the number of samples: compare equal counts.
+    * **Fidelity and diversity** in the same feature space (:func:`~artlib.metrics.novelty.prdc`,
+      k = :data:`~artlib.metrics.novelty.PRDC_K` = 5): ``"precision"`` (share
+      of samples near real images), ``"recall"`` (share of real images near
+      the samples), ``"density"`` (about 1 for real images, above 1 when
+      samples crowd around a few real images) and ``"coverage"`` (share of
+      real images with a sample among their k nearest neighbours: Naeem et
+      al.'s feature-space coverage, not ``"class_coverage"``). The real set is
+      a subset of the reference images of the samples' size (all of them if
+      there are fewer), chosen with ``seed``, so reports with equal sample
+      counts share it. With fewer than k + 1 samples (or reference images) k
+      shrinks to that count − 1 (rough numbers); ``"prdc_k"`` says which k was used.
     * **Coverage**: ``"class_histogram"``, the share of samples whose most
       probable class is k (a collapsed generator piles up in a few bins);
       ``"class_coverage"``, the share of the 10 classes that are covered: at
       least :data:`COVERED_SHARE` (3 %) of all samples are classified as that
       class with probability ≥ :data:`CONFIDENT_PROBABILITY` (0.5);
-      ``"confidence"``, the mean of the highest class probability.
+      ``"confidence"``, the mean of the highest class probability;
+      ``"class_entropy"``, the mean entropy of the class probabilities in nats
+      (:func:`~artlib.metrics.novelty.class_entropy`: 0 when the classifier is
+      sure of every sample, ln 10 ≈ 2.303 when it cannot tell at all).
     * **Novelty**: each sample's nearest training image in pixels
       (``"nn_indices_pixel"``, mean distance ``"pixel_nn_distance"``) and in
       classifier features (``"nn_indices_feature"``, ``"feature_nn_distance"``).
@@ -229,17 +167,20 @@ def sample_report(
         classifier: Default: :func:`load_fashion_classifier`'s shipped model.
         reference_images: Real images the generator never saw; default the
             Fashion-MNIST test set from :func:`artlib.data.load_fashion_mnist`.
-        seed: Seeds KID's subsets and the threshold's calibration images.
+        seed: Seeds KID's subsets, the threshold's calibration images and the
+            real images that precision, recall, density and coverage compare with.
         near_copy_distance: Use this pixel distance (> 0) as the near-copy
             threshold instead of calibrating it on ``reference_images``.
         memo: A :class:`SampleMemo` that keeps the training and reference
-            features and the threshold for the next call; None computes everything.
+            features, the threshold and the real images' k-NN radii for the next
+            call; None computes everything.
 
     Returns:
         A dict with the floats ``"frechet"``, ``"kid"``, ``"kid_std"``,
-        ``"class_coverage"``, ``"confidence"``, ``"near_copy_share"``,
+        ``"precision"``, ``"recall"``, ``"density"``, ``"coverage"``,
+        ``"class_coverage"``, ``"confidence"``, ``"class_entropy"``, ``"near_copy_share"``,
         ``"near_copy_distance"``, ``"pixel_nn_distance"``, ``"feature_nn_distance"``,
-        the int ``"num_samples"``, and the arrays ``"class_histogram"`` (10,),
+        the ints ``"num_samples"`` and ``"prdc_k"``, and the arrays ``"class_histogram"`` (10,),
         ``"nn_indices_pixel"`` (N,), ``"nn_indices_feature"`` (N,),
         ``"nn_distances_pixel"`` (N,) and ``"nn_distances_feature"`` (N,).
 
@@ -278,6 +219,13 @@ def sample_report(
     train_features = features_of(train)  # (M, D)
     reference_features = features_of(reference)
     kid, kid_std = kernel_distance(sample_features, reference_features, seed=seed)
+    real_count = min(len(samples), len(reference_features))  # the real set is as large as the samples
+    chosen = np.random.default_rng(seed).permutation(len(reference_features))[:real_count]
+    real_features = reference_features[chosen]  # (n, D)
+    k = min(PRDC_K, real_count - 1, len(samples) - 1)  # ≥ 1: kernel_distance needs 2 of each
+    key = ("radii", "shipped" if shipped else id(classifier), SampleMemo.fingerprint(reference), real_count, seed, k)
+    real_radii = remember(key, None if shipped else classifier, lambda: knn_radii(real_features, k))
+    fidelity = prdc(real_features, sample_features, k=k, real_radii=real_radii)
 
     confident = probabilities.max(axis=1) >= CONFIDENT_PROBABILITY  # (N,)
     predicted = probabilities.argmax(axis=1)  # (N,)
@@ -294,8 +242,11 @@ def sample_report(
         "frechet": frechet_distance(sample_features, reference_features),
         "kid": kid,
         "kid_std": kid_std,
+        **fidelity,
+        "prdc_k": k,
         "class_coverage": float(np.mean(confident_share >= COVERED_SHARE)),
         "confidence": float(probabilities.max(axis=1).mean()),
+        "class_entropy": class_entropy(probabilities),
         "class_histogram": histogram,
         "near_copy_share": float(np.mean(pixel_d < near_copy_distance)),
         "near_copy_distance": float(near_copy_distance),
