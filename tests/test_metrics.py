@@ -602,7 +602,7 @@ def test_sample_report_memo_keeps_results_not_state(classifier, subset, monkeypa
     first = metrics.sample_report(x_test[300:340], train, classifier=classifier, reference_images=reference, memo=memo)
     second = metrics.sample_report(x_test[340:380], train, classifier=classifier, reference_images=reference, memo=memo)
     assert calls == [40, 1000, 300, 40, 1000, 300, 40]  # the second call embeds only its 40 samples
-    assert len(memo.items) == 3  # train features, reference features, threshold
+    assert len(memo.items) == 4  # train features, reference features, threshold, the real set's k-NN radii
     for key, value in plain.items():
         np.testing.assert_array_equal(first[key], value, err_msg=key)
     assert second["near_copy_distance"] == first["near_copy_distance"]

@@ -1,4 +1,9 @@
-"""``python -m artlib gan train|sample|interpolate``: a GAN on Fashion-MNIST, its samples and latent walks."""
+"""``python -m artlib gan train|finetune|sample|interpolate``: a GAN on Fashion-MNIST, its samples and latent walks.
+
+``gan train`` also trains the variants of notebook 09: a creative adversarial network
+(``--creative-weight``) and a GAN on some classes only (``--classes``); ``gan finetune``
+adapts a trained run to a new class from a few images (``--freeze-d`` for FreezeD).
+"""
 
 from __future__ import annotations
 
@@ -7,8 +12,8 @@ import time
 from pathlib import Path
 
 from artlib import config
-from artlib.cli.common import (at_least, check_output, class_label, force_option, model_option, out_option,
-                               positive_int, seed_option)
+from artlib.cli.common import (at_least, check_output, class_label, force_option, model_option,
+                               nonnegative_float, nonnegative_int, out_option, positive_int, seed_option)
 
 __all__ = ["register"]
 
@@ -18,7 +23,10 @@ LOSSES = "minimax, bce (= non_saturating), lsgan, hinge, wgan-gp"
 def cmd_train(args: argparse.Namespace) -> int:
     from artlib import gan
 
-    overrides = {"loss": args.loss, "conditional": args.conditional, "seed": args.seed}
+    overrides = {"loss": args.loss, "conditional": args.conditional, "seed": args.seed, "classes": args.classes,
+                 "creative_weight": args.creative_weight, "num_images": args.images}
+    if args.width is not None:
+        overrides["width"] = args.width
     settings = gan.tutorial_settings(**overrides) if args.arch == "tutorial" else gan.GANSettings(**overrides)
     epochs = args.epochs if args.epochs is not None else config.choose(full=None, fast=1)
     if epochs is not None:
@@ -28,6 +36,18 @@ def cmd_train(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     result = gan.train(args.run_dir, settings, num_steps=args.steps)
     print(f"trained to step {result.final_step} in {time.perf_counter() - start:.0f} s; generator: "
+          f"{Path(args.run_dir) / 'generator.keras'}, samples: {Path(args.run_dir) / 'samples.gif'}")
+    return 0
+
+
+def cmd_finetune(args: argparse.Namespace) -> int:
+    from artlib import gan
+
+    steps = args.steps if args.steps is not None else config.choose(full=gan.FINETUNE_STEPS, fast=3)
+    start = time.perf_counter()
+    result = gan.finetune(args.run_dir, args.from_run_dir, args.target_class, num_images=args.images,
+                          freeze_d=args.freeze_d, num_steps=steps, batch_size=args.batch_size)
+    print(f"fine-tuned to step {result.final_step} in {time.perf_counter() - start:.0f} s; generator: "
           f"{Path(args.run_dir) / 'generator.keras'}, samples: {Path(args.run_dir) / 'samples.gif'}")
     return 0
 
@@ -87,10 +107,32 @@ def register(sub: argparse._SubParsersAction) -> None:
     train.add_argument("--steps", type=positive_int, default=None, help="train up to this step instead of --epochs")
     train.add_argument("--batch-size", type=positive_int, default=None,
                        help="images per step (default: the recipe's)")
+    train.add_argument("--width", type=at_least(2), default=None,
+                       help="channels of the networks' middle layers (default: the recipe's, 64)")
+    train.add_argument("--classes", type=class_label, nargs="+", default=None, metavar="CLASS",
+                       help="train on these classes 0-9 only (default: all ten)")
+    train.add_argument("--images", type=positive_int, default=None, metavar="N",
+                       help="train on the first N training images (of those classes) only (default: all)")
+    train.add_argument("--creative-weight", type=nonnegative_float, default=0.0, metavar="W",
+                       help="a creative adversarial network: weight of the style-ambiguity loss "
+                            "(0, the default: the plain GAN)")
     train.add_argument("--run-dir", default="runs/gan", help="where checkpoints and samples go; training "
                        "resumes if it holds a run (default: %(default)s)")
     seed_option(train)
     train.set_defaults(func=cmd_train)
+    tune = gan_sub.add_parser("finetune", help="adapt a trained GAN run to a new class from a few images")
+    tune.add_argument("--from-run-dir", required=True, help="the trained GAN run directory to start from")
+    tune.add_argument("--target-class", type=class_label, required=True, help="the class 0-9 to learn")
+    tune.add_argument("--images", type=positive_int, default=100,
+                      help="how many training images of that class to learn from (default: %(default)s)")
+    tune.add_argument("--freeze-d", type=nonnegative_int, default=0, metavar="N",
+                      help="keep the discriminator's first N convolutions frozen (FreezeD; default: 0)")
+    tune.add_argument("--steps", type=positive_int, default=None,
+                      help="steps to train up to (default: 600; fast mode: 3)")
+    tune.add_argument("--batch-size", type=positive_int, default=None,
+                      help="images per step (default: the source run's, at most --images)")
+    tune.add_argument("--run-dir", required=True, help="the new run directory (resumes if it holds this run)")
+    tune.set_defaults(func=cmd_finetune)
     for name, func, kinds, helptext in (
             ("sample", cmd_sample, "PNG grid or .npz array `images` (N×28×28, [0, 1])", "generate images"),
             ("interpolate", cmd_interpolate, "PNG rows or animated GIF", "walk between latents")):

@@ -15,28 +15,35 @@ Which file does what:
   ten class labels (label embedding in the generator, projection in the discriminator);
 * ``losses.py``: the losses as one argument (:data:`LOSSES`): ``"minimax"``, ``"bce"``
   (= ``"non_saturating"``), ``"lsgan"``, ``"hinge"``, ``"wgan-gp"``, and :func:`gradient_penalty`;
+  the creative adversarial network's two class terms (:func:`class_loss`, :func:`style_ambiguity_loss`);
 * ``step.py``: one training step, written once (:func:`gan_step`) and used both by the explicit
   ``@tf.function`` (:func:`make_train_step`, for ``training.train_loop`` with exact resume) and by
   :class:`GAN`, a ``keras.Model`` for ``fit``. Both networks see the same generated batch in one
   step (the "simultaneous" update of the TF tutorial);
 * ``sampling.py``: :func:`sample`, :func:`interpolate` (slerp walks) and :func:`to_unit`;
-* ``run.py``: the recipe (:class:`GANSettings`, :func:`tutorial_settings`, :func:`build_models`),
+* ``run.py``: the recipe (:class:`GANSettings`, :func:`tutorial_settings`, :func:`build_models`; its
+  ``classes``, ``creative_weight``, ``init_from`` and ``freeze_d`` name the variants of notebook 09),
   :func:`train` into the run directory the CLI uses (checkpoints, a fixed-latent grid as
   PNG/GIF/TensorBoard, loss curves, the final ``generator.keras``), :func:`load_settings`,
   :func:`load_generator` and the shipped generator's folder :data:`PRETRAINED_DIR`;
+* ``finetune.py``: transfer learning, :func:`finetune` a trained run to a new class from a few
+  images, optionally with the discriminator's first layers frozen (FreezeD);
 * ``progressive.py``: progressive growing 7 → 14 → 28 with fade-in (:func:`train_progressive`,
   one ``training.train_loop`` a level, so it resumes exactly).
 """
 
 from __future__ import annotations
 
-from artlib.gan.losses import LOSSES, discriminator_loss, generator_loss, gradient_penalty
+from artlib.gan.finetune import FINETUNE_IMAGES, FINETUNE_STEPS, finetune
+from artlib.gan.losses import (LOSSES, class_loss, discriminator_loss, generator_loss, gradient_penalty,
+                               style_ambiguity_loss)
 from artlib.gan.models import (
     NUM_CLASSES,
     build_discriminator,
     build_generator,
     build_tutorial_discriminator,
     build_tutorial_generator,
+    has_class_head,
 )
 from artlib.gan.progressive import (
     PROGRESSIVE_SIZES,
@@ -50,6 +57,7 @@ from artlib.gan.run import (
     PRETRAINED_DIR,
     GANSettings,
     build_models,
+    check_classes,
     load_generator,
     load_settings,
     train,
@@ -70,6 +78,13 @@ __all__ = [
     "discriminator_loss",
     "generator_loss",
     "gradient_penalty",
+    "class_loss",
+    "style_ambiguity_loss",
+    "has_class_head",
+    "check_classes",
+    "finetune",
+    "FINETUNE_IMAGES",
+    "FINETUNE_STEPS",
     "gan_step",
     "make_train_step",
     "GAN",

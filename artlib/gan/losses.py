@@ -1,4 +1,6 @@
-"""The GAN loss family as one argument (minimax, BCE, LSGAN, hinge, WGAN-GP) and WGAN-GP's gradient penalty."""
+"""The GAN loss family as one argument (minimax, BCE, LSGAN, hinge, WGAN-GP), WGAN-GP's gradient penalty,
+and the two class terms of a creative adversarial network (the discriminator's class loss, the generator's
+style-ambiguity loss)."""
 
 from __future__ import annotations
 
@@ -11,7 +13,8 @@ import tensorflow as tf  # noqa: E402
 
 from artlib.errors import ArtlibError  # noqa: E402
 
-__all__ = ["LOSSES", "check_loss", "discriminator_loss", "generator_loss", "gradient_penalty"]
+__all__ = ["LOSSES", "check_loss", "discriminator_loss", "generator_loss", "gradient_penalty", "class_loss",
+           "style_ambiguity_loss"]
 
 #: The losses a step accepts; ``"non_saturating"`` is another name for ``"bce"``.
 LOSSES = ("minimax", "bce", "non_saturating", "lsgan", "hinge", "wgan-gp")
@@ -115,6 +118,40 @@ def gradient_penalty(discriminator: keras.Model, real_images: Any, fake_images: 
     with tf.GradientTape() as tape:
         tape.watch(mixed)
         scores = discriminator(mixed if labels is None else [mixed, labels], training=True)
+        if isinstance(scores, (list, tuple)):
+            scores = scores[0]  # a creative discriminator's real/fake logit, not its class logits
     grads = tape.gradient(scores, mixed)
     norms = tf.sqrt(tf.reduce_sum(tf.square(grads), axis=[1, 2, 3]) + 1e-12)
     return tf.reduce_mean(tf.square(norms - 1.0))
+
+
+def class_loss(class_logits: Any, labels: Any) -> tf.Tensor:
+    """The discriminator's class loss on real images: mean cross-entropy −log softmax(c)[label].
+
+    Args:
+        class_logits: (N, K) class logits of real images.
+        labels: (N,) their classes.
+
+    Returns:
+        A scalar tensor.
+    """
+    logits = tf.convert_to_tensor(class_logits, tf.float32)
+    return tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(tf.cast(labels, tf.int32), logits))
+
+
+def style_ambiguity_loss(class_logits: Any) -> tf.Tensor:
+    """The generator's style-ambiguity loss (Elgammal et al. 2017): cross-entropy from the uniform distribution.
+
+    −mean over images of (1/K) Σ_k log softmax(c)_k, the cross-entropy between the uniform
+    distribution over the K classes and the discriminator's class posterior for a generated
+    image. It is smallest, ln K (2.303 for ten classes), when the discriminator cannot tell
+    which class the image belongs to; a generator that draws one clear class pays more.
+
+    Args:
+        class_logits: (N, K) class logits of generated images.
+
+    Returns:
+        A scalar tensor ≥ ln K.
+    """
+    logits = tf.convert_to_tensor(class_logits, tf.float32)
+    return -tf.reduce_mean(tf.nn.log_softmax(logits, axis=-1))  # mean over N and K = mean_N (1/K) Σ_k

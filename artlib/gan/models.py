@@ -16,6 +16,7 @@ __all__ = [
     "NUM_CLASSES",
     "IMAGE_SHAPE",
     "is_conditional",
+    "has_class_head",
     "build_tutorial_generator",
     "build_tutorial_discriminator",
     "build_generator",
@@ -38,6 +39,18 @@ def is_conditional(model: keras.Model) -> bool:
         True for ``[z, labels]`` or ``[images, labels]`` inputs.
     """
     return len(model.inputs) == 2
+
+
+def has_class_head(discriminator: keras.Model) -> bool:
+    """Whether a discriminator also outputs class logits (that of a creative adversarial network).
+
+    Args:
+        discriminator: A model from :func:`build_discriminator` or :func:`build_tutorial_discriminator`.
+
+    Returns:
+        True for ``images -> [logits, class_logits]``.
+    """
+    return len(discriminator.outputs) == 2
 
 
 def _latent_inputs(latent_dim: int, conditional: bool, label_dim: int) -> tuple[list, Any]:
@@ -91,11 +104,15 @@ def _projection(features: Any, labels: Any, logits: Any) -> Any:
     return keras.layers.Add()([logits, projected])
 
 
-def _discriminator_model(body: Callable[[Any], Any], conditional: bool, name: str) -> keras.Model:
-    """``body`` (images -> features) with a logit head, and a label projection when conditional."""
+def _discriminator_model(body: Callable[[Any], Any], conditional: bool, name: str,
+                         class_head: bool = False) -> keras.Model:
+    """``body`` (images -> features) with a logit head, a label projection when conditional, a class head if asked."""
     images = keras.Input(IMAGE_SHAPE, name="images")
     features = body(images)  # (N, F)
     logits = keras.layers.Dense(1, name="logit")(features)
+    if class_head:  # a creative adversarial network's discriminator also names the class: [(N, 1), (N, 10)]
+        return keras.Model(images, [logits, keras.layers.Dense(NUM_CLASSES, name="class_logits")(features)],
+                           name=name)
     if not conditional:
         return keras.Model(images, logits, name=name)
     labels = keras.Input((), dtype="int32", name="labels")
@@ -164,7 +181,7 @@ def build_generator(latent_dim: int = 64, *, conditional: bool = False, width: i
     return _generator_model(inputs, x, "generator")
 
 
-def build_discriminator(*, conditional: bool = False, width: int = 64) -> keras.Model:
+def build_discriminator(*, conditional: bool = False, width: int = 64, class_head: bool = False) -> keras.Model:
     """artlib's default discriminator: Conv width (4×4, stride 2) → Conv 2·width (4×4, stride 2) → logit.
 
     LeakyReLU(0.2), no batch normalization (so every loss, WGAN-GP included, may use
@@ -173,14 +190,20 @@ def build_discriminator(*, conditional: bool = False, width: int = 64) -> keras.
     Args:
         conditional: Also take class labels (projection discriminator).
         width: Channels of the first convolution.
+        class_head: Also classify the image into the ten classes (a second output of
+            class logits), as the discriminator of a creative adversarial network does
+            (:mod:`artlib.gan.creative`); not with ``conditional``.
 
     Returns:
-        A model ``images (N, 28, 28, 1)[, labels (N,)] -> logits (N, 1)``.
+        A model ``images (N, 28, 28, 1)[, labels (N,)] -> logits (N, 1)``, or with ``class_head``
+        ``images -> [logits (N, 1), class_logits (N, 10)]``.
 
     Raises:
-        ArtlibError: ``width`` is not a positive integer.
+        ArtlibError: ``width`` is not a positive integer, or ``class_head`` with ``conditional``.
     """
     width = positive_int(width, "width")
+    if class_head and conditional:
+        raise ArtlibError("a discriminator with a class head is unconditional: pass conditional=False")
 
     def body(x):
         for filters in (width, 2 * width):
@@ -188,4 +211,4 @@ def build_discriminator(*, conditional: bool = False, width: int = 64) -> keras.
             x = keras.layers.LeakyReLU(0.2)(x)
         return keras.layers.Flatten()(x)  # (N, 7, 7, 2w) -> (N, 98w)
 
-    return _discriminator_model(body, conditional, "discriminator")
+    return _discriminator_model(body, conditional, "discriminator", class_head)

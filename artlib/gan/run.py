@@ -1,4 +1,10 @@
-"""GAN runs: the recipe (:class:`GANSettings`), building and loading its models, and :func:`train` into a run directory."""
+"""GAN runs: the recipe (:class:`GANSettings`), building and loading its models, and :func:`train` into a run directory.
+
+One :func:`train` serves every variant a recipe can name: the plain GAN, a conditional
+one, a creative adversarial network (``creative_weight`` > 0), a GAN on some classes only
+(``classes``) and a GAN that starts from another run's weights (``init_from``, with the
+discriminator's first ``freeze_d`` convolutions frozen: :func:`artlib.gan.finetune`).
+"""
 
 from __future__ import annotations
 
@@ -13,17 +19,18 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 from artlib import modelio, training  # noqa: E402
+from artlib.atomic import atomic_write_text  # noqa: E402
 from artlib.errors import ArtlibError, CheckpointError, DataError  # noqa: E402
 from artlib.checks import positive_float, positive_int  # noqa: E402
 from artlib.gan.losses import check_loss  # noqa: E402
-from artlib.gan.models import (IMAGE_SHAPE, build_discriminator, build_generator,  # noqa: E402
+from artlib.gan.models import (IMAGE_SHAPE, NUM_CLASSES, build_discriminator, build_generator,  # noqa: E402
                                build_tutorial_discriminator, build_tutorial_generator)
 from artlib.gan.sampling import sample, to_minus_one_one  # noqa: E402
 from artlib.gan.step import make_train_step  # noqa: E402
 from artlib.latent import latents  # noqa: E402
 
 __all__ = ["PRETRAINED_DIR", "GANSettings", "tutorial_settings", "build_models", "load_settings",
-           "load_generator", "train"]
+           "load_generator", "train", "check_classes", "D_CONVOLUTIONS"]
 
 #: The shipped generator (made by ``python -m artlib gan train``; see data/README.md).
 PRETRAINED_DIR = config.PRETRAINED_DIR / "gan"
@@ -46,7 +53,14 @@ class GANSettings(dict):
 
     DEFAULTS = {"arch": "artlib", "loss": "bce", "conditional": False, "latent_dim": 64, "batch_size": 64,
                 "learning_rate": 2e-4, "beta_1": 0.5, "num_epochs": 20, "seed": 0, "gp_weight": 10.0,
-                "num_images": None, "width": 64}
+                "num_images": None, "width": 64, "classes": None, "creative_weight": 0.0, "init_from": None,
+                "freeze_d": 0}
+    #: What the keys added after the first runs mean; a run directory written before them is read with these.
+    #: ``classes``: train on these Fashion-MNIST classes only (None: all ten); ``num_images`` then counts
+    #: images of those classes. ``creative_weight``: the style-ambiguity weight of a creative adversarial
+    #: network (0: the plain GAN; above 0 the discriminator gets a class head). ``init_from``: a GAN run
+    #: directory whose newest checkpoint gives the starting weights (fine-tuning). ``freeze_d``: how many of
+    #: the discriminator's convolutions, counted from the image, are not trained (FreezeD).
 
     def __init__(self, **values: Any) -> None:
         unknown = set(values) - set(self.DEFAULTS)
@@ -65,6 +79,42 @@ class GANSettings(dict):
         if isinstance(self["beta_1"], bool) or not isinstance(self["beta_1"], (int, float)) or \
                 not 0 <= self["beta_1"] < 1:
             raise ArtlibError(f"beta_1 must be in [0, 1); got {self['beta_1']!r}")
+        if self["classes"] is not None:
+            self["classes"] = check_classes(self["classes"])
+        positive_float(self["creative_weight"], "creative_weight", zero=True)
+        if self["creative_weight"] and (self["conditional"] or self["arch"] != "artlib"):
+            raise ArtlibError("a creative GAN (creative_weight > 0) is unconditional and uses arch 'artlib'")
+        freeze_d = self["freeze_d"]
+        if isinstance(freeze_d, bool) or not isinstance(freeze_d, int) or not 0 <= freeze_d <= D_CONVOLUTIONS:
+            raise ArtlibError(f"freeze_d must be a whole number from 0 to {D_CONVOLUTIONS} (the discriminator's "
+                              f"convolutions); got {freeze_d!r}")
+        if freeze_d and not self["init_from"]:
+            raise ArtlibError("freeze_d freezes layers of a trained discriminator: also give init_from")
+        if self["init_from"] is not None:
+            self["init_from"] = str(self["init_from"])
+
+
+#: Convolutions in artlib's discriminator (:func:`build_discriminator`), the most ``freeze_d`` can freeze.
+D_CONVOLUTIONS = 2
+
+
+def check_classes(classes: Any) -> list[int]:
+    """Fashion-MNIST class numbers, checked: a non-empty list of different integers 0–9, sorted.
+
+    Args:
+        classes: An iterable of class numbers.
+
+    Returns:
+        The sorted list.
+
+    Raises:
+        ArtlibError: Empty, repeated, or not classes 0–9.
+    """
+    values = list(classes) if isinstance(classes, (list, tuple, np.ndarray)) else None
+    if not values or len(set(map(str, values))) != len(values) or any(
+            isinstance(c, bool) or not isinstance(c, (int, np.integer)) or not 0 <= c < NUM_CLASSES for c in values):
+        raise ArtlibError(f"classes must be different Fashion-MNIST classes 0-{NUM_CLASSES - 1}; got {classes!r}")
+    return sorted(int(c) for c in values)
 
 
 def tutorial_settings(**overrides: Any) -> GANSettings:
@@ -95,7 +145,8 @@ def build_models(settings: Mapping[str, Any]) -> tuple[keras.Model, keras.Model]
             return (build_tutorial_generator(settings["latent_dim"], conditional=settings["conditional"]),
                     build_tutorial_discriminator(conditional=settings["conditional"]))
         return (build_generator(settings["latent_dim"], conditional=settings["conditional"], width=settings["width"]),
-                build_discriminator(conditional=settings["conditional"], width=settings["width"]))
+                build_discriminator(conditional=settings["conditional"], width=settings["width"],
+                                    class_head=bool(settings.get("creative_weight"))))
 
 
 # ----------------------------------------------------------------------------- loading a run
@@ -164,12 +215,19 @@ def _real_images(settings: Mapping[str, Any], images: np.ndarray | None,
         from artlib import data
 
         (images, labels), _ = data.load_fashion_mnist()
-    if settings["num_images"]:
-        images, labels = images[: settings["num_images"]], None if labels is None else labels[: settings["num_images"]]
-    if settings["conditional"] and labels is None:
-        raise DataError("a conditional GAN needs labels for its training images")
+    needs_labels = settings["conditional"] or settings["creative_weight"] or settings["classes"] is not None
+    if needs_labels and labels is None:
+        raise DataError("a conditional or creative GAN, or one on some classes, needs labels for its training images")
     if labels is not None and len(labels) != len(images):
         raise DataError(f"{len(labels)} labels for {len(images)} training images; pass one label per image")
+    if settings["classes"] is not None:
+        chosen = np.isin(np.asarray(labels), settings["classes"])
+        images, labels = images[chosen], np.asarray(labels)[chosen]
+    if settings["num_images"]:
+        if len(images) < settings["num_images"]:
+            raise DataError(f"num_images is {settings['num_images']} but only {len(images)} training images "
+                            f"{'of classes ' + str(settings['classes']) + ' ' if settings['classes'] else ''}are there")
+        images, labels = images[: settings["num_images"]], None if labels is None else labels[: settings["num_images"]]
     if len(images) < settings["batch_size"]:
         raise DataError(f"{len(images)} training images are fewer than one batch of {settings['batch_size']}")
     return to_minus_one_one(images), labels
@@ -222,13 +280,18 @@ def train(run_dir: str | Path, settings: GANSettings | None = None, *, images: n
     every = min(steps_per_epoch, 250)
 
     generator, discriminator = build_models(settings)
+    if settings["init_from"]:
+        _start_from(settings["init_from"], settings, generator, discriminator)
+    _freeze(discriminator, settings["freeze_d"])
     with training.get_strategy().scope():
         g_optimizer = keras.optimizers.Adam(settings["learning_rate"], beta_1=settings["beta_1"])
         d_optimizer = keras.optimizers.Adam(settings["learning_rate"], beta_1=settings["beta_1"])
     noise = keras.random.SeedGenerator(seed)
     step_fn = make_train_step(generator, discriminator, g_optimizer, d_optimizer, noise,
-                              loss=settings["loss"], gp_weight=settings["gp_weight"])
-    data = (real, real_labels.astype(np.int32)) if settings["conditional"] else real
+                              loss=settings["loss"], gp_weight=settings["gp_weight"],
+                              creative_weight=settings["creative_weight"])
+    labelled = settings["conditional"] or settings["creative_weight"]
+    data = (real, real_labels.astype(np.int32)) if labelled else real
     fixed_latents = latents(grid_size, int(settings["latent_dim"]), seed + 12345)
     result = training.train_loop(
         step_fn, lambda epoch: training.shuffled_batches(data, batch_size, seed=seed + epoch),
@@ -239,11 +302,63 @@ def train(run_dir: str | Path, settings: GANSettings | None = None, *, images: n
         sample_fn=lambda: sample(generator, grid_size, latents=fixed_latents),
         max_seconds=max_seconds, settings=settings, summary=True, quiet=quiet)
     modelio.save_model(generator, Path(run_dir) / "generator.keras")  # the run's product, for load_generator
+    modelio.save_model(discriminator, Path(run_dir) / "discriminator.keras")  # what fine-tuning starts from
     return result
 
 
 def _adopt_old_settings(run_dir: Path) -> None:
-    """Copy an earlier run directory's ``gan.json`` to ``settings.json``, which the loop checks a resume against."""
+    """Bring an earlier run directory's settings up to date, so that the loop can check a resume against them.
+
+    Copies ``gan.json`` to ``settings.json``, and fills in the keys added since (with the
+    defaults, which is what such a run trained with).
+    """
     run = training.RunDir(run_dir)
     if not run.settings_file.exists() and (run_dir / OLD_SETTINGS_NAME).is_file():
         run.write_settings(load_settings(run_dir))
+    elif run.settings_file.is_file():
+        old = run.read_settings()
+        if set(old) < set(GANSettings.DEFAULTS):  # written before the newer keys
+            atomic_write_text(run.settings_file, json.dumps({**GANSettings.DEFAULTS, **old}, indent=1))
+
+
+def _start_from(source: str, settings: Mapping[str, Any], generator: keras.Model,
+                discriminator: keras.Model) -> None:
+    """Load both networks' weights from the GAN run directory ``source``.
+
+    From its newest checkpoint, or, in a folder without checkpoints (a shipped one), from
+    its ``generator.keras`` and ``discriminator.keras``.
+
+    Raises:
+        CheckpointError: ``source`` is not a GAN run directory, has neither, or trained
+            networks of another shape (architecture, width, latent size, conditioning, class head).
+    """
+    import tensorflow as tf
+
+    theirs = load_settings(source)
+    differ = [k for k in ("arch", "width", "latent_dim", "conditional") if theirs[k] != settings[k]]
+    if differ:
+        raise CheckpointError(f"{source} trained other networks ({', '.join(f'{k}: {theirs[k]!r}' for k in differ)}); "
+                              "fine-tune with the same " + ", ".join(differ))
+    latest = tf.train.latest_checkpoint(str(Path(source) / "checkpoints"))
+    files = [Path(source) / f"{name}.keras" for name in ("generator", "discriminator")]
+    if latest is None and all(f.is_file() for f in files):
+        for model, path in zip((generator, discriminator), files):
+            trained = modelio.load_model(path, what="GAN network", error=CheckpointError,
+                                         fix=f"train the run again with `python -m artlib gan train --run-dir {source}`")
+            try:
+                model.set_weights(trained.get_weights())
+            except ValueError as err:
+                raise CheckpointError(f"{path} holds another network than these settings build ({err})") from err
+        return
+    if latest is None:
+        raise CheckpointError(f"{source} holds no checkpoint to start from; train it first with "
+                              f"`python -m artlib gan train --run-dir {source}`")
+    status = tf.train.Checkpoint(generator=generator, discriminator=discriminator).restore(latest).expect_partial()
+    status.assert_existing_objects_matched()  # every weight of both networks came from the checkpoint
+
+
+def _freeze(discriminator: keras.Model, count: int) -> None:
+    """Stop training the first ``count`` convolutions of a discriminator (FreezeD; Mo et al. 2020)."""
+    convolutions = [layer for layer in discriminator.layers if isinstance(layer, keras.layers.Conv2D)]
+    for layer in convolutions[:count]:
+        layer.trainable = False

@@ -12,8 +12,9 @@ import tensorflow as tf  # noqa: E402
 
 from artlib.errors import ArtlibError  # noqa: E402
 from artlib.checks import positive_float  # noqa: E402
-from artlib.gan.losses import check_loss, discriminator_loss, generator_loss, gradient_penalty  # noqa: E402
-from artlib.gan.models import is_conditional  # noqa: E402
+from artlib.gan.losses import (check_loss, class_loss, discriminator_loss, generator_loss,  # noqa: E402
+                               gradient_penalty, style_ambiguity_loss)
+from artlib.gan.models import has_class_head, is_conditional  # noqa: E402
 
 __all__ = ["gan_step", "make_train_step", "GAN"]
 
@@ -30,7 +31,7 @@ def _split_batch(batch: Any) -> tuple[tf.Tensor, tf.Tensor | None]:
 
 def gan_step(generator: keras.Model, discriminator: keras.Model, g_optimizer: keras.optimizers.Optimizer,
              d_optimizer: keras.optimizers.Optimizer, batch: Any, seed_generator: keras.random.SeedGenerator,
-             *, loss: str = "bce", gp_weight: float = 10.0) -> dict[str, tf.Tensor]:
+             *, loss: str = "bce", gp_weight: float = 10.0, creative_weight: float = 0.0) -> dict[str, tf.Tensor]:
     """One simultaneous update of both networks (call it inside a ``tf.function``).
 
     The generator turns fresh latents into a batch; the discriminator scores the
@@ -39,6 +40,12 @@ def gan_step(generator: keras.Model, discriminator: keras.Model, g_optimizer: ke
     batch statistics, as all of artlib's are); each network takes one optimizer step
     on its own loss.
 
+    A discriminator with a class head (a creative adversarial network, Elgammal et al.
+    2017) also learns to name the class of real images (:func:`~artlib.gan.losses.class_loss`,
+    added to its loss), and the generator adds ``creative_weight`` times the
+    style-ambiguity loss (:func:`~artlib.gan.losses.style_ambiguity_loss`): it is rewarded
+    for images the discriminator takes for real but cannot put in any one class.
+
     Args:
         generator, discriminator: The two models (both conditional, or neither).
         g_optimizer, d_optimizer: Their optimizers.
@@ -46,14 +53,23 @@ def gan_step(generator: keras.Model, discriminator: keras.Model, g_optimizer: ke
         seed_generator: Draws the latents (and WGAN-GP's mixing weights).
         loss: One of :data:`LOSSES`.
         gp_weight: λ of the gradient penalty (``wgan-gp`` only).
+        creative_weight: Weight of the style-ambiguity loss (a discriminator with a class head only).
 
     Returns:
         ``{"d_loss", "g_loss", "d_real", "d_fake"}``: the losses, and the mean
         discriminator output on real and generated images — σ(logit), the
         probability of "real", for ``minimax``/``bce``; the raw score otherwise.
+        With a class head also ``"d_class"`` (the class loss on real images) and
+        ``"ambiguity"`` (the style-ambiguity loss of the generated ones, ≥ ln 10).
+
+    Raises:
+        ArtlibError: A discriminator with a class head and a batch without labels.
     """
     loss = check_loss(loss)
     images, labels = _split_batch(batch)
+    creative, class_labels = has_class_head(discriminator), labels
+    if creative and class_labels is None:
+        raise ArtlibError("a discriminator with a class head learns from labelled images: pass (images, labels)")
     if not is_conditional(generator):
         labels = None  # an unconditional GAN ignores labels that come with the data
     n = tf.shape(images)[0]
@@ -63,23 +79,32 @@ def gan_step(generator: keras.Model, discriminator: keras.Model, g_optimizer: ke
         fake = generator(z if labels is None else [z, labels], training=True)
         real_logits = discriminator(images if labels is None else [images, labels], training=True)
         fake_logits = discriminator(fake if labels is None else [fake, labels], training=True)
+        if creative:
+            (real_logits, real_classes), (fake_logits, fake_classes) = real_logits, fake_logits
         d_loss = discriminator_loss(loss, real_logits, fake_logits)
         if loss == "wgan-gp":
             epsilon = keras.random.uniform((n, 1, 1, 1), seed=seed_generator)
             d_loss += gp_weight * gradient_penalty(discriminator, images, fake, epsilon, labels)
         g_loss = generator_loss(loss, fake_logits)
+        if creative:
+            d_class, ambiguity = class_loss(real_classes, class_labels), style_ambiguity_loss(fake_classes)
+            d_loss += d_class
+            g_loss += creative_weight * ambiguity
     d_vars, g_vars = discriminator.trainable_variables, generator.trainable_variables
     d_optimizer.apply(d_tape.gradient(d_loss, d_vars), d_vars)
     g_optimizer.apply(g_tape.gradient(g_loss, g_vars), g_vars)
     squash = tf.sigmoid if loss in ("minimax", "bce") else tf.identity
-    return {"d_loss": d_loss, "g_loss": g_loss,
-            "d_real": tf.reduce_mean(squash(real_logits)), "d_fake": tf.reduce_mean(squash(fake_logits))}
+    losses = {"d_loss": d_loss, "g_loss": g_loss,
+              "d_real": tf.reduce_mean(squash(real_logits)), "d_fake": tf.reduce_mean(squash(fake_logits))}
+    if creative:
+        losses.update(d_class=d_class, ambiguity=ambiguity)
+    return losses
 
 
 def make_train_step(generator: keras.Model, discriminator: keras.Model, g_optimizer: keras.optimizers.Optimizer,
                     d_optimizer: keras.optimizers.Optimizer, seed_generator: keras.random.SeedGenerator,
-                    *, loss: str = "bce", gp_weight: float = 10.0, jit_compile: bool = False
-                    ) -> Callable[[Any], dict[str, tf.Tensor]]:
+                    *, loss: str = "bce", gp_weight: float = 10.0, creative_weight: float = 0.0,
+                    jit_compile: bool = False) -> Callable[[Any], dict[str, tf.Tensor]]:
     """:func:`gan_step` as an explicit ``@tf.function`` ``step(batch) -> losses``, for ``training.train_loop``.
 
     Args:
@@ -88,14 +113,15 @@ def make_train_step(generator: keras.Model, discriminator: keras.Model, g_optimi
         seed_generator: Draws the latents (and WGAN-GP's mixing weights).
         loss: One of :data:`LOSSES`.
         gp_weight: λ of the gradient penalty (``wgan-gp`` only; 0 switches it off).
+        creative_weight: Weight of the style-ambiguity loss (a discriminator with a class head only).
         jit_compile: Compile with XLA (1.6–1.8× slower on the CPUs measured, so off by default).
 
     Returns:
         ``step(batch) -> {"d_loss", "g_loss", "d_real", "d_fake"}``.
 
     Raises:
-        ArtlibError: An unknown loss, a negative ``gp_weight``, or a conditional and an
-            unconditional model together.
+        ArtlibError: An unknown loss, a negative ``gp_weight`` or ``creative_weight``, or a
+            conditional and an unconditional model together.
 
     Example::
 
@@ -104,12 +130,13 @@ def make_train_step(generator: keras.Model, discriminator: keras.Model, g_optimi
     """
     check_loss(loss)
     gp_weight = positive_float(gp_weight, "gp_weight", zero=True)
+    creative_weight = positive_float(creative_weight, "creative_weight", zero=True)
     _check_pair(generator, discriminator)
 
     @tf.function(jit_compile=jit_compile)
     def step(batch):
         return gan_step(generator, discriminator, g_optimizer, d_optimizer, batch, seed_generator,
-                        loss=loss, gp_weight=gp_weight)
+                        loss=loss, gp_weight=gp_weight, creative_weight=creative_weight)
 
     return step
 
@@ -132,6 +159,7 @@ class GAN(keras.Model):
         generator, discriminator: From the builders in :mod:`artlib.gan.models`.
         loss: One of :data:`LOSSES`.
         gp_weight: λ of the WGAN-GP penalty.
+        creative_weight: Weight of the style-ambiguity loss (a discriminator with a class head only).
         seed: Seeds the latent noise (a ``keras.random.SeedGenerator``).
 
     Raises:
@@ -147,16 +175,18 @@ class GAN(keras.Model):
     """
 
     def __init__(self, generator: keras.Model, discriminator: keras.Model, *, loss: str = "bce",
-                 gp_weight: float = 10.0, seed: int = 0, **kwargs: Any) -> None:
+                 gp_weight: float = 10.0, creative_weight: float = 0.0, seed: int = 0, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         _check_pair(generator, discriminator)
         self.generator, self.discriminator = generator, discriminator
         self.loss_name, self.seed = check_loss(loss), int(seed)
         self.gp_weight = positive_float(gp_weight, "gp_weight", zero=True)
+        self.creative_weight = positive_float(creative_weight, "creative_weight", zero=True)
         self.latent_dim = int(generator.inputs[0].shape[-1])
         self.conditional = is_conditional(generator)
         self.seed_generator = keras.random.SeedGenerator(seed)
-        self.trackers = {name: keras.metrics.Mean(name=name) for name in ("d_loss", "g_loss", "d_real", "d_fake")}
+        names = ("d_loss", "g_loss", "d_real", "d_fake") + (("d_class", "ambiguity") if has_class_head(discriminator) else ())
+        self.trackers = {name: keras.metrics.Mean(name=name) for name in names}
 
     def compile(self, d_optimizer: keras.optimizers.Optimizer, g_optimizer: keras.optimizers.Optimizer,
                 **kwargs: Any) -> None:
@@ -171,7 +201,7 @@ class GAN(keras.Model):
 
     @property
     def metrics(self) -> list[keras.metrics.Metric]:
-        """The four loss trackers, which ``fit`` resets at each epoch."""
+        """The loss trackers (four, six with a class head), which ``fit`` resets at each epoch."""
         return list(self.trackers.values())
 
     def call(self, inputs: Any, training: bool = False) -> tf.Tensor:
@@ -179,9 +209,10 @@ class GAN(keras.Model):
         return self.generator(inputs, training=training)
 
     def train_step(self, data: Any) -> dict[str, tf.Tensor]:
-        """One :func:`gan_step` on ``data``; returns the running means of its four numbers."""
+        """One :func:`gan_step` on ``data``; returns the running means of its numbers."""
         losses = gan_step(self.generator, self.discriminator, self.g_optimizer, self.d_optimizer, data,
-                          self.seed_generator, loss=self.loss_name, gp_weight=self.gp_weight)
+                          self.seed_generator, loss=self.loss_name, gp_weight=self.gp_weight,
+                          creative_weight=self.creative_weight)
         for name, value in losses.items():
             self.trackers[name].update_state(value)
         return {name: tracker.result() for name, tracker in self.trackers.items()}
@@ -190,7 +221,8 @@ class GAN(keras.Model):
         """Both networks and the game's settings, for ``.keras`` files."""
         return {"generator": keras.saving.serialize_keras_object(self.generator),
                 "discriminator": keras.saving.serialize_keras_object(self.discriminator),
-                "loss": self.loss_name, "gp_weight": self.gp_weight, "seed": self.seed, "name": self.name}
+                "loss": self.loss_name, "gp_weight": self.gp_weight, "creative_weight": self.creative_weight,
+                "seed": self.seed, "name": self.name}
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> GAN:
