@@ -24,7 +24,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     from artlib import gan
 
     overrides = {"loss": args.loss, "conditional": args.conditional, "seed": args.seed, "classes": args.classes,
-                 "creative_weight": args.creative_weight, "num_images": args.images}
+                 "creative_weight": args.creative_weight, "creative_warmup": args.creative_warmup,
+                 "num_images": args.images}
     if args.width is not None:
         overrides["width"] = args.width
     settings = gan.tutorial_settings(**overrides) if args.arch == "tutorial" else gan.GANSettings(**overrides)
@@ -116,6 +117,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     train.add_argument("--creative-weight", type=nonnegative_float, default=0.0, metavar="W",
                        help="a creative adversarial network: weight of the style-ambiguity loss "
                             "(0, the default: the plain GAN)")
+    train.add_argument("--creative-warmup", type=nonnegative_int, default=0, metavar="STEPS",
+                       help="raise the creative weight linearly from 0 over this many steps (default: 0, at once)")
     train.add_argument("--run-dir", default="runs/gan", help="where checkpoints and samples go; training "
                        "resumes if it holds a run (default: %(default)s)")
     seed_option(train)

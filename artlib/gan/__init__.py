@@ -26,6 +26,9 @@ Which file does what:
   :func:`train` into the run directory the CLI uses (checkpoints, a fixed-latent grid as
   PNG/GIF/TensorBoard, loss curves, the final ``generator.keras``), :func:`load_settings`,
   :func:`load_generator` and the shipped generator's folder :data:`PRETRAINED_DIR`;
+* ``innovation.py``: the experiments of notebook 09 — :func:`creative_sweep`, :func:`finetune_variants`
+  and :func:`measure_runs` (every run sampled and measured the same way); the shipped runs
+  (:data:`INNOVATION_DIR`, :func:`shipped_creative_runs`);
 * ``finetune.py``: transfer learning, :func:`finetune` a trained run to a new class from a few
   images, optionally with the discriminator's first layers frozen (FreezeD);
 * ``progressive.py``: progressive growing 7 → 14 → 28 with fade-in (:func:`train_progressive`,
@@ -35,6 +38,8 @@ Which file does what:
 from __future__ import annotations
 
 from artlib.gan.finetune import FINETUNE_IMAGES, FINETUNE_STEPS, finetune
+from artlib.gan.innovation import (FINETUNE_VARIANTS, INNOVATION_DIR, creative_sweep, finetune_variants,
+                                  measure_runs, shipped_creative_runs)
 from artlib.gan.losses import (LOSSES, class_loss, discriminator_loss, generator_loss, gradient_penalty,
                                style_ambiguity_loss)
 from artlib.gan.models import (
@@ -85,6 +90,12 @@ __all__ = [
     "finetune",
     "FINETUNE_IMAGES",
     "FINETUNE_STEPS",
+    "FINETUNE_VARIANTS",
+    "creative_sweep",
+    "finetune_variants",
+    "measure_runs",
+    "shipped_creative_runs",
+    "INNOVATION_DIR",
     "gan_step",
     "make_train_step",
     "GAN",

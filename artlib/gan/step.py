@@ -31,7 +31,8 @@ def _split_batch(batch: Any) -> tuple[tf.Tensor, tf.Tensor | None]:
 
 def gan_step(generator: keras.Model, discriminator: keras.Model, g_optimizer: keras.optimizers.Optimizer,
              d_optimizer: keras.optimizers.Optimizer, batch: Any, seed_generator: keras.random.SeedGenerator,
-             *, loss: str = "bce", gp_weight: float = 10.0, creative_weight: float = 0.0) -> dict[str, tf.Tensor]:
+             *, loss: str = "bce", gp_weight: float = 10.0, creative_weight: float = 0.0,
+             creative_warmup: int = 0) -> dict[str, tf.Tensor]:
     """One simultaneous update of both networks (call it inside a ``tf.function``).
 
     The generator turns fresh latents into a batch; the discriminator scores the
@@ -44,7 +45,10 @@ def gan_step(generator: keras.Model, discriminator: keras.Model, g_optimizer: ke
     2017) also learns to name the class of real images (:func:`~artlib.gan.losses.class_loss`,
     added to its loss), and the generator adds ``creative_weight`` times the
     style-ambiguity loss (:func:`~artlib.gan.losses.style_ambiguity_loss`): it is rewarded
-    for images the discriminator takes for real but cannot put in any one class.
+    for images the discriminator takes for real but cannot put in any one class. With
+    ``creative_warmup`` the weight rises linearly from 0 over that many generator steps (counted
+    by ``g_optimizer.iterations``, so it resumes exactly): the generator first learns garments,
+    then is pushed away from the classes.
 
     Args:
         generator, discriminator: The two models (both conditional, or neither).
@@ -54,13 +58,15 @@ def gan_step(generator: keras.Model, discriminator: keras.Model, g_optimizer: ke
         loss: One of :data:`LOSSES`.
         gp_weight: λ of the gradient penalty (``wgan-gp`` only).
         creative_weight: Weight of the style-ambiguity loss (a discriminator with a class head only).
+        creative_warmup: Generator steps over which that weight rises from 0 (0: full weight at once).
 
     Returns:
         ``{"d_loss", "g_loss", "d_real", "d_fake"}``: the losses, and the mean
         discriminator output on real and generated images — σ(logit), the
         probability of "real", for ``minimax``/``bce``; the raw score otherwise.
         With a class head also ``"d_class"`` (the class loss on real images) and
-        ``"ambiguity"`` (the style-ambiguity loss of the generated ones, ≥ ln 10).
+        ``"ambiguity"`` (the style-ambiguity loss of the generated ones, ≥ ln 10) and
+        ``"creative_weight"`` (its weight at this step).
 
     Raises:
         ArtlibError: A discriminator with a class head and a batch without labels.
@@ -88,8 +94,12 @@ def gan_step(generator: keras.Model, discriminator: keras.Model, g_optimizer: ke
         g_loss = generator_loss(loss, fake_logits)
         if creative:
             d_class, ambiguity = class_loss(real_classes, class_labels), style_ambiguity_loss(fake_classes)
+            weight = tf.constant(creative_weight, tf.float32)
+            if creative_warmup:
+                done = tf.cast(g_optimizer.iterations, tf.float32) / float(creative_warmup)
+                weight *= tf.minimum(1.0, done)
             d_loss += d_class
-            g_loss += creative_weight * ambiguity
+            g_loss += weight * ambiguity
     d_vars, g_vars = discriminator.trainable_variables, generator.trainable_variables
     d_optimizer.apply(d_tape.gradient(d_loss, d_vars), d_vars)
     g_optimizer.apply(g_tape.gradient(g_loss, g_vars), g_vars)
@@ -97,14 +107,14 @@ def gan_step(generator: keras.Model, discriminator: keras.Model, g_optimizer: ke
     losses = {"d_loss": d_loss, "g_loss": g_loss,
               "d_real": tf.reduce_mean(squash(real_logits)), "d_fake": tf.reduce_mean(squash(fake_logits))}
     if creative:
-        losses.update(d_class=d_class, ambiguity=ambiguity)
+        losses.update(d_class=d_class, ambiguity=ambiguity, creative_weight=weight)
     return losses
 
 
 def make_train_step(generator: keras.Model, discriminator: keras.Model, g_optimizer: keras.optimizers.Optimizer,
                     d_optimizer: keras.optimizers.Optimizer, seed_generator: keras.random.SeedGenerator,
                     *, loss: str = "bce", gp_weight: float = 10.0, creative_weight: float = 0.0,
-                    jit_compile: bool = False) -> Callable[[Any], dict[str, tf.Tensor]]:
+                    creative_warmup: int = 0, jit_compile: bool = False) -> Callable[[Any], dict[str, tf.Tensor]]:
     """:func:`gan_step` as an explicit ``@tf.function`` ``step(batch) -> losses``, for ``training.train_loop``.
 
     Args:
@@ -114,6 +124,7 @@ def make_train_step(generator: keras.Model, discriminator: keras.Model, g_optimi
         loss: One of :data:`LOSSES`.
         gp_weight: λ of the gradient penalty (``wgan-gp`` only; 0 switches it off).
         creative_weight: Weight of the style-ambiguity loss (a discriminator with a class head only).
+        creative_warmup: Generator steps over which that weight rises from 0.
         jit_compile: Compile with XLA (1.6–1.8× slower on the CPUs measured, so off by default).
 
     Returns:
@@ -136,7 +147,8 @@ def make_train_step(generator: keras.Model, discriminator: keras.Model, g_optimi
     @tf.function(jit_compile=jit_compile)
     def step(batch):
         return gan_step(generator, discriminator, g_optimizer, d_optimizer, batch, seed_generator,
-                        loss=loss, gp_weight=gp_weight, creative_weight=creative_weight)
+                        loss=loss, gp_weight=gp_weight, creative_weight=creative_weight,
+                        creative_warmup=creative_warmup)
 
     return step
 
@@ -185,7 +197,8 @@ class GAN(keras.Model):
         self.latent_dim = int(generator.inputs[0].shape[-1])
         self.conditional = is_conditional(generator)
         self.seed_generator = keras.random.SeedGenerator(seed)
-        names = ("d_loss", "g_loss", "d_real", "d_fake") + (("d_class", "ambiguity") if has_class_head(discriminator) else ())
+        names = ("d_loss", "g_loss", "d_real", "d_fake") + (
+            ("d_class", "ambiguity", "creative_weight") if has_class_head(discriminator) else ())
         self.trackers = {name: keras.metrics.Mean(name=name) for name in names}
 
     def compile(self, d_optimizer: keras.optimizers.Optimizer, g_optimizer: keras.optimizers.Optimizer,

@@ -20,6 +20,7 @@ Which file does what:
   samples' classes: :func:`class_entropy`, :func:`class_entropies`;
 * ``samples.py`` — near-copies and the whole report: :func:`near_copy_threshold`,
   :func:`sample_report`, :func:`neighbour_rows`;
+* ``table.py`` — :func:`report_table`: several reports side by side, as text;
 * ``memo.py`` — :class:`SampleMemo`, which a caller passes to :func:`sample_report`
   as ``memo=`` to keep the training set's features, the threshold and the real
   images' k-NN radii between calls.
@@ -38,6 +39,7 @@ from artlib.metrics.classifier import (
     train_fashion_classifier,
 )
 from artlib.metrics.distances import frechet_distance, kernel_distance
+from artlib.metrics.table import REPORT_COLUMNS, report_table
 from artlib.metrics.images import SSIM_FILTER_SIZE, psnr, ssim
 from artlib.metrics.memo import SampleMemo
 from artlib.metrics.neighbours import nearest_neighbours
@@ -52,6 +54,8 @@ from artlib.metrics.samples import (
 )
 
 __all__ = [
+    "REPORT_COLUMNS",
+    "report_table",
     "psnr",
     "ssim",
     "SSIM_FILTER_SIZE",
