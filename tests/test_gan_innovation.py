@@ -52,7 +52,8 @@ def test_a_creative_step_trains_the_class_head_and_pays_for_clear_classes():
         before = [v.numpy().copy() for v in g.trainable_variables + d.trainable_variables]
         losses = gan.gan_step(g, d, keras.optimizers.Adam(1e-3), keras.optimizers.Adam(1e-3), (images, LABELS[:8]),
                               keras.random.SeedGenerator(0), creative_weight=weight)
-        assert set(losses) == {"d_loss", "g_loss", "d_real", "d_fake", "d_class", "ambiguity"}
+        assert set(losses) == {"d_loss", "g_loss", "d_real", "d_fake", "d_class", "ambiguity", "creative_weight"}
+        assert float(losses["creative_weight"]) == weight
         assert float(losses["ambiguity"]) >= np.log(10) - 1e-5 and float(losses["d_class"]) > 0
         changed = [v for v, old in zip(g.trainable_variables + d.trainable_variables, before)
                    if not np.array_equal(old, v.numpy())]
@@ -66,6 +67,19 @@ def test_a_creative_step_trains_the_class_head_and_pays_for_clear_classes():
                      keras.random.SeedGenerator(0))
 
 
+def test_the_creative_weight_warms_up_linearly():
+    import keras
+
+    from artlib import gan
+
+    g, d = gan.build_generator(8, width=8), gan.build_discriminator(width=8, class_head=True)
+    step = gan.make_train_step(g, d, keras.optimizers.Adam(1e-3), keras.optimizers.Adam(1e-3),
+                               keras.random.SeedGenerator(0), creative_weight=2.0, creative_warmup=4)
+    images = tiny_images(8).astype(np.float32)[..., None] / 127.5 - 1.0
+    weights = [float(step((images, LABELS[:8]))["creative_weight"]) for _ in range(6)]
+    np.testing.assert_allclose(weights, [0.0, 0.5, 1.0, 1.5, 2.0, 2.0])
+
+
 def test_settings_of_the_variants_are_checked():
     from artlib import gan
     from artlib.errors import ArtlibError
@@ -76,6 +90,7 @@ def test_settings_of_the_variants_are_checked():
                          ({"classes": [10]}, "different Fashion-MNIST classes"),
                          ({"classes": 3}, "different Fashion-MNIST classes"),
                          ({"creative_weight": -1.0}, "creative_weight must be a number ≥ 0"),
+                         ({"creative_warmup": -5}, "creative_warmup must be a whole number of steps ≥ 0"),
                          ({"creative_weight": 1.0, "conditional": True}, "unconditional"),
                          ({"freeze_d": 3, "init_from": "x"}, "freeze_d must be a whole number from 0 to 2"),
                          ({"freeze_d": 1}, "also give init_from")):
@@ -179,7 +194,8 @@ def test_a_run_directory_from_before_the_new_settings_resumes(tmp_path):
     run = tmp_path / "old"
     tiny_train(run, 2)
     settings = json.loads((run / "settings.json").read_text())
-    old = {k: v for k, v in settings.items() if k not in ("classes", "creative_weight", "init_from", "freeze_d")}
+    old = {k: v for k, v in settings.items()
+           if k not in ("classes", "creative_weight", "creative_warmup", "init_from", "freeze_d")}
     (run / "settings.json").write_text(json.dumps(old))  # as an earlier artlib wrote it
     assert tiny_train(run, 3)["step"] == [3]  # resumed, not refused and not started over
 
@@ -208,6 +224,33 @@ def test_cli_finetune_and_creative_train(source_run, tmp_path, capsys):
             code = exit.code
         err = capsys.readouterr().err
         assert code == 2 and message in err and err.count("\n") == 1, (argv, code, err)
+
+
+def test_the_experiments_train_every_variant_and_measure_them_alike(source_run, tmp_path):
+    from artlib import gan
+    from artlib.errors import ArtlibError, DataError
+
+    sweep = gan.creative_sweep(tmp_path / "creative", [0, 2.5], settings={**TINY, "batch_size": 8}, num_steps=1,
+                               images=tiny_images(48), labels=LABELS, quiet=True)
+    assert list(sweep) == [0.0, 2.5] and sweep[2.5].name == "creative-2.5"
+    assert [gan.load_settings(d)["creative_weight"] for d in sweep.values()] == [0.0, 2.5]
+    assert gan.shipped_creative_runs(tmp_path / "creative") == sweep
+    runs = gan.finetune_variants(tmp_path / "transfer", source_run, 9, num_images=4, num_steps=1,
+                                 images=tiny_images(48), labels=LABELS, quiet=True)
+    assert list(runs) == list(gan.FINETUNE_VARIANTS)
+    settings = {name: gan.load_settings(d) for name, d in runs.items()}
+    assert settings["from scratch"]["init_from"] is None and settings["fine-tuned, FreezeD"]["freeze_d"] == 1
+    assert all(s["classes"] == [9] and s["num_images"] == 4 for s in settings.values())
+    reports = gan.measure_runs({**runs, "creative": sweep[2.5]}, tiny_images(48), reference_images=tiny_images(20, 1),
+                               num_samples=6)
+    for report in reports.values():
+        assert report["samples"].shape == (6, 28, 28) and np.isfinite(report["frechet"])
+    np.testing.assert_array_equal(reports["from scratch"]["samples"],  # measure_runs samples with its seed
+                                  gan.sample(gan.load_generator(runs["from scratch"]), 6, seed=0))
+    with pytest.raises(ArtlibError, match="at least one weight"):
+        gan.creative_sweep(tmp_path / "none", [], num_steps=1)
+    with pytest.raises(DataError, match="no creative-<weight> runs"):
+        gan.shipped_creative_runs(tmp_path / "transfer")
 
 
 # ----------------------------------------------------------------------------- exact resume
@@ -248,7 +291,7 @@ def test_a_finetuning_run_resumes_exactly(tmp_path):
     for name in straight:
         if not name.startswith("save_counter"):
             np.testing.assert_array_equal(resumed[name], straight[name], err_msg=name)
-    early = _checkpoint_tensors(tmp_path / "straight", 3)  # the test can fail: step 3 differs from step 5
+    early = _checkpoint_tensors(tmp_path / "resumed", 2)  # the test can fail: step 2 differs from step 5
     assert any(not np.array_equal(early[n], straight[n]) for n in straight if n.startswith("generator/"))
     assert json.loads((tmp_path / "calls.json").read_text()) == [[3, 4, 5]]
 

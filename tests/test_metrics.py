@@ -709,3 +709,21 @@ def test_image_measure_errors_are_artlib_errors(func):
         func(np.zeros((16, 16), bool), np.zeros((16, 16), bool))
     with pytest.raises(ArtlibError, match="data_range"):
         func(np.zeros((16, 16)), np.zeros((16, 16)), data_range=float("nan"))
+
+
+def test_report_table_lines_up_the_chosen_measures():
+    from artlib import metrics
+    from artlib.errors import ArtlibError
+
+    reports = {"plain GAN": {"frechet": 3.14159, "near_copy_share": 0.012},
+               "creative, weight 1": {"frechet": 12.5, "near_copy_share": 0.0}}
+    columns = (("frechet", "Fréchet", "{:.2f}"), ("near_copy_share", "near-copies", "{:.1%}"))
+    lines = metrics.report_table(reports, columns).splitlines()
+    assert len(lines) == 4 and set(lines[1]) == {"-"}
+    assert lines[2].split() == ["plain", "GAN", "3.14", "1.2%"]
+    assert lines[3].split()[-2:] == ["12.50", "0.0%"]
+    assert len({len(line) for line in lines}) == 1  # aligned
+    with pytest.raises(ArtlibError, match="'plain GAN' has no precision"):
+        metrics.report_table(reports)
+    with pytest.raises(ArtlibError, match="at least one report"):
+        metrics.report_table({})
