@@ -224,6 +224,9 @@ def test_cli_finetune_and_creative_train(source_run, tmp_path, capsys):
             code = exit.code
         err = capsys.readouterr().err
         assert code == 2 and message in err and err.count("\n") == 1, (argv, code, err)
+    # gan sample reads a creative run (and a fine-tuned one) like any other.
+    assert main(["gan", "sample", "--run-dir", str(source_run), "-n", "5", "-o", str(tmp_path / "s.npz")]) == 0
+    assert np.load(tmp_path / "s.npz")["images"].shape == (5, 28, 28)
 
 
 def test_the_experiments_train_every_variant_and_measure_them_alike(source_run, tmp_path):
