@@ -1,7 +1,7 @@
 """From imitation to innovation, measured: fine-tuning from 100 images, and a sweep of the creative weight.
 
     python benchmarks/innovation_benchmark.py --root runs/innovation [--quick] [--samples 1000]
-        [--steps 3000] [--finetune-steps 600] [--weights 0 0.3 1 3] [--warmup 1500] [--width 32] [--target-class 9]
+        [--steps 3000] [--finetune-steps 600] [--weights 0 0.01 0.03 0.1 1] [--warmup 1500] [--width 32] [--target-class 9]
 
 Trains what ``--root`` does not hold yet (each run resumes or is skipped when done) with artlib's own
 functions, then measures every run with ``metrics.sample_report`` on the same number of samples:
@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--samples", type=int, default=1000, help="samples per run (default: %(default)s)")
     parser.add_argument("--steps", type=int, default=3000, help="steps of the nine-class and creative runs")
     parser.add_argument("--finetune-steps", type=int, default=600, help="steps of each transfer variant")
-    parser.add_argument("--weights", type=float, nargs="+", default=[0, 0.3, 1, 3], help="creative weights")
+    parser.add_argument("--weights", type=float, nargs="+", default=[0, 0.01, 0.03, 0.1, 1], help="creative weights")
     parser.add_argument("--warmup", type=int, default=None, help="creative warm-up steps (default: --steps / 2)")
     parser.add_argument("--width", type=int, default=32, help="the networks' width (default: %(default)s)")
     parser.add_argument("--target-class", type=int, default=9, help="the class learnt from 100 images")

@@ -256,6 +256,19 @@ def test_the_experiments_train_every_variant_and_measure_them_alike(source_run, 
         gan.shipped_creative_runs(tmp_path / "transfer")
 
 
+def test_the_shipped_runs_of_notebook_09_load():
+    from artlib import gan
+
+    nine = gan.load_settings(gan.INNOVATION_DIR / "nine")
+    assert nine["classes"] == list(range(9)) and (gan.INNOVATION_DIR / "nine" / "discriminator.keras").is_file()
+    sweep = gan.shipped_creative_runs()
+    assert list(sweep) == [0.0, 0.01, 0.03, 0.1, 1.0]
+    for weight, run_dir in sweep.items():
+        settings = gan.load_settings(run_dir)
+        assert settings["creative_weight"] == weight and settings["width"] == nine["width"]
+        assert gan.sample(gan.load_generator(run_dir), 2).shape == (2, 28, 28)
+
+
 # ----------------------------------------------------------------------------- exact resume
 def scenario_finetune_resume(out: Path) -> None:
     """Fine-tune a creative run 5 steps straight; and 2 steps, then on to 5 from other weights."""
