@@ -29,7 +29,7 @@ __version__ = "0.1.0"
 MODULES = (
     "atomic", "checks", "data", "errors", "imageio", "latent", "modelio", "net", "plotting", "patterns",  # shared
     "training", "metrics",                                                       # machinery, measures
-    "autoencoder", "vae", "gan", "style", "fast_style", "arbitrary_style", "diffusion",            # topics
+    "autoencoder", "vae", "gan", "style", "fast_style", "arbitrary_style", "translate", "diffusion",  # topics
     "studio", "gallery", "cli",
 )
 

@@ -9,6 +9,7 @@
 ``style transfer``             neural style transfer (alias: ``stylize``)
 ``fast-style train|apply|export``  a feed-forward network for one style; ONNX / LiteRT export
 ``arbitrary-style apply|train|export``  any photo in any style image, one network (AdaIN); export
+``translate train|apply``      unpaired translation between two Fashion-MNIST classes (CycleGAN)
 =================================  ======================================================
 
 Each topic registers its commands from its own file in this package. Bad input ends with
@@ -23,13 +24,13 @@ import os
 import sys
 
 from artlib import config
-from artlib.cli import arbitrary_style, autoencoder, demo, diffusion, fast_style, gan, info, style, vae
+from artlib.cli import arbitrary_style, autoencoder, demo, diffusion, fast_style, gan, info, style, translate, vae
 from artlib.cli.common import Parser
 from artlib.errors import ArtlibError
 
 __all__ = ["build_parser", "main", "run"]
 
-TOPICS = (info, demo, autoencoder, vae, gan, style, fast_style, arbitrary_style, diffusion)
+TOPICS = (info, demo, autoencoder, vae, gan, style, fast_style, arbitrary_style, translate, diffusion)
 
 
 def build_parser() -> Parser:

@@ -1,0 +1,136 @@
+"""``python -m artlib translate train|apply``: unpaired translation between two Fashion-MNIST classes (CycleGAN)."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+from artlib.cli.common import (existing_inputs, force_option, out_option, positive_float, positive_int,
+                               seed_option)
+from artlib.errors import ArtlibError
+
+__all__ = ["register"]
+
+PHOTOS = ("Fashion-MNIST shows a light garment, centred, on a black background: photos should look like that "
+          "(use --invert for a dark garment on a light background). Each is made grayscale, padded to a square "
+          "and shrunk to 28×28.")
+
+
+def _class(text: str) -> int:
+    """An argparse type: a Fashion-MNIST class by number 0-9 or by name (checked without TensorFlow)."""
+    from artlib.translate.classes import class_index
+
+    try:
+        return class_index(text)
+    except ArtlibError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from artlib import config
+    from artlib.translate.settings import TranslateSettings, check_run_dir
+
+    values = {"seed": args.seed, "classes": args.classes or TranslateSettings.DEFAULTS["classes"]}
+    for key in ("width", "batch_size"):
+        if getattr(args, key) is not None:
+            values[key] = getattr(args, key)
+    settings = TranslateSettings(**values)  # the same class twice: one line, before TensorFlow
+    check_run_dir(args.run_dir)  # a GAN's or a diffusion model's run directory: likewise
+    steps = args.steps if args.steps is not None else config.choose(full=None, fast=3)
+    from artlib import translate
+
+    start = time.perf_counter()
+    result = translate.train(args.run_dir, settings, num_steps=steps, max_seconds=args.max_seconds)
+    run = Path(args.run_dir)
+    print(f"trained to step {result.final_step} ({result.stopped}) in {time.perf_counter() - start:.0f} s; "
+          f"generators: {run / 'a_to_b.keras'}, {run / 'b_to_a.keras'}; grids: {run / 'samples'}")
+    return 0
+
+
+def _outputs(out: Path, names: list[str], force: bool) -> list[Path]:
+    """The files to write: ``out`` itself (a ``.png`` for one image, an ``.npz``) or one PNG per image in a folder."""
+    if out.suffix.lower() == ".npz":
+        targets = [out]
+    elif out.suffix.lower() == ".png":
+        if len(names) != 1:
+            raise ArtlibError(f"-o {out}: {len(names)} images do not fit in one .png; give a folder or an .npz")
+        targets = [out]
+    elif out.suffix and not out.is_dir():
+        raise ArtlibError(f"-o {out}: give a folder, a .png (one image) or an .npz")
+    else:
+        seen: dict[str, int] = {}
+        targets = []
+        for name in names:  # a.png and b/a.png both become a.png: number the second
+            seen[name] = seen.get(name, 0) + 1
+            targets.append(out / (f"{name}.png" if seen[name] == 1 else f"{name}-{seen[name]}.png"))
+    existing = [str(t) for t in targets if t.exists()]
+    if existing and not force:
+        raise ArtlibError(f"{existing[0]} exists; pass --force to overwrite it")
+    return targets
+
+
+def cmd_apply(args: argparse.Namespace) -> int:
+    existing_inputs(*args.inputs)
+    if args.run_dir is not None:
+        existing_inputs(args.run_dir)
+    from artlib.translate.inputs import read_inputs
+    from artlib.translate.settings import load_settings
+
+    classes = load_settings(args.run_dir)["classes"]  # another kind of run: one line, before TensorFlow
+    images, names = read_inputs(args.inputs, invert=args.invert)  # (N, 28, 28) in [0, 1]
+    out = Path(args.out)
+    targets = _outputs(out, names, args.force)
+    import numpy as np
+
+    from artlib import translate
+    from artlib.atomic import atomic_path
+    from artlib.imageio import save_image
+
+    direction = args.direction.replace("-", "_")
+    translated = translate.translate(images, args.run_dir, direction)  # (N, 28, 28) in [0, 1]
+    if out.suffix.lower() == ".npz":
+        with atomic_path(out) as tmp:
+            np.savez_compressed(tmp, images=translated, inputs=images)
+    else:
+        for target, image in zip(targets, translated):
+            save_image(target, image)
+    source, target_class = classes if direction == "a_to_b" else classes[::-1]
+    where = out if len(targets) == 1 else f"{len(targets)} PNG files in {out}"
+    print(f"{len(images)} image(s) of class {source} ({translate.class_name(source)}) translated to class "
+          f"{target_class} ({translate.class_name(target_class)}) -> {where}")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("translate", help="unpaired translation between two Fashion-MNIST classes (CycleGAN)")
+    t_sub = parser.add_subparsers(dest="translate_command", required=True, metavar="TRANSLATE_COMMAND")
+    train = t_sub.add_parser("train", help="train (or resume) a CycleGAN between two classes into a run directory")
+    train.add_argument("--classes", nargs=2, type=_class, metavar=("A", "B"), default=None,
+                       help="the two classes, by number 0-9 or name, e.g. sneaker ankle-boot or t-shirt dress "
+                            "(default: 7 9, sneaker and ankle boot)")
+    train.add_argument("--steps", type=positive_int, default=None,
+                       help="train up to this step (default: the recipe's, translate.TranslateSettings; fast mode: 3)")
+    train.add_argument("--max-seconds", type=positive_float, default=None,
+                       help="stop (with a checkpoint) after this long; run again to go on")
+    train.add_argument("--width", type=positive_int, default=None,
+                       help="channels of the generators' first layer (default: the recipe's)")
+    train.add_argument("--batch-size", type=positive_int, default=None,
+                       help="images of each class per step (default: the recipe's)")
+    train.add_argument("--run-dir", default="runs/translate", help="where checkpoints and grids go; training "
+                       "resumes if it holds a run (default: %(default)s)")
+    seed_option(train)
+    train.set_defaults(func=cmd_train)
+    apply = t_sub.add_parser("apply", help="translate images of one class into the other",
+                             description="Translate images with a trained pair. " + PHOTOS)
+    apply.add_argument("inputs", nargs="+", metavar="IMAGES",
+                       help="image files (PNG, JPEG, …) or .npz files with an array `images` (N×28×28)")
+    apply.add_argument("--run-dir", default=None,
+                       help="a trained run directory (default: the shipped sneaker <-> ankle boot pair)")
+    out_option(apply, "a folder (one PNG per image), a .png (one image) or an .npz (`images` and `inputs`)")
+    apply.add_argument("--direction", choices=("a-to-b", "b-to-a"), default="a-to-b",
+                       help="from the run's first class to its second, or back (default: %(default)s)")
+    apply.add_argument("--invert", action="store_true", help="invert the image files first (a dark garment "
+                       "on a light background)")
+    force_option(apply)
+    apply.set_defaults(func=cmd_apply)
