@@ -5,7 +5,7 @@
 ``demo``                       a small version of every topic as a gallery (PNG + index.html)
 ``autoencoder denoise``        remove noise from a photo (alias: ``denoise``)
 ``vae train|sample``           a variational autoencoder on Fashion-MNIST
-``gan train|sample|interpolate``  a GAN on Fashion-MNIST
+``gan train|finetune|sample|interpolate``  a GAN on Fashion-MNIST (also creative, some classes, fine-tuned)
 ``style transfer``             neural style transfer (alias: ``stylize``)
 ``fast-style train|apply|export``  a feed-forward network for one style; ONNX / LiteRT export
 ``arbitrary-style apply|train|export``  any photo in any style image, one network (AdaIN); export
