@@ -13,9 +13,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from artlib.errors import ArtlibError, DataError
+from artlib.errors import ArtlibError, CheckpointError, DataError
 
-__all__ = ["save_model", "load_model"]
+__all__ = ["save_model", "load_model", "RunSource", "run_source"]
 
 
 def save_model(model: Any, path: str | Path, *, force: bool = True, optimizer: bool = False) -> Path:
@@ -81,3 +81,39 @@ def load_model(path: str | Path, *, what: str = "model", fix: str = "train or re
     if reason:
         raise error(f"{path} is not a {what}: {reason}; {fix}")
     return model
+
+
+class RunSource(tuple):
+    """Where a trained model is read from: ``(folder, error, fix)`` — see :func:`run_source`."""
+
+    __slots__ = ()
+
+    def __new__(cls, folder: Path, error: type[ArtlibError], fix: str) -> RunSource:
+        return super().__new__(cls, (folder, error, fix))
+
+    folder = property(lambda self: self[0], doc="The folder to read.")
+    error = property(lambda self: self[1], doc="DataError for the shipped folder, CheckpointError for a run.")
+    fix = property(lambda self: self[2], doc="What the user can do about a missing or broken file.")
+
+
+def run_source(run_dir: str | Path | None, shipped_dir: Path, *, what: str, train: str) -> RunSource:
+    """A run directory or the shipped folder, with the error and the advice that fit each.
+
+    A missing or damaged shipped model is a broken installation (:class:`DataError`: reinstall, or
+    train your own); a missing or damaged model in a user's run directory is a run to (re)train
+    (:class:`CheckpointError`).
+
+    Args:
+        run_dir: The user's folder, or None for ``shipped_dir``.
+        shipped_dir: The folder of the shipped model.
+        what: What ships there, for messages (``"GAN generator"``).
+        train: The command that trains one, without ``--run-dir`` (``"python -m artlib gan train"``).
+
+    Returns:
+        ``RunSource(folder, error, fix)``.
+    """
+    folder = Path(shipped_dir if run_dir is None else run_dir)
+    if folder.resolve() == Path(shipped_dir).resolve():
+        return RunSource(folder, DataError, f"the shipped {what} is missing or damaged in this copy of artlib; "
+                                            f"reinstall artlib or train your own with `{train} --run-dir DIR`")
+    return RunSource(folder, CheckpointError, f"train one into this folder with `{train} --run-dir {folder}`")

@@ -129,6 +129,9 @@ def test_help_names_every_topic_without_tensorflow(hooked):
     (["denoise", "photo.png", "--sigma", "0", "-o", "x.png"], "--sigma"),
     (["stylize", "photo.png", "pattern:swirls", "--size", "0", "-o", "x.png"], "--size"),
     (["style", "transfer", "photo.png", "pattern:swirls", "--steps", "-1", "-o", "x.png"], "--steps"),
+    (["diffusion", "train", "--max-seconds", "0"], "--max-seconds"),
+    (["gan", "train", "--creative-weight", "-0.5"], "--creative-weight"),
+    (["gan", "finetune", "--from-run-dir", "x", "--target-class", "10", "--run-dir", "y"], "--target-class"),
     (["gan", "paint"], "gan"),
     (["paint-me-a-picture"], "paint-me-a-picture"),
 ])

@@ -486,7 +486,7 @@ def test_a_missing_shipped_generator_is_a_data_error(tmp_path, monkeypatch):
     from artlib.gan import run
 
     monkeypatch.setattr(run, "PRETRAINED_DIR", tmp_path)
-    with pytest.raises(DataError, match="shipped GAN checkpoint"):
+    with pytest.raises(DataError, match="the shipped GAN generator is missing or damaged"):
         run.load_generator()
 
 

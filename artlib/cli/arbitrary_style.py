@@ -6,8 +6,8 @@ import argparse
 import math
 from pathlib import Path
 
-from artlib.cli.common import (at_least, check_output, existing_inputs, force_option, nonnegative_float, out_option,
-                               positive_float, positive_int, seed_option)
+from artlib.cli.common import (at_least, check_output, existing_inputs, force_option, max_seconds_option,
+                               nonnegative_float, out_option, positive_int, seed_option)
 from artlib.errors import ArtlibError
 
 __all__ = ["register"]
@@ -179,8 +179,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                        "folders or URLs (default: scikit-image's photos, offline)")
     train.add_argument("--style-folder", action="append", default=[], metavar="FOLDER",
                        help="a folder of your own style images, added to the procedural bank (repeatable)")
-    train.add_argument("--max-seconds", type=positive_float, default=None,
-                       help="stop (with a checkpoint) after this long; run again to go on")
+    max_seconds_option(train)
     train.add_argument("--weights", default="auto", help="the encoder's features: auto, imagenet, hed-vgg16, "
                        "random or a weights file (default: %(default)s)")
     seed_option(train)

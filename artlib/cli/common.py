@@ -14,7 +14,7 @@ from pathlib import Path
 from artlib.errors import ArtlibError
 
 __all__ = ["Parser", "positive_int", "nonnegative_int", "positive_float", "nonnegative_float", "unit_interval",
-           "at_least", "out_option", "force_option", "seed_option", "model_option", "check_output",
+           "at_least", "out_option", "force_option", "seed_option", "model_option", "max_seconds_option", "check_output",
            "existing_inputs"]
 
 
@@ -79,6 +79,12 @@ def force_option(parser: argparse.ArgumentParser) -> None:
 def seed_option(parser: argparse.ArgumentParser) -> None:
     """``--seed``: the one random seed of the command."""
     parser.add_argument("--seed", type=nonnegative_int, default=0, help="random seed (default: %(default)s)")
+
+
+def max_seconds_option(parser: argparse.ArgumentParser) -> None:
+    """``--max-seconds``: a training's time budget for this call (a positive number; the run resumes later)."""
+    parser.add_argument("--max-seconds", type=positive_float, default=None,
+                        help="stop (with a checkpoint) after this long; run again to go on")
 
 
 def model_option(parser: argparse.ArgumentParser, what: str, *aliases: str) -> None:

@@ -6,8 +6,8 @@ import argparse
 import time
 from pathlib import Path
 
-from artlib.cli.common import (check_output, class_label, force_option, model_option, out_option, positive_int,
-                               seed_option)
+from artlib.cli.common import (check_output, class_label, force_option, max_seconds_option, model_option,
+                               out_option, positive_int, seed_option)
 
 __all__ = ["register"]
 
@@ -67,8 +67,6 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
 def cmd_denoise_path(args: argparse.Namespace) -> int:
     out = check_output(args.out, args.force, (".gif", ".png"))
-    import numpy as np
-
     from artlib import diffusion, plotting
     from artlib.imageio import save_image
 
@@ -94,8 +92,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                        help="train up to this step (default: the recipe's, 9000, as shipped; fast mode: 3)")
     train.add_argument("--width", type=positive_int, default=None, help="U-Net channels at 28×28 (default: 32)")
     train.add_argument("--batch-size", type=positive_int, default=None, help="images per step (default: 64)")
-    train.add_argument("--max-seconds", type=float, default=None,
-                       help="stop (with a checkpoint) after this long; run again to go on")
+    max_seconds_option(train)
     train.add_argument("--run-dir", default="runs/diffusion", help="where checkpoints and samples go; training "
                        "resumes if it holds a run (default: %(default)s)")
     seed_option(train)

@@ -6,7 +6,7 @@ import argparse
 import time
 from pathlib import Path
 
-from artlib.cli.common import (existing_inputs, force_option, out_option, positive_float, positive_int,
+from artlib.cli.common import (existing_inputs, force_option, max_seconds_option, out_option, positive_int,
                                seed_option)
 from artlib.errors import ArtlibError
 
@@ -111,8 +111,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                             "(default: 7 9, sneaker and ankle boot)")
     train.add_argument("--steps", type=positive_int, default=None,
                        help="train up to this step (default: the recipe's, translate.TranslateSettings; fast mode: 3)")
-    train.add_argument("--max-seconds", type=positive_float, default=None,
-                       help="stop (with a checkpoint) after this long; run again to go on")
+    max_seconds_option(train)
     train.add_argument("--width", type=positive_int, default=None,
                        help="channels of the generators' first layer (default: the recipe's)")
     train.add_argument("--batch-size", type=positive_int, default=None,

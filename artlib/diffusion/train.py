@@ -203,12 +203,8 @@ def load_model(run_dir: str | Path | None = None) -> tuple[keras.Model, NoiseSch
     Raises:
         DataError: The shipped model is missing or damaged. CheckpointError: ``run_dir`` has no finished model.
     """
-    folder = Path(PRETRAINED_DIR if run_dir is None else run_dir)
-    shipped = folder.resolve() == PRETRAINED_DIR.resolve()
-    error: type[ArtlibError] = DataError if shipped else CheckpointError
-    fix = ("the shipped diffusion model is missing in this copy of artlib; train one with "
-           "`python -m artlib diffusion train --run-dir DIR`" if shipped else
-           f"train one into this folder with `python -m artlib diffusion train --run-dir {folder}`")
+    folder, error, fix = modelio.run_source(run_dir, PRETRAINED_DIR, what="diffusion model",
+                                            train="python -m artlib diffusion train")
     model = modelio.load_model(folder / MODEL_FILE, what="diffusion model", fix=fix, check=_model_problem,
                                error=error)
     try:

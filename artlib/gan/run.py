@@ -202,14 +202,8 @@ def load_generator(run_dir: str | Path | None = None) -> keras.Model:
         CheckpointError: No finished generator in ``run_dir``, or a corrupt one, or another kind of model.
         DataError: The shipped generator is missing or corrupt.
     """
-    run_dir = Path(PRETRAINED_DIR if run_dir is None else run_dir)
-    if run_dir.resolve() == PRETRAINED_DIR.resolve():
-        fix = ("the shipped GAN checkpoint is missing or damaged in this copy of artlib; reinstall artlib "
-               "or train your own with `python -m artlib gan train`")
-        error: type[ArtlibError] = DataError
-    else:
-        fix = f"train one into this folder with `python -m artlib gan train --run-dir {run_dir}`"
-        error = CheckpointError
+    run_dir, error, fix = modelio.run_source(run_dir, PRETRAINED_DIR, what="GAN generator",
+                                             train="python -m artlib gan train")
     return modelio.load_model(run_dir / "generator.keras", what="GAN generator", fix=fix,
                               check=_generator_problem, error=error)
 

@@ -12,7 +12,7 @@ import numpy as np  # noqa: E402
 
 from artlib import modelio  # noqa: E402
 from artlib.checks import positive_int  # noqa: E402
-from artlib.errors import ArtlibError, CheckpointError, DataError  # noqa: E402
+from artlib.errors import ArtlibError, CheckpointError  # noqa: E402
 from artlib.metrics import fashion_batch  # noqa: E402
 from artlib.translate.classes import class_name  # noqa: E402
 from artlib.translate.models import IMAGE_SHAPE  # noqa: E402
@@ -81,12 +81,8 @@ def load_translator(run_dir: str | Path | None = None) -> Translator:
             or holds no finished generators (train it first), or damaged ones.
         DataError: The shipped pair is missing or damaged.
     """
-    folder = Path(PRETRAINED_DIR if run_dir is None else run_dir)
-    shipped = folder.resolve() == PRETRAINED_DIR.resolve()
-    error: type[ArtlibError] = DataError if shipped else CheckpointError
-    fix = ("the shipped translation pair is missing or damaged in this copy of artlib; reinstall artlib or train "
-           "your own with `python -m artlib translate train --classes A B --run-dir DIR`" if shipped else
-           f"train one into this folder with `python -m artlib translate train --classes A B --run-dir {folder}`")
+    folder, error, fix = modelio.run_source(run_dir, PRETRAINED_DIR, what="translation pair",
+                                            train="python -m artlib translate train --classes A B")
     try:
         classes = tuple(load_settings(folder)["classes"])
     except CheckpointError as err:
