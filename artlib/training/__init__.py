@@ -15,6 +15,9 @@ Which file does what:
                 an unreadable checkpoint), :func:`seed_states`
 ``rundir.py``   :class:`RunDir`: ``settings.json`` (checked), ``history.json`` (merged across
                 resumes), ``samples/step-XXXXXX.png``, ``samples.gif``, ``losses.png``
+``lock.py``     :func:`run_lock`: one training at a time in a run directory (``run_dir/.lock``,
+                an OS lock that a killed run does not leave stuck; re-entrant in a process);
+                ``train_loop`` and ``fit`` hold it for the whole call
 ``result.py``   :class:`TrainResult`: history, final step, seconds, why it stopped, run_dir
 ``finite.py``   :func:`check_finite`: the one NaN/Inf check (loops and image optimizers)
 ``logger.py``   :class:`RunLogger`: TensorBoard scalars and image grids
@@ -54,6 +57,7 @@ How a topic uses it:
 from artlib.training.checkpoint import Checkpointer, seed_states
 from artlib.training.finite import DEFAULT_HINT, check_finite
 from artlib.training.fit import BackupAndRestore, NaNGuard, callbacks, fit
+from artlib.training.lock import LOCK_FILE, run_lock
 from artlib.training.logger import RunLogger, as_grid
 from artlib.training.loop import train_loop
 from artlib.training.order import count_examples, epoch_dataset, epoch_order, shuffled_batches, whole_executions
@@ -80,6 +84,8 @@ __all__ = [
     "STOP_REASONS",
     "RunDir",
     "MAY_CHANGE",
+    "run_lock",
+    "LOCK_FILE",
     "NaNGuard",
     "BackupAndRestore",
     "callbacks",

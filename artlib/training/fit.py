@@ -23,6 +23,7 @@ import shutil
 import time
 import warnings
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,7 @@ from artlib.atomic import atomic_write_text  # noqa: E402
 from artlib.errors import ArtlibError, CheckpointError, NonFiniteLossError  # noqa: E402
 from artlib.training.checkpoint import seed_states  # noqa: E402
 from artlib.training.finite import DEFAULT_HINT  # noqa: E402
+from artlib.training.lock import run_lock  # noqa: E402
 from artlib.training.order import count_examples, epoch_dataset  # noqa: E402
 from artlib.training.result import TrainResult  # noqa: E402
 from artlib.training.rundir import RunDir  # noqa: E402
@@ -259,7 +261,9 @@ def fit(model: keras.Model, data: Any, *, num_epochs: int, batch_size: int, seed
     Raises:
         ArtlibError: An uncompiled model, a size below 1, fewer examples than one batch,
             or a ``fit`` argument that this function sets itself.
-        CheckpointError: ``run_dir`` holds other settings or an unreadable backup.
+        CheckpointError: ``run_dir`` holds other settings or an unreadable backup, or another
+            training (another process) is using it: refused at once, naming its pid and host
+            (the lock is held for the whole call; see :func:`~artlib.training.run_lock`).
         NonFiniteLossError: A loss became NaN or Inf (the last backup is kept).
     """
     started = time.perf_counter()
@@ -274,22 +278,25 @@ def fit(model: keras.Model, data: Any, *, num_epochs: int, batch_size: int, seed
         steps_per_epoch = count_examples(data) // batch_size
         if steps_per_epoch == 0:
             raise ArtlibError(f"data holds {count_examples(data)} examples, fewer than one batch of {batch_size}")
-    run = RunDir(run_dir) if run_dir is not None else None
-    if run is not None and settings is not None:
-        run.write_settings(settings)
-    chosen = callbacks(run.path) if run is not None else [NaNGuard()]
-    if run is not None:
-        chosen.insert(len(chosen) - 1, _HistoryFile(run))  # before BackupAndRestore
-    backups = [c for c in chosen if isinstance(c, BackupAndRestore)]
-    first_epoch = min(backups[0].restore(model), num_epochs) if backups else 0
-    dataset = epoch_dataset(data, batch_size, seed=seed, num_epochs=num_epochs, steps_per_epoch=steps_per_epoch,
-                            first_epoch=first_epoch, map_fn=map_fn)
-    if verbose == "auto":
-        verbose = 0 if config.is_ci() else 2
-    keras_history = model.fit(dataset, epochs=num_epochs, initial_epoch=first_epoch, steps_per_epoch=steps_per_epoch,
-                              shuffle=False, verbose=verbose, callbacks=[*chosen, *extra_callbacks], **fit_kwargs)
-    values = {name: [float(v) for v in series] for name, series in keras_history.history.items()}
-    done = len(next(iter(values.values()), []))  # epochs this call trained
-    history = {"epoch": list(range(first_epoch + 1, first_epoch + 1 + done)), **values}
-    return TrainResult(history=history, final_step=first_epoch + done,
-                       seconds=time.perf_counter() - started, run_dir=None if run is None else run.path)
+    lock = run_lock(run_dir) if run_dir is not None else nullcontext()
+    with lock:  # one training at a time in a folder (CheckpointError for a second)
+        run = RunDir(run_dir) if run_dir is not None else None
+        if run is not None and settings is not None:
+            run.write_settings(settings)
+        chosen = callbacks(run.path) if run is not None else [NaNGuard()]
+        if run is not None:
+            chosen.insert(len(chosen) - 1, _HistoryFile(run))  # before BackupAndRestore
+        backups = [c for c in chosen if isinstance(c, BackupAndRestore)]
+        first_epoch = min(backups[0].restore(model), num_epochs) if backups else 0
+        dataset = epoch_dataset(data, batch_size, seed=seed, num_epochs=num_epochs, steps_per_epoch=steps_per_epoch,
+                                first_epoch=first_epoch, map_fn=map_fn)
+        if verbose == "auto":
+            verbose = 0 if config.is_ci() else 2
+        keras_history = model.fit(dataset, epochs=num_epochs, initial_epoch=first_epoch,
+                                  steps_per_epoch=steps_per_epoch, shuffle=False, verbose=verbose,
+                                  callbacks=[*chosen, *extra_callbacks], **fit_kwargs)
+        values = {name: [float(v) for v in series] for name, series in keras_history.history.items()}
+        done = len(next(iter(values.values()), []))  # epochs this call trained
+        history = {"epoch": list(range(first_epoch + 1, first_epoch + 1 + done)), **values}
+        return TrainResult(history=history, final_step=first_epoch + done,
+                           seconds=time.perf_counter() - started, run_dir=None if run is None else run.path)

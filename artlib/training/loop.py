@@ -24,6 +24,7 @@ import tensorflow as tf  # noqa: E402
 from artlib.errors import ArtlibError  # noqa: E402
 from artlib.training.checkpoint import Checkpointer  # noqa: E402
 from artlib.training.finite import check_finite  # noqa: E402
+from artlib.training.lock import run_lock  # noqa: E402
 from artlib.training.logger import RunLogger  # noqa: E402
 from artlib.training.progress import progress_bar  # noqa: E402
 from artlib.training.result import TrainResult  # noqa: E402
@@ -123,7 +124,10 @@ def train_loop(
         ArtlibError: A count or ``max_seconds`` that is not above 0, or an epoch of
             ``make_dataset`` shorter than ``steps_per_epoch``.
         NonFiniteLossError: A loss or weight became NaN/Inf; nothing bad was saved.
-        CheckpointError: ``run_dir`` holds unreadable checkpoints, another model's, or other settings.
+        CheckpointError: ``run_dir`` holds unreadable checkpoints, another model's, or other settings;
+            or another training (another process) is using it: refused at once, naming its pid
+            and host (the lock, ``run_dir/.lock``, is held for the whole call; see
+            :func:`~artlib.training.run_lock`).
 
     Example::
 
@@ -138,61 +142,62 @@ def train_loop(
               log_every=log_every, sample_every=sample_every, max_seconds=max_seconds)
     sample_every = sample_every or save_every
     started = time.perf_counter()
-    run = RunDir(run_dir)
-    if settings is not None:
-        run.write_settings(settings)
-    checkpointer = Checkpointer(run_dir, max_to_keep=max_to_keep, **state)
-    step = start = checkpointer.restore(resume_from)
-    if checkpointer.restored_path and quiet is not True:
-        print(f"Resuming from {checkpointer.restored_path} (step {step} of {num_steps}).")
-    steps_per_epoch = steps_per_epoch or _count_batches(make_dataset(0))
-    earlier = run.read_history()
-    keep = sum(1 for s in earlier.get("step", []) if s <= start)  # later ones get redone
-    earlier = {name: values[:keep] for name, values in earlier.items()}
-    history: dict[str, list[float]] = {"step": []}
+    with run_lock(run_dir):  # one training at a time in a folder (CheckpointError for a second)
+        run = RunDir(run_dir)
+        if settings is not None:
+            run.write_settings(settings)
+        checkpointer = Checkpointer(run_dir, max_to_keep=max_to_keep, **state)
+        step = start = checkpointer.restore(resume_from)
+        if checkpointer.restored_path and quiet is not True:
+            print(f"Resuming from {checkpointer.restored_path} (step {step} of {num_steps}).")
+        steps_per_epoch = steps_per_epoch or _count_batches(make_dataset(0))
+        earlier = run.read_history()
+        keep = sum(1 for s in earlier.get("step", []) if s <= start)  # later ones get redone
+        earlier = {name: values[:keep] for name, values in earlier.items()}
+        history: dict[str, list[float]] = {"step": []}
 
-    def whole_run() -> dict[str, list]:
-        names = dict.fromkeys([*earlier, *history])
-        return {name: earlier.get(name, [None] * keep) + history.get(name, [None] * len(history["step"]))
-                for name in names}
+        def whole_run() -> dict[str, list]:
+            names = dict.fromkeys([*earlier, *history])
+            return {name: earlier.get(name, [None] * keep) + history.get(name, [None] * len(history["step"]))
+                    for name in names}
 
-    bar = progress_bar(num_steps, quiet=quiet)
-    stopped = "done"
-    with RunLogger(run_dir) as logger:
-        while step < num_steps and stopped == "done":
-            epoch, position = divmod(step, steps_per_epoch)  # the data position is the step
-            for batch in _skip(make_dataset(epoch), position):
-                losses = {name: float(value) for name, value in step_fn(batch).items()}
-                step += 1
-                check_finite(losses, step=step, last_checkpoint=checkpointer.latest)
-                if step == start + 1:
-                    checkpointer.assert_restored()  # the optimizers exist now
-                checkpointer.step.assign(step)
-                history["step"].append(step)
-                for name, value in losses.items():
-                    history.setdefault(name, [None] * (len(history["step"]) - 1)).append(value)
-                if max_seconds is not None and time.perf_counter() - started >= max_seconds:
-                    stopped = "max_seconds"
-                if stop_when is not None and stop_when(step, whole_run()):
-                    stopped = "stop_when"
-                last = step == num_steps or stopped != "done"
-                if step % log_every == 0 or last:
-                    recent = {name: float(np.mean(history[name][-log_every:])) for name in losses}
-                    logger.scalars(recent, step)
-                    bar.update(step, list(recent.items()))
-                if sample_fn is not None and (step % sample_every == 0 or last):
-                    images = np.asarray(sample_fn())
-                    logger.images("samples", images, step)
-                    run.save_samples(images, step)
-                if step % save_every == 0 or last:
-                    checkpointer.save()
-                    run.merge_history(history)
-                if last or step % steps_per_epoch == 0:
-                    break
-            else:  # the epoch ran out of batches early: positions would not match on resume
-                raise ArtlibError(f"make_dataset({epoch}) gave {step % steps_per_epoch} batches, "
-                                  f"but steps_per_epoch is {steps_per_epoch}")
-    if summary and history["step"]:
-        run.finish(whole_run())
-    return TrainResult(history=history, final_step=step, seconds=time.perf_counter() - started,
-                       stopped=stopped, run_dir=run.path)
+        bar = progress_bar(num_steps, quiet=quiet)
+        stopped = "done"
+        with RunLogger(run_dir) as logger:
+            while step < num_steps and stopped == "done":
+                epoch, position = divmod(step, steps_per_epoch)  # the data position is the step
+                for batch in _skip(make_dataset(epoch), position):
+                    losses = {name: float(value) for name, value in step_fn(batch).items()}
+                    step += 1
+                    check_finite(losses, step=step, last_checkpoint=checkpointer.latest)
+                    if step == start + 1:
+                        checkpointer.assert_restored()  # the optimizers exist now
+                    checkpointer.step.assign(step)
+                    history["step"].append(step)
+                    for name, value in losses.items():
+                        history.setdefault(name, [None] * (len(history["step"]) - 1)).append(value)
+                    if max_seconds is not None and time.perf_counter() - started >= max_seconds:
+                        stopped = "max_seconds"
+                    if stop_when is not None and stop_when(step, whole_run()):
+                        stopped = "stop_when"
+                    last = step == num_steps or stopped != "done"
+                    if step % log_every == 0 or last:
+                        recent = {name: float(np.mean(history[name][-log_every:])) for name in losses}
+                        logger.scalars(recent, step)
+                        bar.update(step, list(recent.items()))
+                    if sample_fn is not None and (step % sample_every == 0 or last):
+                        images = np.asarray(sample_fn())
+                        logger.images("samples", images, step)
+                        run.save_samples(images, step)
+                    if step % save_every == 0 or last:
+                        checkpointer.save()
+                        run.merge_history(history)
+                    if last or step % steps_per_epoch == 0:
+                        break
+                else:  # the epoch ran out of batches early: positions would not match on resume
+                    raise ArtlibError(f"make_dataset({epoch}) gave {step % steps_per_epoch} batches, "
+                                      f"but steps_per_epoch is {steps_per_epoch}")
+        if summary and history["step"]:
+            run.finish(whole_run())
+        return TrainResult(history=history, final_step=step, seconds=time.perf_counter() - started,
+                           stopped=stopped, run_dir=run.path)

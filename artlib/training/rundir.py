@@ -11,6 +11,7 @@
         samples/step-XXXXXX.png  the sample grid every ``sample_every`` steps
         samples.gif              those grids as an animation
         losses.png               the curves of history.json
+        .lock                    while a training runs: who holds the folder (see lock.py)
 
 Everything is written atomically, so a kill never leaves half a file.
 """
