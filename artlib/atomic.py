@@ -4,17 +4,54 @@ Write to a temporary file in the target's folder, then ``os.replace`` it onto
 the target (atomic on POSIX and Windows). If anything fails, or the process is
 killed, the target keeps its previous content and the temporary file is removed
 (or, after a kill, left as an ignorable hidden ``.NAME-*.tmp`` file).
+
+A full disk (or an exhausted quota) is reported as :class:`DiskFullError`, which names
+the file and says that the previous one is unchanged, whichever writer ran out of space
+(Pillow, Keras, NumPy, plain ``write``): it is an :class:`~artlib.errors.ArtlibError`, so the
+command line prints one line, and an ``OSError`` with ``errno`` ``ENOSPC`` (or ``EDQUOT``),
+so code that catches ``OSError`` still does.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-__all__ = ["atomic_path", "atomic_write_bytes", "atomic_write_text"]
+from artlib.errors import ArtlibError
+
+__all__ = ["DiskFullError", "atomic_path", "atomic_write_bytes", "atomic_write_text"]
+
+_NO_SPACE = {errno.ENOSPC: "no space left on device (the disk is full)"}
+if hasattr(errno, "EDQUOT"):  # not on Windows
+    _NO_SPACE[errno.EDQUOT] = "disk quota exceeded"
+
+
+class DiskFullError(ArtlibError, OSError):
+    """A write ran out of disk space (or quota); the previous file, if any, is unchanged.
+
+    Args:
+        message: What failed, naming the file, and what to do.
+        code: ``errno.ENOSPC`` or ``errno.EDQUOT`` (kept as ``.errno``).
+    """
+
+    def __init__(self, message: str, code: int = errno.ENOSPC) -> None:
+        super().__init__(message)
+        self.errno = code
+
+
+def _no_space(err: BaseException) -> int | None:
+    """The ENOSPC/EDQUOT errno behind ``err``, following causes and contexts (writers wrap errors), or None."""
+    seen = set()
+    while err is not None and id(err) not in seen:
+        seen.add(id(err))
+        if isinstance(err, OSError) and err.errno in _NO_SPACE:
+            return err.errno
+        err = err.__cause__ or err.__context__
+    return None
 
 
 def _umask() -> int:
@@ -30,30 +67,50 @@ def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
     The temporary name keeps the target's extension, so writers that choose the
     format from the file name (Pillow, matplotlib) still work.
 
+    Raises:
+        DiskFullError: The disk or quota ran out while making the folder, the temporary file or
+            writing it (the target keeps its previous content; the temporary file is removed).
+
     Example:
         >>> with atomic_path("out/grid.png") as tmp:  # doctest: +SKIP
         ...     figure.savefig(tmp)
     """
     target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.stem}-", suffix=f".tmp{target.suffix}")
-    os.close(fd)
+    tmp = None
     try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.stem}-", suffix=f".tmp{target.suffix}")
+        os.close(fd)
         yield Path(tmp)
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual permissions
         os.replace(tmp, target)
+    except Exception as err:
+        code = _no_space(err)
+        if code is None:
+            raise
+        kept = "the previous file is unchanged" if target.exists() else "nothing was written"
+        raise DiskFullError(f"cannot write {target}: {_NO_SPACE[code]}; {kept}. Free some space "
+                            "(or write somewhere else) and try again.", code) from err
     finally:
-        if os.path.exists(tmp):
+        if tmp is not None and os.path.lexists(tmp):
             os.unlink(tmp)
 
 
 def atomic_write_bytes(target: str | os.PathLike, payload: bytes) -> Path:
-    """Write ``payload`` to ``target`` atomically and return the path."""
+    """Write ``payload`` to ``target`` atomically and return the path.
+
+    Raises:
+        DiskFullError: The disk is full (``target`` keeps its previous content).
+    """
     with atomic_path(target) as tmp:
         tmp.write_bytes(payload)
     return Path(target)
 
 
 def atomic_write_text(target: str | os.PathLike, text: str) -> Path:
-    """Write UTF-8 ``text`` to ``target`` atomically and return the path."""
+    """Write UTF-8 ``text`` to ``target`` atomically and return the path.
+
+    Raises:
+        DiskFullError: The disk is full (``target`` keeps its previous content).
+    """
     return atomic_write_bytes(target, text.encode("utf-8"))

@@ -1,14 +1,23 @@
 """The one door to the network: every download in artlib goes through here.
 
-It applies a timeout and a size cap, caches what it fetched, writes the cache
-file atomically, and refuses to open a socket at all when ``ARTLIB_OFFLINE=1``.
+:func:`download` fetches only ``http://`` and ``https://`` addresses (no ``file://``,
+``ftp://`` or ``data:``, and no redirect to them), with a timeout on connecting and on
+every read, and a size cap checked against the declared ``Content-Length`` and again
+while streaming (a server that sends no length, or lies about it, is cut off at the cap).
+It caches what it fetched and writes the cache file atomically: a refused, truncated or
+interrupted download leaves no file. With ``ARTLIB_OFFLINE=1`` it opens no socket at all.
+
+Tests that need a server run one on 127.0.0.1 and unset ``ARTLIB_OFFLINE`` for that test
+only (``tests/test_net.py``); nothing else lifts the offline guarantee.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import http.client
 import socket
+import ssl
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -17,12 +26,14 @@ from pathlib import Path
 
 from artlib import config
 from artlib.atomic import atomic_path
-from artlib.errors import OfflineError
+from artlib.checks import positive_float, positive_int
+from artlib.errors import ArtlibError, OfflineError
 
 __all__ = ["download", "socket_timeout", "is_url", "cached_path"]
 
-DEFAULT_TIMEOUT = 30.0  # seconds without an answer before a download gives up
+DEFAULT_TIMEOUT = 30.0  # seconds without an answer (to connect, or to each read) before a download gives up
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024  # refuse to download more than this
+_CHUNK = 1 << 16  # bytes read at a time
 
 
 def is_url(source: object) -> bool:
@@ -61,6 +72,38 @@ def cached_path(url: str, cache_subdir: str = "artlib") -> Path:
     return config.cache_dir() / cache_subdir / f"{digest}-{name}"
 
 
+class _HttpOnlyRedirects(urllib.request.HTTPRedirectHandler):
+    """Follow a redirect only to an http(s) address (urllib alone follows one to ``ftp://``)."""
+
+    def http_error_302(self, req, fp, code, msg, headers):  # noqa: D102 - urllib's hook
+        location = headers.get("Location") or headers.get("URI")
+        if location is not None:
+            new_url = urllib.parse.urljoin(req.full_url, location)
+            if not is_url(new_url):
+                fp.close()
+                raise OfflineError(f"could not download {req.full_url}: the server redirects to {new_url!r}, "
+                                   "which is not an http(s) address; artlib follows only http(s) redirects")
+        return super().http_error_302(req, fp, code, msg, headers)
+
+    http_error_301 = http_error_303 = http_error_307 = http_error_308 = http_error_302
+
+
+def _opener() -> urllib.request.OpenerDirector:
+    """A urllib opener that speaks http(s) only: no file://, ftp:// or data: handlers."""
+    opener = urllib.request.OpenerDirector()
+    for handler in (urllib.request.ProxyHandler(), urllib.request.UnknownHandler(), urllib.request.HTTPHandler(),
+                    urllib.request.HTTPSHandler(), _HttpOnlyRedirects(), urllib.request.HTTPDefaultErrorHandler(),
+                    urllib.request.HTTPErrorProcessor()):
+        opener.add_handler(handler)
+    return opener
+
+
+def _declared_length(response) -> int | None:
+    """The response's ``Content-Length`` as an int, or None when absent or not a number."""
+    declared = (response.headers.get("Content-Length") or "").strip()
+    return int(declared) if declared.isdigit() else None
+
+
 def download(
     url: str,
     *,
@@ -72,41 +115,57 @@ def download(
     """Fetch ``url`` once into the cache and return the local path.
 
     A cached copy is returned without touching the network. The file appears
-    in the cache only when complete, so an interrupted download leaves nothing.
+    in the cache only when complete, so a refused, truncated or interrupted
+    download leaves nothing.
 
     Args:
-        url: An ``http(s)://`` address.
+        url: An ``http(s)://`` address; a redirect may lead only to another one.
         cache_subdir: Folder under the cache directory (see ``config.cache_dir``).
-        timeout: Seconds to wait for the server before giving up.
-        max_bytes: Largest download accepted.
+        timeout: Seconds to wait to connect, and for each read, before giving up.
+        max_bytes: Largest download accepted (checked on ``Content-Length`` and while reading).
         force: Download again even if a cached copy exists.
 
     Returns:
         Path of the cached file.
 
     Raises:
-        OfflineError: offline mode, or the server could not be reached.
-        ValueError: the URL is not http(s), or the download is larger than ``max_bytes``.
+        ArtlibError: the URL is not http(s) (``file://``, ``ftp://``, ``data:`` …), the download is
+            larger than ``max_bytes``, or ``timeout``/``max_bytes`` is not positive.
+        OfflineError: offline mode; the server could not be reached, did not answer within
+            ``timeout``, answered with an HTTP error, redirected to a non-http(s) address, or sent
+            fewer bytes than it announced.
+        DiskFullError: the cache's disk is full (see :mod:`artlib.atomic`).
     """
     if not is_url(url):
-        raise ValueError(f"not an http(s) URL: {url!r}")
+        raise ArtlibError(f"cannot download {url!r}: not an http(s) URL; artlib fetches only http:// and "
+                          "https:// addresses (give a local file as a path instead)")
+    timeout = positive_float(timeout, "timeout")
+    max_bytes = positive_int(max_bytes, "max_bytes")
     target = cached_path(url, cache_subdir)
     if target.exists() and not force:
         return target
     _check_online(f"Fetching {url}")
     request = urllib.request.Request(url, headers={"User-Agent": "artlib"})
     try:
-        with atomic_path(target) as tmp, open(tmp, "wb") as out, \
-                urllib.request.urlopen(request, timeout=timeout) as resp:
-            declared = resp.headers.get("Content-Length")
-            if declared is not None and declared.isdigit() and int(declared) > max_bytes:
-                raise ValueError(f"{url} is {int(declared):,} bytes, more than the limit of {max_bytes:,}")
+        with atomic_path(target) as tmp, open(tmp, "wb") as out, _opener().open(request, timeout=timeout) as resp:
+            declared = _declared_length(resp)
+            if declared is not None and declared > max_bytes:
+                raise ArtlibError(f"{url} is {declared:,} bytes, more than the limit of {max_bytes:,}")
             size = 0
-            while chunk := resp.read(1 << 16):
+            while chunk := resp.read(_CHUNK):
                 size += len(chunk)
-                if size > max_bytes:
-                    raise ValueError(f"{url} is larger than the limit of {max_bytes:,} bytes")
+                if size > max_bytes:  # no Content-Length, or a wrong one: stop at the cap
+                    raise ArtlibError(f"{url} is larger than the limit of {max_bytes:,} bytes")
                 out.write(chunk)
-    except (urllib.error.URLError, socket.timeout, ConnectionError, TimeoutError) as err:
-        raise OfflineError(f"could not download {url}: {err}") from err
+            if declared is not None and size < declared:  # urllib returns a short body without a word
+                raise OfflineError(f"could not download {url}: the connection ended after {size:,} of "
+                                   f"{declared:,} bytes; try again")
+    except ArtlibError:
+        raise
+    except (urllib.error.URLError, http.client.HTTPException, ssl.SSLError, ConnectionError, TimeoutError) as err:
+        reason = err.reason if isinstance(err, urllib.error.URLError) and not isinstance(
+            err, urllib.error.HTTPError) else err
+        if isinstance(reason, TimeoutError):  # socket.timeout is TimeoutError
+            reason = f"no answer within {timeout:g} s; try again later, or raise the timeout"
+        raise OfflineError(f"could not download {url}: {reason}") from err
     return target

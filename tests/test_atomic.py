@@ -1,11 +1,18 @@
-"""artlib.atomic: a file appears complete or not at all."""
+"""artlib.atomic: a file appears complete or not at all, a full disk included."""
 
+import errno
 import os
+import re
 import stat
+import tempfile
+from pathlib import Path
 
+import numpy as np
 import pytest
 
-from artlib.atomic import atomic_path, atomic_write_bytes, atomic_write_text
+import artlib.atomic
+from artlib.atomic import DiskFullError, atomic_path, atomic_write_bytes, atomic_write_text
+from artlib.errors import ArtlibError
 
 
 def test_write_replaces_and_leaves_no_temp_files(tmp_path):
@@ -35,3 +42,111 @@ def test_written_files_get_ordinary_permissions(tmp_path):
     finally:
         os.umask(old)
     assert stat.S_IMODE(path.stat().st_mode) == 0o644
+
+
+# --- a full disk -------------------------------------------------------------------------------
+# The temporary file atomic_path hands out is made a link to /dev/full, where every write fails
+# with ENOSPC from the kernel itself: whichever writer runs (Python, Pillow, NumPy, Keras) meets
+# a real full disk, and only the temporary file is affected.
+
+needs_dev_full = pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full (Linux)")
+
+
+@pytest.fixture
+def disk_full(tmp_path, monkeypatch):
+    """Make every temporary file atomic_path creates under ``tmp_path`` a link to /dev/full."""
+    make = tempfile.mkstemp
+
+    def full_mkstemp(*args, **kwargs):
+        fd, name = make(*args, **kwargs)
+        if Path(kwargs.get("dir", "")).is_relative_to(tmp_path):
+            os.close(fd)
+            os.unlink(name)
+            os.symlink("/dev/full", name)
+            fd = os.open(name, os.O_WRONLY)
+        return fd, name
+
+    monkeypatch.setattr(artlib.atomic.tempfile, "mkstemp", full_mkstemp)
+    return tmp_path
+
+
+def _write_text(target):
+    atomic_write_text(target, "new " * 5000)
+
+
+def _write_bytes(target):
+    atomic_write_bytes(target, b"new")
+
+
+def _save_image(target):
+    from artlib.imageio import save_image
+
+    save_image(target, np.linspace(0.0, 1.0, 64 * 64 * 3).reshape(64, 64, 3))
+
+
+def _save_npz(target):  # what `gan sample -o x.npz` and `translate apply -o x.npz` do
+    with atomic_path(target) as tmp:
+        np.savez_compressed(tmp, images=np.zeros((4, 28, 28), np.float32))
+
+
+def _save_model(target):
+    import keras
+
+    from artlib import modelio
+
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)])
+    modelio.save_model(model, target)
+
+
+@needs_dev_full
+@pytest.mark.parametrize("write, name", [(_write_text, "notes.txt"), (_write_bytes, "data.bin"),
+                                         (_save_image, "grid.png"), (_save_npz, "samples.npz"),
+                                         (_save_model, "model.keras")])
+def test_a_full_disk_is_a_clear_error_and_keeps_the_previous_file(disk_full, write, name):
+    target = disk_full / "out" / name
+    target.parent.mkdir()
+    target.write_bytes(b"the previous file")
+    with pytest.raises(DiskFullError, match=f"cannot write {re.escape(str(target))}: no space left on device "
+                                            r"\(the disk is full\); the previous file is unchanged") as caught:
+        write(target)
+    assert isinstance(caught.value, ArtlibError)  # the command line prints it as one line
+    assert isinstance(caught.value, OSError) and caught.value.errno == errno.ENOSPC
+    assert target.read_bytes() == b"the previous file"
+    assert os.listdir(target.parent) == [name]  # no temporary file left
+
+
+@needs_dev_full
+def test_a_full_disk_with_no_previous_file_writes_nothing(disk_full):
+    target = disk_full / "new.txt"
+    with pytest.raises(DiskFullError, match="nothing was written"):
+        atomic_write_text(target, "text")
+    assert os.listdir(disk_full) == []
+
+
+def test_no_space_for_the_temporary_file_itself_is_a_disk_full_error(tmp_path, monkeypatch):
+    def no_inodes(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(artlib.atomic.tempfile, "mkstemp", no_inodes)
+    with pytest.raises(DiskFullError, match="out.txt: no space left"):
+        atomic_write_text(tmp_path / "out.txt", "text")
+    assert os.listdir(tmp_path) == []
+
+
+def test_a_writer_that_wraps_the_no_space_error_is_still_understood(tmp_path):
+    target = tmp_path / "out.bin"
+    target.write_bytes(b"old")
+    with pytest.raises(DiskFullError, match="the previous file is unchanged"):
+        with atomic_path(target):
+            try:
+                raise OSError(errno.ENOSPC, "No space left on device")
+            except OSError as err:
+                raise RuntimeError("the writer's own error") from err
+    assert target.read_bytes() == b"old" and os.listdir(tmp_path) == ["out.bin"]
+
+
+def test_other_os_errors_pass_unchanged(tmp_path):
+    with pytest.raises(PermissionError) as caught:
+        with atomic_path(tmp_path / "out.bin"):
+            raise PermissionError(errno.EACCES, "Permission denied")
+    assert not isinstance(caught.value, DiskFullError)
