@@ -261,13 +261,14 @@ def train(style_source: Any, *, num_steps: int | None = None, run_dir: str | Pat
                     learning_rate=learning_rate, **{**FAST_STYLE_WEIGHTS, **loss_weights}, style_size=style_size,
                     features=extractor.family.name, content_layers=list(extractor.content_layers),
                     style_layers=list(extractor.style_layers))
-    if run is given:  # a new run: record how it starts
-        atomic_write_text(run_dir / SETTINGS_FILE, json.dumps(settings, indent=1, default=str))
-    history = training.train_loop(
-        step, make_dataset, num_steps=num_steps, run_dir=run_dir,
-        state={"network": network, "optimizer": optimizer}, steps_per_epoch=run["steps_per_epoch"],
-        save_every=save_every, log_every=min(10, num_steps),
-        sample_fn=lambda: np.concatenate([fixed, network(fixed, training=False).numpy()]), quiet=quiet)
+    with training.run_lock(run_dir):  # from the settings file on: a second training here is refused
+        if run is given:  # a new run: record how it starts
+            atomic_write_text(run_dir / SETTINGS_FILE, json.dumps(settings, indent=1, default=str))
+        history = training.train_loop(
+            step, make_dataset, num_steps=num_steps, run_dir=run_dir,
+            state={"network": network, "optimizer": optimizer}, steps_per_epoch=run["steps_per_epoch"],
+            save_every=save_every, log_every=min(10, num_steps),
+            sample_fn=lambda: np.concatenate([fixed, network(fixed, training=False).numpy()]), quiet=quiet)
     result = TrainResult(network, history, style_image, extractor.source, time.perf_counter() - start, settings)
     if verbose:
         last = {k: v[-1] for k, v in history.items() if k != "step" and v}

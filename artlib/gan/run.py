@@ -275,37 +275,38 @@ def train(run_dir: str | Path, settings: GANSettings | None = None, *, images: n
     if max_seconds is not None:
         max_seconds = positive_float(max_seconds, "max_seconds")
     real, real_labels = _real_images(settings, images, labels)
-    _adopt_old_settings(Path(run_dir))
-    batch_size, seed = int(settings["batch_size"]), int(settings["seed"])
-    steps_per_epoch = len(real) // batch_size
-    every = min(steps_per_epoch, 250) if steps_per_epoch > 1 else 50  # a one-batch epoch (100 images): not every step
-
     generator, discriminator = build_models(settings)
     if settings["init_from"]:
-        _start_from(settings["init_from"], settings, generator, discriminator)
+        _start_from(settings["init_from"], settings, generator, discriminator)  # refused before anything is written
     _freeze(discriminator, settings["freeze_d"])
-    with training.get_strategy().scope():
-        g_optimizer = keras.optimizers.Adam(settings["learning_rate"], beta_1=settings["beta_1"])
-        d_optimizer = keras.optimizers.Adam(settings["learning_rate"], beta_1=settings["beta_1"])
-    noise = keras.random.SeedGenerator(seed)
-    step_fn = make_train_step(generator, discriminator, g_optimizer, d_optimizer, noise,
-                              loss=settings["loss"], gp_weight=settings["gp_weight"],
-                              creative_weight=settings["creative_weight"],
-                              creative_warmup=settings["creative_warmup"])
-    labelled = settings["conditional"] or settings["creative_weight"]
-    data = (real, real_labels.astype(np.int32)) if labelled else real
-    fixed_latents = latents(grid_size, int(settings["latent_dim"]), seed + 12345)
-    result = training.train_loop(
-        step_fn, lambda epoch: training.shuffled_batches(data, batch_size, seed=seed + epoch),
-        num_steps=num_steps or int(settings["num_epochs"]) * steps_per_epoch, run_dir=run_dir,
-        state={"generator": generator, "discriminator": discriminator, "g_optimizer": g_optimizer,
-               "d_optimizer": d_optimizer, "noise": noise},
-        steps_per_epoch=steps_per_epoch, save_every=every, sample_every=every,
-        sample_fn=lambda: sample(generator, grid_size, latents=fixed_latents),
-        max_seconds=max_seconds, settings=settings, summary=True, quiet=quiet)
-    modelio.save_model(generator, Path(run_dir) / "generator.keras")  # the run's product, for load_generator
-    modelio.save_model(discriminator, Path(run_dir) / "discriminator.keras")  # what fine-tuning starts from
-    return result
+    with training.run_lock(run_dir):  # the settings, the loop and the files after it: one training at a time
+        _adopt_old_settings(Path(run_dir))
+        batch_size, seed = int(settings["batch_size"]), int(settings["seed"])
+        steps_per_epoch = len(real) // batch_size
+        every = min(steps_per_epoch, 250) if steps_per_epoch > 1 else 50  # one-batch epochs: not every step
+
+        with training.get_strategy().scope():
+            g_optimizer = keras.optimizers.Adam(settings["learning_rate"], beta_1=settings["beta_1"])
+            d_optimizer = keras.optimizers.Adam(settings["learning_rate"], beta_1=settings["beta_1"])
+        noise = keras.random.SeedGenerator(seed)
+        step_fn = make_train_step(generator, discriminator, g_optimizer, d_optimizer, noise,
+                                  loss=settings["loss"], gp_weight=settings["gp_weight"],
+                                  creative_weight=settings["creative_weight"],
+                                  creative_warmup=settings["creative_warmup"])
+        labelled = settings["conditional"] or settings["creative_weight"]
+        data = (real, real_labels.astype(np.int32)) if labelled else real
+        fixed_latents = latents(grid_size, int(settings["latent_dim"]), seed + 12345)
+        result = training.train_loop(
+            step_fn, lambda epoch: training.shuffled_batches(data, batch_size, seed=seed + epoch),
+            num_steps=num_steps or int(settings["num_epochs"]) * steps_per_epoch, run_dir=run_dir,
+            state={"generator": generator, "discriminator": discriminator, "g_optimizer": g_optimizer,
+                   "d_optimizer": d_optimizer, "noise": noise},
+            steps_per_epoch=steps_per_epoch, save_every=every, sample_every=every,
+            sample_fn=lambda: sample(generator, grid_size, latents=fixed_latents),
+            max_seconds=max_seconds, settings=settings, summary=True, quiet=quiet)
+        modelio.save_model(generator, Path(run_dir) / "generator.keras")  # the run's product, for load_generator
+        modelio.save_model(discriminator, Path(run_dir) / "discriminator.keras")  # what fine-tuning starts from
+        return result
 
 
 def _adopt_old_settings(run_dir: Path) -> None:
