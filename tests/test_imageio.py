@@ -190,13 +190,13 @@ def _check_rgba(image):
 _PALETTE = [RED, GREEN, BLUE, (10, 20, 30)]
 
 
-def _make_palette(transparent_index: int | None):
+def _make_palette(transparent_index: int | None, fmt: str = "PNG"):
     def make(tmp_path):
         im = Image.new("P", (16, 16))
         im.putpalette([v for colour in _PALETTE for v in colour])
         im.putdata([(x // 4) % 4 for x in range(16)] * 16)  # columns 0-3: index 0, 4-7: 1, ...
         options = {} if transparent_index is None else {"transparency": transparent_index}
-        return encode(im, "PNG", **options)
+        return encode(im, fmt, **options)
     return make
 
 
@@ -220,10 +220,10 @@ def _make_gray_colour_key(tmp_path):
     return encode(Image.fromarray(array), "PNG", transparency=200)
 
 
-def _check_half(left, right):
+def _check_half(left, right, atol: float = 1e-6):
     def check(image):
-        np.testing.assert_allclose(image[:, :8], np.broadcast_to(left, image[:, :8].shape), atol=1e-6)
-        np.testing.assert_allclose(image[:, 8:], np.broadcast_to(right, image[:, 8:].shape), atol=1e-6)
+        np.testing.assert_allclose(image[:, :8], np.broadcast_to(left, image[:, :8].shape), atol=atol)
+        np.testing.assert_allclose(image[:, 8:], np.broadcast_to(right, image[:, 8:].shape), atol=atol)
     return check
 
 
@@ -273,6 +273,65 @@ def _make_bogus_exif_jpeg(tmp_path):
 
 def _check_first_frame(image):
     np.testing.assert_allclose(image, np.broadcast_to((1, 0, 0), image.shape), atol=0.02)
+
+
+def png_raw(width: int, height: int, bit_depth: int, colour_type: int, rows: bytes) -> bytes:
+    """A PNG from raw scanlines (each starting with filter byte 0), compressed in one IDAT."""
+    ihdr = struct.pack(">IIBBBBB", width, height, bit_depth, colour_type, 0, 0, 0)
+    return PNG_SIG + png_chunk(b"IHDR", ihdr) + png_chunk(b"IDAT", zlib.compress(rows)) + png_chunk(b"IEND", b"")
+
+
+@functools.lru_cache(maxsize=None)
+def png_real_bomb(side: int) -> bytes:
+    """A valid, all-black 1-bit side×side PNG (side a multiple of 1000): 30,000² is 110 kB on disk."""
+    row = b"\x00" * (1 + (side + 7) // 8)  # filter byte + packed bits
+    packer = zlib.compressobj(9)
+    idat = b"".join(packer.compress(row * 1000) for _ in range(side // 1000)) + packer.flush()
+    ihdr = struct.pack(">IIBBBBB", side, side, 1, 0, 0, 0, 0)  # 1-bit grayscale
+    return PNG_SIG + png_chunk(b"IHDR", ihdr) + png_chunk(b"IDAT", idat) + png_chunk(b"IEND", b"")
+
+
+def _make_rgb16_png(alpha: bool):
+    """16-bit RGB(A) PNG: left half (65535, 32768, 0[, 65535]), right half (0, 0, 65535[, 0])."""
+    def make(tmp_path):
+        pixels = np.zeros((16, 16, 4 if alpha else 3), ">u2")
+        pixels[:, :8, :3] = (65535, 32768, 0)
+        pixels[:, 8:, :3] = (0, 0, 65535)
+        if alpha:
+            pixels[:, :8, 3] = 65535  # the right half stays fully transparent
+        rows = b"".join(b"\x00" + row.tobytes() for row in pixels)
+        return png_raw(16, 16, 16, 6 if alpha else 2, rows)
+    return make
+
+
+def _make_mode_array(mode: str, fmt: str, half, other, **options):
+    """A 16×16 image in ``mode``: left half ``half``, right half ``other``."""
+    def make(tmp_path):
+        im = Image.new(mode, (16, 16), other)
+        im.paste(half, (0, 0, 8, 16))
+        return encode(im, fmt, **options)
+    return make
+
+
+def _with_jpeg_size(data: bytes, width: int, height: int) -> bytes:
+    """A JPEG whose SOF0 header claims width×height (the scan data is unchanged)."""
+    i = data.index(b"\xff\xc0")
+    return data[:i + 5] + struct.pack(">HH", height, width) + data[i + 9:]
+
+
+def _zip_of(name: str, data: bytes) -> bytes:
+    import zipfile
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as archive:
+        archive.writestr(name, data)
+    return buf.getvalue()
+
+
+_SVG = b'<?xml version="1.0" encoding="UTF-8"?>\n<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64">' \
+       b'<rect width="64" height="64" fill="red"/></svg>\n'
+_HTML = b"\n\n  <!doctype html>\n<html><head><title>Access denied</title></head><body>403</body></html>\n"
+_PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<<>>\n%%EOF\n"
+_RGB_HALVES = _check_half((1, 0, 0), (0, 0, 1))
 
 
 CASES: dict[str, Case] = {
@@ -370,6 +429,69 @@ CASES: dict[str, Case] = {
                                               progressive=True, quality=95),
                              check=close((0, 1, 0), 0.02)),
     "jpeg-bogus-exif": Case(_make_bogus_exif_jpeg, check=close((10 / 255, 200 / 255, 30 / 255), 0.02)),
+    # --- other documents and containers named as images ------------------------------------
+    "svg-named-png": Case(as_file("drawing.png", _SVG), reason="svg"),
+    "svg-named-jpg": Case(as_file("logo.jpg", _SVG.split(b"\n", 1)[1]), reason="svg"),
+    "html-named-png": Case(as_file("image.png", _HTML), reason="html"),
+    "html-bytes": Case(as_bytes(_HTML), reason="html"),
+    "pdf-named-png": Case(as_file("page.png", _PDF), reason="pdf"),
+    "pdf-named-jpg": Case(as_file("scan.jpg", _PDF), reason="pdf"),
+    "zip-named-png": Case(as_file("photos.png", _zip_of("a.png", _NOISE_PNG)), reason="not an image"),
+    "gzip-of-png": Case(as_file("photo.png.png", __import__("gzip").compress(_NOISE_PNG)), reason="not an image"),
+    "json-named-png": Case(as_file("data.png", b'{"image": "photo.png", "width": 64}'), reason="text file"),
+    "text-named-jpg": Case(as_file("readme.jpg", b"Download the photo from the course page.\n"), reason="text file"),
+    "empty-file-jpg": Case(as_file("empty.jpg", b""), reason="empty"),
+    "nul-bytes": Case(as_file("zeros.png", b"\x00" * 4096), reason="not an image"),
+    # --- wrong magic bytes ------------------------------------------------------------------
+    "png-first-byte-wrong": Case(as_bytes(b"\x88" + _NOISE_PNG[1:]), reason="not an image"),
+    "png-signature-then-garbage": Case(as_bytes(PNG_SIG + b"garbage!" * 50), reason="corrupt or truncated"),
+    "jpeg-magic-then-garbage": Case(as_bytes(b"\xff\xd8\xff" + b"\x17" * 500), reason="corrupt or truncated"),
+    "gif-magic-then-garbage": Case(as_bytes(b"GIF89a" + b"\x00" * 3), reason="corrupt or truncated"),
+    "bmp-magic-then-garbage": Case(as_file("x.bmp", b"BM" + b"\x01" * 100), reason="corrupt or truncated"),
+    "tiff-magic-then-garbage": Case(as_bytes(b"II*\x00" + b"\xff" * 100), reason="corrupt or truncated"),
+    # --- truncated, each format -------------------------------------------------------------
+    "ico-cut": Case(as_bytes(encode(Image.fromarray(_NOISE), "ICO", sizes=[(32, 32)])[:100]),
+                    reason="corrupt or truncated"),
+    "ppm-cut": Case(as_bytes(encode(Image.fromarray(_NOISE), "PPM")[:400]), reason="corrupt or truncated"),
+    "apng-cut": Case(as_bytes(animated("PNG")[:90]), reason="corrupt or truncated"),
+    "jpeg2000-cut": Case(as_bytes(encode(Image.fromarray(_NOISE), "JPEG2000")[:80]),
+                         reason="corrupt or truncated"),
+    # --- huge but valid: refused on the header, before any pixel is decoded ------------------
+    "png-real-30000x30000": Case(lambda p: png_real_bomb(30_000), reason="bomb"),
+    "png-real-30000x30000-limit-raised": Case(lambda p: png_real_bomb(30_000), kwargs={"max_pixels": 10**10},
+                                              reason="decompression bomb guard"),
+    "png-real-8000x8000": Case(lambda p: png_real_bomb(8000), reason="max_pixels"),  # under Pillow's limit
+    "png-real-10000x10000-limit-raised": Case(lambda p: png_real_bomb(10_000), kwargs={"max_pixels": 10**10},
+                                              reason="decompression bomb guard"),  # Pillow's warning
+    "jpeg-header-65000x65000": Case(as_bytes(_with_jpeg_size(_JPEG, 65000, 65000)), reason="bomb"),
+    "jpeg-header-9000x9000": Case(as_bytes(_with_jpeg_size(_JPEG, 9000, 9000)), reason="max_pixels"),
+    "float-inf": Case(_make_float_tiff([0.5, np.inf]), reason="infinite"),
+    "float-minus-inf": Case(_make_float_tiff([-np.inf]), reason="infinite"),
+    # --- valid, 1 to 4 channels and odd modes: converted correctly ---------------------------
+    "jpeg-named-png": Case(as_file("photo.png", encode(Image.new("RGB", (16, 16), (0, 255, 0)), "JPEG", quality=95)),
+                           check=close((0, 1, 0), 0.02)),
+    "png-named-jpg": Case(as_file("photo.jpg", _NOISE_PNG), check=_exact),
+    "grayscale-jpeg": Case(_make_mode("L", 200, "JPEG"), check=close(200 / 255, 0.01)),
+    "grayscale-bmp": Case(_make_mode_array("L", "BMP", 10, 250), check=_check_half(10 / 255, 250 / 255)),
+    "1-bit-tiff": Case(_make_mode_array("1", "TIFF", 1, 0), check=_check_half(1.0, 0.0)),
+    "1-bit-bmp": Case(_make_mode_array("1", "BMP", 0, 1), check=_check_half(0.0, 1.0)),
+    "LA-tiff": Case(_make_mode_array("LA", "TIFF", (100, 255), (30, 0)), check=_check_half(100 / 255, 1.0)),
+    "RGBA-tiff": Case(_make_mode_array("RGBA", "TIFF", (255, 0, 0, 255), (0, 0, 255, 0)),
+                      check=_check_half((1, 0, 0), (1, 1, 1))),
+    "RGBA-webp": Case(_make_mode_array("RGBA", "WEBP", (255, 0, 0, 255), (0, 0, 255, 0), lossless=True),
+                      check=_check_half((1, 0, 0), (1, 1, 1))),
+    "RGBA-bmp": Case(_make_mode_array("RGBA", "BMP", (255, 0, 0, 255), (0, 0, 255, 255)), check=_RGB_HALVES),
+    "CMYK-jpeg-halves": Case(_make_mode_array("CMYK", "JPEG", (0, 255, 255, 0), (255, 255, 0, 0)),
+                             check=_check_half((1, 0, 0), (0, 0, 1), atol=0.06)),
+    "rgb16-png": Case(_make_rgb16_png(alpha=False), check=_check_half((1, 128 / 255, 0), (0, 0, 1))),
+    "rgba16-png": Case(_make_rgb16_png(alpha=True), check=_check_half((1, 128 / 255, 0), (1, 1, 1))),
+    "palette-bmp": Case(_make_palette(None, "BMP"), check=_check_palette(None)),
+    "palette-transparent-gif": Case(_make_palette(1, "GIF"), check=_check_palette(1)),
+    "palette-gif-halves": Case(lambda p: encode(Image.new("RGB", (16, 16), (0, 0, 255)).convert("P"), "GIF"),
+                               check=close((0, 0, 1), 1e-6)),
+    "float32-tiff-gray-ramp": Case(lambda p: encode(Image.fromarray(
+        np.tile(np.linspace(0, 1, 16, dtype=np.float32), (16, 1)), "F"), "TIFF"),
+        check=lambda im: np.testing.assert_allclose(im[3, :, 2], np.linspace(0, 1, 16), atol=1e-6)),
 }
 
 
@@ -404,7 +526,7 @@ def test_catalogue(case_id, tmp_path):
 
 
 def test_catalogue_is_big_enough():
-    assert sum(case.check is None for case in CASES.values()) >= 30
+    assert len(CASES) >= 80 and sum(case.check is None for case in CASES.values()) >= 30
 
 
 def test_image_error_is_a_value_error_and_reexported():
@@ -506,6 +628,26 @@ def test_pillow_bomb_warning_is_an_error_even_above_max_pixels():
     assert Image.MAX_IMAGE_PIXELS < 10_000 * 10_000 < 2 * Image.MAX_IMAGE_PIXELS
     with pytest.raises(ImageError, match="decompression bomb guard"):
         load_image(data, max_pixels=10**9)
+
+
+def test_a_real_bomb_is_refused_before_decoding_with_memory_bounded():
+    """A valid 30,000² PNG (110 kB) would take 900 MB as 1-bit pixels and 10.8 GB as float RGB."""
+    import resource
+
+    data = png_real_bomb(30_000)
+    peak_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    for max_pixels in (imageio.DEFAULT_MAX_PIXELS, 10**10):  # artlib's limit, then Pillow's
+        with pytest.raises(ImageError, match="30000×30000|900000000 pixels"):
+            load_image(data, max_pixels=max_pixels)
+    grown_mib = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak_before) / 1024
+    assert grown_mib < 200, f"the peak memory grew by {grown_mib:.0f} MiB"
+
+
+def test_a_large_valid_image_is_shrunk_by_max_dim():
+    """4000×4000 (16 MP, under max_pixels) read with max_dim=256: the right size and pixels."""
+    image = load_image(png_real_bomb(4000), max_dim=256)
+    assert image.shape == (256, 256, 3) and image.dtype == np.float32
+    np.testing.assert_array_equal(image, 0.0)
 
 
 def test_unreadable_exif_keeps_the_picture(monkeypatch):

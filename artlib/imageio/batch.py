@@ -32,9 +32,10 @@ def as_batch(images: Any, *, name: str = "images", shape: Sequence[int] | None =
         float32 ``(N, H, W, C)`` in [0, 1] (uint8 with ``keep_uint8`` and uint8 input).
 
     Raises:
-        ImageError: An empty batch, another rank, shape or channel count (the message lists the
-            accepted shapes), a dtype that is not uint8 or float, NaN or infinite pixels, or floats
-            outside [0, 1] (the message names the input and says what to pass instead).
+        ImageError: An empty batch or an image with no pixels (a size of 0), another rank, shape or
+            channel count (the message lists the accepted shapes), nested lists of unequal lengths, a
+            dtype that is not uint8 or float (other integers too: convert them first), NaN or infinite
+            pixels, or floats outside [0, 1] (the message names the input and says what to pass instead).
         ArtlibError: ``shape`` is not two positive sizes, ``channels`` is not positive, or
             ``tolerance`` is negative.
 
@@ -48,18 +49,23 @@ def as_batch(images: Any, *, name: str = "images", shape: Sequence[int] | None =
         raise ArtlibError(f"channels must be a positive integer, not {channels!r}")
     if not tolerance >= 0:
         raise ArtlibError(f"tolerance must be >= 0, not {tolerance!r}")
-    array = np.asarray(images)
+    try:
+        array = np.asarray(images)
+    except ValueError as err:  # nested lists of unequal lengths
+        raise ImageError(f"{name} must be an array of images of one size; got {type(images).__name__} "
+                         f"that NumPy cannot make into one ({err})") from None
     if array.ndim == 3:
         array = array[..., np.newaxis]  # (N, H, W) -> (N, H, W, 1)
     wrong_shape = shape is not None and array.shape[1:3] != tuple(shape)
-    wrong_channels = channels is not None and array.shape[-1] != channels
-    if array.ndim != 4 or len(array) == 0 or wrong_shape or wrong_channels:
+    wrong_channels = channels is not None and array.shape[-1:] != (channels,)
+    if array.ndim != 4 or array.size == 0 or wrong_shape or wrong_channels:
         raise ImageError(_shape_message(name, shape, channels, np.shape(images)))
     if array.dtype == np.uint8:
         return array if keep_uint8 else array.astype(np.float32) / 255.0
-    if array.dtype == bool or not np.issubdtype(array.dtype, np.number) or np.issubdtype(
-            array.dtype, np.complexfloating):
-        raise ImageError(f"{name} must hold uint8 (0–255) or float pixels in [0, 1]; got dtype {array.dtype}")
+    if not np.issubdtype(array.dtype, np.floating):
+        hint = (" Convert it: images.astype(np.uint8) for 0–255 values, or divide by the largest value (65535 "
+                "for 16-bit) for floats." if np.issubdtype(array.dtype, np.integer) else "")
+        raise ImageError(f"{name} must hold uint8 (0–255) or float pixels in [0, 1]; got dtype {array.dtype}.{hint}")
     array = array.astype(np.float32)
     if not np.isfinite(array).all():
         raise ImageError(f"{name} holds NaN or infinite pixels; pixels must be in [0, 1] (or uint8 0–255)")
