@@ -43,6 +43,7 @@ def make_train_step(encoder: Encoder, decoder: keras.Model, optimizer: keras.opt
     ``‖f(g(t)) − t‖²`` at the AdaIN layer and ``style_weight`` × the moment gaps at every style layer.
     With a discriminator, it first learns to tell style crops from ``g(t)`` (LSGAN), and the decoder's
     loss adds ``adversarial_weight`` × its "looks real" term. Only the decoder (and discriminator) learn.
+    The reported ``total`` is NaN when ``g(t)`` holds a NaN pixel, which the losses alone may not show.
     """
     layers, depth = encoder.layers, encoder.depth
     adversarial = discriminator is not None and adversarial_weight > 0
@@ -74,6 +75,10 @@ def make_train_step(encoder: Encoder, decoder: keras.Model, optimizer: keras.opt
                 total += terms["adversarial"]
             terms["total"] = total
         optimizer.apply(tape.gradient(total, decoder.trainable_variables), decoder.trainable_variables)
+        # No loss here sees the pixels themselves, and the encoder's fused convolution + ReLU (oneDNN, in a
+        # graph) turns NaN pixels into 0: a decoder painting NaN would report finite losses. Its total is NaN
+        # then, so that the loop's NaN guard stops at this step.
+        terms["total"] = tf.where(tf.reduce_all(tf.math.is_finite(output)), terms["total"], float("nan"))
         return terms
 
     return step
