@@ -16,10 +16,9 @@ checkpoint, finished model, history or sample grid from the bad weights. The fau
   into 0, so NaN weights under a ReLU can leave every loss finite (measured here: a NaN first
   kernel left the VAE's loss finite for whole epochs; a learning rate of 1e30 gave the AdaIN
   decoder NaN weights at a finite loss). Only a check of the weights themselves can stop it.
-  Both machineries miss part of it today, so these two tests are expected failures
-  (``xfail(strict=True)``: they fail loudly once fixed, and the mark goes): ``train_loop``
-  refuses the checkpoint but has already written the sample grid; ``fit`` backs the NaN
-  weights up as its "last good" backup.
+  Both machineries check for it: ``train_loop`` saves (which refuses NaN weights) before it
+  writes the sample grid, and ``fit``'s NaN guard checks the weights at each epoch's end, before
+  the epoch is backed up.
 
 The same graph-mode effect hid a decoder that paints NaN pixels from every arbitrary-style loss
 (the encoder's first convolution + ReLU zeroes them): its step now reports the total as NaN then.
@@ -198,9 +197,6 @@ LOOPS = {
 LOOP_FAULTS = {"gan": ("nan", "lr"), "translate": ("nan",), "diffusion": ("nan",), "fast_style": ("nan", "lr"),
                "arbitrary_style": ("nan",)}
 SLOW = ("translate", "diffusion", "arbitrary_style")  # their first runs (sample grids, saved models) take longest
-SAMPLE_BEFORE_CHECK = ("train_loop writes the sample grid of a save step before Checkpointer.save finds the NaN "
-                       "weights (artlib/training/loop.py: save, or check the weights, before sampling)")
-
 
 def diverge(loop: str, fault: str, first_run: Path, run_dir: Path, monkeypatch) -> None:
     """Run ``loop`` on from a copy of ``first_run`` with ``fault``; check the error, the checkpoint and the files."""
@@ -238,7 +234,6 @@ def test_a_diverging_loop_stops_naming_the_step_and_keeps_the_last_good_checkpoi
         diverge(loop, fault, tmp_path / "first", tmp_path / fault, monkeypatch)
 
 
-@pytest.mark.xfail(strict=True, reason=SAMPLE_BEFORE_CHECK)
 def test_nan_weights_behind_a_finite_loss_are_not_saved_and_nothing_is_written(tmp_path, monkeypatch):
     run_fast_style(tmp_path / "first", FIRST)
     diverge("fast_style", "hidden", tmp_path / "first", tmp_path / "hidden", monkeypatch)
@@ -279,13 +274,10 @@ def fit_autoencoder(run_dir, callback):
 
 
 FIT_LOOPS = {"vae": fit_vae, "autoencoder": fit_autoencoder}
-BACKUP_WITHOUT_CHECK = ("fit backs up NaN weights that left the loss finite: BackupAndRestore.on_epoch_end checks "
-                        "no weight (artlib/training/fit.py), so the 'last good backup' holds NaN")
-
 
 @pytest.mark.parametrize("loop, fault", [
     ("vae", "nan"), ("autoencoder", "nan"), ("vae", "lr"),  # the autoencoder's rate is a schedule: not settable
-    pytest.param("vae", "hidden", marks=pytest.mark.xfail(strict=True, reason=BACKUP_WITHOUT_CHECK)),
+    ("vae", "hidden"),
 ])
 def test_a_diverging_fit_stops_naming_epoch_and_batch_and_keeps_the_last_good_backup(loop, fault, tmp_path):
     from artlib.errors import NonFiniteLossError

@@ -46,7 +46,7 @@ __all__ = ["NaNGuard", "BackupAndRestore", "callbacks", "fit"]
 
 
 class NaNGuard(keras.callbacks.Callback):
-    """Stop ``fit`` with a :class:`NonFiniteLossError` as soon as a logged value is NaN or Inf.
+    """Stop ``fit`` with a :class:`NonFiniteLossError` when a logged value (or, at an epoch's end, a weight) is not finite.
 
     Unlike ``keras.callbacks.TerminateOnNaN``, which stops quietly, it says
     which value, in which epoch and batch. Put it before ``BackupAndRestore``
@@ -72,6 +72,13 @@ class NaNGuard(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         self._check(logs, "at its end")
+        for variable in self.model.weights:  # NaN weights can hide behind finite losses (a fused conv + ReLU)
+            value = np.asarray(variable.numpy() if hasattr(variable, "numpy") else variable)
+            if np.issubdtype(value.dtype, np.floating) and not np.all(np.isfinite(value)):
+                self.model.stop_training = True
+                raise NonFiniteLossError(f"weight {variable.path} became NaN or Inf in epoch {epoch + 1} (its losses "
+                                         f"were finite); that epoch is not backed up: the last backup (if any) is "
+                                         f"kept. {DEFAULT_HINT}")
 
 
 class BackupAndRestore(keras.callbacks.Callback):

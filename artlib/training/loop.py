@@ -185,13 +185,13 @@ def train_loop(
                         recent = {name: float(np.mean(history[name][-log_every:])) for name in losses}
                         logger.scalars(recent, step)
                         bar.update(step, list(recent.items()))
+                    if step % save_every == 0 or last:  # first: the save refuses NaN weights a finite loss hid
+                        checkpointer.save()
+                        run.merge_history(history)
                     if sample_fn is not None and (step % sample_every == 0 or last):
                         images = np.asarray(sample_fn())
                         logger.images("samples", images, step)
                         run.save_samples(images, step)
-                    if step % save_every == 0 or last:
-                        checkpointer.save()
-                        run.merge_history(history)
                     if last or step % steps_per_epoch == 0:
                         break
                 else:  # the epoch ran out of batches early: positions would not match on resume
