@@ -142,3 +142,16 @@ def test_every_command_names_a_bad_image_in_one_line(command, tmp_path, capsys):
         assert captured.err.count("\n") == 1 and captured.err.startswith("error: "), captured.err
         assert f"Cannot load image '{image}'" in captured.err, captured.err
         assert not out.exists()
+
+
+def test_ragged_lists_are_an_image_error_naming_the_input_at_every_entry_point():
+    from artlib import imageio, style
+    from artlib.autoencoder import denoise_photo
+    from artlib.errors import ImageError
+
+    ragged = [[0.1, 0.2, 0.3], [0.4, 0.5]]
+    for call, name in ((lambda: imageio.as_batch(ragged, name="my images"), "my images"),
+                       (lambda: style.load_style_image(ragged), "the image"),
+                       (lambda: denoise_photo(None, ragged), "the image to denoise")):
+        with pytest.raises(ImageError, match=f"{name} must be an array of images of one size"):
+            call()

@@ -16,7 +16,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from artlib import data, metrics
+from artlib import data, imageio, metrics
 from artlib.checks import positive_float, positive_int
 from artlib.autoencoder.damage import gaussian_noise, sigma_per_image, split_seed
 from artlib.autoencoder.models import PRETRAINED_DIR, build_photo_denoiser, load_model
@@ -159,15 +159,16 @@ def denoise_photo(model: keras.Model, image: Any, sigma: float | None = None, *,
     """
     if sigma is not None and not sigma >= 0:
         raise ArtlibError(f"sigma must be 0 or more (the noise level on [0, 1] pixels); got {sigma!r}")
-    image = np.asarray(image)
+    image = imageio.as_array(image, "the image to denoise")
     if image.ndim == 2:
         image = image[..., np.newaxis]  # H×W -> H×W×1
     if image.ndim == 3 and image.shape[-1] == 1:
         image = np.repeat(image, 3, axis=-1)  # grayscale -> H×W×3
     if image.ndim != 3 or image.shape[-1] != 3:
-        raise ImageError(f"expected an H×W×3 image, got shape {image.shape}")
+        raise ImageError(f"the image to denoise must be H×W×3 (or H×W grayscale); got shape {image.shape}")
     if min(image.shape[:2]) < 8:
-        raise ImageError(f"the image is {image.shape[1]}×{image.shape[0]} pixels; the denoiser needs at least 8×8")
+        raise ImageError(f"the image to denoise is {image.shape[1]}×{image.shape[0]} pixels; the denoiser needs "
+                         "at least 8×8")
     image = as_images(image[np.newaxis], "image")[0]
     if sigma is None:
         sigma = estimate_sigma(image)

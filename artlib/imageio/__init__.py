@@ -8,7 +8,8 @@ Which file does what:
   H×W×3 float32 array; every Pillow mode converted, EXIF rotation applied, bad files rejected
   with an ``ImageError`` that names them (NumPy + Pillow).
 * ``write.py`` — ``save_image``: atomic writes, the format from the extension (NumPy + Pillow).
-* ``batch.py`` — ``as_batch``: the one check for a batch of images passed to the Python API (NumPy).
+* ``batch.py`` — ``as_batch``: the one check for a batch of images passed to the Python API (NumPy);
+  ``as_array``, the array of it with an error naming the input.
 * ``preprocess.py`` — ``to_float``, ``to_uint8``, ``to_minus_one_one``, ``from_minus_one_one``,
   ``resize``, ``resize_max_dim``, ``center_crop``, ``random_crop``, ``augment``: NumPy in, NumPy
   out; tensor in, tensor out; usable inside ``tf.data`` (TensorFlow).
@@ -24,7 +25,7 @@ import importlib
 from typing import Any
 
 from artlib.errors import ImageError
-from artlib.imageio.batch import as_batch
+from artlib.imageio.batch import as_array, as_batch
 from artlib.imageio.read import (
     DEFAULT_MAX_ASPECT,
     DEFAULT_MAX_BYTES,
@@ -52,6 +53,7 @@ __all__ = [
     "ImageError",
     "ImageSource",
     "load_image",
+    "as_array",
     "as_batch",
     "save_image",
     "READ_FORMATS",

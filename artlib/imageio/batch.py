@@ -9,7 +9,27 @@ import numpy as np
 
 from artlib.errors import ArtlibError, ImageError
 
-__all__ = ["as_batch"]
+__all__ = ["as_array", "as_batch"]
+
+
+def as_array(images: Any, name: str = "images") -> np.ndarray:
+    """``np.asarray(images)``, with an :class:`ImageError` naming ``name`` where NumPy cannot make one array.
+
+    Args:
+        images: An array, or nested lists of pixels.
+        name: What to call it in the message.
+
+    Returns:
+        The array (not copied when ``images`` is one).
+
+    Raises:
+        ImageError: Nested lists of unequal lengths.
+    """
+    try:
+        return np.asarray(images)
+    except ValueError as err:  # nested lists of unequal lengths
+        raise ImageError(f"{name} must be an array of images of one size; got {type(images).__name__} "
+                         f"that NumPy cannot make into one ({err})") from None
 
 
 def as_batch(images: Any, *, name: str = "images", shape: Sequence[int] | None = None,
@@ -49,11 +69,7 @@ def as_batch(images: Any, *, name: str = "images", shape: Sequence[int] | None =
         raise ArtlibError(f"channels must be a positive integer, not {channels!r}")
     if not tolerance >= 0:
         raise ArtlibError(f"tolerance must be >= 0, not {tolerance!r}")
-    try:
-        array = np.asarray(images)
-    except ValueError as err:  # nested lists of unequal lengths
-        raise ImageError(f"{name} must be an array of images of one size; got {type(images).__name__} "
-                         f"that NumPy cannot make into one ({err})") from None
+    array = as_array(images, name)
     if array.ndim == 3:
         array = array[..., np.newaxis]  # (N, H, W) -> (N, H, W, 1)
     wrong_shape = shape is not None and array.shape[1:3] != tuple(shape)

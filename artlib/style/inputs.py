@@ -28,7 +28,7 @@ def as_image_batch(images: Any, *, name: str = "images") -> tf.Tensor:
         ImageError: Another shape, NaN pixels or floats outside [0, 1] (see :func:`artlib.imageio.as_batch`;
             overshoots of float arithmetic, up to 1e-4, are clipped).
     """
-    array = np.asarray(images)
+    array = imageio.as_array(images, name)
     if array.ndim == 2:
         array = array[..., np.newaxis]  # H×W -> H×W×1
     if array.ndim == 3:

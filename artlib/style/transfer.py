@@ -69,10 +69,10 @@ def load_style_image(source: Any, max_dim: int | None = 512, *, seed: int = 0) -
             raise ImageError(f"style '{source}': {err}") from err
     if isinstance(source, (str, Path, bytes)):
         return imageio.load_image(source, max_dim=max_dim)
-    if np.ndim(source) not in (2, 3):
-        raise ImageError(f"expected an H×W (grayscale), H×W×1 or H×W×3 image in [0, 1]; "
-                         f"got shape {np.shape(source)}")
-    image = as_image_batch(source, name="image").numpy()[0]
+    array = imageio.as_array(source, "the image")
+    if array.ndim not in (2, 3):
+        raise ImageError(f"the image must be H×W (grayscale), H×W×1 or H×W×3 in [0, 1]; got shape {array.shape}")
+    image = as_image_batch(array, name="the image").numpy()[0]
     if max_dim is not None and max(image.shape[:2]) > max_dim:
         image = np.asarray(imageio.resize_max_dim(image, max_dim))
     return image
