@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from artlib.errors import ArtlibError, CheckpointError, DataError
 
@@ -83,17 +83,12 @@ def load_model(path: str | Path, *, what: str = "model", fix: str = "train or re
     return model
 
 
-class RunSource(tuple):
-    """Where a trained model is read from: ``(folder, error, fix)`` — see :func:`run_source`."""
+class RunSource(NamedTuple):
+    """Where a trained model is read from (see :func:`run_source`)."""
 
-    __slots__ = ()
-
-    def __new__(cls, folder: Path, error: type[ArtlibError], fix: str) -> RunSource:
-        return super().__new__(cls, (folder, error, fix))
-
-    folder = property(lambda self: self[0], doc="The folder to read.")
-    error = property(lambda self: self[1], doc="DataError for the shipped folder, CheckpointError for a run.")
-    fix = property(lambda self: self[2], doc="What the user can do about a missing or broken file.")
+    folder: Path  #: The folder to read.
+    error: type[ArtlibError]  #: DataError for the shipped folder, CheckpointError for a run.
+    fix: str  #: What the user can do about a missing or broken file.
 
 
 def run_source(run_dir: str | Path | None, shipped_dir: Path, *, what: str, train: str) -> RunSource:

@@ -23,7 +23,7 @@ import numpy as np
 
 from artlib.checks import positive_int
 
-__all__ = ["FINETUNE_IMAGES", "FINETUNE_STEPS", "finetune"]
+__all__ = ["FINETUNE_IMAGES", "FINETUNE_STEPS", "finetune", "new_class_settings"]
 
 #: How many images of the new class fine-tuning learns from, by default.
 FINETUNE_IMAGES = 100
@@ -59,14 +59,34 @@ def finetune(run_dir: str | Path, from_run_dir: str | Path, target_class: int, *
             holds another run.
         DataError: Fewer than ``num_images`` images of the class, or fewer than one batch.
     """
-    from artlib.gan.run import GANSettings, load_settings, train
+    from artlib.gan.run import train
+
+    settings = new_class_settings(from_run_dir, target_class, num_images=num_images, freeze_d=freeze_d,
+                                  batch_size=batch_size, seed=seed)
+    return train(run_dir, settings, images=images, labels=labels, num_steps=positive_int(num_steps, "num_steps"),
+                 quiet=quiet, max_seconds=max_seconds)
+
+
+def new_class_settings(from_run_dir: str | Path, target_class: int, *, num_images: int = FINETUNE_IMAGES,
+                       freeze_d: int = 0, batch_size: int | None = None, seed: int | None = None,
+                       from_scratch: bool = False) -> Any:
+    """The recipe of ``from_run_dir`` for learning ``target_class`` from its first ``num_images`` images.
+
+    Args:
+        from_run_dir: A GAN run directory.
+        target_class, num_images, freeze_d, batch_size, seed: As in :func:`finetune`.
+        from_scratch: Start from the recipe's initial weights instead of the run's (no ``init_from``),
+            the baseline fine-tuning is compared with.
+
+    Returns:
+        A :class:`artlib.gan.GANSettings`.
+    """
+    from artlib.gan.run import GANSettings, load_settings
 
     num_images = positive_int(num_images, "num_images")
     source = load_settings(from_run_dir)
-    settings = GANSettings(**{
+    return GANSettings(**{
         **source, "classes": [target_class], "num_images": num_images, "freeze_d": freeze_d,
-        "init_from": str(Path(from_run_dir).resolve()),
+        "init_from": None if from_scratch else str(Path(from_run_dir).resolve()),
         "batch_size": batch_size if batch_size is not None else min(source["batch_size"], num_images),
         "seed": source["seed"] if seed is None else seed})
-    return train(run_dir, settings, images=images, labels=labels, num_steps=positive_int(num_steps, "num_steps"),
-                 quiet=quiet, max_seconds=max_seconds)

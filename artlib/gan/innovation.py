@@ -91,16 +91,14 @@ def finetune_variants(root: str | Path, source: str | Path, target_class: int, *
     Returns:
         ``{variant name: run directory}``.
     """
-    from artlib.gan.finetune import finetune
-    from artlib.gan.run import GANSettings, load_settings, train
+    from artlib.gan.finetune import finetune, new_class_settings
+    from artlib.gan.run import train
 
     runs = {}
     for name, freeze_d in variants.items():
         run_dir = Path(root) / name.replace(", ", "-").replace(" ", "-").lower()
         if freeze_d is None:  # the source's recipe, from its initial weights, on the same few images
-            theirs = load_settings(source)
-            recipe = GANSettings(**{**theirs, "classes": [target_class], "num_images": num_images, "init_from": None,
-                                    "freeze_d": 0, "batch_size": min(theirs["batch_size"], num_images)})
+            recipe = new_class_settings(source, target_class, num_images=num_images, from_scratch=True)
             train(run_dir, recipe, images=images, labels=labels, num_steps=num_steps, quiet=quiet)
         else:
             finetune(run_dir, source, target_class, num_images=num_images, freeze_d=freeze_d,
