@@ -5,7 +5,7 @@ the target (atomic on POSIX and Windows). If anything fails, or the process is
 killed, the target keeps its previous content and the temporary file is removed
 (or, after a kill, left as an ignorable hidden ``.NAME-*.tmp`` file).
 
-A full disk (or an exhausted quota) is reported as :class:`DiskFullError`, which names
+A full disk (or an exhausted quota) is reported as :class:`~artlib.errors.DiskFullError`, which names
 the file and says that the previous one is unchanged, whichever writer ran out of space
 (Pillow, Keras, NumPy, plain ``write``): it is an :class:`~artlib.errors.ArtlibError`, so the
 command line prints one line, and an ``OSError`` with ``errno`` ``ENOSPC`` (or ``EDQUOT``),
@@ -21,26 +21,13 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from artlib.errors import ArtlibError
+from artlib.errors import DiskFullError  # raised here; defined with the other errors
 
 __all__ = ["DiskFullError", "atomic_path", "atomic_write_bytes", "atomic_write_text"]
 
 _NO_SPACE = {errno.ENOSPC: "no space left on device (the disk is full)"}
 if hasattr(errno, "EDQUOT"):  # not on Windows
     _NO_SPACE[errno.EDQUOT] = "disk quota exceeded"
-
-
-class DiskFullError(ArtlibError, OSError):
-    """A write ran out of disk space (or quota); the previous file, if any, is unchanged.
-
-    Args:
-        message: What failed, naming the file, and what to do.
-        code: ``errno.ENOSPC`` or ``errno.EDQUOT`` (kept as ``.errno``).
-    """
-
-    def __init__(self, message: str, code: int = errno.ENOSPC) -> None:
-        super().__init__(message)
-        self.errno = code
 
 
 def _no_space(err: BaseException) -> int | None:

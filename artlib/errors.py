@@ -7,6 +7,8 @@ catch the specific class. Each message names the input and says what to do.
 
 from __future__ import annotations
 
+import errno
+
 __all__ = [
     "ArtlibError",
     "ImageError",
@@ -14,6 +16,7 @@ __all__ = [
     "NonFiniteLossError",
     "CheckpointError",
     "OfflineError",
+    "DiskFullError",
 ]
 
 
@@ -39,3 +42,16 @@ class CheckpointError(ArtlibError):
 
 class OfflineError(ArtlibError, ConnectionError):
     """A download was needed but artlib is offline (``ARTLIB_OFFLINE=1``) or the network failed."""
+
+
+class DiskFullError(ArtlibError, OSError):
+    """A write ran out of disk space (or quota); the previous file, if any, is unchanged.
+
+    Args:
+        message: What failed, naming the file, and what to do.
+        code: ``errno.ENOSPC`` or ``errno.EDQUOT`` (kept as ``.errno``).
+    """
+
+    def __init__(self, message: str, code: int = errno.ENOSPC) -> None:
+        super().__init__(message)
+        self.errno = code

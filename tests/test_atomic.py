@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 import artlib.atomic
-from artlib.atomic import DiskFullError, atomic_path, atomic_write_bytes, atomic_write_text
-from artlib.errors import ArtlibError
+from artlib.atomic import atomic_path, atomic_write_bytes, atomic_write_text
+from artlib.errors import ArtlibError, DiskFullError
 
 
 def test_write_replaces_and_leaves_no_temp_files(tmp_path):
