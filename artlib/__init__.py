@@ -27,7 +27,7 @@ __version__ = "0.1.0"
 
 #: The modules and topic packages, imported on first use (PEP 562).
 MODULES = (
-    "atomic", "checks", "data", "errors", "imageio", "latent", "modelio", "net", "plotting", "patterns",  # shared
+    "atomic", "checks", "classes", "data", "errors", "imageio", "latent", "modelio", "net", "plotting", "patterns",  # shared
     "training", "metrics",                                                       # machinery, measures
     "autoencoder", "vae", "gan", "style", "fast_style", "arbitrary_style", "translate", "diffusion",  # topics
     "studio", "gallery", "cli",

@@ -253,3 +253,22 @@ def test_config_choose_follows_fast_mode(monkeypatch):
     assert config.choose(full=30, fast=1) == 1
     monkeypatch.setenv("ARTLIB_FAST", "0")
     assert config.choose(full=30, fast=1) == 30
+
+
+# ----------------------------------------------------------------------------- classes by number or name
+def test_classes_by_number_or_name_in_one_place():
+    import argparse
+
+    from artlib import classes
+    from artlib.cli.common import class_label
+
+    assert classes.class_list(["sneaker", 9, "0", "trouser"]) == [0, 1, 7, 9]
+    assert classes.class_list(np.array([3, 1])) == [1, 3]
+    for bad, message in ((["top", 0], "different"), ([], "non-empty"), ("sneaker", "non-empty"), ([11], "unknown"),
+                         ([True], "unknown"), (None, "non-empty")):
+        with pytest.raises(ArtlibError, match=message):
+            classes.class_list(bad)
+    assert class_label("Ankle boot") == 9 and class_label(" 7 ") == 7 and class_label("t-shirt") == 0
+    for bad in ("10", "-1", "boot", ""):
+        with pytest.raises(argparse.ArgumentTypeError, match="unknown Fashion-MNIST class .*0 T-shirt/top"):
+            class_label(bad)

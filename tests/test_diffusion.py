@@ -272,7 +272,7 @@ def test_cli_samples_and_draws_the_path(trained, tmp_path):
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["diffusion", "sample", "--class", "10", "-o", "x.png"], "not a class"),
+    (["diffusion", "sample", "--class", "10", "-o", "x.png"], "unknown Fashion-MNIST class 10;"),
     (["diffusion", "sample", "--class", "1", "--guidance", "-1", "-o", "x.png"], "not a guidance weight"),
     (["diffusion", "sample", "-n", "0", "-o", "x.png"], "-n"),
     (["diffusion", "sample", "-o", "x.jpg"], ".npz"),

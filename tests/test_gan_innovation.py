@@ -205,7 +205,7 @@ def test_cli_finetune_and_creative_train(source_run, tmp_path, capsys):
 
     cases = [
         (["gan", "finetune", "--from-run-dir", str(source_run), "--target-class", "12", "--run-dir", "x"],
-         "12 is not a class"),
+         "unknown Fashion-MNIST class 12;"),
         (["gan", "finetune", "--from-run-dir", str(source_run), "--target-class", "9", "--images", "0",
           "--run-dir", "x"], "at least 1"),
         (["gan", "finetune", "--from-run-dir", str(tmp_path / "none"), "--target-class", "9",

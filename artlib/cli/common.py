@@ -52,16 +52,17 @@ def at_least(minimum: int) -> Callable[[str], int]:
     return _number(int, lambda v: v >= minimum, f"a whole number of at least {minimum}")
 
 
-#: Fashion-MNIST's classes, for ``--label``/``--class`` (checked here, before TensorFlow is imported).
-NUM_CLASSES = 10
-
-
 def class_label(text: str) -> int:
-    """An argparse type: a Fashion-MNIST class number 0-9."""
-    value = int(text)
-    if not 0 <= value < NUM_CLASSES:
-        raise argparse.ArgumentTypeError(f"{text} is not a class: use 0-{NUM_CLASSES - 1}")
-    return value
+    """An argparse type: a Fashion-MNIST class by number 0-9 or by name (``7``, ``sneaker``, ``"ankle boot"``).
+
+    Checked by :func:`artlib.classes.class_index`, before TensorFlow is imported.
+    """
+    from artlib.classes import class_index
+
+    try:
+        return class_index(text)
+    except ArtlibError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
 
 
 def out_option(parser: argparse.ArgumentParser, what: str, *, required: bool = True,

@@ -109,7 +109,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                          help="DDIM steps, at most the schedule's 1,000 (default: %(default)s)")
         if name == "sample":
             cmd.add_argument("--ddpm", action="store_true", help="ancestral DDPM with all 1,000 steps instead (slow)")
-        cmd.add_argument("--class", dest="label", type=class_label, default=None, help="class 0-9 (default: any)")
+        cmd.add_argument("--class", dest="label", type=class_label, default=None,
+                         help="a class, 0-9 or a name such as sneaker (default: any)")
         cmd.add_argument("--guidance", type=_guidance, default=1.0,
                          help="classifier-free guidance weight with --class: 0 unconditional, 1 conditional, "
                               ">1 stronger (default: %(default)s)")

@@ -111,7 +111,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     train.add_argument("--width", type=at_least(2), default=None,
                        help="channels of the networks' middle layers (default: the recipe's, 64)")
     train.add_argument("--classes", type=class_label, nargs="+", default=None, metavar="CLASS",
-                       help="train on these classes 0-9 only (default: all ten)")
+                       help="train on these classes only, by number 0-9 or name (default: all ten)")
     train.add_argument("--images", type=positive_int, default=None, metavar="N",
                        help="train on the first N training images (of those classes) only (default: all)")
     train.add_argument("--creative-weight", type=nonnegative_float, default=0.0, metavar="W",
@@ -125,7 +125,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     train.set_defaults(func=cmd_train)
     tune = gan_sub.add_parser("finetune", help="adapt a trained GAN run to a new class from a few images")
     tune.add_argument("--from-run-dir", required=True, help="the trained GAN run directory to start from")
-    tune.add_argument("--target-class", type=class_label, required=True, help="the class 0-9 to learn")
+    tune.add_argument("--target-class", type=class_label, required=True,
+                      help="the class to learn, 0-9 or a name such as sneaker")
     tune.add_argument("--images", type=positive_int, default=100,
                       help="how many training images of that class to learn from (default: %(default)s)")
     tune.add_argument("--freeze-d", type=nonnegative_int, default=0, metavar="N",
@@ -148,7 +149,8 @@ def register(sub: argparse._SubParsersAction) -> None:
             cmd.add_argument("--rows", type=positive_int, default=4, help="how many walks (default: %(default)s)")
             cmd.add_argument("--frames", "--steps", dest="frames", type=at_least(2), default=10,
                              help="images per walk, both ends included (default: %(default)s)")
-        cmd.add_argument("--label", type=class_label, default=None, help="class 0-9 (conditional runs only)")
+        cmd.add_argument("--label", type=class_label, default=None,
+                         help="a class, 0-9 or a name (conditional runs only)")
         seed_option(cmd)
         force_option(cmd)
         cmd.set_defaults(func=func)

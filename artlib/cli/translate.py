@@ -6,8 +6,8 @@ import argparse
 import time
 from pathlib import Path
 
-from artlib.cli.common import (existing_inputs, force_option, max_seconds_option, out_option, positive_int,
-                               seed_option)
+from artlib.cli.common import (class_label, existing_inputs, force_option, max_seconds_option, out_option,
+                               positive_int, seed_option)
 from artlib.errors import ArtlibError
 
 __all__ = ["register"]
@@ -15,16 +15,6 @@ __all__ = ["register"]
 PHOTOS = ("Fashion-MNIST shows a light garment, centred, on a black background: photos should look like that "
           "(use --invert for a dark garment on a light background). Each is made grayscale, padded to a square "
           "and shrunk to 28×28.")
-
-
-def _class(text: str) -> int:
-    """An argparse type: a Fashion-MNIST class by number 0-9 or by name (checked without TensorFlow)."""
-    from artlib.translate.classes import class_index
-
-    try:
-        return class_index(text)
-    except ArtlibError as err:
-        raise argparse.ArgumentTypeError(str(err)) from None
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -106,7 +96,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("translate", help="unpaired translation between two Fashion-MNIST classes (CycleGAN)")
     t_sub = parser.add_subparsers(dest="translate_command", required=True, metavar="TRANSLATE_COMMAND")
     train = t_sub.add_parser("train", help="train (or resume) a CycleGAN between two classes into a run directory")
-    train.add_argument("--classes", nargs=2, type=_class, metavar=("A", "B"), default=None,
+    train.add_argument("--classes", nargs=2, type=class_label, metavar=("A", "B"), default=None,
                        help="the two classes, by number 0-9 or name, e.g. sneaker ankle-boot or t-shirt dress "
                             "(default: 7 9, sneaker and ankle boot)")
     train.add_argument("--steps", type=positive_int, default=None,

@@ -10,7 +10,6 @@ Notebook 09 teaches it; ``python -m artlib translate train|apply`` runs it.
 
 Which file does what:
 
-* ``classes.py``: the two classes by number or name (:func:`class_index`, :func:`class_pair`);
 * ``settings.py``: the recipe (:class:`TranslateSettings`, a run's ``settings.json``), :func:`load_settings`,
   :func:`check_run_dir` (refuses another kind of run) and the shipped pair's folder :data:`PRETRAINED_DIR`;
 * ``inputs.py``: a user's photos or ``.npz`` arrays as Fashion-MNIST-like 28×28 images (:func:`read_inputs`);
@@ -26,8 +25,9 @@ Which file does what:
 * ``measure.py``: :func:`translation_report` (the share the shipped classifier assigns to the target
   class, the cycle PSNR) and :func:`translation_rows` (the grid, for ``plotting.compare_rows``).
 
-``import artlib.translate`` does not import TensorFlow (the command line checks ``--classes`` with
-``classes.py`` first); the names from the other files load it on first use.
+The two classes are named by number or name through :mod:`artlib.classes` (re-exported here:
+:func:`class_index`, :func:`class_pair`, :func:`class_name`). ``import artlib.translate`` does not
+import TensorFlow; the names from the other files load it on first use.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from artlib.translate.classes import class_index, class_name, class_pair, known_classes
+from artlib.classes import class_index, class_name, class_pair, known_classes
 from artlib.translate.inputs import SIDE, fashion_like, read_inputs
 from artlib.translate.settings import PRETRAINED_DIR, TranslateSettings, check_run_dir, load_settings
 

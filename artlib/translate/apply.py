@@ -14,7 +14,7 @@ from artlib import modelio  # noqa: E402
 from artlib.checks import positive_int  # noqa: E402
 from artlib.errors import ArtlibError, CheckpointError  # noqa: E402
 from artlib.metrics import fashion_batch  # noqa: E402
-from artlib.translate.classes import class_name  # noqa: E402
+from artlib.classes import class_name  # noqa: E402
 from artlib.translate.models import IMAGE_SHAPE  # noqa: E402
 from artlib.translate.settings import PRETRAINED_DIR, load_settings  # noqa: E402
 

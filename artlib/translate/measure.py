@@ -24,7 +24,7 @@ from artlib.checks import positive_int
 from artlib.errors import ArtlibError
 from artlib.metrics import classifier_probabilities, fashion_batch, load_fashion_classifier, psnr
 from artlib.translate.apply import as_translator, translate
-from artlib.translate.classes import class_name, class_pair
+from artlib.classes import class_name, class_pair
 
 __all__ = ["translation_report", "translation_rows"]
 

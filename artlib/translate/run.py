@@ -17,7 +17,7 @@ from artlib.checks import positive_float, positive_int  # noqa: E402
 from artlib.errors import DataError  # noqa: E402
 from artlib.imageio import as_batch  # noqa: E402
 from artlib.translate.apply import GENERATOR_FILES  # noqa: E402
-from artlib.translate.classes import class_name  # noqa: E402
+from artlib.classes import class_name  # noqa: E402
 from artlib.translate.measure import translation_rows  # noqa: E402
 from artlib.translate.models import IMAGE_SHAPE, CycleModels, build_cycle_models  # noqa: E402
 from artlib.translate.settings import TranslateSettings, check_run_dir  # noqa: E402

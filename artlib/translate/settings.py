@@ -9,7 +9,7 @@ from typing import Any
 from artlib import config
 from artlib.checks import positive_float, positive_int
 from artlib.errors import ArtlibError, CheckpointError, DataError
-from artlib.translate.classes import class_pair
+from artlib.classes import class_pair
 
 __all__ = ["PRETRAINED_DIR", "TranslateSettings", "load_settings", "check_run_dir"]
 

@@ -1,9 +1,11 @@
-"""The two Fashion-MNIST classes a translation runs between, named by number or by name (no TensorFlow).
+"""Fashion-MNIST classes named by number or by name, checked in one place (no TensorFlow).
 
 ``class_index("ankle boot") == class_index("Ankle-Boot") == class_index("9") == 9``: names are
 those of :data:`artlib.data.FASHION_MNIST_CLASSES`, matched without regard to case, spaces,
 hyphens, underscores or slashes; ``"T-shirt/top"`` also answers to ``"t-shirt"``, ``"tshirt"``
-and ``"top"``. The command line checks ``--classes`` with these functions before TensorFlow loads.
+and ``"top"``. Every command's ``--class``/``--classes``/``--label`` goes through
+:func:`class_index` (``artlib.cli.common.class_label``) before TensorFlow loads; the GAN's
+class subsets use :func:`class_list`, a translation's pair :func:`class_pair`.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any
 from artlib.data import FASHION_MNIST_CLASSES
 from artlib.errors import ArtlibError
 
-__all__ = ["class_index", "class_pair", "class_name", "known_classes"]
+__all__ = ["class_index", "class_list", "class_pair", "class_name", "known_classes"]
 
 
 def _key(text: str) -> str:
@@ -62,6 +64,27 @@ def class_index(value: Any) -> int:
     if hasattr(value, "dtype") and getattr(value, "shape", None) == () and str(value.dtype).startswith(("int", "uint")):
         return class_index(int(value))  # a NumPy integer
     raise ArtlibError(f"unknown Fashion-MNIST class {value!r}; give a number or a name: {known_classes()}")
+
+
+def class_list(classes: Any) -> list[int]:
+    """Different Fashion-MNIST classes, by number or name, as a sorted list of numbers.
+
+    Args:
+        classes: A non-empty list, tuple or array of numbers or names (see :func:`class_index`).
+
+    Returns:
+        The class numbers, sorted.
+
+    Raises:
+        ArtlibError: Not a non-empty sequence, an unknown class, or a class named twice.
+    """
+    values = list(classes) if isinstance(classes, (list, tuple)) or hasattr(classes, "__array__") else None
+    if not values:
+        raise ArtlibError(f"classes must be a non-empty list of Fashion-MNIST classes; got {classes!r}")
+    numbers = [class_index(value) for value in values]
+    if len(set(numbers)) != len(numbers):
+        raise ArtlibError(f"classes must be different Fashion-MNIST classes; got {classes!r}")
+    return sorted(numbers)
 
 
 def class_pair(classes: Sequence[Any]) -> tuple[int, int]:
