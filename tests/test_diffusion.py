@@ -172,6 +172,25 @@ def test_sampling_shapes_range_and_ddim_determinism(trained):
         diffusion.ddim_timesteps(50, 60)
 
 
+def test_ddim_eta_one_over_every_level_is_ancestral_ddpm_and_eta_zero_is_deterministic(trained):
+    from artlib import diffusion
+
+    model, schedule = diffusion.load_model(trained[0])
+    # η = 1 on all T levels adds β̃_t of fresh noise per step: the DDPM step written another way.
+    ddpm = diffusion.ddpm_sample(model, 3, schedule=schedule, seed=7, labels=2)
+    ddim_eta1 = diffusion.ddim_sample(model, 3, schedule=schedule, steps=50, seed=7, labels=2, eta=1.0)
+    np.testing.assert_allclose(ddim_eta1, ddpm, atol=2e-4)
+    deterministic = diffusion.ddim_sample(model, 3, schedule=schedule, steps=50, seed=7, labels=2)
+    assert np.abs(deterministic - ddpm).max() > 0.05  # η = 0 takes no fresh noise, so it ends elsewhere
+    np.testing.assert_array_equal(deterministic, diffusion.ddim_sample(model, 3, schedule=schedule, steps=50, seed=7,
+                                                                       labels=2, eta=0.0))
+    half = diffusion.ddim_sample(model, 3, schedule=schedule, steps=10, seed=7, eta=0.5)
+    np.testing.assert_array_equal(half, diffusion.ddim_sample(model, 3, schedule=schedule, steps=10, seed=7, eta=0.5))
+    for bad in (-0.1, 1.5, float("nan")):
+        with pytest.raises(ValueError, match="eta must be in"):
+            diffusion.ddim_sample(model, 1, schedule=schedule, steps=2, eta=bad)
+
+
 def test_guidance_zero_is_the_unconditional_model(trained):
     from artlib import diffusion
 

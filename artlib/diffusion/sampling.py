@@ -115,19 +115,27 @@ def ddpm_sample(model: keras.Model, n: int, *, schedule: NoiseSchedule, labels: 
 
 
 def ddim_sample(model: keras.Model, n: int, *, schedule: NoiseSchedule, steps: int = 50, labels: Any = None,
-                guidance: float | None = None, seed: int = 0, return_path: bool = False):
-    """Deterministic DDIM sampling (Song et al. 2021, η = 0) in ``steps`` model calls.
+                guidance: float | None = None, seed: int = 0, eta: float = 0.0, return_path: bool = False):
+    """DDIM sampling (Song et al. 2021) in ``steps`` model calls: deterministic at η = 0, the default.
 
-    From the same start noise (``seed``) it always gives the same images; fewer steps trade detail for time.
+    Each jump from level t to the next level s of the sub-sequence τ is
+    x_s = √ᾱ_s x̂_0 + √(1 − ᾱ_s − σ²) ε̂ + σ z with
+    σ = η √((1 − ᾱ_s)/(1 − ᾱ_t)) √(1 − ᾱ_t/ᾱ_s): η = 0 follows the deterministic path (no z),
+    η = 1 adds as much fresh noise as an ancestral DDPM step over the same jump. The seed fixes the
+    start noise and every z, so the same seed always gives the same images; fewer steps trade detail for time.
 
     Args:
         model, n, schedule, labels, guidance, seed: As :func:`ddpm_sample`.
         steps: Model calls (levels of the sub-sequence τ, at most T).
+        eta: η in [0, 1], the share of ancestral noise.
         return_path: Also return x̂ after every step (``steps×n×28×28×1``), noise to image.
 
     Returns:
         ``n×28×28×1`` float32 in [0, 1]; with ``return_path``, ``(images, path)``.
     """
+    eta = float(eta)
+    if not 0.0 <= eta <= 1.0:  # also refuses NaN
+        raise ArtlibError(f"eta must be in [0, 1]; got {eta}")
     n, labels, guidance, x = _prepare(model, n, labels, guidance, seed)
     taus = ddim_timesteps(schedule.num_timesteps, steps)
     ab = tf.constant(np.concatenate([[1.0], schedule.alpha_bars]), tf.float32)  # ab[t] = ᾱ_t, ab[0] = 1
@@ -138,7 +146,11 @@ def ddim_sample(model: keras.Model, n: int, *, schedule: NoiseSchedule, steps: i
         eps = _predict(model, x, tf.fill([n], t), labels, guidance)
         x0 = tf.clip_by_value((x - tf.sqrt(1 - a_bar) * eps) / tf.sqrt(a_bar), -1.0, 1.0)
         eps = (x - tf.sqrt(a_bar) * x0) / tf.sqrt(1 - a_bar)  # the noise consistent with the clipped x̂_0
-        return tf.sqrt(a_prev) * x0 + tf.sqrt(1 - a_prev) * eps
+        if eta == 0.0:  # a Python branch: the deterministic graph draws no noise at all
+            return tf.sqrt(a_prev) * x0 + tf.sqrt(1 - a_prev) * eps
+        sigma = eta * tf.sqrt((1 - a_prev) / (1 - a_bar) * (1 - a_bar / a_prev))
+        noise = tf.random.stateless_normal(tf.shape(x), seed=tf.stack([tf.constant(int(seed)), t]))
+        return tf.sqrt(a_prev) * x0 + tf.sqrt(tf.maximum(1 - a_prev - sigma**2, 0.0)) * eps + sigma * noise
 
     path = []
     for i, t in enumerate(taus):
