@@ -351,3 +351,34 @@ def test_plotting_never_imports_pyplot_or_tensorflow(tmp_path):
     """)
     run_python("-c", code, env={"DISPLAY": "", "MPLBACKEND": ""}, check=True)  # no display, no chosen backend
     assert _only_file(tmp_path) == ["a.gif", "c.png", "g.png", "l.png"]
+
+
+# ----------------------------------------------------------------------------- measure charts
+def test_tradeoff_draws_one_labelled_point_per_report_in_each_panel(tmp_path):
+    reports = {"0": {"frechet": 6.6, "class_entropy": 0.97, "pixel_nn_distance": 5.5},
+               "0.01": {"frechet": 12.0, "class_entropy": 1.07, "pixel_nn_distance": 5.9},
+               "0.1": {"frechet": 20.0, "class_entropy": 1.3, "pixel_nn_distance": 6.4}}
+    real = {"class_entropy": 0.2, "pixel_nn_distance": 4.0}
+    fig = plotting.tradeoff(reports, reference=real, title="sweep", path=tmp_path / "t.png")
+    assert len(fig.axes) == 2 and (tmp_path / "t.png").stat().st_size > 1000
+    for ax, key in zip(fig.axes, ("class_entropy", "pixel_nn_distance")):
+        line = ax.lines[0]
+        np.testing.assert_array_equal(line.get_xdata(), [6.6, 12.0, 20.0])
+        np.testing.assert_array_equal(line.get_ydata(), [r[key] for r in reports.values()])
+        assert [t.get_text() for t in ax.texts] == ["0", "0.01", "0.1"]
+        assert ax.lines[1].get_ydata()[0] == real[key]  # the dashed line of real images
+        assert "Fréchet" in ax.get_xlabel()
+    one = plotting.tradeoff(reports, "frechet", "class_entropy")
+    assert len(one.axes) == 1 and "entropy" in one.axes[0].get_ylabel()
+
+
+@pytest.mark.parametrize("reports, kwargs, match", [
+    ({}, {}, "non-empty"),
+    ({"a": {"frechet": 1.0}}, {}, "no 'class_entropy'"),
+    ({"a": {"frechet": "x", "class_entropy": 1, "pixel_nn_distance": 1}}, {}, "not a number"),
+    ({"a": {"frechet": 1.0, "class_entropy": 1.0}}, {"ys": []}, "at least one"),
+    ({"a": {"frechet": 1.0, "class_entropy": 1.0}}, {"ys": ["class_entropy"], "reference": {}}, "no 'class_entropy'"),
+])
+def test_tradeoff_rejects_bad_input(reports, kwargs, match):
+    with pytest.raises(ArtlibError, match=match):
+        plotting.tradeoff(reports, **kwargs)

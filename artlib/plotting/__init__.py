@@ -8,6 +8,8 @@ Which file does what:
   ``save_image``, TensorBoard image summaries and GIF frames).
 * ``figures.py`` — ``figure`` (the shared figure helper), ``image_grid``, ``compare_rows`` and
   ``loss_curves``: matplotlib figures that a notebook shows when they end a cell.
+* ``charts.py`` — ``tradeoff``: measures against each other, one labelled point per model or setting
+  (quality against novelty in notebook 09).
 * ``save.py`` — ``save_figure`` and ``save_gif`` (the one GIF writer): atomic writes.
 
 Everything works headless (CI, the command line, TensorBoard) and in notebooks alike, because it
@@ -27,6 +29,7 @@ Example:
 
 from __future__ import annotations
 
+from artlib.plotting.charts import tradeoff
 from artlib.plotting.figures import compare_rows, figure, image_grid, loss_curves
 from artlib.plotting.grid import grid_array
 from artlib.plotting.pixels import MAX_PANELS
@@ -41,4 +44,5 @@ __all__ = [
     "loss_curves",
     "save_figure",
     "save_gif",
+    "tradeoff",
 ]
