@@ -21,7 +21,8 @@ from artlib import config  # noqa: F401  (sets KERAS_BACKEND before TensorFlow i
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from artlib.errors import ArtlibError  # noqa: E402
+from artlib.atomic import atomic_write_bytes  # noqa: E402
+from artlib.errors import ArtlibError, NonFiniteLossError  # noqa: E402
 from artlib.training.checkpoint import Checkpointer  # noqa: E402
 from artlib.training.finite import check_finite  # noqa: E402
 from artlib.training.lock import run_lock  # noqa: E402
@@ -54,6 +55,28 @@ def _positive(**values: float | None) -> None:
     for name, value in values.items():
         if value is not None and not value > 0:
             raise ArtlibError(f"{name} must be above 0; got {value!r}")
+
+
+def _save(checkpointer: Checkpointer, run: RunDir, history: Mapping[str, list]) -> None:
+    """Merge this call's history into ``history.json``, then write the checkpoint.
+
+    In this order a kill between the two loses no step's losses: the steps that the history holds
+    past the checkpoint are redone on resume and replace theirs. A save that refuses NaN weights
+    (which a finite loss can hide) puts ``history.json`` back as it was: nothing from them is kept.
+
+    Raises:
+        NonFiniteLossError: A variable holds NaN or Inf (no checkpoint, history as before).
+    """
+    before = run.history_file.read_bytes() if run.history_file.exists() else None
+    run.merge_history(history)
+    try:
+        checkpointer.save()
+    except NonFiniteLossError:
+        if before is None:
+            run.history_file.unlink(missing_ok=True)
+        else:
+            atomic_write_bytes(run.history_file, before)
+        raise
 
 
 def train_loop(
@@ -164,6 +187,14 @@ def train_loop(
         bar = progress_bar(num_steps, quiet=quiet)
         stopped = "done"
         with RunLogger(run_dir) as logger:
+            def draw_samples(at: int) -> None:
+                images = np.asarray(sample_fn())
+                logger.images("samples", images, at)
+                run.save_samples(images, at)
+
+            if (sample_fn is not None and start and (start % sample_every == 0 or start == num_steps)
+                    and not run.sample_path(start).exists()):
+                draw_samples(start)  # a kill came between the checkpoint and its grid: draw it from that state
             while step < num_steps and stopped == "done":
                 epoch, position = divmod(step, steps_per_epoch)  # the data position is the step
                 for batch in _skip(make_dataset(epoch), position):
@@ -186,18 +217,15 @@ def train_loop(
                         logger.scalars(recent, step)
                         bar.update(step, list(recent.items()))
                     if step % save_every == 0 or last:  # first: the save refuses NaN weights a finite loss hid
-                        checkpointer.save()
-                        run.merge_history(history)
+                        _save(checkpointer, run, history)
                     if sample_fn is not None and (step % sample_every == 0 or last):
-                        images = np.asarray(sample_fn())
-                        logger.images("samples", images, step)
-                        run.save_samples(images, step)
+                        draw_samples(step)
                     if last or step % steps_per_epoch == 0:
                         break
                 else:  # the epoch ran out of batches early: positions would not match on resume
                     raise ArtlibError(f"make_dataset({epoch}) gave {step % steps_per_epoch} batches, "
                                       f"but steps_per_epoch is {steps_per_epoch}")
-        if summary and history["step"]:
+        if summary and (history["step"] or start >= num_steps):  # a finished run called again: made whole
             run.finish(whole_run())
         return TrainResult(history=history, final_step=step, seconds=time.perf_counter() - started,
                            stopped=stopped, run_dir=run.path)
