@@ -278,8 +278,16 @@ def test_cli_samples_and_draws_the_path(trained, tmp_path):
                  "--guidance", "2", "-o", str(tmp_path / "s.npz")]) == 0
     images = np.load(tmp_path / "s.npz")["images"]
     model, schedule = diffusion.load_model(trained[0])
-    expected = diffusion.ddim_sample(model, 4, schedule=schedule, steps=5, labels=2, guidance=2.0, seed=0)[..., 0]
+    expected = diffusion.ddim_sample(model, 4, schedule=schedule, steps=5, labels=2, guidance=2.0, seed=0,
+                                     eta=1.0)[..., 0]  # the command's default η is 1
     np.testing.assert_allclose(images, expected, atol=1e-6)
+    assert main(["diffusion", "sample", "--run-dir", run, "-n", "4", "--steps", "5", "--eta", "0", "--seed", "3",
+                 "-o", str(tmp_path / "d.npz")]) == 0  # no --class: a class drawn for each image
+    drawn = diffusion.drawn_classes(4, 3)
+    assert drawn.dtype == np.int32 and drawn.min() >= 0 and drawn.max() <= 9
+    np.testing.assert_array_equal(drawn, diffusion.drawn_classes(4, 3))
+    expected = diffusion.ddim_sample(model, 4, schedule=schedule, steps=5, labels=drawn, seed=3)[..., 0]
+    np.testing.assert_allclose(np.load(tmp_path / "d.npz")["images"], expected, atol=1e-6)
     assert main(["diffusion", "denoise-path", "--run-dir", run, "-n", "2", "--steps", "4",
                  "-o", str(tmp_path / "p.gif")]) == 0
     from PIL import Image
@@ -294,6 +302,8 @@ def test_cli_samples_and_draws_the_path(trained, tmp_path):
     (["diffusion", "sample", "--class", "10", "-o", "x.png"], "unknown Fashion-MNIST class 10;"),
     (["diffusion", "sample", "--class", "1", "--guidance", "-1", "-o", "x.png"], "not a guidance weight"),
     (["diffusion", "sample", "-n", "0", "-o", "x.png"], "-n"),
+    (["diffusion", "sample", "--eta", "1.5", "-o", "x.png"], "not an eta"),
+    (["diffusion", "denoise-path", "--eta", "nan", "-o", "x.gif"], "not an eta"),
     (["diffusion", "sample", "-o", "x.jpg"], ".npz"),
     (["diffusion", "train", "--steps", "0"], "--steps"),
 ])

@@ -34,15 +34,33 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
-def _sample(args: argparse.Namespace, **extra):
+def _eta(text: str) -> float:
+    value = float(text)
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"{text} is not an eta: use a number from 0 (deterministic) to 1")
+    return value
+
+
+def _sampling(args: argparse.Namespace) -> tuple:
+    """The model, and the arguments every sampler takes: the schedule, a class per image, guidance, seed."""
     from artlib import diffusion
 
     model, schedule = diffusion.load_model(args.model)  # None: the shipped model
-    common = dict(schedule=schedule, labels=args.label, guidance=args.guidance if args.label is not None else None,
-                  seed=args.seed)
+    labels = args.label if args.label is not None else diffusion.drawn_classes(args.n, args.seed)
+    return model, dict(schedule=schedule, labels=labels, guidance=args.guidance, seed=args.seed)
+
+
+def _steps(args: argparse.Namespace, schedule) -> int:
+    return min(args.steps, schedule.num_timesteps)
+
+
+def _sample(args: argparse.Namespace):
+    from artlib import diffusion
+
+    model, common = _sampling(args)
     if args.ddpm:
-        return diffusion.ddpm_sample(model, args.n, **common, **extra)
-    return diffusion.ddim_sample(model, args.n, steps=min(args.steps, schedule.num_timesteps), **common, **extra)
+        return diffusion.ddpm_sample(model, args.n, **common)
+    return diffusion.ddim_sample(model, args.n, steps=_steps(args, common["schedule"]), eta=args.eta, **common)
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
@@ -60,7 +78,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
             np.savez_compressed(tmp, images=images)
     else:
         save_image(out, plotting.grid_array(images[..., np.newaxis], ncols=int(np.ceil(np.sqrt(args.n)))))
-    how = "1,000-step DDPM" if args.ddpm else f"{args.steps}-step DDIM"
+    how = "1,000-step DDPM" if args.ddpm else f"{args.steps}-step DDIM, eta {args.eta:g}"
     print(f"{args.n} samples ({how}) in {time.perf_counter() - start:.1f} s -> {out}")
     return 0
 
@@ -70,11 +88,9 @@ def cmd_denoise_path(args: argparse.Namespace) -> int:
     from artlib import diffusion, plotting
     from artlib.imageio import save_image
 
-    model, schedule = diffusion.load_model(args.model)
-    labels = args.label
-    _, path = diffusion.ddim_sample(model, args.n, schedule=schedule, steps=min(args.steps, schedule.num_timesteps),
-                                    labels=labels, guidance=args.guidance if labels is not None else None,
-                                    seed=args.seed, return_path=True)  # (steps, n, 28, 28, 1): noise -> image
+    model, common = _sampling(args)
+    _, path = diffusion.ddim_sample(model, args.n, steps=_steps(args, common["schedule"]), eta=args.eta,
+                                    return_path=True, **common)  # (steps, n, 28, 28, 1): noise -> image
     frames = [plotting.grid_array(step, ncols=args.n) for step in path]
     if out.suffix.lower() == ".gif":
         plotting.save_gif(frames + [frames[-1]] * 8, out, fps=8)  # linger on the finished image
@@ -109,11 +125,14 @@ def register(sub: argparse._SubParsersAction) -> None:
                          help="DDIM steps, at most the schedule's 1,000 (default: %(default)s)")
         if name == "sample":
             cmd.add_argument("--ddpm", action="store_true", help="ancestral DDPM with all 1,000 steps instead (slow)")
+        cmd.add_argument("--eta", type=_eta, default=1.0,
+                         help="DDIM's share of fresh noise per step: 0 deterministic (smoother), 1 as much as "
+                              "DDPM (default: %(default)s; sharper with this model, see data/README.md)")
         cmd.add_argument("--class", dest="label", type=class_label, default=None,
-                         help="a class, 0-9 or a name such as sneaker (default: any)")
+                         help="a class, 0-9 or a name such as sneaker (default: one drawn for each image)")
         cmd.add_argument("--guidance", type=_guidance, default=1.0,
-                         help="classifier-free guidance weight with --class: 0 unconditional, 1 conditional, "
-                              ">1 stronger (default: %(default)s)")
+                         help="classifier-free guidance weight: 0 unconditional, 1 conditional, >1 stronger "
+                              "(default: %(default)s)")
         seed_option(cmd)
         force_option(cmd)
         cmd.set_defaults(func=func)

@@ -13,13 +13,14 @@ Which file does what:
 * ``train.py``: :class:`DiffusionSettings`, the noise-prediction loss, the ``tf.function`` step with EMA
   weights and class dropout (for guidance), :func:`train` on ``training.train_loop`` (exact resume, NaN
   guard, TensorBoard, sample grids), :func:`load_model` and the shipped model's folder;
-* ``sampling.py``: ancestral DDPM (:func:`ddpm_sample`), deterministic DDIM in any number of steps
-  (:func:`ddim_sample`), classifier-free guidance (:func:`guided_noise`).
+* ``sampling.py``: ancestral DDPM (:func:`ddpm_sample`), DDIM in any number of steps, deterministic or
+  with fresh noise (:func:`ddim_sample`, η), classifier-free guidance (:func:`guided_noise`), and a class
+  drawn for each image (:func:`drawn_classes`).
 """
 
 from __future__ import annotations
 
-from artlib.diffusion.sampling import ddim_sample, ddim_timesteps, ddpm_sample, guided_noise
+from artlib.diffusion.sampling import ddim_sample, ddim_timesteps, ddpm_sample, drawn_classes, guided_noise
 from artlib.diffusion.schedule import NUM_TIMESTEPS, NoiseSchedule, cosine_alpha_bars, q_sample
 from artlib.diffusion.train import (
     MODEL_FILE,
@@ -38,5 +39,5 @@ __all__ = [
     "NUM_CLASSES", "NULL_CLASS", "IMAGE_SHAPE", "DEFAULT_WIDTH", "SinusoidalEmbedding", "build_unet",
     "PRETRAINED_DIR", "MODEL_FILE", "DiffusionSettings", "diffusion_loss", "make_train_step", "train",
     "load_settings", "load_model",
-    "ddim_timesteps", "guided_noise", "ddpm_sample", "ddim_sample",
+    "ddim_timesteps", "drawn_classes", "guided_noise", "ddpm_sample", "ddim_sample",
 ]

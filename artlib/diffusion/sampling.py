@@ -1,4 +1,4 @@
-"""Sampling: ancestral DDPM steps, deterministic DDIM in fewer steps, and classifier-free guidance."""
+"""Sampling: ancestral DDPM steps, DDIM in fewer steps (deterministic or with fresh noise), classifier-free guidance."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from artlib.diffusion.schedule import NoiseSchedule  # noqa: E402
 from artlib.diffusion.unet import IMAGE_SHAPE, NULL_CLASS, NUM_CLASSES  # noqa: E402
 from artlib.errors import ArtlibError  # noqa: E402
 
-__all__ = ["ddim_timesteps", "guided_noise", "ddpm_sample", "ddim_sample"]
+__all__ = ["ddim_timesteps", "drawn_classes", "guided_noise", "ddpm_sample", "ddim_sample"]
 
 
 def ddim_timesteps(num_timesteps: int, steps: int) -> np.ndarray:
@@ -25,6 +25,18 @@ def ddim_timesteps(num_timesteps: int, steps: int) -> np.ndarray:
     if steps > num_timesteps:
         raise ArtlibError(f"steps must be at most the schedule's {num_timesteps} levels; got {steps}")
     return np.unique(np.linspace(1, num_timesteps, steps).round().astype(np.int32))[::-1].copy()
+
+
+def drawn_classes(n: int, seed: int = 0) -> np.ndarray:
+    """A class for each of ``n`` images, drawn from the data's prior (uniform over the ten), seeded.
+
+    Sampling the conditional model with these labels samples p(x) = Σ_c p(c) p(x | c): images
+    of every class in the data's proportions, sharper than the unconditional model's.
+
+    Returns:
+        ``(n,)`` int32 class numbers 0 … 9.
+    """
+    return np.random.default_rng(int(seed)).integers(0, NUM_CLASSES, positive_int(n, "n")).astype(np.int32)
 
 
 def _labels(labels: Any, n: int) -> np.ndarray:
@@ -62,8 +74,8 @@ def _prepare(model, n, labels, guidance, seed):
         guidance = float(guidance)
         if not np.isfinite(guidance) or guidance < 0:
             raise ArtlibError(f"guidance must be a number ≥ 0; got {guidance}")
-        if (labels == NULL_CLASS).all():
-            guidance = None  # nothing to guide towards
+        if (labels == NULL_CLASS).all() or guidance == 1.0:
+            guidance = None  # nothing to guide towards, or exactly the conditional model: one call, not two
     noise = tf.random.stateless_normal((n, *IMAGE_SHAPE), seed=(int(seed), 0))
     return n, tf.constant(labels), guidance, noise
 
