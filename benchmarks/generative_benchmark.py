@@ -1,17 +1,18 @@
 """Three families on one scale: the shipped GAN, VAE and diffusion model, measured the same way.
 
-    python benchmarks/generative_benchmark.py [--quick] [--samples 2000] [--ddpm-samples 500] [--ddim-steps 10 25 50]
+    python benchmarks/generative_benchmark.py [--quick] [--samples 2000] [--ddpm-samples 400] [--ddim-steps 10 25 50]
 
 For each model, in one process on this machine: seconds per image to sample (batch of all samples, warm-up
 excluded), and ``metrics.sample_report`` on the same number of samples against the same real test images
 (Fréchet distance and KID on the shipped classifier's features, class coverage, near-copy share, mean
-distance to the nearest training image). Diffusion is measured with DDIM at each ``--ddim-steps`` and with
-ancestral DDPM (all 1,000 steps) on ``--ddpm-samples`` samples, beside DDIM on the same count — the
-Fréchet distance depends on the count, so only equal counts compare (target: DDIM ≤ 50 steps within 1.2×
-of DDPM's). The diffusion model is class-conditional: it is sampled both unconditionally (label "none",
-which it learned on 10 % of its steps) and with each sample's class drawn uniformly from the ten (the
-data's own class prior, so the samples still come from p(x) = Σ_c p(c) p(x | c)); the DDPM comparison uses
-the latter. Training times are the shipped models' own, from data/README.md.
+distance to the nearest training image). Diffusion is measured with DDIM at each ``--ddim-steps``, both
+deterministic (η = 0) and with fresh noise (η = 1, the command line's default), and with ancestral DDPM
+(all 1,000 steps) and 1,000-step deterministic DDIM on ``--ddpm-samples`` samples, beside 50-step DDIM on
+the same count — the Fréchet distance depends on the count, so only equal counts compare (target: DDIM
+≤ 50 steps within 1.2× of the 1,000-step samplers'). The diffusion model is class-conditional: it is
+sampled both unconditionally (label "none", which it learned on 10 % of its steps) and with each sample's
+class drawn uniformly from the ten (``diffusion.drawn_classes``: the data's own class prior, so the samples
+still come from p(x) = Σ_c p(c) p(x | c)); the 1,000-step comparison uses the latter. Training times are the shipped models' own, from data/README.md.
 
 ``--quick`` is a seconds-long smoke run (few samples, few steps).
 """
@@ -46,12 +47,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="a seconds-long smoke run")
     parser.add_argument("--samples", type=int, default=2000, help="samples per model (default: %(default)s)")
-    parser.add_argument("--ddpm-samples", type=int, default=500, help="samples for the DDPM row (default: %(default)s)")
+    parser.add_argument("--ddpm-samples", type=int, default=400,
+                        help="samples for the 1,000-step rows (default: %(default)s)")
     parser.add_argument("--ddim-steps", type=int, nargs="+", default=[10, 25, 50], help="DDIM step counts")
     parser.add_argument("--diffusion", default=None, help="a diffusion run directory (default: the shipped model)")
     args = parser.parse_args(argv)
-
-    import numpy as np
 
     from artlib import data, diffusion, gan, metrics, vae
 
@@ -77,22 +77,33 @@ def main(argv: list[str] | None = None) -> int:
 
     measure("GAN (DCGAN)", lambda k: gan.sample(generator, k, seed=0), n, reference)
     measure("VAE (2-D latent)", lambda k: vae.sample(vae_model, k, seed=0), n, reference)
+
     def classes(k):  # each sample's class drawn from the data's prior (uniform over the ten), seeded
-        return np.random.default_rng(0).integers(0, 10, k)
+        return diffusion.drawn_classes(k, 0)
 
     for steps in ddim_steps:
         measure(f"diffusion, DDIM {steps} steps, no class",
                 lambda k, s=steps: diffusion.ddim_sample(model, k, schedule=schedule, steps=s, seed=0), n, reference)
-        measure(f"diffusion, DDIM {steps} steps, classes drawn",
-                lambda k, s=steps: diffusion.ddim_sample(model, k, schedule=schedule, steps=s, labels=classes(k),
-                                                         seed=0), n, reference)
-    ddpm_reference = x_test[n:n + n_ddpm] if len(x_test) >= n + n_ddpm else x_test[:n_ddpm]
-    measure("diffusion, DDPM 1000 steps, classes drawn",
-            lambda k: diffusion.ddpm_sample(model, k, schedule=schedule, labels=classes(k), seed=0),
-            n_ddpm, ddpm_reference, use_memo=False)
-    measure(f"diffusion, DDIM {max(ddim_steps)} steps, classes drawn (DDPM's count)",
-            lambda k: diffusion.ddim_sample(model, k, schedule=schedule, steps=max(ddim_steps), labels=classes(k),
-                                            seed=0), n_ddpm, ddpm_reference, use_memo=False)
+        for eta in (0.0, 1.0):
+            measure(f"diffusion, DDIM {steps} steps, η {eta:g}, classes drawn",
+                    lambda k, s=steps, e=eta: diffusion.ddim_sample(model, k, schedule=schedule, steps=s, eta=e,
+                                                                    labels=classes(k), seed=0), n, reference)
+    n_long = n_ddpm  # the 1,000-step samplers cost 20× a 50-step one: fewer samples, compared at equal counts
+    long_reference = x_test[:n_long]
+    short = max(ddim_steps)
+    long_rows = {}
+    for name, draw in (
+            ("DDPM 1000 steps", lambda k: diffusion.ddpm_sample(model, k, schedule=schedule, labels=classes(k),
+                                                                seed=0)),
+            ("DDIM 1000 steps, η 0", lambda k: diffusion.ddim_sample(model, k, schedule=schedule,
+                                                                     steps=schedule.num_timesteps,
+                                                                     labels=classes(k), seed=0)),
+            (f"DDIM {short} steps, η 0", lambda k: diffusion.ddim_sample(model, k, schedule=schedule, steps=short,
+                                                                        labels=classes(k), seed=0)),
+            (f"DDIM {short} steps, η 1", lambda k: diffusion.ddim_sample(model, k, schedule=schedule, steps=short,
+                                                                        eta=1.0, labels=classes(k), seed=0))):
+        measure(f"diffusion, {name}, classes drawn ({n_long})", draw, n_long, long_reference)
+        long_rows[name] = rows[-1][3]["frechet"]
 
     print("\n| model | samples | s per image | Fréchet | KID | coverage | near-copies | nearest-image distance | training |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---|")
@@ -100,9 +111,11 @@ def main(argv: list[str] | None = None) -> int:
         training = TRAINING["diffusion" if name.startswith("diffusion") else name]
         print(f"| {name} | {count} | {seconds:.4f} | {r['frechet']:.2f} | {r['kid']:.3f} | {r['class_coverage']:.1f} | "
               f"{r['near_copy_share']:.3f} | {r['pixel_nn_distance']:.2f} | {training} |")
-    ddpm, ddim_same = rows[-2][3]["frechet"], rows[-1][3]["frechet"]
-    print(f"\nDDIM {max(ddim_steps)} steps / DDPM 1000 steps, Fréchet on {n_ddpm} samples each: "
-          f"{ddim_same / ddpm:.2f} (target ≤ 1.2)")
+    for long_name in ("DDPM 1000 steps", "DDIM 1000 steps, η 0"):
+        for eta in (0, 1):
+            ratio = long_rows[f"DDIM {short} steps, η {eta}"] / long_rows[long_name]
+            print(f"DDIM {short} steps η {eta} / {long_name}, Fréchet on {n_long} samples each: {ratio:.2f} "
+                  "(target ≤ 1.2)")
     return 0
 
 
