@@ -51,8 +51,9 @@ def _umask() -> int:
 def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path to write; on success it replaces ``target`` atomically.
 
-    The temporary name keeps the target's extension, so writers that choose the
-    format from the file name (Pillow, matplotlib) still work.
+    The temporary name keeps the target's extensions, so writers that choose the
+    format from the file name (Pillow, matplotlib) still work, and Keras's
+    ``save_weights``, which wants the name to end in ``.weights.h5``.
 
     Raises:
         DiskFullError: The disk or quota ran out while making the folder, the temporary file or
@@ -66,7 +67,9 @@ def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
     tmp = None
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.stem}-", suffix=f".tmp{target.suffix}")
+        extensions = "".join(target.suffixes)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name.removesuffix(extensions)}-",
+                                   suffix=f".tmp{extensions}")
         os.close(fd)
         yield Path(tmp)
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual permissions

@@ -12,6 +12,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
+from artlib.atomic import atomic_path  # noqa: E402
 from artlib.errors import ArtlibError, DataError  # noqa: E402
 from artlib.style import recipes  # noqa: E402
 from artlib.style.inputs import as_image_batch  # noqa: E402
@@ -205,6 +206,6 @@ class FeatureExtractor:
         path = Path(path)
         if not path.name.endswith(".weights.h5"):
             raise ArtlibError(f"the file name must end in .weights.h5; got {path.name}")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.vgg.save_weights(str(path))
+        with atomic_path(path) as tmp:  # a kill mid-write leaves the previous file (or none), never half of one
+            self.vgg.save_weights(str(tmp))
         return path
