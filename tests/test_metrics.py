@@ -330,20 +330,34 @@ def test_load_classifier_missing_corrupt_or_wrong(tmp_path):
         metrics.load_fashion_classifier(other)
 
 
-def test_train_classifier_loss_falls(subset, tmp_path):
-    from artlib import training
-
+def small_training_set(subset):
+    """120 images of the subset, all classes, and their labels."""
     (x_train, y_train), _ = subset
-    images, labels = x_train[::50], y_train[::50]  # 120 images, all classes
+    return x_train[::50], y_train[::50]
+
+
+@pytest.fixture(scope="module")
+def trained_classifier(subset, tmp_path_factory):
+    """3 epochs of batches of 32 on :func:`small_training_set`, with validation, in a run directory."""
+    images, labels = small_training_set(subset)
+    run_dir = tmp_path_factory.mktemp("classifier")
     model = metrics.train_fashion_classifier(
         images, labels, num_epochs=3, batch_size=32, seed=1, validation=(images[:32], labels[:32]),
-        run_dir=tmp_path, verbose=0,
+        run_dir=run_dir, verbose=0,
     )
+    return model, run_dir
+
+
+def test_train_classifier_loss_falls(trained_classifier, subset):
+    from artlib import training
+
+    images, labels = small_training_set(subset)
+    model, run_dir = trained_classifier
     history = model.history.history
     assert history["loss"][-1] < history["loss"][0]
     assert len(history["val_accuracy"]) == 3
     assert int(model.optimizer.iterations.numpy()) == 9  # 3 full batches of 32 an epoch; 24 images left over
-    run = training.RunDir(tmp_path)
+    run = training.RunDir(run_dir)
     assert run.read_history()["epoch"] == [1, 2, 3] and run.read_history()["loss"] == history["loss"]
     assert run.read_settings() == {"model": "fashion_classifier", "num_images": 120, "batch_size": 32, "seed": 1,
                                    "num_epochs": 3}
@@ -351,7 +365,9 @@ def test_train_classifier_loss_falls(subset, tmp_path):
         metrics.train_fashion_classifier(images, labels + 10, num_epochs=1)
 
 
-def test_train_classifier_resumes_from_its_run_dir(subset, tmp_path, monkeypatch):
+def test_train_classifier_resumes_from_its_run_dir(trained_classifier, subset, tmp_path, monkeypatch):
+    """Stopped after epoch 1 and called again: it goes on from the backup, to the uninterrupted run's weights
+    (``trained_classifier``: the same recipe; its validation set only measures, it does not train)."""
     import keras
 
     from artlib import training
@@ -360,14 +376,13 @@ def test_train_classifier_resumes_from_its_run_dir(subset, tmp_path, monkeypatch
         def on_epoch_end(self, epoch, logs=None):
             raise KeyboardInterrupt
 
-    (x_train, y_train), _ = subset
-    images, labels = x_train[::50], y_train[::50]
+    images, labels = small_training_set(subset)
 
     def train(run_dir):
         return metrics.train_fashion_classifier(images, labels, num_epochs=3, batch_size=32, seed=1,
                                                 run_dir=run_dir, verbose=0)
 
-    straight = train(tmp_path / "straight")
+    straight, _ = trained_classifier
     fit = training.fit
     monkeypatch.setattr(training, "fit", lambda *args, **kwargs: fit(*args, **kwargs,
                                                                      extra_callbacks=[StopAfterFirstEpoch()]))
