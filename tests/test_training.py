@@ -243,7 +243,7 @@ def scenario_mirrored(out: Path) -> None:
         cpu, [tf.config.LogicalDeviceConfiguration(), tf.config.LogicalDeviceConfiguration()])
     import keras
 
-    from artlib.training import get_strategy, shuffled_batches, train_loop
+    from artlib.training import shuffled_batches, train_loop
 
     data = tiny_data()
 
@@ -272,7 +272,7 @@ def scenario_mirrored(out: Path) -> None:
                             steps_per_epoch=STEPS_PER_EPOCH, save_every=1, summary=False, quiet=True)
         return result, model, optimizer
 
-    strategy = get_strategy(devices=["/cpu:0", "/cpu:1"])
+    strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
     mirrored, model, optimizer = run(strategy, "run")
     single, reference, _ = run(tf.distribute.get_strategy(), "single")
     np.savez(out / "weights.npz", **{f"mirrored/{i}": w for i, w in enumerate(model.get_weights())},

@@ -44,12 +44,13 @@ def make_train_step(encoder: Encoder, decoder: keras.Model, optimizer: keras.opt
     With a discriminator, it first learns to tell style crops from ``g(t)`` (LSGAN), and the decoder's
     loss adds ``adversarial_weight`` × its "looks real" term. Only the decoder (and discriminator) learn.
     The reported ``total`` is NaN when ``g(t)`` holds a NaN pixel, which the losses alone may not show.
+    The step runs over the replicas of the strategy in scope (:func:`artlib.training.distribute_step`):
+    the pairs split over them.
     """
     layers, depth = encoder.layers, encoder.depth
     adversarial = discriminator is not None and adversarial_weight > 0
 
-    @tf.function(reduce_retracing=True)
-    def step(batch):
+    def replica_step(batch):
         content, styles = (tf.convert_to_tensor(x, tf.float32) for x in batch)
         style_features = encoder(styles)
         style_moments = {n: channel_moments(style_features[n]) for n in layers}
@@ -60,7 +61,8 @@ def make_train_step(encoder: Encoder, decoder: keras.Model, optimizer: keras.opt
             with tf.GradientTape() as d_tape:
                 d_loss = discriminator_loss(discriminator(styles, training=True),
                                             discriminator(tf.clip_by_value(fake, 0.0, 1.0), training=True))
-            d_optimizer.apply(d_tape.gradient(d_loss, discriminator.trainable_variables),
+                d_scaled = training.scale_loss(d_loss)  # the replicas' gradients are summed
+            d_optimizer.apply(d_tape.gradient(d_scaled, discriminator.trainable_variables),
                               discriminator.trainable_variables)
             terms["discriminator"] = d_loss
         with tf.GradientTape() as tape:
@@ -74,14 +76,15 @@ def make_train_step(encoder: Encoder, decoder: keras.Model, optimizer: keras.opt
                     discriminator(tf.clip_by_value(output, 0.0, 1.0), training=False))
                 total += terms["adversarial"]
             terms["total"] = total
-        optimizer.apply(tape.gradient(total, decoder.trainable_variables), decoder.trainable_variables)
+            scaled = training.scale_loss(total)
+        optimizer.apply(tape.gradient(scaled, decoder.trainable_variables), decoder.trainable_variables)
         # No loss here sees the pixels themselves, and the encoder's fused convolution + ReLU (oneDNN, in a
         # graph) turns NaN pixels into 0: a decoder painting NaN would report finite losses. Its total is NaN
         # then, so that the loop's NaN guard stops at this step.
         terms["total"] = tf.where(tf.reduce_all(tf.math.is_finite(output)), terms["total"], float("nan"))
         return terms
 
-    return step
+    return training.distribute_step(replica_step, reduce_retracing=True)
 
 
 @dataclass(kw_only=True, eq=False)
@@ -138,7 +141,8 @@ def train(*, num_steps: int | None = None, run_dir: str | Path = "runs/arbitrary
         An :class:`ArbitraryStyleResult`.
 
     Raises:
-        ArtlibError: A count or size that is not a positive integer, a weight or rate out of range.
+        ArtlibError: A count or size that is not a positive integer, a weight or rate out of range, or
+            a ``batch_size`` that does not split evenly over the strategy's replicas.
         CheckpointError: ``run_dir`` holds another run (other settings). NonFiniteLossError: divergence.
     """
     start = time.perf_counter()
@@ -152,8 +156,10 @@ def train(*, num_steps: int | None = None, run_dir: str | Path = "runs/arbitrary
     adversarial_weight = positive_float(adversarial_weight, "adversarial_weight", zero=True)
     steps_per_epoch = positive_int(steps_per_epoch, "steps_per_epoch")
     save_every = max(1, num_steps // 10) if save_every is None else positive_int(save_every, "save_every")
+    training.check_batch_size(batch_size)  # it splits over the replicas of the strategy in scope
     if encoder is None:
-        encoder = Encoder(weights, depth, seed=seed, verbose=verbose)
+        with training.get_strategy().scope():  # every network a step calls, the frozen encoder too
+            encoder = Encoder(weights, depth, seed=seed, verbose=verbose)
     photos = load_content_photos(content, max_dim=max(2 * image_size, 128))
     styles = style_bank(bank_seeds, seed=seed, sizes=(2 * image_size, int(3.5 * image_size)), folders=style_folders,
                         max_dim=4 * image_size)

@@ -15,6 +15,7 @@ import keras
 
 from artlib import config, modelio, training
 from artlib.checks import positive_int
+from artlib.training.replicas import draw_for_replica  # not training.…: call() has a training argument
 
 __all__ = ["PRETRAINED_DIR", "QuantizedLatent", "build_tutorial_autoencoder", "unet", "build_denoiser",
            "build_autoencoder", "build_photo_denoiser", "save_model", "load_model"]
@@ -57,7 +58,8 @@ class QuantizedLatent(keras.layers.Layer):
     def call(self, inputs: Any, training: bool | None = None) -> Any:
         levels = float(2**self.bits - 1)
         if training:
-            noise = keras.random.uniform(keras.ops.shape(inputs), -0.5, 0.5, seed=self.seed_generator)
+            noise = draw_for_replica(keras.random.uniform, keras.ops.shape(inputs), minval=-0.5, maxval=0.5,
+                                     seed=self.seed_generator)  # a replica's rows of the global batch's noise
             return inputs + noise / levels
         return keras.ops.round(inputs * levels) / levels
 
@@ -192,7 +194,7 @@ def build_autoencoder(latent_dim: int = 32, *, bits: int = 8, input_shape: Seque
         # the same for every image within the first hundred steps (0 bits; the decoder drew the mean image),
         # at learning rate 2e-3 and 5e-4 alike; with it, the code keeps describing the image.
         code = layers.Dense(latent_dim, name="code")(x)
-        code = layers.BatchNormalization(name="code_norm")(code)
+        code = training.batch_norm(name="code_norm")(code)  # synchronized over several replicas
         code = layers.Activation("sigmoid", name="code_sigmoid")(code)
         code = QuantizedLatent(bits, seed=seed, name="quantize")(code)
         encoder = keras.Model(images, code, name="encoder")

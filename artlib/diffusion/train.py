@@ -67,27 +67,30 @@ def make_train_step(model: keras.Model, ema_model: keras.Model, optimizer: keras
     the label becomes :data:`NULL_CLASS` (so one model learns both the conditional and the unconditional
     noise: classifier-free guidance). One Adam step on the noise MSE, then the EMA weights move towards
     the new ones: ``ema ← decay · ema + (1 − decay) · weights``.
+
+    The step runs over the replicas of the strategy in scope (:func:`artlib.training.distribute_step`):
+    each draws its rows of the global batch's levels, noise and label drops; make ``seeds`` under its scope.
     """
     alpha_bars, T = schedule.tensor(), schedule.num_timesteps
 
-    @tf.function
-    def step(batch):
+    def replica_step(batch):
         images, labels = batch
         images = tf.convert_to_tensor(images, tf.float32)
         n = tf.shape(images)[0]
-        t = keras.random.randint((n,), 1, T + 1, seed=seeds, dtype="int32")
-        noise = keras.random.normal(tf.shape(images), seed=seeds)
-        dropped = keras.random.uniform((n,), seed=seeds) < class_dropout
+        t = training.draw_for_replica(keras.random.randint, (n,), minval=1, maxval=T + 1, seed=seeds, dtype="int32")
+        noise = training.draw_for_replica(keras.random.normal, tf.shape(images), seed=seeds)
+        dropped = training.draw_for_replica(keras.random.uniform, (n,), seed=seeds) < class_dropout
         labels = tf.where(dropped, NULL_CLASS, tf.cast(labels, tf.int32))
         noisy = q_sample(images, t, noise, alpha_bars)
         with tf.GradientTape() as tape:
             loss = diffusion_loss(noise, model([noisy, t, labels], training=True))
-        optimizer.apply(tape.gradient(loss, model.trainable_variables), model.trainable_variables)
+            scaled = training.scale_loss(loss)  # the replicas' gradients are summed
+        optimizer.apply(tape.gradient(scaled, model.trainable_variables), model.trainable_variables)
         for average, weight in zip(ema_model.weights, model.weights):
             average.assign(ema_decay * average + (1.0 - ema_decay) * weight)
         return {"loss": loss}
 
-    return step
+    return training.distribute_step(replica_step)
 
 
 def _training_data(images: Any, labels: Any, num_images: int | None, batch_size: int) -> tuple[np.ndarray, np.ndarray]:
@@ -136,7 +139,7 @@ def train(run_dir: str | Path, settings: Mapping[str, Any] | None = None, *, ima
         This call's :class:`~artlib.training.TrainResult`.
 
     Raises:
-        ArtlibError: Bad settings or counts. DataError: Bad images or labels.
+        ArtlibError: Bad settings or counts, or a ``batch_size`` that does not split evenly over the strategy's replicas. DataError: Bad images or labels.
         CheckpointError: ``run_dir`` holds another run. NonFiniteLossError: divergence (last good checkpoint kept).
     """
     from artlib.diffusion.sampling import ddim_sample
@@ -146,6 +149,7 @@ def train(run_dir: str | Path, settings: Mapping[str, Any] | None = None, *, ima
         settings["num_steps"] = positive_int(num_steps, "num_steps")
     if max_seconds is not None:
         max_seconds = positive_float(max_seconds, "max_seconds")
+    training.check_batch_size(settings["batch_size"])  # it splits over the replicas of the strategy in scope
     x, y = _training_data(images, labels, settings["num_images"], settings["batch_size"])
     schedule = NoiseSchedule.cosine(settings["num_timesteps"])
     seed, batch_size = int(settings["seed"]), int(settings["batch_size"])
@@ -155,7 +159,7 @@ def train(run_dir: str | Path, settings: Mapping[str, Any] | None = None, *, ima
         ema_model.set_weights(model.get_weights())
         optimizer = keras.optimizers.Adam(settings["learning_rate"])
         optimizer.build(model.trainable_variables)
-    seeds = keras.random.SeedGenerator(seed)
+        seeds = keras.random.SeedGenerator(seed)  # one state for all replicas
     step = make_train_step(model, ema_model, optimizer, seeds, schedule, ema_decay=settings["ema_decay"],
                            class_dropout=settings["class_dropout"])
     steps_per_epoch = len(x) // batch_size
@@ -166,6 +170,7 @@ def train(run_dir: str | Path, settings: Mapping[str, Any] | None = None, *, ima
         return ddim_sample(ema_model, len(grid_labels), steps=20, labels=grid_labels, seed=seed + 777,
                            schedule=schedule)
 
+    run_dir = training.worker_run_dir(run_dir)  # a non-chief worker of a multi-worker run writes a copy
     result = training.train_loop(
         step, lambda epoch: training.shuffled_batches((x, y), batch_size, seed=seed + epoch),
         num_steps=int(settings["num_steps"]), run_dir=run_dir,

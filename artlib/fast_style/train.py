@@ -86,7 +86,8 @@ def make_train_step(network: keras.Model, optimizer: keras.optimizers.Optimizer,
                     **weights: float) -> Callable[[Any], dict[str, tf.Tensor]]:
     """One ``@tf.function`` training step: ``step(content_images) -> {"total", "content", "style", "tv"}``.
 
-    Only ``network`` learns; the VGG19 extractor is frozen.
+    Only ``network`` learns; the VGG19 extractor is frozen. The step runs over the replicas of the
+    strategy in scope (:func:`artlib.training.distribute_step`): the crops split over them.
 
     Args:
         network: The transformation network to train.
@@ -103,17 +104,17 @@ def make_train_step(network: keras.Model, optimizer: keras.optimizers.Optimizer,
     style_features = extractor(style_image[np.newaxis])
     style_grams = {n: tf.constant(style.gram_matrix(style_features[n])) for n in extractor.style_layers}
 
-    @tf.function(reduce_retracing=True)
-    def step(content_images):
+    def replica_step(content_images):
         content_images = tf.convert_to_tensor(content_images, tf.float32)
         with tf.GradientTape() as tape:
             outputs = network(content_images, training=True)
             terms = perceptual_loss(extractor, outputs, content_images, style_grams, **weights)
-        gradients = tape.gradient(terms["total"], network.trainable_variables)
+            scaled = training.scale_loss(terms["total"])  # the replicas' gradients are summed
+        gradients = tape.gradient(scaled, network.trainable_variables)
         optimizer.apply(gradients, network.trainable_variables)
         return terms
 
-    return step
+    return training.distribute_step(replica_step, reduce_retracing=True)
 
 
 @dataclass
@@ -217,7 +218,8 @@ def train(style_source: Any, *, num_steps: int | None = None, run_dir: str | Pat
         A :class:`TrainResult`.
 
     Raises:
-        ArtlibError: a count or size that is not a positive integer, a learning rate ≤ 0.
+        ArtlibError: a count or size that is not a positive integer, a learning rate ≤ 0, or
+            a ``batch_size`` that does not split evenly over the strategy's replicas.
         ImageError: a bad style or content image. DataError: a missing weights file.
         CheckpointError: ``run_dir`` holds another network's checkpoints.
         NonFiniteLossError: the loss diverged (the last good checkpoint is kept).
@@ -237,13 +239,14 @@ def train(style_source: Any, *, num_steps: int | None = None, run_dir: str | Pat
     seed, image_size = run["seed"], run["image_size"]
     style_size = image_size if style_size is None else positive_int(style_size, "style_size")
 
+    training.check_batch_size(run["batch_size"])  # it splits over the replicas of the strategy in scope
     style_image = style.load_style_image(style_source, max_dim=style_size, seed=seed)
     photos = load_content_photos(content, max_dim=max(2 * image_size, 128))
-    if extractor is None:
-        extractor = loss_extractor(weights, content_layers, style_layers, seed=seed, verbose=verbose)
-    if not extractor.calibrated:  # random weights: per-layer scales from a content photo
-        extractor.calibrate(np.asarray(imageio.resize_max_dim(photos[0], image_size)))
-    with training.get_strategy().scope():
+    with training.get_strategy().scope():  # every network a step calls, the frozen extractor too
+        if extractor is None:
+            extractor = loss_extractor(weights, content_layers, style_layers, seed=seed, verbose=verbose)
+        if not extractor.calibrated:  # random weights: per-layer scales from a content photo
+            extractor.calibrate(np.asarray(imageio.resize_max_dim(photos[0], image_size)))
         if network is None:
             network = build_transformer(width, num_blocks, edge_kernel=edge_kernel, seed=seed)
         optimizer = keras.optimizers.Adam(learning_rate)
@@ -261,6 +264,7 @@ def train(style_source: Any, *, num_steps: int | None = None, run_dir: str | Pat
                     learning_rate=learning_rate, **{**FAST_STYLE_WEIGHTS, **loss_weights}, style_size=style_size,
                     features=extractor.family.name, content_layers=list(extractor.content_layers),
                     style_layers=list(extractor.style_layers))
+    run_dir = training.worker_run_dir(run_dir)  # a non-chief worker of a multi-worker run writes a copy
     with training.run_lock(run_dir):  # from the settings file on: a second training here is refused
         if run is given:  # a new run: record how it starts
             atomic_write_text(run_dir / SETTINGS_FILE, json.dumps(settings, indent=1, default=str))

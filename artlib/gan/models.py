@@ -9,6 +9,7 @@ from artlib import config  # noqa: F401  (sets KERAS_BACKEND before Keras is imp
 
 import keras  # noqa: E402
 
+from artlib import training  # noqa: E402  (batch_norm: synchronized over a strategy's replicas)
 from artlib.errors import ArtlibError  # noqa: E402
 from artlib.checks import positive_int  # noqa: E402
 
@@ -86,12 +87,12 @@ def build_tutorial_generator(latent_dim: int = 100, *, conditional: bool = False
     """
     inputs, x = _latent_inputs(positive_int(latent_dim, "latent_dim"), conditional, 50)
     x = keras.layers.Dense(7 * 7 * 256, use_bias=False)(x)
-    x = keras.layers.BatchNormalization()(x)
+    x = training.batch_norm()(x)
     x = keras.layers.LeakyReLU()(x)
     x = keras.layers.Reshape((7, 7, 256))(x)  # (N, 12544) -> (N, 7, 7, 256)
     for filters, strides in ((128, 1), (64, 2)):
         x = keras.layers.Conv2DTranspose(filters, 5, strides=strides, padding="same", use_bias=False)(x)
-        x = keras.layers.BatchNormalization()(x)
+        x = training.batch_norm()(x)
         x = keras.layers.LeakyReLU()(x)
     x = keras.layers.Conv2DTranspose(1, 5, strides=2, padding="same", use_bias=False, activation="tanh")(x)
     return _generator_model(inputs, x, "tutorial_generator")
@@ -170,12 +171,12 @@ def build_generator(latent_dim: int = 64, *, conditional: bool = False, width: i
     width = positive_int(width, "width", minimum=2)
     inputs, x = _latent_inputs(positive_int(latent_dim, "latent_dim"), conditional, 16)
     x = keras.layers.Dense(7 * 7 * 2 * width, use_bias=False)(x)
-    x = keras.layers.BatchNormalization()(x)
+    x = training.batch_norm()(x)
     x = keras.layers.ReLU()(x)
     x = keras.layers.Reshape((7, 7, 2 * width))(x)  # (N, 49·2w) -> (N, 7, 7, 2w)
     for filters in (width, width // 2):
         x = keras.layers.Conv2DTranspose(filters, 4, strides=2, padding="same", use_bias=False)(x)
-        x = keras.layers.BatchNormalization()(x)
+        x = training.batch_norm()(x)
         x = keras.layers.ReLU()(x)
     x = keras.layers.Conv2D(1, 3, padding="same", activation="tanh")(x)
     return _generator_model(inputs, x, "generator")

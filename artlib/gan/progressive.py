@@ -48,12 +48,12 @@ def build_progressive_generator(latent_dim: int = 64, *, width: int = 64) -> ker
     latent_dim, width = positive_int(latent_dim, "latent_dim"), positive_int(width, "width", minimum=2)
     z = keras.Input((latent_dim,), name="z")
     x = keras.layers.Dense(7 * 7 * 2 * width, use_bias=False)(z)
-    x = keras.layers.ReLU()(keras.layers.BatchNormalization()(x))
+    x = keras.layers.ReLU()(training.batch_norm()(x))
     x = keras.layers.Reshape((7, 7, 2 * width))(x)  # (N, 49·2w) -> (N, 7, 7, 2w)
     outputs = [keras.layers.Conv2D(1, 1, activation="tanh", name="to_image_7")(x)]
     for filters, size in ((width, 14), (width // 2, 28)):
         x = keras.layers.Conv2DTranspose(filters, 4, strides=2, padding="same", use_bias=False)(x)
-        x = keras.layers.ReLU()(keras.layers.BatchNormalization()(x))
+        x = keras.layers.ReLU()(training.batch_norm()(x))
         outputs.append(keras.layers.Conv2D(1, 1 if size < 28 else 3, padding="same", activation="tanh",
                                            name=f"to_image_{size}")(x))
     return keras.Model(z, outputs, name="progressive_generator")
@@ -153,26 +153,30 @@ def _fade_steps(steps_per_level: int, fade_in_steps: int | None) -> int:
 def _level_step(level: int, generator: keras.Model, discriminator: keras.Model,
                 g_optimizer: keras.optimizers.Optimizer, d_optimizer: keras.optimizers.Optimizer,
                 noise: keras.random.SeedGenerator) -> Callable[[Any], dict[str, tf.Tensor]]:
-    """One BCE step at ``level`` as a ``@tf.function`` ``step((images, alpha)) -> {"d_loss", "g_loss"}``."""
+    """One BCE step at ``level`` as a ``@tf.function`` ``step((images, alpha)) -> {"d_loss", "g_loss"}``.
+
+    It runs over the strategy's replicas (:func:`artlib.training.distribute_step`; ``alpha`` goes to each whole).
+    """
     latent_dim = generator.inputs[0].shape[-1]
 
-    @tf.function
-    def step(batch):
+    def replica_step(batch):
         images, alpha = batch
-        z = keras.random.normal((tf.shape(images)[0], latent_dim), seed=noise)
+        n = tf.shape(images)[0]
+        z = training.draw_for_replica(keras.random.normal, (n, latent_dim), seed=noise)
         with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
             fake = progressive_images(generator(z, training=True), level, alpha)
             logits = discriminator(tf.concat([progressive_real(images, level, alpha), fake], 0), training=True)
-            n = tf.shape(images)[0]
             d_loss = discriminator_loss("bce", logits[:n], logits[n:])
             g_loss = generator_loss("bce", logits[n:])
+            d_scaled, g_scaled = training.scale_loss(d_loss), training.scale_loss(g_loss)  # summed over replicas
         d_vars = discriminator.trainable_variables
-        d_optimizer.apply(d_tape.gradient(d_loss, d_vars), d_vars)
-        pairs = [(g, v) for g, v in zip(g_tape.gradient(g_loss, generator.trainable_variables),
+        d_optimizer.apply(d_tape.gradient(d_scaled, d_vars), d_vars)
+        pairs = [(g, v) for g, v in zip(g_tape.gradient(g_scaled, generator.trainable_variables),
                                         generator.trainable_variables) if g is not None]
         g_optimizer.apply([g for g, _ in pairs], [v for _, v in pairs])
         return {"d_loss": d_loss, "g_loss": g_loss}
-    return step
+
+    return training.distribute_step(replica_step)
 
 
 def _level_batches(real: np.ndarray, level: int, steps_per_level: int, batch_size: int,
@@ -217,12 +221,14 @@ def train_progressive(images: np.ndarray, *, steps_per_level: int = 600, batch_s
         from the same latents.
 
     Raises:
-        ArtlibError: A count that is 0 or below, or a negative ``fade_in_steps``.
+        ArtlibError: A count that is 0 or below, a negative ``fade_in_steps``, or
+            a ``batch_size`` that does not split evenly over the strategy's replicas.
         CheckpointError: ``run_dir`` holds a run with other arguments.
         ImageError: ``images`` are not 28×28 one-channel pixels in [0, 1] (or uint8).
     """
     steps_per_level = positive_int(steps_per_level, "steps_per_level")
     batch_size, num_samples = positive_int(batch_size, "batch_size"), positive_int(num_samples, "num_samples")
+    training.check_batch_size(batch_size)  # it splits over the replicas of the strategy in scope
     fade = _fade_steps(steps_per_level, fade_in_steps)
     real = to_minus_one_one(images)
     with training.get_strategy().scope():
@@ -231,7 +237,7 @@ def train_progressive(images: np.ndarray, *, steps_per_level: int = 600, batch_s
         g_optimizer, d_optimizer = keras.optimizers.Adam(2e-4, beta_1=0.5), keras.optimizers.Adam(2e-4, beta_1=0.5)
         g_optimizer.build(generator.trainable_variables)  # heads not used at a level get no gradient
         d_optimizer.build(discriminator.trainable_variables)  # in the scope, as a MirroredStrategy needs
-    noise = keras.random.SeedGenerator(seed)
+        noise = keras.random.SeedGenerator(seed)  # one state for all replicas
     state = {"generator": generator, "discriminator": discriminator, "g_optimizer": g_optimizer,
              "d_optimizer": d_optimizer, "noise": noise}
     settings = {"steps_per_level": steps_per_level, "batch_size": batch_size, "latent_dim": latent_dim,

@@ -246,6 +246,10 @@ def train(run_dir: str | Path, settings: GANSettings | None = None, *, images: n
     ``history.json`` (losses per step, the whole run), ``losses.png`` and, at the end of every
     call, ``generator.keras`` (what :func:`load_generator` reads).
 
+    Called under a ``tf.distribute`` strategy's scope (or on a machine with several GPUs or a
+    TPU: :func:`artlib.training.get_strategy`), each step splits the batch over the replicas
+    (``docs/scaling.md``); under ``MultiWorkerMirroredStrategy`` the chief writes ``run_dir``.
+
     Args:
         run_dir: The run directory (created; an existing one must hold the same settings).
         settings: The recipe (default: artlib's, :class:`GANSettings`).
@@ -263,12 +267,14 @@ def train(run_dir: str | Path, settings: GANSettings | None = None, *, images: n
         whole run's history is ``training.RunDir(run_dir).read_history()``.
 
     Raises:
-        ArtlibError: ``num_steps``, ``grid_size`` or ``max_seconds`` is 0 or below, or bad settings.
+        ArtlibError: ``num_steps``, ``grid_size`` or ``max_seconds`` is 0 or below, bad settings, or a
+            ``batch_size`` that does not split evenly over the strategy's replicas.
         CheckpointError: ``run_dir`` holds a run with other settings.
         DataError: Too few images, or labels missing for a conditional GAN.
         ImageError: ``images`` are not 28×28 one-channel pixels in [0, 1] (or uint8).
     """
     settings = GANSettings(**(settings or {}))
+    training.check_batch_size(settings["batch_size"])  # it splits over the replicas of the strategy in scope
     grid_size = positive_int(grid_size, "grid_size")
     if num_steps is not None:
         num_steps = positive_int(num_steps, "num_steps")
@@ -279,6 +285,7 @@ def train(run_dir: str | Path, settings: GANSettings | None = None, *, images: n
     if settings["init_from"]:
         _start_from(settings["init_from"], settings, generator, discriminator)  # refused before anything is written
     _freeze(discriminator, settings["freeze_d"])
+    run_dir = training.worker_run_dir(run_dir)  # a non-chief worker of a multi-worker run writes a copy
     with training.run_lock(run_dir):  # the settings, the loop and the files after it: one training at a time
         _adopt_old_settings(Path(run_dir))
         batch_size, seed = int(settings["batch_size"]), int(settings["seed"])
@@ -288,7 +295,9 @@ def train(run_dir: str | Path, settings: GANSettings | None = None, *, images: n
         with training.get_strategy().scope():
             g_optimizer = keras.optimizers.Adam(settings["learning_rate"], beta_1=settings["beta_1"])
             d_optimizer = keras.optimizers.Adam(settings["learning_rate"], beta_1=settings["beta_1"])
-        noise = keras.random.SeedGenerator(seed)
+            g_optimizer.build(generator.trainable_variables)  # here, not in the step: a replica cannot make them
+            d_optimizer.build(discriminator.trainable_variables)  # (after _freeze: frozen layers get no slots)
+            noise = keras.random.SeedGenerator(seed)  # one state for all replicas
         step_fn = make_train_step(generator, discriminator, g_optimizer, d_optimizer, noise,
                                   loss=settings["loss"], gp_weight=settings["gp_weight"],
                                   creative_weight=settings["creative_weight"],

@@ -10,6 +10,7 @@ from artlib import config  # noqa: F401  (sets KERAS_BACKEND before Keras is imp
 import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
+from artlib import training  # noqa: E402
 from artlib.errors import ArtlibError  # noqa: E402
 from artlib.checks import positive_float  # noqa: E402
 from artlib.gan.losses import (check_loss, class_loss, discriminator_loss, generator_loss,  # noqa: E402
@@ -33,7 +34,7 @@ def gan_step(generator: keras.Model, discriminator: keras.Model, g_optimizer: ke
              d_optimizer: keras.optimizers.Optimizer, batch: Any, seed_generator: keras.random.SeedGenerator,
              *, loss: str = "bce", gp_weight: float = 10.0, creative_weight: float = 0.0,
              creative_warmup: int = 0) -> dict[str, tf.Tensor]:
-    """One simultaneous update of both networks (call it inside a ``tf.function``).
+    """One simultaneous update of both networks (call it inside a ``tf.function``, or in a replica of a strategy).
 
     The generator turns fresh latents into a batch; the discriminator scores the
     real and the generated batches in two calls (on a CPU about 6 % faster than one
@@ -49,6 +50,11 @@ def gan_step(generator: keras.Model, discriminator: keras.Model, g_optimizer: ke
     ``creative_warmup`` the weight rises linearly from 0 over that many generator steps (counted
     by ``g_optimizer.iterations``, so it resumes exactly): the generator first learns garments,
     then is pushed away from the classes.
+
+    Under a ``tf.distribute`` strategy with several replicas it is one replica's part of the
+    step (see :mod:`artlib.training.replicas`): ``batch`` is its rows, its latents are its rows of
+    the global batch's, and the gradients are of the losses over the replicas' count, so that the
+    summed update is the global batch's; the returned means are its rows'.
 
     Args:
         generator, discriminator: The two models (both conditional, or neither).
@@ -80,7 +86,7 @@ def gan_step(generator: keras.Model, discriminator: keras.Model, g_optimizer: ke
         labels = None  # an unconditional GAN ignores labels that come with the data
     n = tf.shape(images)[0]
     latent_dim = generator.inputs[0].shape[-1]
-    z = keras.random.normal((n, latent_dim), seed=seed_generator)
+    z = training.draw_for_replica(keras.random.normal, (n, latent_dim), seed=seed_generator)
     with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
         fake = generator(z if labels is None else [z, labels], training=True)
         real_logits = discriminator(images if labels is None else [images, labels], training=True)
@@ -89,7 +95,7 @@ def gan_step(generator: keras.Model, discriminator: keras.Model, g_optimizer: ke
             (real_logits, real_classes), (fake_logits, fake_classes) = real_logits, fake_logits
         d_loss = discriminator_loss(loss, real_logits, fake_logits)
         if loss == "wgan-gp":
-            epsilon = keras.random.uniform((n, 1, 1, 1), seed=seed_generator)
+            epsilon = training.draw_for_replica(keras.random.uniform, (n, 1, 1, 1), seed=seed_generator)
             d_loss += gp_weight * gradient_penalty(discriminator, images, fake, epsilon, labels)
         g_loss = generator_loss(loss, fake_logits)
         if creative:
@@ -100,9 +106,10 @@ def gan_step(generator: keras.Model, discriminator: keras.Model, g_optimizer: ke
                 weight *= tf.minimum(1.0, done)
             d_loss += d_class
             g_loss += weight * ambiguity
+        d_scaled, g_scaled = training.scale_loss(d_loss), training.scale_loss(g_loss)  # summed over replicas
     d_vars, g_vars = discriminator.trainable_variables, generator.trainable_variables
-    d_optimizer.apply(d_tape.gradient(d_loss, d_vars), d_vars)
-    g_optimizer.apply(g_tape.gradient(g_loss, g_vars), g_vars)
+    d_optimizer.apply(d_tape.gradient(d_scaled, d_vars), d_vars)
+    g_optimizer.apply(g_tape.gradient(g_scaled, g_vars), g_vars)
     squash = tf.sigmoid if loss in ("minimax", "bce") else tf.identity
     losses = {"d_loss": d_loss, "g_loss": g_loss,
               "d_real": tf.reduce_mean(squash(real_logits)), "d_fake": tf.reduce_mean(squash(fake_logits))}
@@ -116,6 +123,10 @@ def make_train_step(generator: keras.Model, discriminator: keras.Model, g_optimi
                     *, loss: str = "bce", gp_weight: float = 10.0, creative_weight: float = 0.0,
                     creative_warmup: int = 0, jit_compile: bool = False) -> Callable[[Any], dict[str, tf.Tensor]]:
     """:func:`gan_step` as an explicit ``@tf.function`` ``step(batch) -> losses``, for ``training.train_loop``.
+
+    The step runs over the replicas of the strategy in scope (:func:`artlib.training.distribute_step`:
+    the global batch split, the losses averaged); make the models, the optimizers and
+    ``seed_generator`` under that strategy's scope.
 
     Args:
         generator, discriminator: The two models (both conditional, or neither).
@@ -144,13 +155,12 @@ def make_train_step(generator: keras.Model, discriminator: keras.Model, g_optimi
     creative_weight = positive_float(creative_weight, "creative_weight", zero=True)
     _check_pair(generator, discriminator)
 
-    @tf.function(jit_compile=jit_compile)
-    def step(batch):
+    def replica_step(batch):
         return gan_step(generator, discriminator, g_optimizer, d_optimizer, batch, seed_generator,
                         loss=loss, gp_weight=gp_weight, creative_weight=creative_weight,
                         creative_warmup=creative_warmup)
 
-    return step
+    return training.distribute_step(replica_step, jit_compile=jit_compile)
 
 
 def _check_pair(generator: keras.Model, discriminator: keras.Model) -> None:

@@ -185,7 +185,7 @@ class FeatureExtractor:
             for name, f in self.raw(as_image_batch(image, name="calibration image")).items():
                 self.scales[name].assign(1.0 / (float(tf.math.reduce_std(f)) + 1e-8))
         self.calibrated = True
-        return {n: float(v) for n, v in self.scales.items()}
+        return {n: float(v.numpy()) for n, v in self.scales.items()}  # .numpy(): a MirroredVariable too
 
     def __call__(self, images: Any) -> dict[str, tf.Tensor]:
         """Normalized features: :meth:`raw` times each layer's scale."""

@@ -22,7 +22,11 @@ Which file does what:
 ``finite.py``   :func:`check_finite`: the one NaN/Inf check (loops and image optimizers)
 ``logger.py``   :class:`RunLogger`: TensorBoard scalars and image grids
 ``progress.py`` :func:`progress_bar`
-``strategy.py`` :func:`get_strategy`: TPU, several GPUs, or the default
+``strategy.py`` :func:`get_strategy`: the program's ``tf.distribute`` strategy (the one in scope, else
+                TPU, several GPUs or the default; made once); :func:`worker_run_dir`: the folder a
+                non-chief worker of a multi-worker run writes
+``replicas.py`` :func:`distribute_step`: a one-device step over the replicas (the batch split,
+                :func:`scale_loss`, :func:`draw_for_replica`, metrics averaged); :func:`batch_norm`
 =============== ===========================================================================
 
 How a topic uses it:
@@ -50,6 +54,19 @@ How a topic uses it:
       training.check_finite({"the style-transfer loss": total}, step=i, checkpoints=False,
                             hint="Lower the learning rate or the style weight.")
 
+* under ``tf.distribute`` (see ``docs/scaling.md``), a step is written as on one device and
+  wrapped once::
+
+      def replica_step(batch):       # this replica's rows of the global batch
+          z = training.draw_for_replica(keras.random.normal, (tf.shape(batch)[0], 64), seed=noise)
+          with tf.GradientTape() as tape:
+              loss = tf.reduce_mean(...)                 # the mean over these rows
+              scaled = training.scale_loss(loss)         # / replicas: gradients are summed
+          optimizer.apply(tape.gradient(scaled, variables), variables)
+          return {"loss": loss}                          # averaged over the replicas
+
+      step = training.distribute_step(replica_step)
+
 * a topic's own result type subclasses :class:`TrainResult`
   (``@dataclass(kw_only=True, eq=False)``) and adds its fields.
 """
@@ -64,7 +81,9 @@ from artlib.training.order import count_examples, epoch_dataset, epoch_order, sh
 from artlib.training.progress import progress_bar
 from artlib.training.result import STOP_REASONS, TrainResult
 from artlib.training.rundir import MAY_CHANGE, RunDir
-from artlib.training.strategy import get_strategy
+from artlib.training.replicas import (batch_norm, check_batch_size, distribute_step, draw_for_replica,
+                                      num_replicas, replica_rows, scale_loss)
+from artlib.training.strategy import get_strategy, worker_run_dir
 
 __all__ = [
     "progress_bar",
@@ -91,4 +110,12 @@ __all__ = [
     "callbacks",
     "fit",
     "get_strategy",
+    "worker_run_dir",
+    "distribute_step",
+    "scale_loss",
+    "draw_for_replica",
+    "replica_rows",
+    "num_replicas",
+    "check_batch_size",
+    "batch_norm",
 ]

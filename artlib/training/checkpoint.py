@@ -147,9 +147,9 @@ class Checkpointer:
             if tf.as_dtype(variable.dtype).is_floating and not tf.reduce_all(tf.math.is_finite(variable)):
                 name = getattr(variable, "path", variable.name)
                 raise NonFiniteLossError(
-                    f"variable {name} holds NaN or Inf at step {int(self.step)}; it was not saved. "
+                    f"variable {name} holds NaN or Inf at step {int(self.step.numpy())}; it was not saved. "
                     f"The last good checkpoint is {self.latest}.")
-        return self._manager.save(checkpoint_number=int(self.step))
+        return self._manager.save(checkpoint_number=int(self.step.numpy()))
 
     def restore(self, path: str | None = None) -> int:
         """Load a checkpoint: the newest readable one, or the one at ``path``.

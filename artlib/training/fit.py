@@ -41,6 +41,7 @@ from artlib.training.lock import run_lock  # noqa: E402
 from artlib.training.order import count_examples, epoch_dataset  # noqa: E402
 from artlib.training.result import TrainResult  # noqa: E402
 from artlib.training.rundir import RunDir  # noqa: E402
+from artlib.training.strategy import worker_run_dir  # noqa: E402
 
 __all__ = ["NaNGuard", "BackupAndRestore", "callbacks", "fit"]
 
@@ -244,8 +245,10 @@ def fit(model: keras.Model, data: Any, *, num_epochs: int, batch_size: int, seed
     the weights of an uninterrupted run (given the same arguments).
 
     Args:
-        model: A compiled ``keras.Model`` (compile it under
-            :func:`~artlib.training.get_strategy`'s scope); trained in place.
+        model: A compiled ``keras.Model`` (built and compiled under
+            :func:`~artlib.training.get_strategy`'s scope); trained in place, under its strategy
+            (Keras splits each batch over the replicas and sums the gradients: a custom
+            ``train_step`` scales its loss with :func:`~artlib.training.scale_loss`).
         data: An array, or a tuple/dict of arrays, with the examples along axis 0.
         num_epochs: Epochs in all (a resumed call trains only the missing ones).
         batch_size: Examples per step.
@@ -266,7 +269,8 @@ def fit(model: keras.Model, data: Any, *, num_epochs: int, batch_size: int, seed
         (``{"epoch": [...], "loss": [...], ...}``), ``final_step`` = ``num_epochs``.
 
     Raises:
-        ArtlibError: An uncompiled model, a size below 1, fewer examples than one batch,
+        ArtlibError: An uncompiled model, a size below 1, fewer examples than one batch, a
+            ``batch_size`` that does not split evenly over the replicas of the model's strategy,
             or a ``fit`` argument that this function sets itself.
         CheckpointError: ``run_dir`` holds other settings or an unreadable backup, or another
             training (another process) is using it: refused at once, naming its pid and host
@@ -281,10 +285,16 @@ def fit(model: keras.Model, data: Any, *, num_epochs: int, batch_size: int, seed
     for name, value in (("num_epochs", num_epochs), ("batch_size", batch_size)):
         if int(value) != value or value < 1:
             raise ArtlibError(f"{name} must be a positive integer; got {value!r}")
+    replicas = model.distribute_strategy.num_replicas_in_sync  # Keras splits each batch over them
+    if batch_size % replicas:
+        raise ArtlibError(f"batch_size {batch_size} does not split evenly over the {replicas} replicas (devices) "
+                          f"{model.name} was built for; use a multiple of {replicas}")
     if steps_per_epoch is None:
         steps_per_epoch = count_examples(data) // batch_size
         if steps_per_epoch == 0:
             raise ArtlibError(f"data holds {count_examples(data)} examples, fewer than one batch of {batch_size}")
+    if run_dir is not None:
+        run_dir = worker_run_dir(run_dir)  # a non-chief worker of a multi-worker run writes its own copy
     lock = run_lock(run_dir) if run_dir is not None else nullcontext()
     with lock:  # one training at a time in a folder (CheckpointError for a second)
         run = RunDir(run_dir) if run_dir is not None else None

@@ -30,6 +30,7 @@ from artlib.training.logger import RunLogger  # noqa: E402
 from artlib.training.progress import progress_bar  # noqa: E402
 from artlib.training.result import TrainResult  # noqa: E402
 from artlib.training.rundir import RunDir  # noqa: E402
+from artlib.training.strategy import worker_run_dir  # noqa: E402
 
 __all__ = ["train_loop"]
 
@@ -117,7 +118,8 @@ def train_loop(
         num_steps: The step to train up to (a total, not "this many more").
         run_dir: The run directory (see :class:`~artlib.training.RunDir`): checkpoints,
             TensorBoard logs, ``history.json`` (merged across calls), ``samples/``,
-            ``samples.gif`` and ``losses.png``.
+            ``samples.gif`` and ``losses.png``. Under ``MultiWorkerMirroredStrategy`` the chief
+            writes it and every other worker a copy (:func:`~artlib.training.worker_run_dir`).
         state: Everything the step reads or changes, by name: models,
             optimizers, seed generators (see :class:`~artlib.training.Checkpointer`).
         steps_per_epoch: Batches per epoch; default: counted from ``make_dataset(0)``.
@@ -165,6 +167,7 @@ def train_loop(
               log_every=log_every, sample_every=sample_every, max_seconds=max_seconds)
     sample_every = sample_every or save_every
     started = time.perf_counter()
+    run_dir = worker_run_dir(run_dir)  # a non-chief worker of a multi-worker run writes its own copy
     with run_lock(run_dir):  # one training at a time in a folder (CheckpointError for a second)
         run = RunDir(run_dir)
         if settings is not None:

@@ -106,7 +106,8 @@ def train(run_dir: str | Path, settings: Mapping[str, Any] | None = None, *, num
         ``cycle``, ``identity`` per step).
 
     Raises:
-        ArtlibError: Bad settings, or ``num_steps``, ``max_seconds`` or ``grid_size`` not above 0.
+        ArtlibError: Bad settings, ``num_steps``, ``max_seconds`` or ``grid_size`` not above 0, or
+            a ``batch_size`` that does not split evenly over the strategy's replicas.
         CheckpointError: ``run_dir`` holds another kind of run (a GAN's …) or one with other settings.
         DataError: Labels missing, or a class with fewer images than one batch.
         NonFiniteLossError: A loss became NaN/Inf (the last good checkpoint is kept).
@@ -118,7 +119,8 @@ def train(run_dir: str | Path, settings: Mapping[str, Any] | None = None, *, num
         max_seconds = positive_float(max_seconds, "max_seconds")
     grid_size = positive_int(grid_size, "grid_size")
     check_run_dir(run_dir)  # CheckpointError naming the folder if it holds another kind of run
-    seed, batch_size = settings["seed"], settings["batch_size"]
+    seed, batch_size = settings["seed"], training.check_batch_size(settings["batch_size"])  # splits over replicas
+    run_dir = training.worker_run_dir(run_dir)  # a non-chief worker of a multi-worker run writes a copy
     images_a, images_b = class_images(settings["classes"], images, labels, batch_size=batch_size)
     models = build_cycle_models(settings["width"], settings["num_blocks"], settings["disc_width"], seed=seed)
     g_optimizer, d_optimizer = _optimizers(models, settings)

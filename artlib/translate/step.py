@@ -10,6 +10,7 @@ from artlib import config  # noqa: F401  (sets KERAS_BACKEND before Keras is imp
 import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
+from artlib import training  # noqa: E402
 from artlib.checks import positive_float  # noqa: E402
 from artlib.translate.losses import (cycle_loss, discriminator_loss, generator_adversarial_loss,  # noqa: E402
                                      identity_loss)
@@ -33,6 +34,9 @@ def cycle_step(models: CycleModels, g_optimizer: keras.optimizers.Optimizer, d_o
     The discriminators see the current step's translations only: there is no history buffer of
     earlier fakes (the paper's pool of 50). A pool would be more state for the checkpoint to
     carry and for exact resume to restore; on 28×28 images training is stable without it.
+
+    In a replica of a ``tf.distribute`` strategy, ``batch`` is its rows and the gradients are of
+    the losses over the replicas' count (:func:`artlib.training.scale_loss`).
 
     Args:
         models: ``(a_to_b, b_to_a, disc_a, disc_b)`` from :func:`~artlib.translate.build_cycle_models`.
@@ -63,10 +67,11 @@ def cycle_step(models: CycleModels, g_optimizer: keras.optimizers.Optimizer, d_o
         g_loss = adversarial + cycle_weight * cycle + identity_weight * identity
         d_loss = (discriminator_loss(disc_a(real_a, training=True), fake_a_logits)
                   + discriminator_loss(disc_b(real_b, training=True), fake_b_logits))
+        g_scaled, d_scaled = training.scale_loss(g_loss), training.scale_loss(d_loss)  # summed over replicas
     g_vars = a_to_b.trainable_variables + b_to_a.trainable_variables
     d_vars = disc_a.trainable_variables + disc_b.trainable_variables
-    g_optimizer.apply(g_tape.gradient(g_loss, g_vars), g_vars)
-    d_optimizer.apply(d_tape.gradient(d_loss, d_vars), d_vars)
+    g_optimizer.apply(g_tape.gradient(g_scaled, g_vars), g_vars)
+    d_optimizer.apply(d_tape.gradient(d_scaled, d_vars), d_vars)
     return {"g_loss": g_loss, "d_loss": d_loss, "adversarial": adversarial, "cycle": cycle, "identity": identity}
 
 
@@ -74,6 +79,9 @@ def make_train_step(models: CycleModels, g_optimizer: keras.optimizers.Optimizer
                     d_optimizer: keras.optimizers.Optimizer, *, cycle_weight: float = 10.0,
                     identity_weight: float = 5.0, jit_compile: bool = False) -> Callable[[Any], dict[str, tf.Tensor]]:
     """:func:`cycle_step` as an explicit ``@tf.function`` ``step((images_a, images_b)) -> losses``.
+
+    It runs over the replicas of the strategy in scope (:func:`artlib.training.distribute_step`);
+    both batches split over them.
 
     Args:
         models: The four networks.
@@ -102,9 +110,8 @@ def make_train_step(models: CycleModels, g_optimizer: keras.optimizers.Optimizer
         if not optimizer.built:  # variables made now, not in the first call: it then traces once, not twice
             optimizer.build([v for model in pair for v in model.trainable_variables])
 
-    @tf.function(jit_compile=jit_compile)
-    def step(batch):
+    def replica_step(batch):
         return cycle_step(models, g_optimizer, d_optimizer, batch, cycle_weight=cycle_weight,
                           identity_weight=identity_weight)
 
-    return step
+    return training.distribute_step(replica_step, jit_compile=jit_compile)

@@ -97,7 +97,8 @@ class Sampling(keras.layers.Layer):
         self.seed_generator = keras.random.SeedGenerator(self.seed)
 
     def call(self, z_mean: Any, z_log_var: Any) -> Any:
-        epsilon = keras.random.normal(ops.shape(z_mean), seed=self.seed_generator)
+        epsilon = training.draw_for_replica(keras.random.normal, ops.shape(z_mean),
+                                            seed=self.seed_generator)  # a replica's rows of the global batch's ε
         return z_mean + ops.exp(0.5 * z_log_var) * epsilon
 
     def get_config(self) -> dict:
@@ -238,7 +239,7 @@ class VAE(keras.Model):
         images, _, _ = keras.utils.unpack_x_y_sample_weight(data)  # labels, if given, are ignored
         with tf.GradientTape() as tape:
             reconstruction, kl = self.loss_terms(images, training=True)
-            loss = reconstruction + self.beta * kl
+            loss = training.scale_loss(reconstruction + self.beta * kl)  # Keras sums the replicas' gradients
         gradients = tape.gradient(loss, self.trainable_weights)
         self.optimizer.apply(gradients, self.trainable_weights)
         return self._report(reconstruction, kl)
