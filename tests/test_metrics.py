@@ -566,8 +566,8 @@ def test_sample_report_real_copies_and_noise(classifier, subset):
     threshold = metrics.near_copy_threshold(x_train, reference, seed=0)
     assert report["near_copy_distance"] == threshold
     assert report["near_copy_share"] == np.mean(report["nn_distances_pixel"] < threshold)
-    brute_pixel = np.array([np.linalg.norm(x_train.reshape(6000, -1) / 255.0 - x.reshape(-1) / 255.0, axis=1).min()
-                            for x in real[:20]])  # (20,)
+    train_pixels = x_train.reshape(6000, -1) / 255.0  # (6000, 784)
+    brute_pixel = np.array([np.linalg.norm(train_pixels - x.reshape(-1) / 255.0, axis=1).min() for x in real[:20]])
     np.testing.assert_allclose(report["nn_distances_pixel"][:20], brute_pixel, rtol=1e-5)
 
     chosen = np.arange(0, 6000, 12)  # 500 training images, copied
