@@ -569,9 +569,12 @@ def test_kill_during_save_keeps_last_good_checkpoint(tmp_path):
         step = checkpointer.restore()
     assert step == killed_at - 1 and checkpointer.restored_path == checkpointer.latest
     assert np.all(big.numpy() == step) and np.all(small.numpy() == step)
-    # The left-over temporary files do not get in the way of the next save.
+    # The left-over temporary files do not get in the way of the next save, which clears them away.
+    (tmp_path / "checkpoints" / "ckpt-0_temp").mkdir(exist_ok=True)  # an older killed save's folder
     checkpointer.step.assign(killed_at)
     assert checkpointer.save().endswith(f"ckpt-{killed_at}")
+    assert not list((tmp_path / "checkpoints").glob("*_temp"))
+    assert checkpointer.restore() == killed_at
 
 
 # ----------------------------------------------------------------------------- NaN guard

@@ -21,6 +21,7 @@ counter). Facts about Keras 3 and ``tf.train.Checkpoint`` this file relies on
 
 from __future__ import annotations
 
+import shutil
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
@@ -137,12 +138,17 @@ class Checkpointer:
     def save(self) -> str:
         """Write checkpoint ``ckpt-<step>`` after checking that every variable is finite.
 
+        TensorFlow writes a checkpoint into ``ckpt-<step>_temp/`` and renames it when whole; the
+        folders a killed save left behind are removed first (the run lock admits one writer).
+
         Returns:
             The checkpoint's path (a prefix; the files add ``.index`` and ``.data-*``).
 
         Raises:
             NonFiniteLossError: If a variable holds NaN or Inf (nothing is written).
         """
+        for stale in Path(self._manager.directory).glob("ckpt-*_temp"):
+            shutil.rmtree(stale, ignore_errors=True)  # a killed save's leftovers: never a checkpoint
         for variable in self._variables:
             if tf.as_dtype(variable.dtype).is_floating and not tf.reduce_all(tf.math.is_finite(variable)):
                 name = getattr(variable, "path", variable.name)
