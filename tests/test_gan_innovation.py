@@ -85,10 +85,12 @@ def test_settings_of_the_variants_are_checked():
     from artlib.errors import ArtlibError
 
     assert gan.GANSettings(classes=(3, 1))["classes"] == [1, 3]
-    for bad, message in (({"classes": []}, "different Fashion-MNIST classes"),
+    assert gan.GANSettings(classes=["ankle boot", "sneaker"])["classes"] == [7, 9]  # names, as on the command line
+    for bad, message in (({"classes": []}, "non-empty list of Fashion-MNIST classes"),
                          ({"classes": [1, 1]}, "different Fashion-MNIST classes"),
-                         ({"classes": [10]}, "different Fashion-MNIST classes"),
-                         ({"classes": 3}, "different Fashion-MNIST classes"),
+                         ({"classes": ["top", 0]}, "different Fashion-MNIST classes"),
+                         ({"classes": [10]}, "unknown Fashion-MNIST class 10"),
+                         ({"classes": 3}, "non-empty list of Fashion-MNIST classes"),
                          ({"creative_weight": -1.0}, "creative_weight must be a number ≥ 0"),
                          ({"creative_warmup": -5}, "creative_warmup must be a whole number of steps ≥ 0"),
                          ({"creative_weight": 1.0, "conditional": True}, "unconditional"),

@@ -20,10 +20,11 @@ import numpy as np  # noqa: E402
 
 from artlib import modelio, training  # noqa: E402
 from artlib.atomic import atomic_write_text  # noqa: E402
+from artlib.classes import class_list  # noqa: E402
 from artlib.errors import ArtlibError, CheckpointError, DataError  # noqa: E402
 from artlib.checks import positive_float, positive_int  # noqa: E402
 from artlib.gan.losses import check_loss  # noqa: E402
-from artlib.gan.models import (IMAGE_SHAPE, NUM_CLASSES, build_discriminator, build_generator,  # noqa: E402
+from artlib.gan.models import (IMAGE_SHAPE, build_discriminator, build_generator,  # noqa: E402
                                build_tutorial_discriminator, build_tutorial_generator)
 from artlib.gan.sampling import sample, to_minus_one_one  # noqa: E402
 from artlib.gan.step import make_train_step  # noqa: E402
@@ -105,22 +106,18 @@ D_CONVOLUTIONS = 2
 
 
 def check_classes(classes: Any) -> list[int]:
-    """Fashion-MNIST class numbers, checked: a non-empty list of different integers 0–9, sorted.
+    """Fashion-MNIST classes by number or name, checked: a non-empty list of different classes, as sorted numbers.
 
     Args:
-        classes: An iterable of class numbers.
+        classes: A list, tuple or array of class numbers 0–9 or names (see :mod:`artlib.classes`).
 
     Returns:
-        The sorted list.
+        The sorted list of numbers.
 
     Raises:
-        ArtlibError: Empty, repeated, or not classes 0–9.
+        ArtlibError: Empty, repeated, or not Fashion-MNIST classes.
     """
-    values = list(classes) if isinstance(classes, (list, tuple, np.ndarray)) else None
-    if not values or len(set(map(str, values))) != len(values) or any(
-            isinstance(c, bool) or not isinstance(c, (int, np.integer)) or not 0 <= c < NUM_CLASSES for c in values):
-        raise ArtlibError(f"classes must be different Fashion-MNIST classes 0-{NUM_CLASSES - 1}; got {classes!r}")
-    return sorted(int(c) for c in values)
+    return class_list(classes)
 
 
 def tutorial_settings(**overrides: Any) -> GANSettings:
