@@ -222,11 +222,24 @@ def test_gan_train_then_sample_and_interpolate(tmp_path):
         assert im.n_frames == 4  # there and back: 0 1 2 1, then the loop starts again
 
 
+def small_subset_env(folder):
+    """Train on the first 1,024 training and 256 test images of the shipped subset: an epoch in a few steps."""
+    from test_data import write_idx
+
+    (x_train, y_train), (x_test, y_test) = data.load_fashion_mnist(
+        sources=[data.Source("shipped-subset", data.SHIPPED_DIR)], verbose=False)
+    folder.mkdir()
+    for key, array in {"x_train": x_train[:1024], "y_train": y_train[:1024], "x_test": x_test[:256],
+                       "y_test": y_test[:256]}.items():
+        write_idx(folder / data.FASHION_MNIST_FILES[key], array)
+    return {"ARTLIB_DATA_DIR": str(folder)}
+
+
 @pytest.mark.slow
 def test_vae_train_saves_a_model_that_samples(tmp_path):
     out = tmp_path / "vae.keras"
     result = run_cli("vae", "train", "--epochs", "1", "--batch-size", "256", "--iw-samples", "2",
-                     "--run-dir", str(tmp_path / "run"), "-o", str(out), env=subset_env())
+                     "--run-dir", str(tmp_path / "run"), "-o", str(out), env=small_subset_env(tmp_path / "data"))
     assert result.returncode == 0, result.stderr
     assert "-ELBO" in result.stdout and out.is_file()
     grid = tmp_path / "grid.png"
