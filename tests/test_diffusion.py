@@ -110,6 +110,7 @@ def test_training_steps_lower_the_loss_on_a_fixed_evaluation_batch():
     ema = diffusion.build_unet(8, seed=0)
     ema.set_weights(model.get_weights())
     optimizer = keras.optimizers.Adam(2e-3)
+    optimizer.build(model.trainable_variables)  # as diffusion.train does: the step is traced once, not twice
     step = diffusion.make_train_step(model, ema, optimizer, keras.random.SeedGenerator(0), schedule,
                                      ema_decay=0.9, class_dropout=0.1)
     rng = np.random.default_rng(2)

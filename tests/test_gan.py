@@ -198,8 +198,10 @@ def test_discriminator_loss_falls_on_tiny_data():
     from artlib import gan
 
     generator, discriminator = tiny_models()
-    step = gan.make_train_step(generator, discriminator, keras.optimizers.Adam(1e-3, beta_1=0.5),
-                               keras.optimizers.Adam(1e-3, beta_1=0.5), keras.random.SeedGenerator(0))
+    g_optimizer, d_optimizer = keras.optimizers.Adam(1e-3, beta_1=0.5), keras.optimizers.Adam(1e-3, beta_1=0.5)
+    g_optimizer.build(generator.trainable_variables)  # as gan.train does: the step is traced once, not twice
+    d_optimizer.build(discriminator.trainable_variables)
+    step = gan.make_train_step(generator, discriminator, g_optimizer, d_optimizer, keras.random.SeedGenerator(0))
     images = tiny_images(16).astype(np.float32)[..., None] / 127.5 - 1.0
     d_losses = [float(step(images)["d_loss"]) for _ in range(15)]
     assert np.mean(d_losses[-3:]) < d_losses[0] - 0.1, d_losses

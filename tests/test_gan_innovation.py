@@ -73,8 +73,11 @@ def test_the_creative_weight_warms_up_linearly():
     from artlib import gan
 
     g, d = gan.build_generator(8, width=8), gan.build_discriminator(width=8, class_head=True)
-    step = gan.make_train_step(g, d, keras.optimizers.Adam(1e-3), keras.optimizers.Adam(1e-3),
-                               keras.random.SeedGenerator(0), creative_weight=2.0, creative_warmup=4)
+    g_optimizer, d_optimizer = keras.optimizers.Adam(1e-3), keras.optimizers.Adam(1e-3)
+    g_optimizer.build(g.trainable_variables)  # as gan.train does: the step is traced once, not twice
+    d_optimizer.build(d.trainable_variables)
+    step = gan.make_train_step(g, d, g_optimizer, d_optimizer, keras.random.SeedGenerator(0), creative_weight=2.0,
+                               creative_warmup=4)
     images = tiny_images(8).astype(np.float32)[..., None] / 127.5 - 1.0
     weights = [float(step((images, LABELS[:8]))["creative_weight"]) for _ in range(6)]
     np.testing.assert_allclose(weights, [0.0, 0.5, 1.0, 1.5, 2.0, 2.0])
