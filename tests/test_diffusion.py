@@ -201,7 +201,15 @@ def test_guidance_zero_is_the_unconditional_model(trained):
     np.testing.assert_allclose(guided_zero, unconditional, atol=1e-5)
     conditional = diffusion.ddim_sample(model, 3, schedule=schedule, steps=5, seed=2, labels=1)
     guided_one = diffusion.ddim_sample(model, 3, schedule=schedule, steps=5, seed=2, labels=1, guidance=1.0)
-    np.testing.assert_allclose(guided_one, conditional, atol=1e-5)
+    np.testing.assert_allclose(guided_one, conditional, atol=1e-5)  # w = 1 takes the one-call path
+    # The mixing itself, at a weight that uses it: ε̃ = ε∅ + w (ε_c − ε∅).
+    x = np.random.default_rng(3).normal(size=(2, 28, 28, 1)).astype(np.float32)
+    t, c = np.array([40, 7], np.int32), np.array([1, 3], np.int32)
+    e_c = model([x, t, c]).numpy()
+    e_none = model([x, t, np.full(2, diffusion.NULL_CLASS, np.int32)]).numpy()
+    assert np.abs(e_c - e_none).max() > 10 * 1e-7  # the class changes the prediction: a wrong mix would show
+    np.testing.assert_allclose(diffusion.guided_noise(model, x, t, c, 2.5).numpy(), e_none + 2.5 * (e_c - e_none),
+                               atol=1e-7)
     with pytest.raises(ValueError, match="guidance must be a number ≥ 0"):
         diffusion.ddim_sample(model, 1, schedule=schedule, steps=2, labels=1, guidance=-1)
     with pytest.raises(ValueError, match="class labels must be 0"):
