@@ -48,7 +48,7 @@ def _labels(labels: Any, n: int) -> np.ndarray:
     return values
 
 
-def guided_noise(model: keras.Model, x: tf.Tensor, t: tf.Tensor, labels: tf.Tensor, guidance: float) -> tf.Tensor:
+def guided_noise(model: keras.Model, x: tf.Tensor, t: tf.Tensor, labels: tf.Tensor, guidance: Any) -> tf.Tensor:
     """Classifier-free guidance (Ho & Salimans 2021): ε̃ = ε(x, ∅) + w · (ε(x, c) − ε(x, ∅)).
 
     w = 0 is the unconditional model, w = 1 the conditional one, w > 1 pushes further towards the class.
@@ -61,13 +61,7 @@ def guided_noise(model: keras.Model, x: tf.Tensor, t: tf.Tensor, labels: tf.Tens
     return unconditional + guidance * (conditional - unconditional)
 
 
-def _predict(model, x, t, labels, guidance: float | None):  # inside a tf.function
-    if guidance is None:
-        return model([x, t, labels], training=False)
-    return guided_noise(model, x, t, labels, guidance)
-
-
-def _prepare(model, n, labels, guidance, seed):
+def _prepare(n, labels, guidance, seed):
     n = positive_int(n, "n")
     labels = _labels(labels, n)
     if guidance is not None:
@@ -77,11 +71,93 @@ def _prepare(model, n, labels, guidance, seed):
         if (labels == NULL_CLASS).all() or guidance == 1.0:
             guidance = None  # nothing to guide towards, or exactly the conditional model: one call, not two
     noise = tf.random.stateless_normal((n, *IMAGE_SHAPE), seed=(int(seed), 0))
-    return n, tf.constant(labels), guidance, noise
+    return labels, guidance, noise
 
 
 def _to_unit(x: tf.Tensor) -> np.ndarray:
     return np.clip((x.numpy() + 1.0) / 2.0, 0.0, 1.0).astype(np.float32)
+
+
+# ----------------------------------------------------------------------------- the two updates, one level to the next
+def _ddpm_update(x, eps, a_bar, a_prev, noise, eta):  # eta unused: the ancestral step always adds β̃_t
+    """x_{t−1} ~ q(x_{t−1} | x_t, x̂_0): the posterior mean from the clipped x̂_0, plus β̃_t of noise."""
+    beta = 1.0 - a_bar / a_prev
+    x0 = tf.clip_by_value((x - tf.sqrt(1 - a_bar) * eps) / tf.sqrt(a_bar), -1.0, 1.0)
+    mean = (tf.sqrt(a_prev) * beta / (1 - a_bar)) * x0 + (tf.sqrt(1 - beta) * (1 - a_prev) / (1 - a_bar)) * x
+    return mean if noise is None else mean + tf.sqrt(beta * (1 - a_prev) / (1 - a_bar)) * noise
+
+
+def _ddim_update(x, eps, a_bar, a_prev, noise, eta):
+    """x_s = √ᾱ_s x̂_0 + √(1 − ᾱ_s − σ²) ε̂ + σ z, with ε̂ the noise consistent with the clipped x̂_0."""
+    x0 = tf.clip_by_value((x - tf.sqrt(1 - a_bar) * eps) / tf.sqrt(a_bar), -1.0, 1.0)
+    eps = (x - tf.sqrt(a_bar) * x0) / tf.sqrt(1 - a_bar)
+    if noise is None:  # η = 0: the deterministic graph draws no noise at all
+        return tf.sqrt(a_prev) * x0 + tf.sqrt(1 - a_prev) * eps
+    sigma = eta * tf.sqrt((1 - a_prev) / (1 - a_bar) * (1 - a_bar / a_prev))
+    return tf.sqrt(a_prev) * x0 + tf.sqrt(tf.maximum(1 - a_prev - sigma**2, 0.0)) * eps + sigma * noise
+
+
+_UPDATES = {"ddpm": _ddpm_update, "ddim": _ddim_update}
+_SIGNATURE = [tf.TensorSpec((None, *IMAGE_SHAPE), tf.float32, name="x"),  # the start noise
+              tf.TensorSpec((None,), tf.int32, name="levels"),  # t from T down to 0 (the clean image)
+              tf.TensorSpec((None,), tf.int32, name="labels"),
+              tf.TensorSpec((None,), tf.bool, name="keep"),  # per step: keep the image it made (for a path)
+              tf.TensorSpec((None,), tf.float32, name="alpha_bars"),  # ᾱ_0 = 1, ᾱ_1 … ᾱ_T
+              tf.TensorSpec((), tf.int32, name="seed"),
+              tf.TensorSpec((), tf.float32, name="guidance"),
+              tf.TensorSpec((), tf.float32, name="eta")]
+
+
+def _sampler(model: keras.Model, kind: str, guided: bool, noisy: bool, with_path: bool):
+    """The whole sampling loop as one graph, traced once per model and kind and kept with the model.
+
+    The loop runs inside TensorFlow (a ``tf.while_loop``), so 1,000 DDPM steps cost one call, and
+    a second call with other images, levels, classes, seed, guidance or η reuses the graph.
+    """
+    graphs = model.__dict__.get("_artlib_samplers")
+    if graphs is None:  # kept outside Keras's attribute tracking: not a layer, not saved
+        graphs = {}
+        object.__setattr__(model, "_artlib_samplers", graphs)
+    key = (kind, guided, noisy, with_path)
+    if key not in graphs:
+        update = _UPDATES[kind]
+
+        @tf.function(input_signature=_SIGNATURE)
+        def run(x, levels, labels, keep, alpha_bars, seed, guidance, eta):
+            n = tf.shape(x)[0]
+            path = tf.TensorArray(tf.float32, size=0, dynamic_size=True, element_shape=(None, *IMAGE_SHAPE))
+            kept = 0
+            for i in tf.range(tf.shape(levels)[0] - 1):
+                t, s = levels[i], levels[i + 1]
+                ts = tf.fill([n], t)
+                eps = (guided_noise(model, x, ts, labels, guidance) if guided
+                       else model([x, ts, labels], training=False))
+                noise = None
+                if noisy:  # the ancestral step adds none on its last jump (to t = 0)
+                    noise = tf.random.stateless_normal(tf.shape(x), seed=tf.stack([seed, t]))
+                    noise = noise * tf.cast(s > 0, tf.float32) if kind == "ddpm" else noise
+                x = update(x, eps, alpha_bars[t], alpha_bars[s], noise, eta)
+                if with_path:
+                    if keep[i]:
+                        path = path.write(kept, x)
+                        kept += 1
+            return x, (path.stack() if with_path else tf.zeros([0, n, *IMAGE_SHAPE]))
+
+        graphs[key] = run
+    return graphs[key]
+
+
+def _sample(model, kind, levels, labels, guidance, noise, seed, eta, schedule, keep=None):
+    """Run the loop from ``noise`` down ``levels`` (T … 0); returns the images and the kept steps' images."""
+    run = _sampler(model, kind, guided=guidance is not None, noisy=kind == "ddpm" or eta > 0,
+                   with_path=keep is not None)
+    steps = len(levels) - 1
+    x, path = run(noise, tf.constant(levels, tf.int32), tf.constant(labels),
+                  tf.constant(np.zeros(steps, bool) if keep is None else keep),
+                  tf.constant(np.concatenate([[1.0], schedule.alpha_bars]), tf.float32),
+                  tf.constant(int(seed), tf.int32), tf.constant(1.0 if guidance is None else guidance, tf.float32),
+                  tf.constant(eta, tf.float32))
+    return _to_unit(x), path
 
 
 def ddpm_sample(model: keras.Model, n: int, *, schedule: NoiseSchedule, labels: Any = None,
@@ -97,33 +173,20 @@ def ddpm_sample(model: keras.Model, n: int, *, schedule: NoiseSchedule, labels: 
         labels: A class 0 … 9 for all, one per image, or None (unconditional).
         guidance: Classifier-free guidance weight w ≥ 0 (None: the conditional model as it is).
         seed: Fixes the start noise and every step's noise.
-        return_path: Also return the images at these levels t (e.g. for a trajectory GIF).
+        return_path: Also return the images at these levels t (e.g. for a trajectory GIF): the image
+            the step at level t made.
 
     Returns:
         ``n×28×28×1`` float32 in [0, 1]; with ``return_path``, ``(images, {t: images})``.
     """
-    n, labels, guidance, x = _prepare(model, n, labels, guidance, seed)
-    ab = tf.constant(schedule.alpha_bars, tf.float32)
-    ab_prev = tf.constant(np.concatenate([[1.0], schedule.alpha_bars[:-1]]), tf.float32)
-    wanted = set(return_path or ())
-    path = {}
-
-    @tf.function(reduce_retracing=True)
-    def step(x, t):  # one ancestral step, t a scalar int32 tensor: the whole update in one graph
-        a_bar, a_prev = ab[t - 1], ab_prev[t - 1]
-        beta = 1.0 - a_bar / a_prev
-        eps = _predict(model, x, tf.fill([n], t), labels, guidance)
-        x0 = tf.clip_by_value((x - tf.sqrt(1 - a_bar) * eps) / tf.sqrt(a_bar), -1.0, 1.0)
-        mean = (tf.sqrt(a_prev) * beta / (1 - a_bar)) * x0 + (tf.sqrt(1 - beta) * (1 - a_prev) / (1 - a_bar)) * x
-        noise = tf.random.stateless_normal(tf.shape(x), seed=tf.stack([tf.constant(int(seed)), t]))
-        return tf.where(t > 1, mean + tf.sqrt(beta * (1 - a_prev) / (1 - a_bar)) * noise, mean)
-
-    for t in range(schedule.num_timesteps, 0, -1):
-        x = step(x, tf.constant(t, tf.int32))
-        if t in wanted:
-            path[t] = _to_unit(x)
-    images = _to_unit(x)
-    return (images, path) if return_path is not None else images
+    labels, guidance, noise = _prepare(n, labels, guidance, seed)
+    levels = np.arange(schedule.num_timesteps, -1, -1, dtype=np.int32)
+    keep = None if return_path is None else np.isin(levels[:-1], list(return_path))
+    images, path = _sample(model, "ddpm", levels, labels, guidance, noise, seed, 1.0, schedule, keep)
+    if return_path is None:
+        return images
+    kept = levels[:-1][keep]
+    return images, {int(t): np.clip((step + 1.0) / 2.0, 0.0, 1.0) for t, step in zip(kept, path.numpy())}
 
 
 def ddim_sample(model: keras.Model, n: int, *, schedule: NoiseSchedule, steps: int = 50, labels: Any = None,
@@ -148,27 +211,8 @@ def ddim_sample(model: keras.Model, n: int, *, schedule: NoiseSchedule, steps: i
     eta = float(eta)
     if not 0.0 <= eta <= 1.0:  # also refuses NaN
         raise ArtlibError(f"eta must be in [0, 1]; got {eta}")
-    n, labels, guidance, x = _prepare(model, n, labels, guidance, seed)
-    taus = ddim_timesteps(schedule.num_timesteps, steps)
-    ab = tf.constant(np.concatenate([[1.0], schedule.alpha_bars]), tf.float32)  # ab[t] = ᾱ_t, ab[0] = 1
-
-    @tf.function(reduce_retracing=True)
-    def step(x, t, t_prev):  # one DDIM jump from level t to t_prev (0: the clean image)
-        a_bar, a_prev = ab[t], ab[t_prev]
-        eps = _predict(model, x, tf.fill([n], t), labels, guidance)
-        x0 = tf.clip_by_value((x - tf.sqrt(1 - a_bar) * eps) / tf.sqrt(a_bar), -1.0, 1.0)
-        eps = (x - tf.sqrt(a_bar) * x0) / tf.sqrt(1 - a_bar)  # the noise consistent with the clipped x̂_0
-        if eta == 0.0:  # a Python branch: the deterministic graph draws no noise at all
-            return tf.sqrt(a_prev) * x0 + tf.sqrt(1 - a_prev) * eps
-        sigma = eta * tf.sqrt((1 - a_prev) / (1 - a_bar) * (1 - a_bar / a_prev))
-        noise = tf.random.stateless_normal(tf.shape(x), seed=tf.stack([tf.constant(int(seed)), t]))
-        return tf.sqrt(a_prev) * x0 + tf.sqrt(tf.maximum(1 - a_prev - sigma**2, 0.0)) * eps + sigma * noise
-
-    path = []
-    for i, t in enumerate(taus):
-        t_prev = int(taus[i + 1]) if i + 1 < len(taus) else 0
-        x = step(x, tf.constant(int(t), tf.int32), tf.constant(t_prev, tf.int32))
-        if return_path:
-            path.append(_to_unit(x))
-    images = _to_unit(x)
-    return (images, np.stack(path)) if return_path else images
+    labels, guidance, noise = _prepare(n, labels, guidance, seed)
+    levels = np.append(ddim_timesteps(schedule.num_timesteps, steps), 0).astype(np.int32)
+    keep = np.ones(len(levels) - 1, bool) if return_path else None
+    images, path = _sample(model, "ddim", levels, labels, guidance, noise, seed, eta, schedule, keep)
+    return (images, np.clip((path.numpy() + 1.0) / 2.0, 0.0, 1.0)) if return_path else images
