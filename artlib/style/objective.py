@@ -217,26 +217,27 @@ class Objective:
             self.style_targets.append({n: gram_matrix(features[n]) for n in extractor.style_layers})
         self.size = tuple(self.content_image.shape[1:3])
 
+    def _arguments(self) -> dict[str, Any]:
+        """Everything but the image, as tensors: one traced graph serves every objective of an extractor."""
+        return dict(content_targets=self.content_targets, style_targets=self.style_targets,
+                    blend=tf.constant(self.blend, tf.float32),
+                    content_layer_weights={n: tf.constant(w, tf.float32) for n, w in self.content_layer_weights.items()},
+                    style_layer_weights={n: tf.constant(w, tf.float32) for n, w in self.style_layer_weights.items()},
+                    term_weights=tf.constant([self.content_weight, self.style_weight, self.tv_weight], tf.float32),
+                    relative=self.relative, tv=self.tv)
+
     def _terms(self, images: tf.Tensor) -> dict[str, tf.Tensor]:
-        features = self.extractor(images)
-        grams = {n: gram_matrix(features[n]) for n in self.extractor.style_layers}
-        style = tf.add_n([b * style_loss(grams, t, self.style_layer_weights, relative=self.relative)
-                          for b, t in zip(self.blend, self.style_targets)])
-        content = (content_loss(features, self.content_targets, self.content_layer_weights, relative=self.relative)
-                   if self.content_layer_weights else tf.constant(0.0))
-        tv = total_variation_loss(images, self.tv)
-        terms = {"content": self.content_weight * content, "style": self.style_weight * style,
-                 "tv": self.tv_weight * tv}
-        terms["total"] = terms["content"] + terms["style"] + terms["tv"]
-        return terms
+        return _objective_terms(self.extractor, images, **self._arguments())
 
     def __call__(self, image: Any) -> dict[str, float]:
         """The weighted terms and their total at ``image`` (``H×W×3`` or ``1×H×W×3`` in [0, 1])."""
         return {k: float(v) for k, v in self._terms(as_image_batch(image)).items()}
 
-    @tf.function(reduce_retracing=True)
     def value_and_grad(self, images: tf.Tensor) -> tuple[dict[str, tf.Tensor], tf.Tensor]:
         """The terms and the gradient of the total with respect to the pixels.
+
+        The graph is traced once per extractor (and once more for the first other image size),
+        not once per objective: a coarse-to-fine run, or a notebook's twenty runs, reuse it.
 
         Args:
             images: ``1×H×W×3`` float32 tensor in [0, 1].
@@ -244,7 +245,35 @@ class Objective:
         Returns:
             ``(terms, gradient)``; the gradient has the shape of ``images``.
         """
-        with tf.GradientTape() as tape:
-            tape.watch(images)
-            terms = self._terms(images)
-        return terms, tape.gradient(terms["total"], images)
+        return _value_and_grad(self.extractor)(images, **self._arguments())
+
+
+def _objective_terms(extractor: FeatureExtractor, images: tf.Tensor, *, content_targets, style_targets, blend,
+                     content_layer_weights, style_layer_weights, term_weights, relative: bool,
+                     tv: str) -> dict[str, tf.Tensor]:
+    """The weighted content, style and TV terms of ``images`` and their total (eager or inside a graph)."""
+    features = extractor(images)
+    grams = {n: gram_matrix(features[n]) for n in extractor.style_layers}
+    style = tf.add_n([blend[i] * style_loss(grams, t, style_layer_weights, relative=relative)
+                      for i, t in enumerate(style_targets)])
+    content = (content_loss(features, content_targets, content_layer_weights, relative=relative)
+               if content_layer_weights else tf.constant(0.0))
+    terms = {"content": term_weights[0] * content, "style": term_weights[1] * style,
+             "tv": term_weights[2] * total_variation_loss(images, tv)}
+    terms["total"] = terms["content"] + terms["style"] + terms["tv"]
+    return terms
+
+
+def _value_and_grad(extractor: FeatureExtractor):
+    """The extractor's traced ``(images, **arguments) -> (terms, gradient)``, made on first use and kept with it."""
+    traced = getattr(extractor, "_objective_graph", None)
+    if traced is None:
+        @tf.function(reduce_retracing=True)
+        def traced(images, **arguments):
+            with tf.GradientTape() as tape:
+                tape.watch(images)
+                terms = _objective_terms(extractor, images, **arguments)
+            return terms, tape.gradient(terms["total"], images)
+
+        extractor._objective_graph = traced
+    return traced
