@@ -6,7 +6,9 @@ licence) is looked for in this order, and the first complete copy wins:
 1. ``path=`` given by the caller, else the folder in ``ARTLIB_DATA_DIR``;
 2. the Keras cache, ``~/.keras/datasets/fashion-mnist`` (what ``keras.datasets`` downloaded before);
 3. the Debian package ``dataset-fashion-mnist`` (``/usr/share/datasets/fashion-mnist``);
-4. ``keras.datasets.fashion_mnist.load_data()``: a download, skipped when ``ARTLIB_OFFLINE=1``;
+4. a download of the four files ``keras.datasets`` fetches, from the same address, into the Keras
+   cache (so 2. finds them next time): each capped in size and checked against the sha256 of its
+   contents before it is kept; skipped when ``ARTLIB_OFFLINE=1``;
 5. the subset shipped with artlib (``artlib.config.SHIPPED_DIR / "fashion-mnist-subset"``: the
    repository's ``data/`` folder, installed as package data; 6,000 training and 1,000 test images,
    balanced over the classes).
@@ -20,6 +22,7 @@ fallback to a smaller dataset.
 from __future__ import annotations
 
 import gzip
+import hashlib
 import struct
 import zlib
 from dataclasses import dataclass
@@ -56,6 +59,17 @@ FASHION_MNIST_FILES = {
     "x_test": "t10k-images-idx3-ubyte.gz",
     "y_test": "t10k-labels-idx1-ubyte.gz",
 }
+#: Where ``keras.datasets.fashion_mnist`` downloads the four files from.
+FASHION_MNIST_URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
+#: The sha256 of each file's contents, ungzipped (copies differ in their gzip headers, not in their contents).
+FASHION_MNIST_SHA256 = {
+    "x_train": "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
+    "y_train": "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
+    "x_test": "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
+    "y_test": "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
+}
+#: The largest download accepted per file (the training images are 26.4 MB).
+FASHION_MNIST_MAX_BYTES = 40_000_000
 DEBIAN_DIR = Path("/usr/share/datasets/fashion-mnist")
 #: The shipped subset: in the checkout's ``data/`` folder, or the installed package's own copy.
 SHIPPED_DIR = config.SHIPPED_DIR / "fashion-mnist-subset"
@@ -80,7 +94,7 @@ class Source:
             "ARTLIB_DATA_DIR": "ARTLIB_DATA_DIR",
             "keras-cache": "the Keras cache",
             "debian": "the Debian package dataset-fashion-mnist",
-            "download": "a download by keras.datasets",
+            "download": "a download (the files keras.datasets fetches, checked)",
             "shipped-subset": "the subset shipped with artlib",
         }
         where = f" ({self.folder})" if self.folder else ""
@@ -171,11 +185,45 @@ def _read_folder(folder: Path):
     return (arrays["x_train"], arrays["y_train"]), (arrays["x_test"], arrays["y_test"])
 
 
-def _download():
-    import keras
+def _contents_sha256(path: Path) -> str:
+    """The sha256 of a gzip file's contents; DataError if it is not a readable gzip file."""
+    digest = hashlib.sha256()
+    try:
+        with gzip.open(path, "rb") as f:
+            while chunk := f.read(1 << 20):
+                digest.update(chunk)
+    except (OSError, EOFError, zlib.error) as err:
+        raise DataError(f"{path} is not a readable gzip file ({err}).") from err
+    return digest.hexdigest()
 
-    with net.socket_timeout():
-        return keras.datasets.fashion_mnist.load_data()
+
+def _download():
+    """Fetch the four files from :data:`FASHION_MNIST_URL` into the Keras cache, each checked, and read them.
+
+    Each file is downloaded (http(s) only, a timeout, at most :data:`FASHION_MNIST_MAX_BYTES`) into
+    a staging folder and kept only if its contents' sha256 is :data:`FASHION_MNIST_SHA256`'s; when
+    all four are good they move into ``datasets/fashion-mnist`` of the cache, where the Keras-cache
+    source finds them from then on. A file that differs is deleted and named in a DataError.
+    """
+    staging, folder = "datasets/fashion-mnist-download", config.cache_dir() / "datasets" / "fashion-mnist"
+    fetched = {}
+    for key, name in FASHION_MNIST_FILES.items():
+        path = net.download(FASHION_MNIST_URL + name, cache_subdir=staging, name=name,
+                            max_bytes=FASHION_MNIST_MAX_BYTES)
+        try:
+            found = _contents_sha256(path)
+        except DataError:
+            path.unlink(missing_ok=True)
+            raise
+        if found != FASHION_MNIST_SHA256[key]:
+            path.unlink(missing_ok=True)
+            raise DataError(f"{FASHION_MNIST_URL + name}: the contents' sha256 is {found}, not Fashion-MNIST's "
+                            f"{FASHION_MNIST_SHA256[key]}; the download was discarded")
+        fetched[name] = path
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, path in fetched.items():
+        path.replace(folder / name)
+    return _read_folder(folder)
 
 
 def load_fashion_mnist(

@@ -122,7 +122,7 @@ def test_failed_download_says_so_and_falls_back(tmp_path, monkeypatch, capsys):
     assert "download failed (network unreachable)" in capsys.readouterr().out
 
 
-def test_download_route_uses_keras(monkeypatch):
+def test_the_download_route_is_a_source_like_the_others(monkeypatch):
     fake = ((np.zeros((3, 28, 28), np.uint8), np.zeros(3, np.uint8)), (np.zeros((2, 28, 28), np.uint8), np.zeros(2, np.uint8)))
     monkeypatch.setattr(data, "_download", lambda: fake)
     result = data.load_fashion_mnist(sources=[Source("download")], verbose=False)

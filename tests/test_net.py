@@ -158,6 +158,64 @@ def test_the_vgg19_download_lands_where_the_weights_policy_looks_and_only_if_gen
     assert path == data.find_vgg19_weights() and path.read_bytes() == b"not really VGG19"
 
 
+def test_the_fashion_mnist_download_is_capped_checked_and_lands_in_the_keras_cache(server, tmp_path, monkeypatch,
+                                                                                     capsys):
+    import gzip
+    import hashlib
+
+    import numpy as np
+    from test_data import make_fixture
+
+    from artlib import data
+    from artlib.errors import DataError
+
+    root, base = server
+    make_fixture(root / "fm", n_train=6, n_test=4, fill=7)
+    monkeypatch.setattr(data, "FASHION_MNIST_URL", f"{base}/fm/")
+    files = data.FASHION_MNIST_FILES
+    contents = {key: hashlib.sha256(gzip.decompress((root / "fm" / name).read_bytes())).hexdigest()
+                for key, name in files.items()}
+    keras_cache = tmp_path / "cache" / "datasets" / "fashion-mnist"
+    # Not the real Fashion-MNIST (the real digests): refused, nothing kept, and the next source is used.
+    make_fixture(tmp_path / "shipped")
+    loaded = data.load_fashion_mnist(sources=[data.Source("download"), data.Source("shipped-subset",
+                                                                                      tmp_path / "shipped")])
+    assert loaded.source.name == "shipped-subset"
+    assert "download failed" in capsys.readouterr().out and _cached_files(tmp_path) == []
+    # Over the size cap: refused while streaming.
+    monkeypatch.setattr(data, "FASHION_MNIST_SHA256", contents)
+    monkeypatch.setattr(data, "FASHION_MNIST_MAX_BYTES", 20)
+    with pytest.raises(ArtlibError, match="more than the limit of 20"):
+        data._download()
+    assert _cached_files(tmp_path) == []
+    # Genuine (by these digests): kept in the Keras cache, where the next load finds it offline.
+    monkeypatch.setattr(data, "FASHION_MNIST_MAX_BYTES", 10**6)
+    (x_train, y_train), (x_test, _) = data.load_fashion_mnist(sources=[data.Source("download")], verbose=False)
+    assert x_train.shape == (6, 28, 28) and x_test.shape == (4, 28, 28) and (x_train == 7).all()
+    assert sorted(p.name for p in keras_cache.iterdir()) == sorted(files.values())
+    monkeypatch.setenv("ARTLIB_OFFLINE", "1")
+    again = data.load_fashion_mnist(sources=[data.Source("keras-cache", keras_cache)], verbose=False)
+    np.testing.assert_array_equal(again[0][1], y_train)
+    # One file changed on the server: named, discarded, and the files already in the cache untouched.
+    monkeypatch.setenv("ARTLIB_OFFLINE", "0")
+    (root / "fm" / files["y_test"]).write_bytes(gzip.compress(b"not the labels"))
+    monkeypatch.setattr(data.config, "cache_dir", lambda: tmp_path / "cache2")
+    with pytest.raises(DataError, match=r"t10k-labels-idx1-ubyte.gz: the contents' sha256 is \w+, not"):
+        data._download()
+    assert not (tmp_path / "cache2" / "datasets" / "fashion-mnist").exists()
+    assert not (tmp_path / "cache2" / "datasets" / "fashion-mnist-download" / files["y_test"]).exists()
+
+
+def test_the_fashion_mnist_digests_are_those_of_a_real_copy():
+    """The Debian package's copy, where this machine has it (its gzip headers differ from Keras's; contents not)."""
+    from artlib import data
+
+    if not all((data.DEBIAN_DIR / name).is_file() for name in data.FASHION_MNIST_FILES.values()):
+        pytest.skip("no Debian copy of Fashion-MNIST here")
+    for key, name in data.FASHION_MNIST_FILES.items():
+        assert data._contents_sha256(data.DEBIAN_DIR / name) == data.FASHION_MNIST_SHA256[key], name
+
+
 def test_too_large_download_is_refused_and_leaves_nothing(server, tmp_path):
     root, base = server
     (root / "big.bin").write_bytes(b"x" * 5000)
