@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -34,13 +33,6 @@ TRAINING = {
     "VAE (2-D latent)": "3 epochs, 42 min on 2 cores shared with five other jobs",
     "diffusion": "see data/README.md (pretrained/diffusion)",
 }
-
-
-def timed(draw, n_warm: int = 2):
-    draw(n_warm)  # warm-up: traces the graphs
-    start = time.perf_counter()
-    images = draw(None)
-    return images, time.perf_counter() - start
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -66,12 +58,11 @@ def main(argv: list[str] | None = None) -> int:
     model, schedule = diffusion.load_model(args.diffusion)
     rows = []
 
-    def measure(name, draw, count, reference_images, use_memo=True):
-        images, seconds = timed(lambda k: draw(k or count))
-        report = metrics.sample_report(images, x_train, reference_images=reference_images, seed=0,
-                                       memo=memo if use_memo else None)
-        rows.append((name, count, seconds / count, report))
-        print(f"  {name}: {count} samples, {seconds / count:.4f} s/image, Fréchet {report['frechet']:.2f}, "
+    def measure(name, draw, count, reference_images):
+        _, seconds, report = metrics.timed_report(draw, count, x_train, warm_up=2, reference_images=reference_images,
+                                                  seed=0, memo=memo)  # the warm-up traces the graphs
+        rows.append((name, count, seconds, report))
+        print(f"  {name}: {count} samples, {seconds:.4f} s/image, Fréchet {report['frechet']:.2f}, "
               f"KID {report['kid']:.3f}, coverage {report['class_coverage']:.1f}, near-copies "
               f"{report['near_copy_share']:.3f}, nearest-image distance {report['pixel_nn_distance']:.2f}", flush=True)
 

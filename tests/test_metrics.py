@@ -597,6 +597,30 @@ def test_neighbour_rows(subset):
         metrics.neighbour_rows(samples, x_train[:10], order="random")
 
 
+def test_timed_report_draws_once_after_its_warm_up_and_reports_what_it_drew(classifier, subset):
+    (x_train, _), (x_test, _) = subset
+    train, reference, calls = x_train[:1000], x_test[:300], []
+
+    def draw(k):  # a "sampler" of real test images, recording each call's count
+        calls.append(k)
+        return x_test[300:300 + k]
+
+    images, seconds, report = metrics.timed_report(draw, 40, train, warm_up=3, classifier=classifier,
+                                                   reference_images=reference, seed=1)
+    assert calls == [3, 40] and images.shape == (40, 28, 28) and isinstance(seconds, float) and seconds > 0
+    expected = metrics.sample_report(x_test[300:340], train, classifier=classifier, reference_images=reference,
+                                     seed=1)
+    assert report.keys() == expected.keys()
+    for key, value in expected.items():
+        np.testing.assert_array_equal(report[key], value, err_msg=key)
+    metrics.timed_report(draw, 5, train, classifier=classifier, reference_images=reference)
+    assert calls[-1] == 5 and len(calls) == 3  # warm_up=0: one call, timed
+    with pytest.raises(ArtlibError, match="count"):
+        metrics.timed_report(draw, 0, train)
+    with pytest.raises(ArtlibError, match="warm_up"):
+        metrics.timed_report(draw, 5, train, warm_up=-1)
+
+
 def test_sample_report_memo_keeps_results_not_state(classifier, subset, monkeypatch):
     """Without a memo nothing is kept; with one, a second call gives the same report and re-runs only the samples."""
     from artlib.metrics import samples as samples_module

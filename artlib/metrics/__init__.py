@@ -19,7 +19,7 @@ Which file does what:
   of Naeem et al. 2020) and :func:`knn_radii`; how unsure a classifier is of the
   samples' classes: :func:`class_entropy`, :func:`class_entropies`;
 * ``samples.py`` — near-copies and the whole report: :func:`near_copy_threshold`,
-  :func:`sample_report`, :func:`neighbour_rows`;
+  :func:`sample_report`, :func:`timed_report` (a sampler timed and measured), :func:`neighbour_rows`;
 * ``table.py`` — :func:`report_table`: several reports side by side, as text;
 * ``memo.py`` — :class:`SampleMemo`, which a caller passes to :func:`sample_report`
   as ``memo=`` to keep the training set's features, the threshold and the real
@@ -51,6 +51,7 @@ from artlib.metrics.samples import (
     near_copy_threshold,
     neighbour_rows,
     sample_report,
+    timed_report,
 )
 
 __all__ = [
@@ -81,5 +82,6 @@ __all__ = [
     "near_copy_threshold",
     "SampleMemo",
     "sample_report",
+    "timed_report",
     "neighbour_rows",
 ]

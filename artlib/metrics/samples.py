@@ -35,6 +35,7 @@ __all__ = [
     "NEAR_COPY_PERCENTILE",
     "near_copy_threshold",
     "sample_report",
+    "timed_report",
     "neighbour_rows",
 ]
 
@@ -257,6 +258,41 @@ def sample_report(
         "nn_distances_pixel": pixel_d,
         "nn_distances_feature": feature_d[:, 0],
     }
+
+
+def timed_report(draw: Callable[[int], Any], count: int, train_images: Any, *, warm_up: int = 0,
+                 **report_options: Any) -> tuple[np.ndarray, float, dict[str, Any]]:
+    """Draw ``count`` samples with ``draw``, time the drawing, and measure the samples with :func:`sample_report`.
+
+    How the notebooks and ``benchmarks/generative_benchmark.py`` put samplers side by side: the same
+    count, the same reference images, one report each.
+
+    Args:
+        draw: ``draw(k)`` returns ``k`` images (a sampler with its settings bound, e.g.
+            ``lambda k: gan.sample(generator, k, seed=0)``).
+        count: How many samples to draw and measure (≥ 1).
+        train_images: The training set, as for :func:`sample_report`.
+        warm_up: Draw this many first, untimed (the first call traces the sampler's graphs);
+            0 times everything, tracing included.
+        **report_options: :func:`sample_report`'s keyword arguments (``reference_images=``, ``memo=``, ``seed=`` …).
+
+    Returns:
+        ``(images, seconds per image, report)``.
+
+    Raises:
+        ArtlibError: ``count`` below 1 or a negative ``warm_up``; and what :func:`sample_report` raises.
+    """
+    import time
+
+    count = positive_int(count, "count")
+    if int(warm_up) < 0:
+        raise ArtlibError(f"warm_up must be ≥ 0; got {warm_up}")
+    if warm_up:
+        draw(int(warm_up))
+    start = time.perf_counter()
+    images = np.asarray(draw(count))
+    seconds = (time.perf_counter() - start) / count
+    return images, seconds, sample_report(images, train_images, **report_options)
 
 
 def neighbour_rows(
