@@ -216,6 +216,21 @@ def test_guidance_zero_is_the_unconditional_model(trained):
         diffusion.ddim_sample(model, 1, schedule=schedule, steps=2, labels=12)
 
 
+def test_num_images_keeps_the_first_images_and_their_labels():
+    import importlib
+
+    from artlib.errors import DataError
+
+    module = importlib.import_module("artlib.diffusion.train")  # the package exports the function, not the module
+    images, labels = tiny_images(24)
+    x, y = module._training_data(images, labels, 10, 8)
+    assert x.shape == (10, 28, 28, 1) and x.dtype == np.float32
+    np.testing.assert_allclose(x[..., 0], images[:10] / 127.5 - 1.0, atol=1e-6)  # [0, 255] -> [-1, 1]
+    np.testing.assert_array_equal(y, labels[:10])
+    with pytest.raises(DataError, match="fewer than one batch"):
+        module._training_data(images, labels, 4, 8)
+
+
 def test_bad_training_input_is_refused(tmp_path):
     from artlib import diffusion
     from artlib.errors import ArtlibError, CheckpointError, DataError
