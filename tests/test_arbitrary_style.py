@@ -82,6 +82,25 @@ def trained(tmp_path_factory, encoder):
     return arbitrary_style.train(**train_args(run_dir, encoder))
 
 
+def test_a_new_run_starts_from_a_saved_decoder_and_refuses_one_that_does_not_fit(trained, encoder, tmp_path):
+    from artlib import arbitrary_style
+    from artlib.errors import DataError
+
+    saved = arbitrary_style.save_decoder(trained.decoder, tmp_path / "d.keras", recipe=trained.settings)
+    fresh = arbitrary_style.build_decoder(encoder.depth, 8, channels=encoder.channels, seed=0).get_weights()
+    assert max(np.abs(a - b).max() for a, b in zip(fresh, trained.decoder.get_weights())) > 1e-3  # it trained
+    # One step at a learning rate too small to move anything: the weights are the saved decoder's.
+    on = arbitrary_style.train(**train_args(tmp_path / "on", encoder, num_steps=1, learning_rate=1e-12,
+                                            start_from=saved))
+    for theirs, mine in zip(trained.decoder.get_weights(), on.decoder.get_weights()):
+        np.testing.assert_allclose(mine, theirs, atol=1e-7)
+    assert on.settings["start_from"] == str(saved)
+    with pytest.raises(DataError, match="d.keras has other shapes"):
+        arbitrary_style.train(**train_args(tmp_path / "wide", encoder, num_steps=1, width=4, start_from=saved))
+    with pytest.raises(DataError, match="nowhere.keras"):
+        arbitrary_style.train(**train_args(tmp_path / "none", encoder, num_steps=1, start_from=tmp_path / "nowhere.keras"))
+
+
 # ----------------------------------------------------------------------------- AdaIN
 def test_channel_moments_match_numpy():
     from artlib import arbitrary_style

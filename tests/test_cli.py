@@ -146,6 +146,7 @@ def test_a_bad_value_is_one_line_before_tensorflow(hooked, args, needle):
     ["style", "transfer", "{photo}", "{missing}", "-o", "{out}.png"],
     ["fast-style", "apply", "swirls", "{missing}", "-o", "{out}"],
     ["fast-style", "train", "{missing}", "-o", "{out}.keras"],
+    ["arbitrary-style", "train", "--start-from", "{missing}", "-o", "{out}.keras"],
 ])
 def test_a_missing_input_is_one_line_before_tensorflow(hooked, tmp_path, args):
     photo = tmp_path / "photo.png"

@@ -64,9 +64,11 @@ def load_decoder(path: str | Path | None = None, *, encoder: Encoder | None = No
         DataError: A missing or corrupt file, or a decoder made for another encoder.
     """
     path = Path(path or SHIPPED_DECODER)
+    fix = "give a decoder made by 'python -m artlib arbitrary-style train'"
+    if not path.is_file():  # the decoder itself, named before its recipe beside it
+        raise DataError(f"arbitrary-style decoder file {path} not found: {fix}")
     recipe = load_recipe(path)
-    decoder = modelio.load_model(path, what="arbitrary-style decoder",
-                                 fix="give a decoder made by 'python -m artlib arbitrary-style train'",
+    decoder = modelio.load_model(path, what="arbitrary-style decoder", fix=fix,
                                  check=lambda m: None if m.input_shape[-1] == recipe["channels"] and
                                  m.output_shape[-1] == 3 else f"it maps {m.input_shape} to {m.output_shape}")
     if encoder is not None:

@@ -106,13 +106,26 @@ def _grid_pairs(photos: Sequence[np.ndarray], styles: Sequence[np.ndarray], size
             np.stack([square(styles[i]) for i in picks]))
 
 
+def _weights_to_start_from(path: str | Path, encoder: Encoder, decoder: keras.Model) -> list[np.ndarray]:
+    """The weights of the decoder file ``path``, checked to fit ``encoder`` and ``decoder``'s shapes."""
+    from artlib.arbitrary_style.model import load_decoder
+    from artlib.errors import DataError
+
+    loaded, _ = load_decoder(path, encoder=encoder)  # DataError: missing, damaged, or another encoder's
+    theirs, mine = [w.shape for w in loaded.get_weights()], [tuple(w.shape) for w in decoder.weights]
+    if theirs != mine:
+        raise DataError(f"decoder {path} has other shapes than this run's decoder (another width?): "
+                        f"{len(theirs)} weights, first {theirs[:1]}; this run's: {len(mine)}, first {mine[:1]}")
+    return loaded.get_weights()
+
+
 def train(*, num_steps: int | None = None, run_dir: str | Path = "runs/arbitrary_style", image_size: int | None = None,
           batch_size: int | None = None, width: int = DEFAULT_WIDTH, depth: str = DEFAULT_DEPTH,
           weights: str | Path = "auto", learning_rate: float = 5e-4, style_weight: float = STYLE_WEIGHT,
           adversarial_weight: float = 0.0, content: Sequence | None = None, style_folders: Sequence = (),
           bank_seeds: int | None = None, seed: int = 0, steps_per_epoch: int = 100, save_every: int | None = None,
-          max_seconds: float | None = None, encoder: Encoder | None = None, quiet: bool | None = None,
-          verbose: bool = True) -> ArbitraryStyleResult:
+          max_seconds: float | None = None, encoder: Encoder | None = None, start_from: str | Path | None = None,
+          quiet: bool | None = None, verbose: bool = True) -> ArbitraryStyleResult:
     """Train an AdaIN decoder, resuming exactly from ``run_dir`` if it holds a run.
 
     Args:
@@ -135,6 +148,10 @@ def train(*, num_steps: int | None = None, run_dir: str | Path = "runs/arbitrary
         save_every: Checkpoint every this many steps (default ``num_steps // 10``).
         max_seconds: Stop (with a checkpoint) after this long; call again to go on.
         encoder: Reuse this encoder instead of building one.
+        start_from: A decoder ``.keras`` saved by :func:`~artlib.arbitrary_style.save_decoder` (the shipped
+            one: :data:`~artlib.arbitrary_style.SHIPPED_DECODER`) whose weights a new run starts from,
+            instead of ``seed``'s initialization: to train a decoder on for longer. It must fit the encoder
+            and ``width``; a run directory that holds a run resumes from its own checkpoint, as always.
         quiet: Hide the progress bar. verbose: Print which features and a summary.
 
     Returns:
@@ -144,6 +161,7 @@ def train(*, num_steps: int | None = None, run_dir: str | Path = "runs/arbitrary
         ArtlibError: A count or size that is not a positive integer, a weight or rate out of range, or
             a ``batch_size`` that does not split evenly over the strategy's replicas.
         CheckpointError: ``run_dir`` holds another run (other settings). NonFiniteLossError: divergence.
+        DataError: ``start_from`` is missing or damaged, or made for another encoder or width.
     """
     start = time.perf_counter()
     num_steps = positive_int(config.choose(full=2000, fast=3) if num_steps is None else num_steps, "num_steps")
@@ -165,6 +183,8 @@ def train(*, num_steps: int | None = None, run_dir: str | Path = "runs/arbitrary
                         max_dim=4 * image_size)
     with training.get_strategy().scope():
         decoder = build_decoder(encoder.depth, width, channels=encoder.channels, seed=seed)
+        if start_from is not None:
+            decoder.set_weights(_weights_to_start_from(start_from, encoder, decoder))
         optimizer = keras.optimizers.Adam(learning_rate)
         optimizer.build(decoder.trainable_variables)
         state: dict[str, Any] = {"decoder": decoder, "optimizer": optimizer}
@@ -189,7 +209,7 @@ def train(*, num_steps: int | None = None, run_dir: str | Path = "runs/arbitrary
         width=width, **encoder.describe(), learning_rate=learning_rate, style_weight=style_weight,
         adversarial_weight=adversarial_weight, content=[str(c) for c in content] if content else "TRAIN_PHOTOS",
         style_folders=[str(f) for f in style_folders], bank_seeds=bank_seeds, bank_size=len(styles), seed=seed,
-        steps_per_epoch=steps_per_epoch)
+        steps_per_epoch=steps_per_epoch, **({"start_from": str(start_from)} if start_from is not None else {}))
     result = training.train_loop(
         step, lambda epoch: PairBatches(photos, styles, image_size, batch_size, steps_per_epoch=steps_per_epoch,
                                         seed=seed, epoch=epoch),

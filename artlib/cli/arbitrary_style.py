@@ -102,14 +102,14 @@ def cmd_apply(args: argparse.Namespace) -> int:
 
 def cmd_train(args: argparse.Namespace) -> int:
     out = check_output(args.out or str(Path(args.run_dir) / "decoder.keras"), args.force, (".keras",))
-    existing_inputs(*args.style_folder)  # --content may also name bundled photos
+    existing_inputs(*args.style_folder, *([args.start_from] if args.start_from else []))  # --content may name photos
     from artlib import arbitrary_style
 
     options = {"image_size": args.size, "batch_size": args.batch_size, "width": args.width,
                "max_seconds": args.max_seconds}
     result = arbitrary_style.train(num_steps=args.steps, run_dir=args.run_dir, weights=args.weights,
                                    adversarial_weight=args.adversarial_weight, content=args.content or None,
-                                   style_folders=args.style_folder, seed=args.seed,
+                                   style_folders=args.style_folder, seed=args.seed, start_from=args.start_from,
                                    **{k: v for k, v in options.items() if v is not None})
     arbitrary_style.save_decoder(result.decoder, out, recipe=result.settings, force=True)
     more = "" if result.stopped == "done" else f" (stopped: {result.stopped}; run the same command to go on)"
@@ -182,6 +182,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     max_seconds_option(train)
     train.add_argument("--weights", default="auto", help="the encoder's features: auto, imagenet, hed-vgg16, "
                        "random or a weights file (default: %(default)s)")
+    train.add_argument("--start-from", default=None, metavar="D.keras",
+                       help="a new run starts from this decoder's weights (e.g. the shipped one, "
+                       "data/pretrained/arbitrary_style_decoder.keras) instead of a fresh initialization")
     seed_option(train)
     force_option(train)
     train.set_defaults(func=cmd_train)
