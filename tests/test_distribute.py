@@ -276,6 +276,13 @@ def scenario_api(out: Path) -> None:
             training.check_batch_size(7)
         except ArtlibError as err:
             info["odd_batch"] = str(err)
+        model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+        model.compile(optimizer="adam", loss="mse")
+    try:  # fit checks the replicas of the strategy the model was built in, whatever is in scope now
+        training.fit(model, (np.zeros((14, 2), np.float32), np.zeros((14, 1), np.float32)), num_epochs=1,
+                     batch_size=7, seed=0, verbose=0)
+    except ArtlibError as err:
+        info["fit_odd_batch"] = str(err)
     outside = keras.random.SeedGenerator(0)  # made outside the strategy's scope
     try:
         with mirrored.scope():
@@ -355,6 +362,7 @@ def test_strategy_is_the_one_in_scope_and_refuses_what_would_not_split(tmp_path)
     assert info["default"] == "_DefaultDistributionStrategy"
     assert info["batch_norm_synchronized"] and not info["default_batch_norm_synchronized"]
     assert "batch_size 7 does not split evenly over 2 replicas" in info["odd_batch"]
+    assert "batch_size 7 does not split evenly over 2 replicas" in info["fit_odd_batch"]
     assert "outside the strategy's scope" in info["outside_seed"]
 
 

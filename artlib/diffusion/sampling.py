@@ -132,10 +132,8 @@ def _sampler(model: keras.Model, kind: str, guided: bool, noisy: bool, with_path
                 ts = tf.fill([n], t)
                 eps = (guided_noise(model, x, ts, labels, guidance) if guided
                        else model([x, ts, labels], training=False))
-                noise = None
-                if noisy:  # the ancestral step adds none on its last jump (to t = 0)
-                    noise = tf.random.stateless_normal(tf.shape(x), seed=tf.stack([seed, t]))
-                    noise = noise * tf.cast(s > 0, tf.float32) if kind == "ddpm" else noise
+                # Fresh noise for the step; on the last jump (s = 0, ᾱ_0 = 1) both updates scale it by 0.
+                noise = tf.random.stateless_normal(tf.shape(x), seed=tf.stack([seed, t])) if noisy else None
                 x = update(x, eps, alpha_bars[t], alpha_bars[s], noise, eta)
                 if with_path:
                     if keep[i]:

@@ -39,6 +39,7 @@ from artlib.training.checkpoint import seed_states  # noqa: E402
 from artlib.training.finite import DEFAULT_HINT  # noqa: E402
 from artlib.training.lock import run_lock  # noqa: E402
 from artlib.training.order import count_examples, epoch_dataset  # noqa: E402
+from artlib.training.replicas import check_batch_size  # noqa: E402
 from artlib.training.result import TrainResult  # noqa: E402
 from artlib.training.rundir import RunDir  # noqa: E402
 from artlib.training.strategy import worker_run_dir  # noqa: E402
@@ -285,10 +286,8 @@ def fit(model: keras.Model, data: Any, *, num_epochs: int, batch_size: int, seed
     for name, value in (("num_epochs", num_epochs), ("batch_size", batch_size)):
         if int(value) != value or value < 1:
             raise ArtlibError(f"{name} must be a positive integer; got {value!r}")
-    replicas = model.distribute_strategy.num_replicas_in_sync  # Keras splits each batch over them
-    if batch_size % replicas:
-        raise ArtlibError(f"batch_size {batch_size} does not split evenly over the {replicas} replicas (devices) "
-                          f"{model.name} was built for; use a multiple of {replicas}")
+    # Keras splits each batch over the replicas of the strategy the model was built in.
+    check_batch_size(batch_size, replicas=model.distribute_strategy.num_replicas_in_sync)
     if steps_per_epoch is None:
         steps_per_epoch = count_examples(data) // batch_size
         if steps_per_epoch == 0:

@@ -64,12 +64,13 @@ def _replica() -> tuple[int, Any]:
     return context.num_replicas_in_sync, context.replica_id_in_sync_group
 
 
-def check_batch_size(batch_size: int, name: str = "batch_size") -> int:
+def check_batch_size(batch_size: int, name: str = "batch_size", *, replicas: int | None = None) -> int:
     """``batch_size`` if it splits evenly over the replicas.
 
     Args:
         batch_size: Examples per step (the global batch).
         name: What to call it in the message.
+        replicas: How many (default :func:`num_replicas`; ``fit`` passes its model's strategy's).
 
     Returns:
         ``batch_size``.
@@ -77,7 +78,7 @@ def check_batch_size(batch_size: int, name: str = "batch_size") -> int:
     Raises:
         ArtlibError: It is not a multiple of the number of replicas.
     """
-    replicas = num_replicas()
+    replicas = num_replicas() if replicas is None else int(replicas)
     if int(batch_size) % replicas:
         raise ArtlibError(f"{name} {batch_size} does not split evenly over {replicas} replicas (devices); "
                           f"use a multiple of {replicas}")
