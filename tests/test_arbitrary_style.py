@@ -531,7 +531,10 @@ def test_cli_bad_values_are_one_line(tmp_path, capsys):
                          (["arbitrary-style", "train", "--steps", "0"], "--steps: 0"),
                          (["arbitrary-style", "train", "--width", "2"], "--width: 2"),
                          (["arbitrary-style", "train", "--batch-size", "0"], "--batch-size: 0"),
-                         (["arbitrary-style", "train", "--adversarial-weight", "-1"], "--adversarial-weight")):
+                         (["arbitrary-style", "train", "--adversarial-weight", "-1"], "--adversarial-weight"),
+                         (["arbitrary-style", "train", "--style-weight", "0"], "--style-weight: 0"),
+                         (["arbitrary-style", "train", "--learning-rate", "0"], "--learning-rate: 0"),
+                         (["arbitrary-style", "train", "--learning-rate", "inf"], "--learning-rate: inf")):
         with pytest.raises(SystemExit) as exit_info:
             main(argv)
         assert exit_info.value.code == 2, argv
@@ -568,6 +571,21 @@ assert "tensorflow" not in sys.modules, "TensorFlow imported for --help"
 
 def test_cli_help_lists_the_topic_without_tensorflow():
     run_python("-c", HELP_CHECK, check=True)
+
+
+def test_cli_train_passes_its_recipe_on(tmp_path, capsys):
+    import json
+
+    from artlib.cli import main
+
+    out = tmp_path / "d.keras"
+    argv = ["arbitrary-style", "train", "--steps", "1", "--run-dir", str(tmp_path / "run"), "--size", "16",
+            "--batch-size", "2", "--width", "4", "--weights", "random", "--style-weight", "30",
+            "--learning-rate", "1e-4", "-o", str(out)]
+    assert main(argv) == 0
+    assert f"saved {out} at step 1" in capsys.readouterr().out
+    recipe = json.loads(out.with_suffix(".json").read_text())
+    assert (recipe["style_weight"], recipe["learning_rate"], recipe["width"]) == (30.0, 1e-4, 4)
 
 
 def test_cli_apply_writes_files(tmp_path, encoder, model, capsys):

@@ -7,7 +7,7 @@ import math
 from pathlib import Path
 
 from artlib.cli.common import (at_least, check_output, existing_inputs, force_option, max_seconds_option,
-                               nonnegative_float, out_option, positive_int, seed_option)
+                               nonnegative_float, out_option, positive_float, positive_int, seed_option)
 from artlib.errors import ArtlibError
 
 __all__ = ["register"]
@@ -106,7 +106,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     from artlib import arbitrary_style
 
     options = {"image_size": args.size, "batch_size": args.batch_size, "width": args.width,
-               "max_seconds": args.max_seconds}
+               "max_seconds": args.max_seconds, "style_weight": args.style_weight,
+               "learning_rate": args.learning_rate}
     result = arbitrary_style.train(num_steps=args.steps, run_dir=args.run_dir, weights=args.weights,
                                    adversarial_weight=args.adversarial_weight, content=args.content or None,
                                    style_folders=args.style_folder, seed=args.seed, start_from=args.start_from,
@@ -173,6 +174,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                        help="pairs per step (default: arbitrary_style.train's)")
     train.add_argument("--width", type=at_least(4), default=None,
                        help="channels of the decoder's first level (default: arbitrary_style.DEFAULT_WIDTH)")
+    train.add_argument("--style-weight", type=positive_float, default=None,
+                       help="weight of the moment (style) loss against the content loss (default: "
+                       "arbitrary_style.STYLE_WEIGHT, the paper's 10)")
+    train.add_argument("--learning-rate", type=positive_float, default=None,
+                       help="Adam's learning rate (default: arbitrary_style.train's)")
     train.add_argument("--adversarial-weight", type=nonnegative_float, default=0.0,
                        help="weight of the patch discriminator's term; 0 trains none (default: %(default)s)")
     train.add_argument("--content", nargs="*", default=None, help="content photos: sample names, files, "
