@@ -16,6 +16,7 @@ as ``memo=``; nothing is kept without one.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -282,8 +283,6 @@ def timed_report(draw: Callable[[int], Any], count: int, train_images: Any, *, w
     Raises:
         ArtlibError: ``count`` below 1 or a negative ``warm_up``; and what :func:`sample_report` raises.
     """
-    import time
-
     count = positive_int(count, "count")
     if int(warm_up) < 0:
         raise ArtlibError(f"warm_up must be ≥ 0; got {warm_up}")
