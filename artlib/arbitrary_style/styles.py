@@ -9,7 +9,7 @@ import numpy as np
 
 from artlib import imageio, patterns
 from artlib.checks import positive_int
-from artlib.errors import DataError
+from artlib.errors import ArtlibError, DataError
 from artlib.fast_style.content import ContentBatches, image_files
 from artlib.style.color import YIQ_FROM_RGB
 
@@ -98,20 +98,26 @@ class PairBatches(Sequence):
     """One epoch of ``(content, style)`` batches; batch ``i`` of epoch ``e`` depends only on ``(seed, e, i)``.
 
     Content: random zoomed, flipped crops of the photos, colour-jittered. Style: the same of the
-    style bank (not jittered: its colours are the style).
+    style bank, not jittered (its colours are the style), but a share of them given a fresh palette
+    (:func:`recolor`), so that the decoder meets new colours at every step, not the bank's few.
 
     Args:
         photos, styles: ``H×W×3`` images in [0, 1].
         image_size: Side of the square crops. batch_size: Pairs per batch.
         steps_per_epoch: Batches per epoch. seed: Fixes everything. epoch: Which epoch.
+        recolor_share: The share of style crops recoloured, each with its own random palette (0: none).
 
     Items are ``(content, style)``, each float32 ``batch_size×image_size×image_size×3`` in [0, 1].
     """
 
     def __init__(self, photos: Sequence[np.ndarray], styles: Sequence[np.ndarray], image_size: int,
-                 batch_size: int, *, steps_per_epoch: int = 100, seed: int = 0, epoch: int = 0):
+                 batch_size: int, *, steps_per_epoch: int = 100, seed: int = 0, epoch: int = 0,
+                 recolor_share: float = 0.0):
         if not styles:
             raise DataError("no style images to train on")
+        if not 0.0 <= recolor_share <= 1.0:  # also refuses NaN
+            raise ArtlibError(f"recolor_share must be in [0, 1]; got {recolor_share}")
+        self.recolor_share = float(recolor_share)
         self.content = ContentBatches(photos, image_size, batch_size, steps_per_epoch=steps_per_epoch,
                                       seed=seed, epoch=epoch)
         self.styles = ContentBatches(styles, image_size, batch_size, steps_per_epoch=steps_per_epoch,
@@ -124,4 +130,9 @@ class PairBatches(Sequence):
     def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray]:
         content = self.content[index]
         rng = np.random.default_rng([self.seed, self.epoch, index, 3])
-        return jitter_colors(content, rng), self.styles[index]
+        styles = self.styles[index]
+        if self.recolor_share > 0:
+            palette_rng = np.random.default_rng([self.seed, self.epoch, index, 5])
+            picked = palette_rng.uniform(size=len(styles)) < self.recolor_share
+            styles = np.stack([recolor(s, palette_rng) if p else s for s, p in zip(styles, picked)])
+        return jitter_colors(content, rng), styles

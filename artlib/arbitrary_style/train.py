@@ -26,6 +26,7 @@ from artlib.arbitrary_style.losses import (
 from artlib.arbitrary_style.styles import PairBatches, style_bank
 from artlib.checks import positive_float, positive_int
 from artlib.fast_style.content import load_content_photos
+from artlib.errors import ArtlibError
 
 __all__ = ["STYLE_WEIGHT", "make_train_step", "ArbitraryStyleResult", "train"]
 
@@ -123,7 +124,7 @@ def train(*, num_steps: int | None = None, run_dir: str | Path = "runs/arbitrary
           batch_size: int | None = None, width: int = DEFAULT_WIDTH, depth: str = DEFAULT_DEPTH,
           weights: str | Path = "auto", learning_rate: float = 5e-4, style_weight: float = STYLE_WEIGHT,
           adversarial_weight: float = 0.0, content: Sequence | None = None, style_folders: Sequence = (),
-          bank_seeds: int | None = None, seed: int = 0, steps_per_epoch: int = 100, save_every: int | None = None,
+          bank_seeds: int | None = None, recolor_share: float = 0.0, seed: int = 0, steps_per_epoch: int = 100, save_every: int | None = None,
           max_seconds: float | None = None, encoder: Encoder | None = None, start_from: str | Path | None = None,
           quiet: bool | None = None, verbose: bool = True) -> ArbitraryStyleResult:
     """Train an AdaIN decoder, resuming exactly from ``run_dir`` if it holds a run.
@@ -143,6 +144,8 @@ def train(*, num_steps: int | None = None, run_dir: str | Path = "runs/arbitrary
             ``TRAIN_PHOTOS``, the bundled photos but the held-out ones).
         style_folders: Folders of style images added to the procedural bank.
         bank_seeds: Compositions per pattern in the bank (default 8; 1 in fast mode).
+        recolor_share: The share of each batch's style crops given a fresh random palette (0: the bank's
+            own colours only); see :class:`~artlib.arbitrary_style.PairBatches`.
         seed: Fixes the decoder's initialization, the bank and every crop.
         steps_per_epoch: Batches per (generated) epoch.
         save_every: Checkpoint every this many steps (default ``num_steps // 10``).
@@ -173,6 +176,9 @@ def train(*, num_steps: int | None = None, run_dir: str | Path = "runs/arbitrary
     style_weight = positive_float(style_weight, "style_weight")
     adversarial_weight = positive_float(adversarial_weight, "adversarial_weight", zero=True)
     steps_per_epoch = positive_int(steps_per_epoch, "steps_per_epoch")
+    recolor_share = float(recolor_share)
+    if not 0.0 <= recolor_share <= 1.0:  # also refuses NaN
+        raise ArtlibError(f"recolor_share must be in [0, 1]; got {recolor_share}")
     save_every = max(1, num_steps // 10) if save_every is None else positive_int(save_every, "save_every")
     training.check_batch_size(batch_size)  # it splits over the replicas of the strategy in scope
     if encoder is None:
@@ -208,11 +214,12 @@ def train(*, num_steps: int | None = None, run_dir: str | Path = "runs/arbitrary
         kind="arbitrary-style decoder", num_steps=num_steps, image_size=image_size, batch_size=batch_size,
         width=width, **encoder.describe(), learning_rate=learning_rate, style_weight=style_weight,
         adversarial_weight=adversarial_weight, content=[str(c) for c in content] if content else "TRAIN_PHOTOS",
-        style_folders=[str(f) for f in style_folders], bank_seeds=bank_seeds, bank_size=len(styles), seed=seed,
+        style_folders=[str(f) for f in style_folders], bank_seeds=bank_seeds, bank_size=len(styles),
+        **({"recolor_share": recolor_share} if recolor_share else {}), seed=seed,
         steps_per_epoch=steps_per_epoch, **({"start_from": str(start_from)} if start_from is not None else {}))
     result = training.train_loop(
         step, lambda epoch: PairBatches(photos, styles, image_size, batch_size, steps_per_epoch=steps_per_epoch,
-                                        seed=seed, epoch=epoch),
+                                        seed=seed, epoch=epoch, recolor_share=recolor_share),
         num_steps=num_steps, run_dir=run_dir, state=state, steps_per_epoch=steps_per_epoch, save_every=save_every,
         log_every=min(10, num_steps), sample_fn=sample_fn, max_seconds=max_seconds, settings=settings, quiet=quiet)
     if verbose:

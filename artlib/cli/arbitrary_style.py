@@ -107,10 +107,11 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     options = {"image_size": args.size, "batch_size": args.batch_size, "width": args.width,
                "max_seconds": args.max_seconds, "style_weight": args.style_weight,
-               "learning_rate": args.learning_rate}
+               "learning_rate": args.learning_rate, "bank_seeds": args.bank_seeds}
     result = arbitrary_style.train(num_steps=args.steps, run_dir=args.run_dir, weights=args.weights,
                                    adversarial_weight=args.adversarial_weight, content=args.content or None,
-                                   style_folders=args.style_folder, seed=args.seed, start_from=args.start_from,
+                                   style_folders=args.style_folder, recolor_share=args.recolor_share,
+                                   seed=args.seed, start_from=args.start_from,
                                    **{k: v for k, v in options.items() if v is not None})
     arbitrary_style.save_decoder(result.decoder, out, recipe=result.settings, force=True)
     more = "" if result.stopped == "done" else f" (stopped: {result.stopped}; run the same command to go on)"
@@ -185,6 +186,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                        "folders or URLs (default: scikit-image's photos, offline)")
     train.add_argument("--style-folder", action="append", default=[], metavar="FOLDER",
                        help="a folder of your own style images, added to the procedural bank (repeatable)")
+    train.add_argument("--bank-seeds", type=positive_int, default=None, metavar="N",
+                       help="compositions per pattern in the procedural style bank (default: arbitrary_style.train's)")
+    train.add_argument("--recolor-share", type=unit_closed, default=0.0, metavar="P",
+                       help="share of each batch's style crops given a fresh random palette, in [0, 1] "
+                       "(default: %(default)s)")
     max_seconds_option(train)
     train.add_argument("--weights", default="auto", help="the encoder's features: auto, imagenet, hed-vgg16, "
                        "random or a weights file (default: %(default)s)")
