@@ -313,6 +313,34 @@ def test_pair_batches_depend_only_on_seed_epoch_and_index(photos):
         arbitrary_style.PairBatches(photos, [], 32, 2)
 
 
+def test_recolor_share_gives_style_crops_fresh_palettes_and_leaves_the_content(photos):
+    from artlib import arbitrary_style
+    from artlib.errors import ArtlibError
+
+    bank = arbitrary_style.style_bank(1, seed=0, sizes=(64,))
+
+    def batch(share, index=1):
+        return arbitrary_style.PairBatches(photos, bank, 32, 8, steps_per_epoch=3, seed=0, recolor_share=share)[index]
+
+    plain, none, every, half = batch(0.0), batch(0.0), batch(1.0), batch(0.5)
+    assert np.array_equal(plain[1], none[1])
+    for content, styles in (every, half):
+        assert np.array_equal(content, plain[0])  # the photos' crops and jitter do not change
+        assert styles.shape == plain[1].shape and styles.dtype == np.float32
+        assert 0 <= styles.min() and styles.max() <= 1
+    changed = [not np.array_equal(a, b) for a, b in zip(every[1], plain[1])]
+    assert all(changed)
+    some = [not np.array_equal(a, b) for a, b in zip(half[1], plain[1])]
+    assert 0 < sum(some) < 8, some  # seed 0, index 1: a share of the eight, not none or all
+    for a, b in zip(every[1], plain[1]):  # a new palette on the same picture: brightness (YIQ's Y) kept where unclipped
+        assert abs(float((a @ [0.299, 0.587, 0.114]).mean() - (b @ [0.299, 0.587, 0.114]).mean())) < 0.1
+    np.testing.assert_array_equal(batch(0.5)[1], half[1])  # deterministic per (seed, epoch, index)
+    assert not np.array_equal(batch(1.0, 2)[1], every[1])
+    for bad in (-0.1, 1.5, float("nan")):
+        with pytest.raises(ArtlibError, match="recolor_share"):
+            batch(bad)
+
+
 # ----------------------------------------------------------------------------- training
 @pytest.mark.slow
 def test_training_lowers_the_loss(trained):
@@ -346,7 +374,8 @@ def test_bad_training_values_raise_before_any_work(tmp_path, encoder):
 
     for bad, message in ((dict(num_steps=0), "num_steps.*0"), (dict(image_size=8), "image_size.*8"),
                          (dict(batch_size=0), "batch_size.*0"), (dict(learning_rate=0), "learning_rate.*0"),
-                         (dict(adversarial_weight=-1), "adversarial_weight.*-1"), (dict(bank_seeds=0), "bank_seeds")):
+                         (dict(adversarial_weight=-1), "adversarial_weight.*-1"), (dict(bank_seeds=0), "bank_seeds"),
+                         (dict(recolor_share=1.5), "recolor_share.*1.5")):
         with pytest.raises(ArtlibError, match=message):
             arbitrary_style.train(**train_args(tmp_path / "run", encoder, **bad))
     assert not (tmp_path / "run").exists()
@@ -534,7 +563,9 @@ def test_cli_bad_values_are_one_line(tmp_path, capsys):
                          (["arbitrary-style", "train", "--adversarial-weight", "-1"], "--adversarial-weight"),
                          (["arbitrary-style", "train", "--style-weight", "0"], "--style-weight: 0"),
                          (["arbitrary-style", "train", "--learning-rate", "0"], "--learning-rate: 0"),
-                         (["arbitrary-style", "train", "--learning-rate", "inf"], "--learning-rate: inf")):
+                         (["arbitrary-style", "train", "--learning-rate", "inf"], "--learning-rate: inf"),
+                         (["arbitrary-style", "train", "--recolor-share", "1.5"], "--recolor-share: 1.5"),
+                         (["arbitrary-style", "train", "--bank-seeds", "0"], "--bank-seeds: 0")):
         with pytest.raises(SystemExit) as exit_info:
             main(argv)
         assert exit_info.value.code == 2, argv
@@ -581,11 +612,12 @@ def test_cli_train_passes_its_recipe_on(tmp_path, capsys):
     out = tmp_path / "d.keras"
     argv = ["arbitrary-style", "train", "--steps", "1", "--run-dir", str(tmp_path / "run"), "--size", "16",
             "--batch-size", "2", "--width", "4", "--weights", "random", "--style-weight", "30",
-            "--learning-rate", "1e-4", "-o", str(out)]
+            "--learning-rate", "1e-4", "--bank-seeds", "2", "--recolor-share", "0.5", "-o", str(out)]
     assert main(argv) == 0
     assert f"saved {out} at step 1" in capsys.readouterr().out
     recipe = json.loads(out.with_suffix(".json").read_text())
     assert (recipe["style_weight"], recipe["learning_rate"], recipe["width"]) == (30.0, 1e-4, 4)
+    assert (recipe["bank_seeds"], recipe["recolor_share"]) == (2, 0.5)
 
 
 def test_cli_apply_writes_files(tmp_path, encoder, model, capsys):
@@ -618,3 +650,38 @@ def test_cli_apply_writes_files(tmp_path, encoder, model, capsys):
 
 if __name__ == "__main__":
     {"resume": scenario_resume}[sys.argv[1]](Path(sys.argv[2]))
+
+
+# ----------------------------------------------------------------------------- the objective's optimum
+def test_optimize_objective_lowers_adain_loss_from_the_decoders_painting(encoder, model, photo, styles):
+    from artlib import arbitrary_style
+    from artlib.arbitrary_style.losses import content_loss, moment_loss
+
+    start = model.stylize(photo, styles[0], style_size=40)
+    found = arbitrary_style.optimize_objective(encoder, photo, styles[0], start=start, evaluations=12)
+    assert found.image.shape == ODD and found.image.dtype == np.float32
+    assert 0 <= found.image.min() and found.image.max() <= 1
+    assert 1 < found.evaluations <= 13  # L-BFGS-B may pass its budget by one evaluation in a line search
+
+    def objective(image):  # the training loss, written out again from its parts
+        features = encoder(image[None])
+        targets = {n: arbitrary_style.channel_moments(f) for n, f in encoder(styles[0][None]).items()}
+        target = arbitrary_style.adain(encoder(photo[None])[encoder.depth], *targets[encoder.depth])
+        return float(content_loss(features[encoder.depth], target)
+                     + arbitrary_style.STYLE_WEIGHT * moment_loss(features, targets, encoder.layers))
+
+    assert found.start_loss == pytest.approx(objective(start), rel=1e-4)
+    assert found.loss == pytest.approx(objective(found.image), rel=1e-3)
+    assert found.loss < 0.7 * found.start_loss, (found.start_loss, found.loss)
+    again = arbitrary_style.optimize_objective(encoder, photo, styles[0], start=start, evaluations=12)
+    np.testing.assert_array_equal(again.image, found.image)  # deterministic
+
+
+def test_optimize_objective_refuses_bad_values(encoder, photo, styles):
+    from artlib import arbitrary_style
+    from artlib.errors import ArtlibError
+
+    for kwargs, message in ((dict(evaluations=0), "evaluations"), (dict(style_weight=0), "style_weight"),
+                            (dict(start=np.zeros((8, 8, 3), np.float32)), "start image must be the photo's shape")):
+        with pytest.raises(ArtlibError, match=message):
+            arbitrary_style.optimize_objective(encoder, photo, styles[0], **kwargs)

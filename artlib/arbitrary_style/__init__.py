@@ -24,6 +24,8 @@ Which file does what:
 * ``styles.py`` — the training data: :func:`style_bank` (every pattern × seeds × sizes, recoloured),
   :func:`jitter_colors`, :class:`PairBatches` (seeded, for exact resume);
 * ``train.py`` — :func:`make_train_step` and :func:`train` on :func:`artlib.training.train_loop`;
+* ``optimum.py`` — :func:`optimize_objective`: AdaIN's objective minimized over one image's pixels
+  (L-BFGS), what a perfect decoder would paint, to measure a trained one against;
 * ``model.py`` — :class:`ArbitraryStyle` (``stylize`` with α, blends, colour preservation, a mask),
   :func:`load` (the shipped decoder), :func:`save_decoder`, :func:`load_decoder`;
 * ``export.py`` — :func:`export_model`: the whole pipeline (encoder, AdaIN, α, decoder) to ONNX or LiteRT
@@ -62,6 +64,7 @@ from artlib.arbitrary_style.model import (
     load_recipe,
     save_decoder,
 )
+from artlib.arbitrary_style.optimum import ObjectiveOptimum, optimize_objective
 from artlib.arbitrary_style.styles import STYLE_BANK_SIZES, PairBatches, jitter_colors, recolor, style_bank
 from artlib.arbitrary_style.train import STYLE_WEIGHT, ArbitraryStyleResult, make_train_step, train
 
@@ -74,4 +77,5 @@ __all__ = [
     "STYLE_WEIGHT", "make_train_step", "ArbitraryStyleResult", "train",                          # train
     "MIN_SIDE", "SHIPPED_DECODER", "save_decoder", "load_recipe", "load_decoder", "ArbitraryStyle", "load",
     "INPUT_NAMES", "build_pipeline", "export_model", "load_exported",                          # export
+    "ObjectiveOptimum", "optimize_objective",                                                  # optimum
 ]
