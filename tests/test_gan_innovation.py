@@ -83,6 +83,23 @@ def test_the_creative_weight_warms_up_linearly():
     np.testing.assert_allclose(weights, [0.0, 0.5, 1.0, 1.5, 2.0, 2.0])
 
 
+def test_the_creative_weight_can_start_late():
+    import keras
+
+    from artlib import gan
+
+    images = tiny_images(8).astype(np.float32)[..., None] / 127.5 - 1.0
+    for warmup, expected in ((2, [0.0, 0.0, 0.0, 0.0, 1.0, 2.0, 2.0]), (0, [0.0, 0.0, 0.0, 2.0, 2.0, 2.0, 2.0])):
+        g, d = gan.build_generator(8, width=8), gan.build_discriminator(width=8, class_head=True)
+        g_optimizer, d_optimizer = keras.optimizers.Adam(1e-3), keras.optimizers.Adam(1e-3)
+        g_optimizer.build(g.trainable_variables)
+        d_optimizer.build(d.trainable_variables)
+        step = gan.make_train_step(g, d, g_optimizer, d_optimizer, keras.random.SeedGenerator(0),
+                                   creative_weight=2.0, creative_warmup=warmup, creative_start=3)
+        weights = [float(step((images, LABELS[:8]))["creative_weight"]) for _ in range(7)]
+        np.testing.assert_allclose(weights, expected)
+
+
 def test_settings_of_the_variants_are_checked():
     from artlib import gan
     from artlib.errors import ArtlibError
@@ -96,6 +113,7 @@ def test_settings_of_the_variants_are_checked():
                          ({"classes": 3}, "non-empty list of Fashion-MNIST classes"),
                          ({"creative_weight": -1.0}, "creative_weight must be a number ≥ 0"),
                          ({"creative_warmup": -5}, "creative_warmup must be a whole number of steps ≥ 0"),
+                         ({"creative_start": 1.5}, "creative_start must be a whole number of steps ≥ 0"),
                          ({"creative_weight": 1.0, "conditional": True}, "unconditional"),
                          ({"freeze_d": 3, "init_from": "x"}, "freeze_d must be a whole number from 0 to 2"),
                          ({"freeze_d": 1}, "also give init_from")):
@@ -218,6 +236,7 @@ def test_cli_finetune_and_creative_train(source_run, tmp_path, capsys):
         (["gan", "finetune", "--from-run-dir", str(source_run), "--target-class", "9", "--images", "100000",
           "--run-dir", str(tmp_path / "z")], "num_images is 100000 but only"),
         (["gan", "train", "--creative-weight", "-1", "--run-dir", "x"], "at least 0"),
+        (["gan", "train", "--creative-start", "-3", "--run-dir", "x"], "--creative-start"),
         (["gan", "train", "--creative-weight", "1", "--conditional", "--run-dir", str(tmp_path / "c")],
          "unconditional"),
         (["gan", "train", "--classes", "3", "3", "--run-dir", str(tmp_path / "d")], "different Fashion-MNIST"),

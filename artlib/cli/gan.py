@@ -25,6 +25,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     overrides = {"loss": args.loss, "conditional": args.conditional, "seed": args.seed, "classes": args.classes,
                  "creative_weight": args.creative_weight, "creative_warmup": args.creative_warmup,
+                 "creative_start": args.creative_start,
                  "num_images": args.images}
     if args.width is not None:
         overrides["width"] = args.width
@@ -119,6 +120,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                             "(0, the default: the plain GAN)")
     train.add_argument("--creative-warmup", type=nonnegative_int, default=0, metavar="STEPS",
                        help="raise the creative weight linearly from 0 over this many steps (default: 0, at once)")
+    train.add_argument("--creative-start", type=nonnegative_int, default=0, metavar="STEPS",
+                       help="train this many steps as a plain GAN (the class head learning) before the creative "
+                       "weight starts to rise (default: 0)")
     train.add_argument("--run-dir", default="runs/gan", help="where checkpoints and samples go; training "
                        "resumes if it holds a run (default: %(default)s)")
     seed_option(train)

@@ -55,12 +55,13 @@ class GANSettings(dict):
     DEFAULTS = {"arch": "artlib", "loss": "bce", "conditional": False, "latent_dim": 64, "batch_size": 64,
                 "learning_rate": 2e-4, "beta_1": 0.5, "num_epochs": 20, "seed": 0, "gp_weight": 10.0,
                 "num_images": None, "width": 64, "classes": None, "creative_weight": 0.0, "creative_warmup": 0,
-                "init_from": None, "freeze_d": 0}
+                "init_from": None, "freeze_d": 0, "creative_start": 0}
     #: What the keys added after the first runs mean; a run directory written before them is read with these.
     #: ``classes``: train on these Fashion-MNIST classes only (None: all ten); ``num_images`` then counts
     #: images of those classes. ``creative_weight``: the style-ambiguity weight of a creative adversarial
     #: network (0: the plain GAN; above 0 the discriminator gets a class head); ``creative_warmup``: steps
-    #: over which that weight rises linearly from 0 (0: at once). ``init_from``: a GAN run
+    #: over which that weight rises linearly from 0 (0: at once); ``creative_start``: steps of the plain game
+    #: (the class head learning, no ambiguity term) before that (0: none). ``init_from``: a GAN run
     #: directory whose newest checkpoint gives the starting weights (fine-tuning). ``freeze_d``: how many of
     #: the discriminator's convolutions, counted from the image, are not trained (FreezeD).
 
@@ -84,11 +85,11 @@ class GANSettings(dict):
         if self["classes"] is not None:
             self["classes"] = check_classes(self["classes"])
         positive_float(self["creative_weight"], "creative_weight", zero=True)
-        if isinstance(self["creative_warmup"], bool) or not isinstance(self["creative_warmup"], int) \
-                or self["creative_warmup"] < 0:
-            raise ArtlibError(f"creative_warmup must be a whole number of steps ≥ 0; got {self['creative_warmup']!r}")
+        for name in ("creative_warmup", "creative_start"):
+            if isinstance(self[name], bool) or not isinstance(self[name], int) or self[name] < 0:
+                raise ArtlibError(f"{name} must be a whole number of steps ≥ 0; got {self[name]!r}")
         if not self["creative_weight"]:
-            self["creative_warmup"] = 0  # nothing to warm up: the plain GAN, whatever the sweep around it says
+            self["creative_warmup"] = self["creative_start"] = 0  # the plain GAN, whatever the sweep around it says
         if self["creative_weight"] and (self["conditional"] or self["arch"] != "artlib"):
             raise ArtlibError("a creative GAN (creative_weight > 0) is unconditional and uses arch 'artlib'")
         freeze_d = self["freeze_d"]
@@ -298,7 +299,8 @@ def train(run_dir: str | Path, settings: GANSettings | None = None, *, images: n
         step_fn = make_train_step(generator, discriminator, g_optimizer, d_optimizer, noise,
                                   loss=settings["loss"], gp_weight=settings["gp_weight"],
                                   creative_weight=settings["creative_weight"],
-                                  creative_warmup=settings["creative_warmup"])
+                                  creative_warmup=settings["creative_warmup"],
+                                  creative_start=settings["creative_start"])
         labelled = settings["conditional"] or settings["creative_weight"]
         data = (real, real_labels.astype(np.int32)) if labelled else real
         fixed_latents = latents(grid_size, int(settings["latent_dim"]), seed + 12345)

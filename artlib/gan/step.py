@@ -33,7 +33,7 @@ def _split_batch(batch: Any) -> tuple[tf.Tensor, tf.Tensor | None]:
 def gan_step(generator: keras.Model, discriminator: keras.Model, g_optimizer: keras.optimizers.Optimizer,
              d_optimizer: keras.optimizers.Optimizer, batch: Any, seed_generator: keras.random.SeedGenerator,
              *, loss: str = "bce", gp_weight: float = 10.0, creative_weight: float = 0.0,
-             creative_warmup: int = 0) -> dict[str, tf.Tensor]:
+             creative_warmup: int = 0, creative_start: int = 0) -> dict[str, tf.Tensor]:
     """One simultaneous update of both networks (call it inside a ``tf.function``, or in a replica of a strategy).
 
     The generator turns fresh latents into a batch; the discriminator scores the
@@ -49,7 +49,8 @@ def gan_step(generator: keras.Model, discriminator: keras.Model, g_optimizer: ke
     for images the discriminator takes for real but cannot put in any one class. With
     ``creative_warmup`` the weight rises linearly from 0 over that many generator steps (counted
     by ``g_optimizer.iterations``, so it resumes exactly): the generator first learns garments,
-    then is pushed away from the classes.
+    then is pushed away from the classes. With ``creative_start`` the weight is 0 for that many
+    steps first (a plain GAN with a class head), then warms up.
 
     Under a ``tf.distribute`` strategy with several replicas it is one replica's part of the
     step (see :mod:`artlib.training.replicas`): ``batch`` is its rows, its latents are its rows of
@@ -65,6 +66,7 @@ def gan_step(generator: keras.Model, discriminator: keras.Model, g_optimizer: ke
         gp_weight: λ of the gradient penalty (``wgan-gp`` only).
         creative_weight: Weight of the style-ambiguity loss (a discriminator with a class head only).
         creative_warmup: Generator steps over which that weight rises from 0 (0: full weight at once).
+        creative_start: Generator steps before it starts to rise (0: from the first step).
 
     Returns:
         ``{"d_loss", "g_loss", "d_real", "d_fake"}``: the losses, and the mean
@@ -101,9 +103,10 @@ def gan_step(generator: keras.Model, discriminator: keras.Model, g_optimizer: ke
         if creative:
             d_class, ambiguity = class_loss(real_classes, class_labels), style_ambiguity_loss(fake_classes)
             weight = tf.constant(creative_weight, tf.float32)
-            if creative_warmup:
-                done = tf.cast(g_optimizer.iterations, tf.float32) / float(creative_warmup)
-                weight *= tf.minimum(1.0, done)
+            if creative_warmup or creative_start:
+                since = tf.cast(g_optimizer.iterations, tf.float32) - float(creative_start)  # steps since the start
+                weight *= (tf.clip_by_value(since / float(creative_warmup), 0.0, 1.0) if creative_warmup
+                           else tf.cast(since >= 0, tf.float32))
             d_loss += d_class
             g_loss += weight * ambiguity
         d_scaled, g_scaled = training.scale_loss(d_loss), training.scale_loss(g_loss)  # summed over replicas
@@ -121,7 +124,8 @@ def gan_step(generator: keras.Model, discriminator: keras.Model, g_optimizer: ke
 def make_train_step(generator: keras.Model, discriminator: keras.Model, g_optimizer: keras.optimizers.Optimizer,
                     d_optimizer: keras.optimizers.Optimizer, seed_generator: keras.random.SeedGenerator,
                     *, loss: str = "bce", gp_weight: float = 10.0, creative_weight: float = 0.0,
-                    creative_warmup: int = 0, jit_compile: bool = False) -> Callable[[Any], dict[str, tf.Tensor]]:
+                    creative_warmup: int = 0, creative_start: int = 0,
+                    jit_compile: bool = False) -> Callable[[Any], dict[str, tf.Tensor]]:
     """:func:`gan_step` as an explicit ``@tf.function`` ``step(batch) -> losses``, for ``training.train_loop``.
 
     The step runs over the replicas of the strategy in scope (:func:`artlib.training.distribute_step`:
@@ -136,6 +140,7 @@ def make_train_step(generator: keras.Model, discriminator: keras.Model, g_optimi
         gp_weight: λ of the gradient penalty (``wgan-gp`` only; 0 switches it off).
         creative_weight: Weight of the style-ambiguity loss (a discriminator with a class head only).
         creative_warmup: Generator steps over which that weight rises from 0.
+        creative_start: Generator steps before it starts to rise.
         jit_compile: Compile with XLA (1.6–1.8× slower on the CPUs measured, so off by default).
 
     Returns:
@@ -158,7 +163,7 @@ def make_train_step(generator: keras.Model, discriminator: keras.Model, g_optimi
     def replica_step(batch):
         return gan_step(generator, discriminator, g_optimizer, d_optimizer, batch, seed_generator,
                         loss=loss, gp_weight=gp_weight, creative_weight=creative_weight,
-                        creative_warmup=creative_warmup)
+                        creative_warmup=creative_warmup, creative_start=creative_start)
 
     return training.distribute_step(replica_step, jit_compile=jit_compile)
 
