@@ -8,7 +8,7 @@ from typing import Any
 
 from artlib.errors import ArtlibError
 
-__all__ = ["positive_int", "positive_float"]
+__all__ = ["positive_int", "positive_float", "unit_float"]
 
 
 def positive_int(value: Any, name: str, *, minimum: int = 1) -> int:
@@ -50,4 +50,22 @@ def positive_float(value: Any, name: str, *, zero: bool = False) -> float:
             or value < 0 or (value == 0 and not zero)):
         kind = "a number ≥ 0" if zero else "a positive number"
         raise ArtlibError(f"{name} must be {kind}; got {value!r}")
+    return float(value)
+
+
+def unit_float(value: Any, name: str) -> float:
+    """``value`` as a float, if it is a number in [0, 1] (a share, a mix, an amount of noise).
+
+    Args:
+        value: The number to check.
+        name: The argument's name, for the message.
+
+    Returns:
+        ``float(value)``.
+
+    Raises:
+        ArtlibError: ``value`` is a bool, not a number, NaN, or outside [0, 1].
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0.0 <= value <= 1.0:  # NaN fails too
+        raise ArtlibError(f"{name} must be in [0, 1]; got {value}")
     return float(value)

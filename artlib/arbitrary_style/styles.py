@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 
 from artlib import imageio, patterns
-from artlib.checks import positive_int
-from artlib.errors import ArtlibError, DataError
+from artlib.checks import positive_int, unit_float
+from artlib.errors import DataError
 from artlib.fast_style.content import ContentBatches, image_files
 from artlib.style.color import YIQ_FROM_RGB
 
@@ -115,9 +115,7 @@ class PairBatches(Sequence):
                  recolor_share: float = 0.0):
         if not styles:
             raise DataError("no style images to train on")
-        if not 0.0 <= recolor_share <= 1.0:  # also refuses NaN
-            raise ArtlibError(f"recolor_share must be in [0, 1]; got {recolor_share}")
-        self.recolor_share = float(recolor_share)
+        self.recolor_share = unit_float(recolor_share, "recolor_share")
         self.content = ContentBatches(photos, image_size, batch_size, steps_per_epoch=steps_per_epoch,
                                       seed=seed, epoch=epoch)
         self.styles = ContentBatches(styles, image_size, batch_size, steps_per_epoch=steps_per_epoch,

@@ -24,9 +24,8 @@ from artlib.arbitrary_style.losses import (
     moment_loss,
 )
 from artlib.arbitrary_style.styles import PairBatches, style_bank
-from artlib.checks import positive_float, positive_int
+from artlib.checks import positive_float, positive_int, unit_float
 from artlib.fast_style.content import load_content_photos
-from artlib.errors import ArtlibError
 
 __all__ = ["STYLE_WEIGHT", "make_train_step", "ArbitraryStyleResult", "train"]
 
@@ -124,9 +123,10 @@ def train(*, num_steps: int | None = None, run_dir: str | Path = "runs/arbitrary
           batch_size: int | None = None, width: int = DEFAULT_WIDTH, depth: str = DEFAULT_DEPTH,
           weights: str | Path = "auto", learning_rate: float = 5e-4, style_weight: float = STYLE_WEIGHT,
           adversarial_weight: float = 0.0, content: Sequence | None = None, style_folders: Sequence = (),
-          bank_seeds: int | None = None, recolor_share: float = 0.0, seed: int = 0, steps_per_epoch: int = 100, save_every: int | None = None,
-          max_seconds: float | None = None, encoder: Encoder | None = None, start_from: str | Path | None = None,
-          quiet: bool | None = None, verbose: bool = True) -> ArbitraryStyleResult:
+          bank_seeds: int | None = None, recolor_share: float = 0.0, seed: int = 0, steps_per_epoch: int = 100,
+          save_every: int | None = None, max_seconds: float | None = None, encoder: Encoder | None = None,
+          start_from: str | Path | None = None, quiet: bool | None = None,
+          verbose: bool = True) -> ArbitraryStyleResult:
     """Train an AdaIN decoder, resuming exactly from ``run_dir`` if it holds a run.
 
     Args:
@@ -176,9 +176,7 @@ def train(*, num_steps: int | None = None, run_dir: str | Path = "runs/arbitrary
     style_weight = positive_float(style_weight, "style_weight")
     adversarial_weight = positive_float(adversarial_weight, "adversarial_weight", zero=True)
     steps_per_epoch = positive_int(steps_per_epoch, "steps_per_epoch")
-    recolor_share = float(recolor_share)
-    if not 0.0 <= recolor_share <= 1.0:  # also refuses NaN
-        raise ArtlibError(f"recolor_share must be in [0, 1]; got {recolor_share}")
+    recolor_share = unit_float(recolor_share, "recolor_share")
     save_every = max(1, num_steps // 10) if save_every is None else positive_int(save_every, "save_every")
     training.check_batch_size(batch_size)  # it splits over the replicas of the strategy in scope
     if encoder is None:

@@ -11,7 +11,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from artlib.checks import positive_int  # noqa: E402
+from artlib.checks import positive_int, unit_float  # noqa: E402
 from artlib.diffusion.schedule import NoiseSchedule  # noqa: E402
 from artlib.diffusion.unet import IMAGE_SHAPE, NULL_CLASS, NUM_CLASSES  # noqa: E402
 from artlib.errors import ArtlibError  # noqa: E402
@@ -206,9 +206,7 @@ def ddim_sample(model: keras.Model, n: int, *, schedule: NoiseSchedule, steps: i
     Returns:
         ``n×28×28×1`` float32 in [0, 1]; with ``return_path``, ``(images, path)``.
     """
-    eta = float(eta)
-    if not 0.0 <= eta <= 1.0:  # also refuses NaN
-        raise ArtlibError(f"eta must be in [0, 1]; got {eta}")
+    eta = unit_float(eta, "eta")
     labels, guidance, noise = _prepare(n, labels, guidance, seed)
     levels = np.append(ddim_timesteps(schedule.num_timesteps, steps), 0).astype(np.int32)
     keep = np.ones(len(levels) - 1, bool) if return_path else None
