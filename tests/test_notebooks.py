@@ -45,6 +45,9 @@ def test_notebook_is_numbered_and_committed_without_outputs(path):
         if cell["cell_type"] == "code":
             assert cell.get("outputs") == [], f"{path.name}: a code cell has outputs"
             assert cell.get("execution_count") is None, f"{path.name}: a code cell has an execution count"
+    ids = [cell.get("id") for cell in nb["cells"]]  # nbformat 4.5 wants one (reading adds missing ones silently)
+    assert all(isinstance(i, str) and i for i in ids), f"{path.name}: a cell without an id"
+    assert len(set(ids)) == len(ids), f"{path.name}: two cells share an id"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
