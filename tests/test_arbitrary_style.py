@@ -648,10 +648,6 @@ def test_cli_apply_writes_files(tmp_path, encoder, model, capsys):
     assert imageio.load_image(folder / "second.png", min_dim=1).shape == (13, 20, 3)
 
 
-if __name__ == "__main__":
-    {"resume": scenario_resume}[sys.argv[1]](Path(sys.argv[2]))
-
-
 # ----------------------------------------------------------------------------- the objective's optimum
 def test_optimize_objective_lowers_adain_loss_from_the_decoders_painting(encoder, model, photo, styles):
     from artlib import arbitrary_style
@@ -685,3 +681,7 @@ def test_optimize_objective_refuses_bad_values(encoder, photo, styles):
                             (dict(start=np.zeros((8, 8, 3), np.float32)), "start image must be the photo's shape")):
         with pytest.raises(ArtlibError, match=message):
             arbitrary_style.optimize_objective(encoder, photo, styles[0], **kwargs)
+
+
+if __name__ == "__main__":
+    {"resume": scenario_resume}[sys.argv[1]](Path(sys.argv[2]))
