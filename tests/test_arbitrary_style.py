@@ -649,9 +649,19 @@ def test_cli_apply_writes_files(tmp_path, encoder, model, capsys):
 
 
 # ----------------------------------------------------------------------------- the objective's optimum
+def adain_objective(encoder, photo, style_image, image):
+    """AdaIN's training loss for one picture, written out again from its parts."""
+    from artlib import arbitrary_style
+
+    features = encoder(image[None])
+    targets = {n: arbitrary_style.channel_moments(f) for n, f in encoder(style_image[None]).items()}
+    target = arbitrary_style.adain(encoder(photo[None])[encoder.depth], *targets[encoder.depth])
+    return float(arbitrary_style.content_loss(features[encoder.depth], target)
+                 + arbitrary_style.STYLE_WEIGHT * arbitrary_style.moment_loss(features, targets, encoder.layers))
+
+
 def test_optimize_objective_lowers_adain_loss_from_the_decoders_painting(encoder, model, photo, styles):
     from artlib import arbitrary_style
-    from artlib.arbitrary_style.losses import content_loss, moment_loss
 
     start = model.stylize(photo, styles[0], style_size=40)
     found = arbitrary_style.optimize_objective(encoder, photo, styles[0], start=start, evaluations=12)
@@ -659,12 +669,8 @@ def test_optimize_objective_lowers_adain_loss_from_the_decoders_painting(encoder
     assert 0 <= found.image.min() and found.image.max() <= 1
     assert 1 < found.evaluations <= 13  # L-BFGS-B may pass its budget by one evaluation in a line search
 
-    def objective(image):  # the training loss, written out again from its parts
-        features = encoder(image[None])
-        targets = {n: arbitrary_style.channel_moments(f) for n, f in encoder(styles[0][None]).items()}
-        target = arbitrary_style.adain(encoder(photo[None])[encoder.depth], *targets[encoder.depth])
-        return float(content_loss(features[encoder.depth], target)
-                     + arbitrary_style.STYLE_WEIGHT * moment_loss(features, targets, encoder.layers))
+    def objective(image):
+        return adain_objective(encoder, photo, styles[0], image)
 
     assert found.start_loss == pytest.approx(objective(start), rel=1e-4)
     assert found.loss == pytest.approx(objective(found.image), rel=1e-3)
@@ -681,6 +687,41 @@ def test_optimize_objective_refuses_bad_values(encoder, photo, styles):
                             (dict(start=np.zeros((8, 8, 3), np.float32)), "start image must be the photo's shape")):
         with pytest.raises(ArtlibError, match=message):
             arbitrary_style.optimize_objective(encoder, photo, styles[0], **kwargs)
+
+
+
+def test_stylize_refine_takes_the_painting_towards_the_objectives_minimum(encoder, model, photo, styles):
+    from artlib.errors import ArtlibError
+
+    plain = model.stylize(photo, styles[0], style_size=40)
+    np.testing.assert_array_equal(model.stylize(photo, styles[0], style_size=40, refine=0), plain)
+    refined = model.stylize(photo, styles[0], style_size=40, refine=6)
+    assert refined.shape == plain.shape == ODD and refined.dtype == np.float32
+    assert 0 <= refined.min() and refined.max() <= 1
+    before, after = (adain_objective(encoder, photo, styles[0], x) for x in (plain, refined))
+    assert after < 0.8 * before, (before, after)
+    for kwargs, message in ((dict(refine=-1), "refine must be an integer ≥ 0"),
+                            (dict(refine=1.5), "refine must be an integer ≥ 0"),
+                            (dict(refine=2, styles=list(styles)), "refine works on one style.*2 style"),
+                            (dict(refine=2, alpha=0.5), "refine works on one style.*alpha 0.5")):
+        with pytest.raises(ArtlibError, match=message):
+            model.stylize(photo, kwargs.pop("styles", styles[0]), style_size=40, **kwargs)
+
+
+def test_cli_refine_needs_one_style_at_full_strength(tmp_path, capsys):
+    from artlib import imageio
+    from artlib.cli import main
+
+    photo = tmp_path / "photo.png"
+    imageio.save_image(photo, np.full((16, 16, 3), 0.5, np.float32))
+    apply = ["arbitrary-style", "apply", str(photo), "--style", "pattern:mosaic", "-o", str(tmp_path / "o.png")]
+    with pytest.raises(SystemExit) as exit_info:
+        main([*apply, "--refine", "-1"])
+    assert exit_info.value.code == 2 and "--refine: -1" in _one_line(capsys)
+    for extra in (["--style", "pattern:waves"], ["--alpha", "0.5"]):
+        assert main([*apply, "--refine", "3", *extra]) == 2, extra
+        assert "--refine works on one --style at --alpha 1 without --mask" in _one_line(capsys), extra
+    assert not (tmp_path / "o.png").exists()
 
 
 if __name__ == "__main__":

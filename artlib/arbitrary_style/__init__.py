@@ -26,7 +26,7 @@ Which file does what:
 * ``train.py`` — :func:`make_train_step` and :func:`train` on :func:`artlib.training.train_loop`;
 * ``optimum.py`` — :func:`optimize_objective`: AdaIN's objective minimized over one image's pixels
   (L-BFGS), what a perfect decoder would paint, to measure a trained one against;
-* ``model.py`` — :class:`ArbitraryStyle` (``stylize`` with α, blends, colour preservation, a mask),
+* ``model.py`` — :class:`ArbitraryStyle` (``stylize`` with α, blends, colour preservation, a mask, ``refine``),
   :func:`load` (the shipped decoder), :func:`save_decoder`, :func:`load_decoder`;
 * ``export.py`` — :func:`export_model`: the whole pipeline (encoder, AdaIN, α, decoder) to ONNX or LiteRT
   (TFLite) with inputs ``content``, ``style``, ``alpha``, and :func:`load_exported` to run one
@@ -37,6 +37,7 @@ Use::
     model = load()                                   # the shipped decoder and its hed-vgg16 encoder
     painted = model.stylize(photo, "pattern:mosaic", alpha=0.8)
     painted = model.stylize(photo, ["pattern:swirls", "style.jpg"], style_weights=[0.7, 0.3])
+    painted = model.stylize(photo, "style.jpg", refine=40)   # then 40 L-BFGS evaluations of its objective
 
 or ``python -m artlib arbitrary-style apply photo.jpg --style pattern:mosaic -o out.png``; for deployment,
 ``export_model(None, "adain.onnx")`` and ``load_exported("adain.onnx")(photo, style_image, alpha=0.8)``.

@@ -7,7 +7,8 @@ import math
 from pathlib import Path
 
 from artlib.cli.common import (at_least, check_output, existing_inputs, force_option, max_seconds_option,
-                               nonnegative_float, out_option, positive_float, positive_int, seed_option)
+                               nonnegative_float, nonnegative_int, out_option, positive_float, positive_int,
+                               seed_option)
 from artlib.errors import ArtlibError
 
 __all__ = ["register"]
@@ -77,6 +78,8 @@ def cmd_apply(args: argparse.Namespace) -> int:
                           f"got {len(styles)}")
     if args.mask is not None and args.style_weights is not None:
         raise ArtlibError("--mask and --style-weights do not go together: the mask decides which style paints where")
+    if args.refine and (len(styles) != 1 or args.mask is not None or args.alpha != 1.0):
+        raise ArtlibError("--refine works on one --style at --alpha 1 without --mask")
     existing_inputs(*args.photos, *styles, *[p for p in (args.mask, args.decoder) if p is not None])
     sources = _photo_sources(list(args.photos))
     targets = _targets(list(args.photos), sources, args.out, args.force)
@@ -94,7 +97,7 @@ def cmd_apply(args: argparse.Namespace) -> int:
                 else mask.mean(axis=-1)
         painted = model.stylize(photo, styles, style_weights=args.style_weights, alpha=args.alpha,
                                 preserve_color=args.preserve_color, mask=region, style_size=args.style_size,
-                                seed=args.seed)
+                                seed=args.seed, refine=args.refine)
         imageio.save_image(target, painted)
         print(f"{source} -> {target} ({' + '.join(styles)}, alpha {args.alpha:g}; {model.source})")
     return 0
@@ -151,6 +154,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     apply.add_argument("--alpha", type=unit_closed, default=1.0,
                        help="style strength in [0, 1]: 0 keeps the photo, 1 the full style (default: %(default)s)")
     apply.add_argument("--preserve-color", action="store_true", help="keep the photo's colours")
+    apply.add_argument("--refine", type=nonnegative_int, default=0, metavar="N",
+                       help="after the decoder, N L-BFGS evaluations of AdaIN's objective on the painting: closer "
+                       "to the style, seconds instead of milliseconds (one style, alpha 1, no mask; default: 0)")
     apply.add_argument("--mask", default=None, metavar="MASK.png", help="with two styles: the first paints "
                        "where the mask is white, the second where it is black (resized to each photo)")
     _decoder_option(apply)
