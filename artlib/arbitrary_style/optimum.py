@@ -1,4 +1,4 @@
-"""AdaIN's own objective, optimized for one image: where a decoder's loss points, to measure how far it got.
+"""AdaIN's own objective, optimized for one image: where a decoder's loss points, and how far the decoder got.
 
 The decoder is trained so that, for every (photo, style) pair, its one forward pass lands near the
 minimum of ``‖f(g) − t‖² + λ Σ_l (‖μ_l(g) − μ_l(s)‖² + ‖σ_l(g) − σ_l(s)‖²)``. Optimizing the pixels g
