@@ -99,7 +99,8 @@ def cmd_apply(args: argparse.Namespace) -> int:
                                 preserve_color=args.preserve_color, mask=region, style_size=args.style_size,
                                 seed=args.seed, refine=args.refine)
         imageio.save_image(target, painted)
-        print(f"{source} -> {target} ({' + '.join(styles)}, alpha {args.alpha:g}; {model.source})")
+        refined = f", refined by {args.refine} L-BFGS evaluations" if args.refine else ""
+        print(f"{source} -> {target} ({' + '.join(styles)}, alpha {args.alpha:g}{refined}; {model.source})")
     return 0
 
 
