@@ -3,31 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import math
 from pathlib import Path
 
 from artlib.cli.common import (at_least, check_output, existing_inputs, force_option, max_seconds_option,
                                nonnegative_float, nonnegative_int, out_option, positive_float, positive_int,
-                               seed_option)
+                               seed_option, unit_closed)
 from artlib.errors import ArtlibError
 
 __all__ = ["register"]
 
 PATTERNS = "swirls, brushstrokes, mosaic, waves, shards"
-
-
-def unit_closed(text: str) -> float:
-    """A float in [0, 1] (``--alpha``)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if math.isnan(value) or not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"{text} must be in [0, 1]")
-    return value
-
-
-unit_closed.__name__ = "in [0, 1]"  # argparse names the type in its messages
 
 
 def _image_suffixes() -> set[str]:

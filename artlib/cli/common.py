@@ -14,8 +14,8 @@ from pathlib import Path
 from artlib.errors import ArtlibError
 
 __all__ = ["Parser", "positive_int", "nonnegative_int", "positive_float", "nonnegative_float", "unit_interval",
-           "at_least", "out_option", "force_option", "seed_option", "model_option", "max_seconds_option", "check_output",
-           "existing_inputs"]
+           "unit_closed", "at_least", "out_option", "force_option", "seed_option", "model_option",
+           "max_seconds_option", "check_output", "existing_inputs"]
 
 
 class Parser(argparse.ArgumentParser):
@@ -45,6 +45,7 @@ nonnegative_int = _number(int, lambda v: v >= 0, "a whole number of at least 0")
 positive_float = _number(float, lambda v: v > 0 and v != float("inf"), "a positive number")
 nonnegative_float = _number(float, lambda v: 0 <= v < float("inf"), "a number of at least 0")
 unit_interval = _number(float, lambda v: 0 < v <= 1, "in (0, 1]")
+unit_closed = _number(float, lambda v: 0 <= v <= 1, "in [0, 1]")  # NaN fails the test too
 
 
 def at_least(minimum: int) -> Callable[[str], int]:
