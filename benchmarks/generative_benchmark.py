@@ -14,10 +14,13 @@ the same count — the Fréchet distance depends on the count, so only equal cou
 from seed to seed by more than the target's margin, so ``--seeds S`` repeats DDPM and the short DDIM rows
 with S seeds (the start noise and the drawn classes) and compares their means. A few hundred samples
 also understate the gap (a bias both samplers share): ``--ddpm-samples 2000`` judges on the first target's
-count, at about 50 minutes of DDPM on 2 cores (README: 1.71× there, 1.20× on five seeds of 400). The diffusion model is class-conditional: it is
-sampled both unconditionally (label "none", which it learned on 10 % of its steps) and with each sample's
-class drawn uniformly from the ten (``diffusion.drawn_classes``: the data's own class prior, so the samples
-still come from p(x) = Σ_c p(c) p(x | c)); the 1,000-step comparison uses the latter. Training times are the shipped models' own, from data/README.md.
+count, at about 50 minutes of DDPM on 2 cores (README: 1.71× there, 1.20× on five seeds of 400).
+
+The diffusion model is class-conditional: it is sampled both unconditionally (label "none", which it
+learned on 10 % of its steps) and with each sample's class drawn uniformly from the ten
+(``diffusion.drawn_classes``: the data's own class prior, so the samples still come from
+p(x) = Σ_c p(c) p(x | c)); the 1,000-step comparison uses the latter. Training times are the shipped
+models' own, from data/README.md.
 
 ``--quick`` is a seconds-long smoke run (few samples, few steps).
 """

@@ -326,8 +326,9 @@ def test_cli_samples_and_draws_the_path(trained, tmp_path):
     (["diffusion", "sample", "--class", "10", "-o", "x.png"], "unknown Fashion-MNIST class 10;"),
     (["diffusion", "sample", "--class", "1", "--guidance", "-1", "-o", "x.png"], "not a guidance weight"),
     (["diffusion", "sample", "-n", "0", "-o", "x.png"], "-n"),
-    (["diffusion", "sample", "--eta", "1.5", "-o", "x.png"], "not an eta"),
-    (["diffusion", "denoise-path", "--eta", "nan", "-o", "x.gif"], "not an eta"),
+    (["diffusion", "sample", "--eta", "1.5", "-o", "x.png"], "--eta: 1.5 must be in [0, 1]"),
+    (["diffusion", "denoise-path", "--eta", "nan", "-o", "x.gif"], "--eta: nan must be in [0, 1]"),
+    (["diffusion", "sample", "--eta", "some", "-o", "x.png"], "--eta: 'some' is not a number"),
     (["diffusion", "sample", "-o", "x.jpg"], ".npz"),
     (["diffusion", "train", "--steps", "0"], "--steps"),
 ])

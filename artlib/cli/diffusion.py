@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from artlib.cli.common import (check_output, class_label, force_option, max_seconds_option, model_option,
-                               out_option, positive_int, seed_option)
+                               out_option, positive_int, seed_option, unit_closed)
 
 __all__ = ["register"]
 
@@ -32,13 +32,6 @@ def cmd_train(args: argparse.Namespace) -> int:
     print(f"trained to step {result.final_step} ({result.stopped}) in {time.perf_counter() - start:.0f} s; "
           f"model: {Path(args.run_dir) / diffusion.MODEL_FILE}, samples: {Path(args.run_dir) / 'samples.gif'}")
     return 0
-
-
-def _eta(text: str) -> float:
-    value = float(text)
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"{text} is not an eta: use a number from 0 (deterministic) to 1")
-    return value
 
 
 def _sampling(args: argparse.Namespace) -> tuple:
@@ -125,7 +118,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                          help="DDIM steps, at most the schedule's 1,000 (default: %(default)s)")
         if name == "sample":
             cmd.add_argument("--ddpm", action="store_true", help="ancestral DDPM with all 1,000 steps instead (slow)")
-        cmd.add_argument("--eta", type=_eta, default=1.0,
+        cmd.add_argument("--eta", type=unit_closed, default=1.0,
                          help="DDIM's share of fresh noise per step: 0 deterministic (smoother), 1 as much as "
                               "DDPM (default: %(default)s; sharper with this model, see data/README.md)")
         cmd.add_argument("--class", dest="label", type=class_label, default=None,
