@@ -192,6 +192,86 @@ def test_ddim_eta_one_over_every_level_is_ancestral_ddpm_and_eta_zero_is_determi
             diffusion.ddim_sample(model, 1, schedule=schedule, steps=2, eta=bad)
 
 
+class GaussianOracle:
+    """The exact noise predictor when every pixel of the data is N(μ, s²): ε* = (x_t − √ᾱ_t D) / √(1 − ᾱ_t) with
+    D = E[x_0 | x_t] = μ + √ᾱ_t s² (x_t − √ᾱ_t μ) / (ᾱ_t s² + 1 − ᾱ_t). Along the deterministic (η = 0) path the
+    noise ξ of x_t = √ᾱ_t μ + √(ᾱ_t s² + 1 − ᾱ_t) ξ never changes, so a sampler's end point is known exactly."""
+
+    def __init__(self, schedule, mu=0.1, s=0.3):
+        import tensorflow as tf
+
+        self.alpha_bars = tf.constant(np.concatenate([[1.0], schedule.alpha_bars]), tf.float32)
+        self.mu, self.s = mu, s
+
+    def __call__(self, inputs, training=False):
+        import tensorflow as tf
+
+        x, t, _ = inputs
+        a = tf.reshape(tf.gather(self.alpha_bars, t), (-1, 1, 1, 1))
+        d = self.mu + tf.sqrt(a) * self.s**2 * (x - tf.sqrt(a) * self.mu) / (a * self.s**2 + 1 - a)
+        return (x - tf.sqrt(a) * d) / tf.sqrt(1 - a)
+
+    def exact(self, start_noise, a_bar_top):
+        """Where the deterministic path from ``start_noise`` at ᾱ_T ends, as images in [0, 1]."""
+        xi = (start_noise - np.sqrt(a_bar_top) * self.mu) / np.sqrt(a_bar_top * self.s**2 + 1 - a_bar_top)
+        return np.clip((self.mu + self.s * xi + 1) / 2, 0, 1)
+
+
+def test_second_order_ddim_converges_at_second_order():
+    import tensorflow as tf
+
+    from artlib import diffusion
+
+    schedule = diffusion.NoiseSchedule.cosine()
+    oracle = GaussianOracle(schedule)
+    start = tf.random.stateless_normal((2, 28, 28, 1), seed=(3, 0)).numpy().astype(np.float64)  # the sampler's noise
+    exact = oracle.exact(start, schedule.alpha_bars[-1])
+    error = {(order, steps): np.abs(diffusion.ddim_sample(oracle, 2, schedule=schedule, steps=steps, order=order,
+                                                          seed=3) - exact).mean()
+             for order in (1, 2) for steps in (50, 100, 200)}
+    # Twice the steps: a first-order method halves its error, a second-order one quarters it (once the steps are
+    # short enough; the jump into level 1, where λ shoots up, keeps it from doing so sooner).
+    for steps in (50, 100):
+        assert 1.6 < error[1, steps] / error[1, 2 * steps] < 2.4, error
+    assert error[2, 100] / error[2, 200] > 3.2, error
+    assert error[2, 200] < error[1, 200] / 3, error
+
+
+def test_second_order_with_fresh_noise_is_the_sde_dpm_solver_step(trained):
+    """η = 1, order 2 against SDE-DPM-Solver++ 2M written in its own form (Lu et al. 2022, as k-diffusion does):
+    x_s = (σ_s/σ_t) e^(−h) x_t + α_s (1 − e^(−2h)) (D + (D − D_last) / 2r) + σ_s √(1 − e^(−2h)) z, r = h_last / h,
+    first order on the first jump; the last jump returns D."""
+    import tensorflow as tf
+
+    from artlib import diffusion
+
+    model, schedule = diffusion.load_model(trained[0])
+    ab = np.concatenate([[1.0], schedule.alpha_bars])
+    levels = np.append(diffusion.ddim_timesteps(schedule.num_timesteps, 6), 0)
+    x = tf.random.stateless_normal((3, 28, 28, 1), seed=(5, 0)).numpy().astype(np.float64)
+    snr = lambda a: 0.5 * np.log(a / (1 - a))  # noqa: E731  λ
+    last = None
+    for t, s in zip(levels[:-1], levels[1:]):
+        eps = model([x.astype(np.float32), np.full(3, t, np.int32), np.full(3, 2, np.int32)]).numpy()
+        d = np.clip((x - np.sqrt(1 - ab[t]) * eps) / np.sqrt(ab[t]), -1, 1)
+        if s == 0:
+            x = d
+            break
+        h = snr(ab[s]) - snr(ab[t])
+        moved = d if last is None else d + (d - last[0]) * h / (2 * last[1])
+        z = tf.random.stateless_normal(x.shape, seed=tf.constant([5, t], tf.int32)).numpy()
+        x = (np.sqrt(1 - ab[s]) / np.sqrt(1 - ab[t]) * np.exp(-h) * x + np.sqrt(ab[s]) * -np.expm1(-2 * h) * moved
+             + np.sqrt(1 - ab[s]) * np.sqrt(-np.expm1(-2 * h)) * z)
+        last = d, h
+    images = diffusion.ddim_sample(model, 3, schedule=schedule, steps=6, labels=2, eta=1.0, order=2, seed=5)
+    np.testing.assert_allclose(images, np.clip((x + 1) / 2, 0, 1), atol=2e-4)
+    first = diffusion.ddim_sample(model, 3, schedule=schedule, steps=6, labels=2, eta=1.0, seed=5)
+    assert np.abs(images - first).max() > 1e-2  # the correction changes the images: the comparison has teeth
+    for bad in (0, 3, True, "2"):
+        with pytest.raises(ValueError, match="order must be 1"):
+            diffusion.ddim_sample(model, 1, schedule=schedule, steps=2, order=bad)
+
+
 def test_guidance_zero_is_the_unconditional_model(trained):
     from artlib import diffusion
 
@@ -303,10 +383,10 @@ def test_cli_samples_and_draws_the_path(trained, tmp_path):
     images = np.load(tmp_path / "s.npz")["images"]
     model, schedule = diffusion.load_model(trained[0])
     expected = diffusion.ddim_sample(model, 4, schedule=schedule, steps=5, labels=2, guidance=2.0, seed=0,
-                                     eta=1.0)[..., 0]  # the command's default η is 1
+                                     eta=1.0, order=2)[..., 0]  # the command's defaults: η 1, order 2
     np.testing.assert_allclose(images, expected, atol=1e-6)
     assert main(["diffusion", "sample", "--run-dir", run, "-n", "4", "--steps", "5", "--eta", "0", "--seed", "3",
-                 "-o", str(tmp_path / "d.npz")]) == 0  # no --class: a class drawn for each image
+                 "--order", "1", "-o", str(tmp_path / "d.npz")]) == 0  # no --class: a class drawn for each image
     drawn = diffusion.drawn_classes(4, 3)
     assert drawn.dtype == np.int32 and drawn.min() >= 0 and drawn.max() <= 9
     np.testing.assert_array_equal(drawn, diffusion.drawn_classes(4, 3))
@@ -330,6 +410,8 @@ def test_cli_samples_and_draws_the_path(trained, tmp_path):
     (["diffusion", "denoise-path", "--eta", "nan", "-o", "x.gif"], "--eta: nan must be in [0, 1]"),
     (["diffusion", "sample", "--eta", "some", "-o", "x.png"], "--eta: 'some' is not a number"),
     (["diffusion", "sample", "-o", "x.jpg"], ".npz"),
+    (["diffusion", "sample", "--order", "3", "-o", "x.png"], "--order: invalid choice: 3"),
+    (["diffusion", "denoise-path", "--order", "two", "-o", "x.gif"], "--order: invalid int value: 'two'"),
     (["diffusion", "train", "--steps", "0"], "--steps"),
 ])
 def test_cli_bad_values_are_one_line_errors(tmp_path, argv, message):

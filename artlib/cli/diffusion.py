@@ -53,7 +53,8 @@ def _sample(args: argparse.Namespace):
     model, common = _sampling(args)
     if args.ddpm:
         return diffusion.ddpm_sample(model, args.n, **common)
-    return diffusion.ddim_sample(model, args.n, steps=_steps(args, common["schedule"]), eta=args.eta, **common)
+    return diffusion.ddim_sample(model, args.n, steps=_steps(args, common["schedule"]), eta=args.eta,
+                                 order=args.order, **common)
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
@@ -71,7 +72,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
             np.savez_compressed(tmp, images=images)
     else:
         save_image(out, plotting.grid_array(images[..., np.newaxis], ncols=int(np.ceil(np.sqrt(args.n)))))
-    how = "1,000-step DDPM" if args.ddpm else f"{args.steps}-step DDIM, eta {args.eta:g}"
+    how = "1,000-step DDPM" if args.ddpm else f"{args.steps}-step DDIM, eta {args.eta:g}, order {args.order}"
     print(f"{args.n} samples ({how}) in {time.perf_counter() - start:.1f} s -> {out}")
     return 0
 
@@ -83,7 +84,8 @@ def cmd_denoise_path(args: argparse.Namespace) -> int:
 
     model, common = _sampling(args)
     _, path = diffusion.ddim_sample(model, args.n, steps=_steps(args, common["schedule"]), eta=args.eta,
-                                    return_path=True, **common)  # (steps, n, 28, 28, 1): noise -> image
+                                    order=args.order, return_path=True, **common)
+    # path: (steps, n, 28, 28, 1), noise -> image
     frames = [plotting.grid_array(step, ncols=args.n) for step in path]
     if out.suffix.lower() == ".gif":
         plotting.save_gif(frames + [frames[-1]] * 8, out, fps=8)  # linger on the finished image
@@ -121,6 +123,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         cmd.add_argument("--eta", type=unit_closed, default=1.0,
                          help="DDIM's share of fresh noise per step: 0 deterministic (smoother), 1 as much as "
                               "DDPM (default: %(default)s; sharper with this model, see data/README.md)")
+        cmd.add_argument("--order", type=int, choices=(1, 2), default=2,
+                         help="1: DDIM as published; 2: each step also uses the last step's estimate of the image "
+                              "(DPM-Solver++ 2M), as good as 1,000 DDPM steps in 50 (default: %(default)s)")
         cmd.add_argument("--class", dest="label", type=class_label, default=None,
                          help="a class, 0-9 or a name such as sneaker (default: one drawn for each image)")
         cmd.add_argument("--guidance", type=_guidance, default=1.0,

@@ -79,22 +79,30 @@ def _to_unit(x: tf.Tensor) -> np.ndarray:
 
 
 # ----------------------------------------------------------------------------- the two updates, one level to the next
-def _ddpm_update(x, eps, a_bar, a_prev, noise, eta):  # eta unused: the ancestral step always adds β̃_t
-    """x_{t−1} ~ q(x_{t−1} | x_t, x̂_0): the posterior mean from the clipped x̂_0, plus β̃_t of noise."""
+def _predicted_x0(x: tf.Tensor, eps: tf.Tensor, a_bar: tf.Tensor) -> tf.Tensor:
+    """x̂_0 = (x_t − √(1−ᾱ_t) ε̂) / √ᾱ_t, the clean image the predicted noise implies, clipped to [−1, 1]."""
+    return tf.clip_by_value((x - tf.sqrt(1 - a_bar) * eps) / tf.sqrt(a_bar), -1.0, 1.0)
+
+
+def _ddpm_update(x, x0, a_bar, a_prev, noise, eta):  # eta unused: the ancestral step always adds β̃_t
+    """x_{t−1} ~ q(x_{t−1} | x_t, x̂_0): the posterior mean from x̂_0, plus β̃_t of noise."""
     beta = 1.0 - a_bar / a_prev
-    x0 = tf.clip_by_value((x - tf.sqrt(1 - a_bar) * eps) / tf.sqrt(a_bar), -1.0, 1.0)
     mean = (tf.sqrt(a_prev) * beta / (1 - a_bar)) * x0 + (tf.sqrt(1 - beta) * (1 - a_prev) / (1 - a_bar)) * x
     return mean if noise is None else mean + tf.sqrt(beta * (1 - a_prev) / (1 - a_bar)) * noise
 
 
-def _ddim_update(x, eps, a_bar, a_prev, noise, eta):
-    """x_s = √ᾱ_s x̂_0 + √(1 − ᾱ_s − σ²) ε̂ + σ z, with ε̂ the noise consistent with the clipped x̂_0."""
-    x0 = tf.clip_by_value((x - tf.sqrt(1 - a_bar) * eps) / tf.sqrt(a_bar), -1.0, 1.0)
+def _ddim_update(x, x0, a_bar, a_prev, noise, eta):
+    """x_s = √ᾱ_s x̂_0 + √(1 − ᾱ_s − σ²) ε̂ + σ z, with ε̂ = (x_t − √ᾱ_t x̂_0) / √(1 − ᾱ_t) the noise x̂_0 implies."""
     eps = (x - tf.sqrt(a_bar) * x0) / tf.sqrt(1 - a_bar)
     if noise is None:  # η = 0: the deterministic graph draws no noise at all
         return tf.sqrt(a_prev) * x0 + tf.sqrt(1 - a_prev) * eps
     sigma = eta * tf.sqrt((1 - a_prev) / (1 - a_bar) * (1 - a_bar / a_prev))
     return tf.sqrt(a_prev) * x0 + tf.sqrt(tf.maximum(1 - a_prev - sigma**2, 0.0)) * eps + sigma * noise
+
+
+def _log_snr(a_bar: tf.Tensor) -> tf.Tensor:
+    """λ = log(√ᾱ / √(1 − ᾱ)), the log signal-to-noise ratio a level has (+∞ at the clean image)."""
+    return 0.5 * (tf.math.log(a_bar) - tf.math.log(1.0 - a_bar))
 
 
 _UPDATES = {"ddpm": _ddpm_update, "ddim": _ddim_update}
@@ -108,17 +116,18 @@ _SIGNATURE = [tf.TensorSpec((None, *IMAGE_SHAPE), tf.float32, name="x"),  # the 
               tf.TensorSpec((), tf.float32, name="eta")]
 
 
-def _sampler(model: keras.Model, kind: str, guided: bool, noisy: bool, with_path: bool):
+def _sampler(model: keras.Model, kind: str, guided: bool, noisy: bool, with_path: bool, order: int = 1):
     """The whole sampling loop as one graph, traced once per model and kind and kept with the model.
 
     The loop runs inside TensorFlow (a ``tf.while_loop``), so 1,000 DDPM steps cost one call, and
     a second call with other images, levels, classes, seed, guidance or η reuses the graph.
+    ``order`` 2 moves each jump by the second-order x̂_0 of :func:`ddim_sample`.
     """
     graphs = model.__dict__.get("_artlib_samplers")
     if graphs is None:  # kept outside Keras's attribute tracking: not a layer, not saved
         graphs = {}
         object.__setattr__(model, "_artlib_samplers", graphs)
-    key = (kind, guided, noisy, with_path)
+    key = (kind, guided, noisy, with_path, order)
     if key not in graphs:
         update = _UPDATES[kind]
 
@@ -127,14 +136,22 @@ def _sampler(model: keras.Model, kind: str, guided: bool, noisy: bool, with_path
             n = tf.shape(x)[0]
             path = tf.TensorArray(tf.float32, size=0, dynamic_size=True, element_shape=(None, *IMAGE_SHAPE))
             kept = 0
+            x0_last, snr_last = tf.zeros_like(x), tf.constant(0.0)  # the previous jump's x̂_0 and its level's λ
             for i in tf.range(tf.shape(levels)[0] - 1):
                 t, s = levels[i], levels[i + 1]
                 ts = tf.fill([n], t)
                 eps = (guided_noise(model, x, ts, labels, guidance) if guided
                        else model([x, ts, labels], training=False))
+                x0 = _predicted_x0(x, eps, alpha_bars[t])
+                if order == 2:  # x̂_0 extrapolated linearly in λ to the middle of the jump (DPM-Solver++ 2M)
+                    snr_t = _log_snr(alpha_bars[t])
+                    # Not on the first jump (no last x̂_0) nor on the last (to the image, where λ = ∞: x̂_0 itself).
+                    weight = tf.where((i > 0) & (s > 0),
+                                      (_log_snr(alpha_bars[s]) - snr_t) / (2.0 * (snr_t - snr_last)), 0.0)
+                    x0, x0_last, snr_last = x0 + weight * (x0 - x0_last), x0, snr_t
                 # Fresh noise for the step; on the last jump (s = 0, ᾱ_0 = 1) both updates scale it by 0.
                 noise = tf.random.stateless_normal(tf.shape(x), seed=tf.stack([seed, t])) if noisy else None
-                x = update(x, eps, alpha_bars[t], alpha_bars[s], noise, eta)
+                x = update(x, x0, alpha_bars[t], alpha_bars[s], noise, eta)
                 if with_path:
                     if keep[i]:
                         path = path.write(kept, x)
@@ -145,10 +162,10 @@ def _sampler(model: keras.Model, kind: str, guided: bool, noisy: bool, with_path
     return graphs[key]
 
 
-def _sample(model, kind, levels, labels, guidance, noise, seed, eta, schedule, keep=None):
+def _sample(model, kind, levels, labels, guidance, noise, seed, eta, schedule, keep=None, order=1):
     """Run the loop from ``noise`` down ``levels`` (T … 0); returns the images and the kept steps' images."""
     run = _sampler(model, kind, guided=guidance is not None, noisy=kind == "ddpm" or eta > 0,
-                   with_path=keep is not None)
+                   with_path=keep is not None, order=order)
     steps = len(levels) - 1
     x, path = run(noise, tf.constant(levels, tf.int32), tf.constant(labels),
                   tf.constant(np.zeros(steps, bool) if keep is None else keep),
@@ -188,7 +205,8 @@ def ddpm_sample(model: keras.Model, n: int, *, schedule: NoiseSchedule, labels: 
 
 
 def ddim_sample(model: keras.Model, n: int, *, schedule: NoiseSchedule, steps: int = 50, labels: Any = None,
-                guidance: float | None = None, seed: int = 0, eta: float = 0.0, return_path: bool = False):
+                guidance: float | None = None, seed: int = 0, eta: float = 0.0, order: int = 1,
+                return_path: bool = False):
     """DDIM sampling (Song et al. 2021) in ``steps`` model calls: deterministic at η = 0, the default.
 
     Each jump from level t to the next level s of the sub-sequence τ is
@@ -197,18 +215,28 @@ def ddim_sample(model: keras.Model, n: int, *, schedule: NoiseSchedule, steps: i
     η = 1 adds as much fresh noise as an ancestral DDPM step over the same jump. The seed fixes the
     start noise and every z, so the same seed always gives the same images; fewer steps trade detail for time.
 
+    A jump holds x̂_0 fixed over a long stretch of levels, although x̂_0 keeps changing along the way.
+    ``order=2`` corrects that at no extra model call (the multistep DPM-Solver++ 2M of Lu et al. 2022,
+    its SDE form at η = 1): with λ = log(√ᾱ/√(1 − ᾱ)) and h the jump's rise in λ, a jump moves by
+    x̂_0 + h / (2 h_last) · (x̂_0 − x̂_0,last) — x̂_0 extrapolated along the line through the last jump's x̂_0
+    to the middle of this jump (not on the first jump, which has no last x̂_0, nor on the last, to the image).
+    On the shipped model 50 calls at η = 1 and order 2 score like the 1,000-step DDPM (README).
+
     Args:
         model, n, schedule, labels, guidance, seed: As :func:`ddpm_sample`.
         steps: Model calls (levels of the sub-sequence τ, at most T).
         eta: η in [0, 1], the share of ancestral noise.
+        order: 1, DDIM as published, or 2, with the multistep correction above.
         return_path: Also return x̂ after every step (``steps×n×28×28×1``), noise to image.
 
     Returns:
         ``n×28×28×1`` float32 in [0, 1]; with ``return_path``, ``(images, path)``.
     """
     eta = unit_float(eta, "eta")
+    if order not in (1, 2) or isinstance(order, bool):
+        raise ArtlibError(f"order must be 1 (DDIM) or 2 (with the multistep correction); got {order!r}")
     labels, guidance, noise = _prepare(n, labels, guidance, seed)
     levels = np.append(ddim_timesteps(schedule.num_timesteps, steps), 0).astype(np.int32)
     keep = np.ones(len(levels) - 1, bool) if return_path else None
-    images, path = _sample(model, "ddim", levels, labels, guidance, noise, seed, eta, schedule, keep)
+    images, path = _sample(model, "ddim", levels, labels, guidance, noise, seed, eta, schedule, keep, int(order))
     return (images, np.clip((path.numpy() + 1.0) / 2.0, 0.0, 1.0)) if return_path else images

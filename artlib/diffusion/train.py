@@ -168,7 +168,7 @@ def train(run_dir: str | Path, settings: Mapping[str, Any] | None = None, *, ima
 
     def sample_fn() -> np.ndarray:
         return ddim_sample(ema_model, len(grid_labels), steps=20, labels=grid_labels, seed=seed + 777,
-                           schedule=schedule)
+                           schedule=schedule, eta=1.0, order=2)  # the command line's sampler
 
     run_dir = training.worker_run_dir(run_dir)  # a non-chief worker of a multi-worker run writes a copy
     result = training.train_loop(
