@@ -6,15 +6,16 @@
 For each model, in one process on this machine: seconds per image to sample (batch of all samples, warm-up
 excluded), and ``metrics.sample_report`` on the same number of samples against the same real test images
 (Fréchet distance and KID on the shipped classifier's features, class coverage, near-copy share, mean
-distance to the nearest training image). Diffusion is measured with DDIM at each ``--ddim-steps``, both
-deterministic (η = 0) and with fresh noise (η = 1, the command line's default), and with ancestral DDPM
-(all 1,000 steps) and 1,000-step deterministic DDIM on ``--ddpm-samples`` samples, beside 50-step DDIM on
-the same count — the Fréchet distance depends on the count, so only equal counts compare (target: DDIM
-≤ 50 steps within 1.2× of the 1,000-step samplers'). That distance, on a few hundred samples, varies
-from seed to seed by more than the target's margin, so ``--seeds S`` repeats DDPM and the short DDIM rows
-with S seeds (the start noise and the drawn classes) and compares their means. A few hundred samples
-also understate the gap (a bias both samplers share): ``--ddpm-samples 2000`` judges on the first target's
-count, at about 50 minutes of DDPM on 2 cores (README: 1.71× there, 1.20× on five seeds of 400).
+distance to the nearest training image). Diffusion is measured with DDIM at each ``--ddim-steps``:
+deterministic (η = 0), with fresh noise (η = 1), and with fresh noise and the second-order step (η = 1,
+order 2, the command line's default); and with ancestral DDPM (all 1,000 steps) and 1,000-step
+deterministic DDIM on ``--ddpm-samples`` samples, beside the longest DDIM on the same count — the Fréchet
+distance depends on the count, so only equal counts compare (target: DDIM ≤ 50 steps within 1.2× of the
+1,000-step samplers'). That distance varies from seed to seed by more than the target's margin, so
+``--seeds S`` repeats DDPM and the short DDIM rows with S seeds (the start noise and the drawn classes) and
+compares their means. A few hundred samples also understate the gap (a bias both samplers share):
+``--ddpm-samples 2000`` judges on the first target's count, at about 50 minutes of DDPM a seed on 2 cores
+(README: first-order DDIM 1.71× there, order 2 0.98× and 1.05× on seeds 0 and 1).
 
 The diffusion model is class-conditional: it is sampled both unconditionally (label "none", which it
 learned on 10 % of its steps) and with each sample's class drawn uniformly from the ten
