@@ -411,14 +411,16 @@ def test_cli_samples_and_draws_the_path(trained, tmp_path):
 
 @pytest.mark.parametrize("argv, message", [
     (["diffusion", "sample", "--class", "10", "-o", "x.png"], "unknown Fashion-MNIST class 10;"),
-    (["diffusion", "sample", "--class", "1", "--guidance", "-1", "-o", "x.png"], "not a guidance weight"),
+    (["diffusion", "sample", "--class", "1", "--guidance", "-1", "-o", "x.png"], "--guidance: -1 must be a number of"),
+    (["diffusion", "sample", "--guidance", "inf", "-o", "x.png"], "--guidance: inf must be a number of at least 0"),
+    (["diffusion", "sample", "--guidance", "lots", "-o", "x.png"], "--guidance: 'lots' is not a number"),
     (["diffusion", "sample", "-n", "0", "-o", "x.png"], "-n"),
     (["diffusion", "sample", "--eta", "1.5", "-o", "x.png"], "--eta: 1.5 must be in [0, 1]"),
     (["diffusion", "denoise-path", "--eta", "nan", "-o", "x.gif"], "--eta: nan must be in [0, 1]"),
     (["diffusion", "sample", "--eta", "some", "-o", "x.png"], "--eta: 'some' is not a number"),
     (["diffusion", "sample", "-o", "x.jpg"], ".npz"),
-    (["diffusion", "sample", "--order", "3", "-o", "x.png"], "--order: invalid choice: 3"),
-    (["diffusion", "denoise-path", "--order", "two", "-o", "x.gif"], "--order: invalid int value: 'two'"),
+    (["diffusion", "sample", "--order", "3", "-o", "x.png"], "--order: 3 must be 1 or 2"),
+    (["diffusion", "denoise-path", "--order", "two", "-o", "x.gif"], "--order: 'two' is not an integer"),
     (["diffusion", "train", "--steps", "0"], "--steps"),
 ])
 def test_cli_bad_values_are_one_line_errors(tmp_path, argv, message):

@@ -53,6 +53,11 @@ def at_least(minimum: int) -> Callable[[str], int]:
     return _number(int, lambda v: v >= minimum, f"a whole number of at least {minimum}")
 
 
+def one_of(*choices: int) -> Callable[[str], int]:
+    """An integer option that must be one of ``choices`` (argparse's ``choices=`` words its errors otherwise)."""
+    return _number(int, lambda v: v in choices, " or ".join(map(str, choices)))
+
+
 def class_label(text: str) -> int:
     """An argparse type: a Fashion-MNIST class by number 0-9 or by name (``7``, ``sneaker``, ``"ankle boot"``).
 

@@ -7,16 +7,9 @@ import time
 from pathlib import Path
 
 from artlib.cli.common import (check_output, class_label, force_option, max_seconds_option, model_option,
-                               out_option, positive_int, seed_option, unit_closed)
+                               nonnegative_float, one_of, out_option, positive_int, seed_option, unit_closed)
 
 __all__ = ["register"]
-
-
-def _guidance(text: str) -> float:
-    value = float(text)
-    if not value >= 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"{text} is not a guidance weight: use a number ≥ 0 (0: unconditional)")
-    return value
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -123,13 +116,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         cmd.add_argument("--eta", type=unit_closed, default=1.0,
                          help="DDIM's share of fresh noise per step: 0 deterministic (smoother), 1 as much as "
                               "DDPM (default: %(default)s; sharper with this model, see data/README.md)")
-        cmd.add_argument("--order", type=int, choices=(1, 2), default=2,
-                         help="DDIM's order: 1 as published; 2: each step also uses the last step's estimate of "
+        cmd.add_argument("--order", type=one_of(1, 2), default=2,
+                         help="DDIM's order, 1 or 2: 1 as published; 2: each step also uses the last step's estimate of "
                               "the image (DPM-Solver++ 2M), closer to 1,000 DDPM steps in 50 (default: %(default)s; "
                               "README)")
         cmd.add_argument("--class", dest="label", type=class_label, default=None,
                          help="a class, 0-9 or a name such as sneaker (default: one drawn for each image)")
-        cmd.add_argument("--guidance", type=_guidance, default=1.0,
+        cmd.add_argument("--guidance", type=nonnegative_float, default=1.0,
                          help="classifier-free guidance weight: 0 unconditional, 1 conditional, >1 stronger "
                               "(default: %(default)s)")
         seed_option(cmd)
