@@ -117,9 +117,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                          help="DDIM's share of fresh noise per step: 0 deterministic (smoother), 1 as much as "
                               "DDPM (default: %(default)s; sharper with this model, see data/README.md)")
         cmd.add_argument("--order", type=one_of(1, 2), default=2,
-                         help="DDIM's order, 1 or 2: 1 as published; 2: each step also uses the last step's estimate of "
-                              "the image (DPM-Solver++ 2M), closer to 1,000 DDPM steps in 50 (default: %(default)s; "
-                              "README)")
+                         help="DDIM's order, 1 or 2: 1 as published; 2: each step also uses the last step's "
+                              "estimate of the image (DPM-Solver++ 2M), closer to 1,000 DDPM steps in 50 "
+                              "(default: %(default)s; README)")
         cmd.add_argument("--class", dest="label", type=class_label, default=None,
                          help="a class, 0-9 or a name such as sneaker (default: one drawn for each image)")
         cmd.add_argument("--guidance", type=nonnegative_float, default=1.0,
