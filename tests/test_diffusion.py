@@ -259,7 +259,7 @@ def test_second_order_with_fresh_noise_is_the_sde_dpm_solver_step(trained):
     ab = np.concatenate([[1.0], schedule.alpha_bars])
     levels = np.append(diffusion.ddim_timesteps(schedule.num_timesteps, 6), 0)
     x = tf.random.stateless_normal((3, 28, 28, 1), seed=(5, 0)).numpy().astype(np.float64)
-    snr = lambda a: 0.5 * np.log(a / (1 - a))  # noqa: E731  λ
+    lam = lambda a: 0.5 * np.log(a / (1 - a))  # noqa: E731  λ, half the log signal-to-noise ratio
     last = None
     for t, s in zip(levels[:-1], levels[1:]):
         eps = model([x.astype(np.float32), np.full(3, t, np.int32), np.full(3, 2, np.int32)]).numpy()
@@ -267,7 +267,7 @@ def test_second_order_with_fresh_noise_is_the_sde_dpm_solver_step(trained):
         if s == 0:
             x = d
             break
-        h = snr(ab[s]) - snr(ab[t])
+        h = lam(ab[s]) - lam(ab[t])
         moved = d if last is None else d + (d - last[0]) * h / (2 * last[1])
         z = tf.random.stateless_normal(x.shape, seed=tf.constant([5, t], tf.int32)).numpy()
         x = (np.sqrt(1 - ab[s]) / np.sqrt(1 - ab[t]) * np.exp(-h) * x + np.sqrt(ab[s]) * -np.expm1(-2 * h) * moved
