@@ -168,10 +168,16 @@ def loop_fast_style(run_dir: Path):
 
 
 def loop_arbitrary_style(run_dir: Path):
-    """With the adversarial term: a discriminator and its optimizer too."""
+    """With the adversarial term: a discriminator and its optimizer too.
+
+    64-pixel crops, not 32: at 32 (8×8 features) the decoder's last kernel's gradient is a sum that
+    cancels almost to nothing, and oneDNN's AVX2 kernels (``ONEDNN_MAX_CPU_ISA=AVX2``, as on a CPU
+    without AVX-512) split in two rounded it 9e-4 away (an Adam first moment of about 0.15); at 64 the
+    largest difference is 9.5e-7 there, 2.4e-7 with AVX-512 and 5.7e-6 with oneDNN off.
+    """
     from artlib import arbitrary_style
 
-    result = arbitrary_style.train(num_steps=1, run_dir=run_dir, image_size=32, batch_size=2, width=4,
+    result = arbitrary_style.train(num_steps=1, run_dir=run_dir, image_size=64, batch_size=2, width=4,
                                    depth="block3_conv1", weights="random", adversarial_weight=0.1, bank_seeds=1,
                                    content=["astronaut"], steps_per_epoch=2, quiet=True, verbose=False)
     return result.history, _checkpoint(run_dir)
@@ -332,11 +338,13 @@ def test_two_replicas_take_the_one_device_step(tmp_path, group):
     Each loop trains one step through its own ``train`` from the same seeds and batch, on one
     device and on two replicas, and everything its run saved is compared. Largest differences
     measured here (absolute, over weights and optimizer moments; with op determinism, so the same
-    every run): autoencoder 1.5e-8, compressing autoencoder 3e-8, VAE 5.2e-5 (an Adam second moment
-    of about 30: 1.7e-6 of it), GAN 1.0e-7, conditional WGAN-GP 1.5e-7, creative GAN on classes
-    1.1e-7, fine-tuned GAN 4.4e-7, progressive GAN 2.7e-7, fast style 1.3e-6, arbitrary style
-    1.5e-7, diffusion 1.0e-8, translation 9.7e-6: float32 rounding of sums split in two, against
-    ``WEIGHT_TOL`` (1e-4 of the tensor's scale) allowed.
+    every run), with oneDNN's AVX-512 kernels / its AVX2 ones (``ONEDNN_MAX_CPU_ISA=AVX2``, what a CPU
+    without AVX-512 runs): autoencoder 1.5e-8 / 1.5e-8, compressing autoencoder 3e-8 / 1.5e-8, VAE
+    5.1e-5 / 5.1e-5 (an Adam second moment of about 30: 1.7e-6 of it), GAN 8.7e-8 / 8.9e-8,
+    conditional WGAN-GP 1.6e-7 / 1.5e-7, creative GAN on classes 1.0e-7 / 9.7e-8, fine-tuned GAN
+    3.1e-7 / 2.9e-7, progressive GAN 2.6e-7 / 4.5e-7, fast style 1.3e-6 / 1.9e-6, arbitrary style
+    2.4e-7 / 9.5e-7, diffusion 1.2e-8 / 1.2e-8, translation 9.7e-6 / 9.7e-6: float32 rounding of sums
+    split in two, against ``WEIGHT_TOL`` (1e-4 of the tensor's scale) allowed.
     """
     run_python(HERE, "loops", tmp_path, group, env=QUIET_TF, check=True)
     info = json.loads((tmp_path / "info.json").read_text())
