@@ -39,7 +39,8 @@ Which file does what:
 * ``features.py`` — VGG preprocessing, :func:`build_network`, :class:`FeatureExtractor`.
 * ``objective.py`` — :func:`gram_matrix`, the content, style and TV losses, layer and blend
   weights, :func:`default_weights`, :class:`Objective`.
-* ``optimizers.py`` — :func:`run_adam`, :func:`run_lbfgs` and L-BFGS's memory helpers.
+* ``optimizers.py`` — :func:`run_adam`, :func:`run_pyramid_adam`, :func:`run_lbfgs` and L-BFGS's memory
+  helpers.
 * ``color.py`` — :func:`preserve_luminance`, :func:`match_colors`.
 * ``transfer.py`` — :func:`load_style_image`, :func:`evaluate`, the coarse-to-fine schedule
   (:func:`stage_schedule`, :func:`coarse_to_fine_sizes`), :class:`StyleResult`,
@@ -72,12 +73,14 @@ from artlib.style.recipes import (
     Family,
 )
 from artlib.style.weights import HED_INSTALL, HED_SHA256, Weights, describe_auto, find_hed_weights, resolve_weights
-from artlib.style.optimizers import LBFGS_MEMORY_BUDGET, run_adam, run_lbfgs
+from artlib.style.optimizers import LBFGS_MEMORY_BUDGET, pyramid_levels, run_adam, run_lbfgs, run_pyramid_adam
 from artlib.style.transfer import (
     DEFAULT_ADAM_STEPS,
     DEFAULT_MAX_DIM,
     DEFAULT_MIN_DIM,
+    DEFAULT_PYRAMID_STEPS,
     DEFAULT_STEPS,
+    OPTIMIZERS,
     STAGE_PATIENCE,
     STAGE_TOLERANCE,
     STARRY_NIGHT_URL,
@@ -96,8 +99,9 @@ __all__ = [
     "HED_INSTALL", "HED_SHA256", "Weights", "describe_auto", "find_hed_weights",
     "STARRY_NIGHT_URL", "preprocess", "resolve_weights", "build_network", "FeatureExtractor",
     "gram_matrix", "content_loss", "style_loss", "total_variation_loss", "Objective",
-    "run_adam", "run_lbfgs", "LBFGS_MEMORY_BUDGET", "DEFAULT_MAX_DIM", "DEFAULT_MIN_DIM", "DEFAULT_STEPS",
-    "DEFAULT_ADAM_STEPS",
+    "run_adam", "run_pyramid_adam", "pyramid_levels", "run_lbfgs", "LBFGS_MEMORY_BUDGET", "DEFAULT_MAX_DIM",
+    "DEFAULT_MIN_DIM", "DEFAULT_STEPS",
+    "DEFAULT_ADAM_STEPS", "DEFAULT_PYRAMID_STEPS", "OPTIMIZERS",
     "STAGE_TOLERANCE", "STAGE_PATIENCE", "stage_schedule",
     "coarse_to_fine_sizes", "load_style_image",
     "match_colors", "preserve_luminance", "evaluate", "default_weights", "StyleResult", "style_transfer", "stylize",

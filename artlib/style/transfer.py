@@ -19,7 +19,7 @@ from artlib.style.color import match_colors, preserve_luminance  # noqa: E402
 from artlib.style.features import FeatureExtractor  # noqa: E402
 from artlib.style.inputs import as_image_batch, positive_int  # noqa: E402
 from artlib.style.objective import LayerWeights, Objective, blend_weights, gram_matrix  # noqa: E402
-from artlib.style.optimizers import Callback, run_adam, run_lbfgs  # noqa: E402
+from artlib.style.optimizers import Callback, run_adam, run_lbfgs, run_pyramid_adam  # noqa: E402
 
 #: Van Gogh, "The Starry Night" (1889), public domain, via Wikimedia Commons (online route only).
 STARRY_NIGHT_URL = ("https://upload.wikimedia.org/wikipedia/commons/thumb/e/ea/"
@@ -41,6 +41,10 @@ DEFAULT_MIN_DIM = 256
 #: Optimizer steps at the final size, by default (full mode): L-BFGS evaluations; the tutorial's Adam steps.
 DEFAULT_STEPS = 100
 DEFAULT_ADAM_STEPS = 1000
+#: Steps of :func:`~artlib.style.optimizers.run_pyramid_adam` by default (full mode).
+DEFAULT_PYRAMID_STEPS = 120
+#: The optimizers :func:`style_transfer` takes: SciPy's L-BFGS-B, the tutorial's Adam, Adam on an image pyramid.
+OPTIMIZERS = ("lbfgs", "adam", "pyramid")
 
 
 def load_style_image(source: Any, max_dim: int | None = 512, *, seed: int = 0) -> np.ndarray:
@@ -204,12 +208,12 @@ def style_transfer(content_image: Any, style_images: Any, *, max_dim: int = DEFA
     max_dim = positive_int("max_dim", max_dim)
     if preserve_color not in (None, "luminance", "match"):
         raise ArtlibError(f"preserve_color must be None, 'luminance' or 'match', not {preserve_color!r}")
-    if optimizer not in ("lbfgs", "adam"):
-        raise ArtlibError(f"optimizer must be 'lbfgs' or 'adam', not {optimizer!r}")
+    if optimizer not in OPTIMIZERS:
+        raise ArtlibError(f"optimizer must be one of {', '.join(map(repr, OPTIMIZERS))}, not {optimizer!r}")
     if init not in ("content", "noise"):
         raise ArtlibError(f"init must be 'content' or 'noise', not {init!r}")
     sizes = coarse_to_fine_sizes(max_dim, min_dim) if coarse_to_fine else [max_dim]
-    full_steps = DEFAULT_STEPS if optimizer == "lbfgs" else DEFAULT_ADAM_STEPS
+    full_steps = {"lbfgs": DEFAULT_STEPS, "adam": DEFAULT_ADAM_STEPS, "pyramid": DEFAULT_PYRAMID_STEPS}[optimizer]
     steps = steps if steps is not None else config.choose(full=full_steps, fast=10)
     schedule = stage_schedule(steps, len(sizes), stage_tolerance)
     styles = style_images if isinstance(style_images, (list, tuple)) else [style_images]
@@ -247,6 +251,8 @@ def style_transfer(content_image: Any, style_images: Any, *, max_dim: int = DEFA
         if optimizer == "lbfgs":
             image, _ = run_lbfgs(objective_at_size, image, stage_steps, callback=report, tolerance=tolerance,
                                  patience=STAGE_PATIENCE)
+        elif optimizer == "pyramid":
+            image, _ = run_pyramid_adam(objective_at_size, image, stage_steps, callback=report)
         else:
             image, _ = run_adam(objective_at_size, image, stage_steps, callback=report)
     if preserve_color == "luminance":
@@ -270,8 +276,11 @@ def stylize(content_image: Any, style_images: Any, *, max_dim: int = DEFAULT_MAX
             (see :mod:`artlib.patterns`).
         max_dim: Long side of the output in pixels (default :data:`DEFAULT_MAX_DIM`, 512).
         steps: Optimizer steps at the final size (coarse stages up to twice as many); default
-            :data:`DEFAULT_STEPS` (100) for L-BFGS, :data:`DEFAULT_ADAM_STEPS` (1000) for Adam (10 in fast mode).
-        optimizer: ``"lbfgs"`` (default) or ``"adam"`` (the tutorial's settings).
+            :data:`DEFAULT_STEPS` (100) for L-BFGS, :data:`DEFAULT_ADAM_STEPS` (1000) for Adam,
+            :data:`DEFAULT_PYRAMID_STEPS` (120) for the pyramid (10 in fast mode).
+        optimizer: ``"lbfgs"`` (default), ``"adam"`` (the tutorial's settings) or ``"pyramid"``
+            (:func:`~artlib.style.optimizers.run_pyramid_adam`: Adam on an image pyramid, the quickest
+            on objectives that a total-variation term dominates, such as ``TUTORIAL_WEIGHTS``).
         weights: The features (:func:`~artlib.style.weights.resolve_weights`): ``"auto"``,
             ``"imagenet"``, ``"hed-vgg16"``, ``"random"`` or a weights file.
         **options: ``style_weight``, ``content_weight``, ``tv_weight`` (default
