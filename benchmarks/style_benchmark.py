@@ -126,8 +126,8 @@ def race(size: int, adam_steps: int, lbfgs_steps: int, weights: str, objective_n
                   pyramid_seconds=pyramid_stamps[-1][0] + step_seconds)
     if first is None and pyramid_value <= adam_value:  # reached by the last step's update
         first = pyramid_steps
-    if first is not None:
-        result.update(pyramid_reached_seconds=(first + 1) * step_seconds if first == pyramid_steps
+    if first is not None:  # counted with the step whose forward pass measured the value (the final image: the run)
+        result.update(pyramid_reached_seconds=result["pyramid_seconds"] if first == pyramid_steps
                       else pyramid_stamps[first][0] + step_seconds, pyramid_reached_step=first)
         result["pyramid_speedup"] = adam_seconds / result["pyramid_reached_seconds"]
         print(f"artlib: Adam on an image pyramid ({len(style.pyramid_levels(final.size))} levels, "
@@ -189,6 +189,8 @@ def main() -> None:
         return
     if args.quick:
         args.size, args.adam_steps, args.lbfgs_steps, args.memory, args.pyramid_steps = 64, 5, 20, [64], 5
+    if min(args.adam_steps, args.pyramid_steps) < 2:
+        parser.error("--adam-steps and --pyramid-steps must be at least 2 (the first step, which traces, is not timed)")
     print(f"machine: {config.describe_machine()}")
     print(f"settings: race at {args.size} px, Adam {args.adam_steps} steps, weights={args.weights}, "
           f"objective={args.objective}, memory at {args.memory} px, fast mode {config.is_fast()}")

@@ -333,6 +333,9 @@ def test_pyramid_levels_halve_down_to_min_dim():
     assert style.pyramid_levels((170, 256)) == [(170, 256), (85, 128), (42, 64), (21, 32), (10, 16), (5, 8)]
     assert style.pyramid_levels((40, 32), min_dim=10) == [(40, 32), (20, 16), (10, 8)]
     assert style.pyramid_levels((5, 7)) == [(5, 7)]  # smaller than min_dim: the image alone
+    for bad in (0, -3):
+        with pytest.raises(ArtlibError, match="min_dim"):
+            style.pyramid_levels((5, 7), min_dim=bad)
 
 
 def test_pyramid_adam_beats_plain_adam_where_total_variation_dominates(extractor):
@@ -450,7 +453,7 @@ def test_bad_objective_and_optimizer_settings(objective, extractor):
     with pytest.raises(ArtlibError, match="learning_rate"):
         style.run_adam(objective, _image(10), 2, learning_rate=0)
     for rates in (dict(learning_rate=0), dict(final_learning_rate=0), dict(learning_rate=float("nan")),
-                  dict(learning_rate=1e-3, final_learning_rate=1e-2)):
+                  dict(learning_rate=float("inf")), dict(learning_rate=1e-3, final_learning_rate=1e-2)):
         with pytest.raises(ArtlibError, match="learning_rate"):
             style.run_pyramid_adam(objective, _image(10), 2, **rates)
     with pytest.raises(ArtlibError, match="min_dim"):

@@ -74,7 +74,12 @@ PYRAMID_MIN_DIM = 8
 
 
 def pyramid_levels(size: tuple[int, int], min_dim: int = PYRAMID_MIN_DIM) -> list[tuple[int, int]]:
-    """The levels' sizes for an ``(H, W)`` image: itself, then halved while the long side stays ≥ ``min_dim``."""
+    """The levels' sizes for an ``(H, W)`` image: itself, then halved while the long side stays ≥ ``min_dim``.
+
+    Raises:
+        ArtlibError: ``min_dim`` below 1.
+    """
+    min_dim = positive_int("min_dim", min_dim)
     levels = [tuple(size)]
     while max(levels[-1]) // 2 >= min_dim:
         levels.append(tuple(max(1, d // 2) for d in levels[-1]))
@@ -100,7 +105,8 @@ def run_pyramid_adam(objective: Objective, image: Any, steps: int, *, learning_r
         image: The start, ``H×W×3`` in [0, 1] (usually the content image).
         steps: Adam steps (each one forward and backward pass); the learning rate's schedule spans them.
         learning_rate: The first step's size (> 0).
-        final_learning_rate: The last step's size (> 0, at most ``learning_rate``).
+        final_learning_rate: The last step's size (> 0, at most ``learning_rate``; a single step takes
+            ``learning_rate``).
         beta_1: Adam's momentum decay.
         epsilon: Adam's ε.
         min_dim: The coarsest level's long side (≥ 1).
@@ -110,12 +116,13 @@ def run_pyramid_adam(objective: Objective, image: Any, steps: int, *, learning_r
         ``(image, history)``: the final ``H×W×3`` image and the terms before each step.
 
     Raises:
-        ArtlibError: ``steps`` or ``min_dim`` below 1, a learning rate ≤ 0 or a final one above the first.
+        ArtlibError: ``steps`` or ``min_dim`` below 1, a learning rate ≤ 0 or not finite, or a final one above
+            the first.
         NonFiniteLossError: A term became NaN or infinite.
     """
     steps = positive_int("steps", steps)
     min_dim = positive_int("min_dim", min_dim)
-    if not learning_rate > 0 or not 0 < final_learning_rate <= learning_rate:
+    if not (0 < final_learning_rate <= learning_rate and math.isfinite(learning_rate)):
         raise ArtlibError(f"learning rates must satisfy 0 < final_learning_rate ≤ learning_rate; got "
                           f"{final_learning_rate} and {learning_rate}")
     start = as_image_batch(image, name="start image")

@@ -280,7 +280,8 @@ def stylize(content_image: Any, style_images: Any, *, max_dim: int = DEFAULT_MAX
             :data:`DEFAULT_PYRAMID_STEPS` (120) for the pyramid (10 in fast mode).
         optimizer: ``"lbfgs"`` (default), ``"adam"`` (the tutorial's settings) or ``"pyramid"``
             (:func:`~artlib.style.optimizers.run_pyramid_adam`: Adam on an image pyramid, the quickest
-            on objectives that a total-variation term dominates, such as ``TUTORIAL_WEIGHTS``).
+            on objectives that a total-variation term dominates, such as ``TUTORIAL_WEIGHTS``; with
+            ``coarse_to_fine`` each stage is one pyramid run, and the CLI runs it at the final size only).
         weights: The features (:func:`~artlib.style.weights.resolve_weights`): ``"auto"``,
             ``"imagenet"``, ``"hed-vgg16"``, ``"random"`` or a weights file.
         **options: ``style_weight``, ``content_weight``, ``tv_weight`` (default
