@@ -31,6 +31,7 @@ import resource
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -40,6 +41,26 @@ from artlib import config  # noqa: E402  (selects the TensorFlow backend)
 
 class _Reached(Exception):
     pass
+
+
+def step_clock(stamps: list) -> Callable[[int, dict], None]:
+    """An optimizer callback that appends ``(seconds since the first step ended, objective)`` after each step.
+
+    The first step holds the trace of the step's graph, so the clock starts when it ends.
+    """
+    began = [0.0]
+
+    def clock(i: int, terms: dict) -> None:
+        if i == 0:
+            began[0] = time.perf_counter()
+        stamps.append((time.perf_counter() - began[0], terms["total"]))
+
+    return clock
+
+
+def run_seconds(stamps: list) -> float:
+    """A whole run's time from :func:`step_clock`'s stamps: the timed steps, plus one more for the traced first."""
+    return stamps[-1][0] * len(stamps) / max(1, len(stamps) - 1)
 
 
 def race(size: int, adam_steps: int, lbfgs_steps: int, weights: str, objective_name: str, seed: int,
@@ -59,16 +80,9 @@ def race(size: int, adam_steps: int, lbfgs_steps: int, weights: str, objective_n
     final.value_and_grad(tf_constant(content))  # warm-up: trace once
 
     stamps: list[tuple[float, float]] = []
-    start = [0.0]
-
-    def adam_clock(i, t):
-        if i == 0:
-            start[0] = time.perf_counter()  # the first step holds the trace: excluded
-        stamps.append((time.perf_counter() - start[0], t["total"]))
-
-    image, history = style.run_adam(final, content, adam_steps, callback=adam_clock)
+    image, history = style.run_adam(final, content, adam_steps, callback=step_clock(stamps))
     adam_value = final(image)["total"]
-    adam_seconds = stamps[-1][0] * adam_steps / max(1, adam_steps - 1)  # add back one step's time
+    adam_seconds = run_seconds(stamps)
     print(f"Adam: {adam_steps} steps at {size} px in {adam_seconds:.1f} s "
           f"({adam_seconds / adam_steps:.3f} s/step), objective {history[0]['total']:.4f} -> {adam_value:.4f}")
 
@@ -112,18 +126,11 @@ def race(size: int, adam_steps: int, lbfgs_steps: int, weights: str, objective_n
 
     # artlib's Adam on an image pyramid, at the final size (its coarse levels are its coarse to fine)
     pyramid_stamps: list[tuple[float, float]] = []
-
-    def pyramid_clock(i, t):
-        if i == 0:
-            start[0] = time.perf_counter()  # the first step holds the trace: excluded, as for the tutorial's
-        pyramid_stamps.append((time.perf_counter() - start[0], t["total"]))
-
-    image, _ = style.run_pyramid_adam(final, content, pyramid_steps, callback=pyramid_clock)
+    image, _ = style.run_pyramid_adam(final, content, pyramid_steps, callback=step_clock(pyramid_stamps))
     step_seconds = pyramid_stamps[-1][0] / max(1, pyramid_steps - 1)
     pyramid_value = final(image)["total"]
     first = next((i for i, (_, v) in enumerate(pyramid_stamps) if v <= adam_value), None)
-    result.update(pyramid_steps=pyramid_steps, pyramid_value=pyramid_value,
-                  pyramid_seconds=pyramid_stamps[-1][0] + step_seconds)
+    result.update(pyramid_steps=pyramid_steps, pyramid_value=pyramid_value, pyramid_seconds=run_seconds(pyramid_stamps))
     if first is None and pyramid_value <= adam_value:  # reached by the last step's update
         first = pyramid_steps
     if first is not None:  # counted with the step whose forward pass measured the value (the final image: the run)

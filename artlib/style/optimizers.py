@@ -59,14 +59,26 @@ def run_adam(objective: Objective, image: Any, steps: int, *, learning_rate: flo
         variable.assign(tf.clip_by_value(variable, 0.0, 1.0))
         return terms
 
+    history = _take_steps(step, steps, callback)
+    return variable.numpy()[0], history
+
+
+def _take_steps(step: Callable[[], dict], steps: int, callback: Callback | None,
+                before: Callable[[int], None] | None = None) -> list[dict]:
+    """Run ``step`` ``steps`` times, each step's terms checked finite, kept and passed to ``callback``.
+
+    ``before(i)``, if given, runs ahead of step ``i`` (a learning-rate schedule). Returns the terms of every step.
+    """
     history = []
     for i in range(steps):
+        if before is not None:
+            before(i)
         terms = {k: float(v) for k, v in step().items()}
         training.check_finite(terms, step=i + 1, last_checkpoint=None)
         history.append(terms)
         if callback is not None:
             callback(i, terms)
-    return variable.numpy()[0], history
+    return history
 
 
 #: Coarsest level of :func:`run_pyramid_adam`'s pyramid: halvings while the long side stays ≥ this.
@@ -93,8 +105,8 @@ def run_pyramid_adam(objective: Objective, image: Any, steps: int, *, learning_r
     """Adam on an image pyramid: the picture is the start plus a change at every scale, each learned.
 
     The image is ``clip(start + Σₖ upsample(Pₖ), 0, 1)`` with ``P₀`` full size, ``P₁`` half, … down
-    to a long side of ``min_dim`` (bilinear upsampling), all starting at zero; Adam moves every level at once, with a
-    learning rate that falls from ``learning_rate`` to ``final_learning_rate`` along a half cosine.
+    to a long side of ``min_dim`` (bilinear upsampling), all starting at zero; Adam moves every level at
+    once, with a learning rate that falls from ``learning_rate`` to ``final_learning_rate`` along a half cosine.
     One step of a coarse level moves a whole region together, which is what a total-variation
     term asks for: on the TensorFlow tutorial's own objective (where TV is most of the value) 120
     steps reach what the tutorial's 1,000 plain Adam steps reach (``benchmarks/style_benchmark.py``).
@@ -144,15 +156,11 @@ def run_pyramid_adam(objective: Objective, image: Any, steps: int, *, learning_r
         optimizer.apply(tape.gradient(unclipped, levels, output_gradients=grad), levels)
         return terms
 
-    history = []
-    for i in range(steps):
+    def cosine_schedule(i: int) -> None:
         cosine = 0.5 * (1 + math.cos(math.pi * i / max(1, steps - 1)))
         optimizer.learning_rate = final_learning_rate + (learning_rate - final_learning_rate) * cosine
-        terms = {k: float(v) for k, v in step().items()}
-        training.check_finite(terms, step=i + 1, last_checkpoint=None)
-        history.append(terms)
-        if callback is not None:
-            callback(i, terms)
+
+    history = _take_steps(step, steps, callback, before=cosine_schedule)
     return tf.clip_by_value(compose(), 0.0, 1.0).numpy()[0], history
 
 
