@@ -544,7 +544,3 @@ def test_cli_writes_a_picture(tmp_path):
     assert main(["stylize", str(good), "pattern:waves", "pattern:mosaic", "--style-weights", "1", "2",
                  "-o", str(out), "--size", "32", "--steps", "1", "--weights", "random", "--preserve-color"]) == 0
     assert imageio.load_image(out).shape == (26, 32, 3)
-    pyramid = tmp_path / "pyramid.png"
-    assert main(["stylize", str(good), "pattern:waves", "-o", str(pyramid), "--size", "32", "--steps", "2",
-                 "--weights", "random", "--optimizer", "pyramid"]) == 0
-    assert imageio.load_image(pyramid).shape == (26, 32, 3)

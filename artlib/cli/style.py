@@ -25,8 +25,7 @@ def cmd_transfer(args: argparse.Namespace) -> int:
     size = args.size if args.size is not None else config.choose(full=style.DEFAULT_MAX_DIM, fast=64)
     content = style.load_style_image(args.content, max_dim=None)
     styles = [style.load_style_image(s, max_dim=max(size, 256), seed=args.seed) for s in args.styles]
-    full_steps = style.DEFAULT_PYRAMID_STEPS if args.optimizer == "pyramid" else style.DEFAULT_STEPS
-    steps = args.steps if args.steps is not None else config.choose(full=full_steps, fast=5)
+    steps = args.steps if args.steps is not None else config.choose(full=style.DEFAULT_STEPS, fast=5)
     stages = len(style.coarse_to_fine_sizes(size)) if args.optimizer == "lbfgs" else 1
     budgets = [n for n, _ in style.stage_schedule(steps, stages)]  # a stage that settles sooner skips ahead
     starts = [sum(budgets[:k]) for k in range(stages)]
@@ -51,11 +50,9 @@ def _add_transfer(sub: argparse._SubParsersAction, name: str, helptext: str) -> 
     cmd.add_argument("--size", type=positive_int, default=None,
                      help="long side of the output (default: style.DEFAULT_MAX_DIM; fast mode: 64)")
     cmd.add_argument("--steps", type=positive_int, default=None, help="steps at the final size, up to twice that "
-                     "at each coarser one (default: style.DEFAULT_STEPS, or DEFAULT_PYRAMID_STEPS for the pyramid; "
-                     "fast mode: 5)")
-    cmd.add_argument("--optimizer", choices=("lbfgs", "adam", "pyramid"), default="lbfgs",
-                     help="L-BFGS coarse to fine, the tutorial's Adam, or Adam on an image pyramid (the quickest "
-                     "when total variation dominates the objective; 120 steps by default) (default: %(default)s)")
+                     "at each coarser one (default: style.DEFAULT_STEPS; fast mode: 5)")
+    cmd.add_argument("--optimizer", choices=("lbfgs", "adam"), default="lbfgs",
+                     help="L-BFGS coarse to fine, or the tutorial's Adam (default: %(default)s)")
     cmd.add_argument("--weights", default="auto", help="features: auto, imagenet, hed-vgg16, random or a "
                      "weights file (default: %(default)s: ImageNet VGG19 if cached or downloadable, else hed-vgg16)")
     cmd.add_argument("--style-weight", type=positive_float, default=None, help="weight of the style term "

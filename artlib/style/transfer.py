@@ -281,7 +281,9 @@ def stylize(content_image: Any, style_images: Any, *, max_dim: int = DEFAULT_MAX
         optimizer: ``"lbfgs"`` (default), ``"adam"`` (the tutorial's settings) or ``"pyramid"``
             (:func:`~artlib.style.optimizers.run_pyramid_adam`: Adam on an image pyramid, the quickest
             on objectives that a total-variation term dominates, such as ``TUTORIAL_WEIGHTS``; with
-            ``coarse_to_fine`` each stage is one pyramid run, and the CLI runs it at the final size only).
+            ``coarse_to_fine`` each stage is one pyramid run). Not for artlib's own objective: there its
+            120 steps leave a recoloured photo (style distance 0.58 against L-BFGS's 0.23 in the same
+            time, chelsea × swirls at 256 px), which is why the CLI does not offer it.
         weights: The features (:func:`~artlib.style.weights.resolve_weights`): ``"auto"``,
             ``"imagenet"``, ``"hed-vgg16"``, ``"random"`` or a weights file.
         **options: ``style_weight``, ``content_weight``, ``tv_weight`` (default
