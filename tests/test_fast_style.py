@@ -62,6 +62,37 @@ def test_network_keeps_any_size_and_starts_as_the_identity():
     assert isinstance(network.get_layer("up0_resize"), __import__("keras").layers.UpSampling2D)
 
 
+def test_match_colours_gives_each_image_the_styles_statistics():
+    from artlib import fast_style
+    from artlib.errors import ArtlibError
+
+    rng = np.random.default_rng(0)
+    style_image = np.clip(rng.normal([0.2, 0.4, 0.7], [0.05, 0.1, 0.08], (40, 30, 3)), 0, 1)
+    means, stds = fast_style.colour_statistics(style_image)
+    np.testing.assert_allclose(means, style_image.reshape(-1, 3).mean(0), atol=1e-9)  # NumPy's
+    np.testing.assert_allclose(stds, style_image.reshape(-1, 3).std(0), atol=1e-9)
+    layer = fast_style.MatchColours(means, stds)
+    images = rng.uniform(0, 1, (2, 37, 53, 3)).astype(np.float32) * [1.0, 0.5, 0.2]  # other colours
+    out = layer(images).numpy()
+    assert out.shape == images.shape and out.dtype == np.float32 and 0 <= out.min() and out.max() <= 1
+    for image, result in zip(images, out):  # per image and channel: the style's mean and spread
+        np.testing.assert_allclose(result.reshape(-1, 3).mean(0), means, atol=2e-3)
+        np.testing.assert_allclose(result.reshape(-1, 3).std(0), stds, rtol=2e-2)
+        # a per-channel affine map of the image (the reference), so the picture's layout stays
+        expected = (image - image.reshape(-1, 3).mean(0)) / np.sqrt(image.reshape(-1, 3).var(0) + 1e-4)
+        np.testing.assert_allclose(result, np.clip(expected * stds + means, 0, 1), atol=1e-4)
+    flat = layer(np.full((1, 8, 8, 3), 0.3, np.float32)).numpy()  # no spread: the style's mean colour
+    np.testing.assert_allclose(flat, np.broadcast_to(means, flat.shape), atol=1e-5)
+    network = fast_style.build_transformer(4, 1, style_colours=(means, stds))
+    assert network.layers[-1].name == "match_colours" and network.count_params() == expected_params(4, 1, 5)
+    np.testing.assert_allclose(network(images).numpy(), layer(np.clip(images, 0.01, 0.99)).numpy(), atol=1e-4)
+    for bad in (np.zeros((4, 4)), np.full((4, 4, 3), np.nan), np.zeros((4, 4, 4))):
+        with pytest.raises(ArtlibError, match="H×W×3"):
+            fast_style.colour_statistics(bad)
+    with pytest.raises(ArtlibError, match="three"):
+        fast_style.MatchColours([0.5, 0.5], [0.1, 0.1])
+
+
 def expected_params(width: int, num_blocks: int, edge_kernel: int) -> int:
     """The parameter count of the documented architecture, layer by layer."""
     conv = lambda k, c_in, c_out: k * k * c_in * c_out + c_out  # noqa: E731 - kernel + bias
@@ -112,7 +143,7 @@ def test_save_and_load_give_identical_outputs(tmp_path):
     from artlib import fast_style
     from artlib.errors import ArtlibError, DataError
 
-    network = fast_style.build_transformer(width=4, num_blocks=1, seed=3)
+    network = fast_style.build_transformer(width=4, num_blocks=1, seed=3, style_colours=([0.2, 0.5, 0.6], [0.1] * 3))
     for v in network.trainable_variables:  # make the zero-initialized output layer matter
         v.assign(v + 0.05 * np.random.default_rng(len(v.shape)).standard_normal(v.shape).astype(np.float32))
     path = fast_style.save_network(network, tmp_path / "net.keras")
@@ -120,6 +151,7 @@ def test_save_and_load_give_identical_outputs(tmp_path):
     assert fast_style.load_network(path).count_params() == network.count_params()
     x = np.random.default_rng(1).uniform(0, 1, (1, 29, 31, 3)).astype(np.float32)
     np.testing.assert_array_equal(loaded(x).numpy(), network(x).numpy())
+    assert loaded.get_layer("match_colours").get_config()["mean"] == [0.2, 0.5, 0.6]  # the palette travels
     assert not np.allclose(network(x).numpy(), np.clip(x, 0.01, 0.99), atol=1e-3)  # not the identity
     with pytest.raises(ArtlibError, match="exists"):
         fast_style.save_network(network, path)
@@ -267,19 +299,23 @@ def scenario_resume(out: Path) -> None:
     extractor = tiny_extractor()
     style_image = patterns.make_pattern("mosaic", 32, seed=0)
 
-    def run(run_dir: str, num_steps: int, seed: int):
+    def run(run_dir: str, num_steps: int, seed: int, match_colours: bool = True):
         return fast_style.train(style_image, num_steps=num_steps, run_dir=out / run_dir, image_size=32,
                                 batch_size=2, width=4, num_blocks=1, content=["astronaut"], steps_per_epoch=3,
-                                save_every=2, extractor=extractor, seed=seed, quiet=True, verbose=False)
+                                save_every=2, extractor=extractor, seed=seed, match_colours=match_colours,
+                                quiet=True, verbose=False)
 
     straight = run("straight", 5, seed=0)
     first = run("resumed", 2, seed=0)
     # Fresh network and optimizer, restored from ckpt-2, crossing an epoch. The other seed must be
     # ignored (the run keeps its own): a train() that started over would train steps 1-5 from
-    # another initialization on other crops.
-    resumed = run("resumed", 5, seed=7)
+    # another initialization on other crops. So must match_colours=False: its network would lack the
+    # last layer, which has no weights to compare, so the outputs are compared too.
+    resumed = run("resumed", 5, seed=7, match_colours=False)
     steps = [first.history["step"], resumed.history["step"], [resumed.settings["seed"]]]
     np.savez(out / "weights.npz", *[v.numpy() for r in (straight, resumed) for v in r.network.variables])
+    photo = np.random.default_rng(0).uniform(0, 1, (1, 20, 28, 3)).astype(np.float32)
+    np.savez(out / "outputs.npz", *[r.network(photo).numpy() for r in (straight, resumed)])
     np.savez(out / "steps.npz", *[np.array(s) for s in steps])
 
 
@@ -295,6 +331,28 @@ def test_resume_is_bitwise_exact(tmp_path):
     assert first == [1, 2] and second == [3, 4, 5] and seed == [0]  # resumed after ckpt-2, with the run's seed
     settings = __import__("json").loads((tmp_path / "resumed" / "settings.json").read_text())
     assert settings["seed"] == 0 and settings["image_size"] == 32 and settings["steps_per_epoch"] == 3
+    assert settings["match_colours"] is True
+    straight_out, resumed_out = np.load(tmp_path / "outputs.npz").values()
+    np.testing.assert_array_equal(straight_out, resumed_out)
+
+
+def test_a_run_from_before_match_colours_resumes_without_the_layer(tmp_path, extractor, style_image):
+    import json
+
+    from artlib import fast_style
+
+    def run(num_steps: int, **options):
+        return fast_style.train(style_image, num_steps=num_steps, run_dir=tmp_path, image_size=32, batch_size=2,
+                                width=4, num_blocks=1, content=["astronaut"], extractor=extractor, quiet=True,
+                                verbose=False, **options)
+
+    assert run(1, match_colours=False).network.layers[-1].name == "crop"
+    settings = json.loads((tmp_path / "settings.json").read_text())
+    del settings["match_colours"]  # as written before the setting existed
+    (tmp_path / "settings.json").write_text(json.dumps(settings))
+    resumed = run(2, match_colours=True)  # the run's own network had no such layer
+    assert resumed.settings["match_colours"] is False and resumed.network.layers[-1].name == "crop"
+    assert resumed.history["step"] == [2]
 
 
 # ----------------------------------------------------------------------------- rendering

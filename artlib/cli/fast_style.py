@@ -20,7 +20,8 @@ def cmd_train(args: argparse.Namespace) -> int:
                "style_size": args.style_size, "style_weight": args.style_weight}
     result = fast_style.train(args.style, num_steps=args.steps, run_dir=args.run_dir, image_size=args.size,
                               batch_size=args.batch_size, content=args.content or None, weights=args.weights,
-                              seed=args.seed, **{k: v for k, v in options.items() if v is not None})
+                              seed=args.seed, match_colours=args.match_colours,
+                              **{k: v for k, v in options.items() if v is not None})
     fast_style.save_network(result.network, out, force=True, recipe=result.settings)
     print(f"saved {out} ({out.stat().st_size / 1e6:.2f} MB); try: python -m artlib fast-style apply {out} "
           "photo.jpg -o out/")
@@ -80,6 +81,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                        "the scale of the texture the network paints (default: --size)")
     train.add_argument("--style-weight", type=positive_float, default=None,
                        help="weight of the style term (default: fast_style.FAST_STYLE_WEIGHTS)")
+    train.add_argument("--match-colours", action="store_true", help="end the network with a layer that gives "
+                       "every output the style's colour statistics (fast_style.MatchColours); try --style-weight 10")
     train.add_argument("--weights", default="auto", help="features of the loss: auto, imagenet, hed-vgg16, "
                        "random or a weights file (default: %(default)s)")
     train.add_argument("--run-dir", default="runs/fast_style", help="checkpoints and TensorBoard logs; "

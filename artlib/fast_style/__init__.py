@@ -17,16 +17,21 @@ The network (:func:`build_transformer`)::
     ×2 nearest + 3×3 conv   N×H/2×W/2×2w         resize-convolution: no checkerboard
     ×2 nearest + 3×3 conv   N×H×W×w
     k×k conv -> Δ, output = sigmoid(logit(image) + Δ), cropped back to N×H×W×3
+    [MatchColours]          N×H×W×3              optional: the style's colour mean and spread
 
 Every convolution has reflection padding and is followed by instance normalization and
-ReLU (but the last). One deviation from the paper, for CPU budgets: the last convolution
+ReLU (but the last). Two deviations from the paper, for CPU budgets: the last convolution
 starts at zero and adds to the input's logits, so the untrained network is the identity
-and training only has to learn the *change* a style makes.
+(up to the colours) and training only has to learn the *change* a style makes; and,
+optionally (``train(..., match_colours=True)``), a last layer (:class:`MatchColours`) that gives
+every output the style image's per-channel colour statistics, so the network's few weights go
+into the style's textures rather than into turning an orange cup blue.
 
 Which file does what:
 
 * ``network.py`` — the custom layers (:class:`ReflectionPadding2D`, :class:`PadToMultiple`,
-  :class:`CropLike`, registered serializable) and :func:`build_transformer`;
+  :class:`CropLike`, :class:`MatchColours`, registered serializable), :func:`colour_statistics` and
+  :func:`build_transformer`;
 * ``content.py`` — the content photos (:data:`TRAIN_PHOTOS`; :data:`EVAL_PHOTOS`, which is
   :data:`artlib.data.HELD_OUT_PHOTOS`; :func:`load_content_photos`) and the seeded crops of an
   epoch (:class:`ContentBatches`);
@@ -63,9 +68,11 @@ from artlib.fast_style.network import (
     DEFAULT_EDGE_KERNEL,
     DEFAULT_WIDTH,
     CropLike,
+    MatchColours,
     PadToMultiple,
     ReflectionPadding2D,
     build_transformer,
+    colour_statistics,
 )
 from artlib.fast_style.render import (
     FORWARD_CACHE,
@@ -94,7 +101,7 @@ from artlib.fast_style.train import (
 
 __all__ = [
     "DEFAULT_WIDTH", "DEFAULT_BLOCKS", "DEFAULT_EDGE_KERNEL", "ReflectionPadding2D", "PadToMultiple", "CropLike",
-    "build_transformer",                                                                        # network
+    "MatchColours", "colour_statistics", "build_transformer",                                  # network
     "TRAIN_PHOTOS", "EVAL_PHOTOS", "load_content_photos", "ContentBatches",                     # content
     "FAST_CONTENT_LAYERS", "FAST_STYLE_LAYERS", "FAST_RANDOM_CONTENT_LAYERS", "FAST_RANDOM_STYLE_LAYERS",
     "FAST_STYLE_WEIGHTS",

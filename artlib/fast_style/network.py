@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 from artlib.errors import ArtlibError
 from artlib.checks import positive_int
 
 __all__ = ["DEFAULT_WIDTH", "DEFAULT_BLOCKS", "DEFAULT_EDGE_KERNEL", "ReflectionPadding2D", "PadToMultiple",
-           "CropLike", "check_architecture", "build_transformer"]
+           "CropLike", "MatchColours", "colour_statistics", "check_architecture", "build_transformer"]
 
 #: Width 8, 3 residual blocks and 5×5 convolutions at full resolution: real time at 256×256 on
 #: 2 CPU cores. Convolutions with few channels at full resolution run far below the CPU's peak
@@ -92,6 +94,60 @@ class CropLike(keras.layers.Layer):
         return (x_shape[0], reference_shape[1], reference_shape[2], x_shape[3])
 
 
+def colour_statistics(image: Any) -> tuple[list[float], list[float]]:
+    """An image's colours in six numbers: the mean and standard deviation of each of R, G, B.
+
+    Args:
+        image: ``H×W×3`` in [0, 1] (a style image).
+
+    Returns:
+        ``(means, stds)``, three floats each: what :class:`MatchColours` gives every output.
+
+    Raises:
+        ArtlibError: not an ``H×W×3`` array of finite numbers.
+    """
+    pixels = np.asarray(image, dtype=np.float64)
+    if pixels.ndim != 3 or pixels.shape[-1] != 3 or not np.isfinite(pixels).all():
+        raise ArtlibError(f"colour statistics need an H×W×3 image of finite numbers; got shape {pixels.shape}")
+    pixels = pixels.reshape(-1, 3)
+    return [float(v) for v in pixels.mean(0)], [float(v) for v in pixels.std(0)]
+
+
+@keras.saving.register_keras_serializable(package="artlib")
+class MatchColours(keras.layers.Layer):
+    """Give each image the style's colours: per channel, the style's mean and standard deviation.
+
+    ``y' = clip((y − mean_y) / std_y · std_s + mean_s, 0, 1)``, with ``mean_y``, ``std_y`` each
+    image's own over its pixels (Reinhard et al.'s colour transfer, 2001, here in RGB). The
+    style's palette is then there from the first step, and the network learns its textures
+    rather than spending its few weights turning an orange cup blue. Input and output ``N×H×W×3``.
+
+    Args:
+        mean, std: The style's per-channel statistics (see :func:`colour_statistics`).
+        epsilon: Added to each image's variance: a flat image becomes the style's mean colour.
+    """
+
+    def __init__(self, mean: Sequence[float] = (0.5, 0.5, 0.5), std: Sequence[float] = (0.25, 0.25, 0.25), *,
+                 epsilon: float = 1e-4, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.mean, self.std = [float(v) for v in mean], [float(v) for v in std]
+        if len(self.mean) != 3 or len(self.std) != 3 or min(self.std) < 0:
+            raise ArtlibError(f"MatchColours needs three means and three standard deviations ≥ 0; "
+                              f"got {self.mean}, {self.std}")
+        self.epsilon = float(epsilon)
+
+    def call(self, inputs):
+        mean, variance = tf.nn.moments(inputs, axes=[1, 2], keepdims=True)  # N×1×1×3 each
+        normalized = (inputs - mean) * tf.math.rsqrt(variance + self.epsilon)
+        return tf.clip_by_value(normalized * tf.constant(self.std) + tf.constant(self.mean), 0.0, 1.0)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "mean": self.mean, "std": self.std, "epsilon": self.epsilon}
+
+
 @keras.saving.register_keras_serializable(package="artlib")
 def _unit_clip(x):
     return keras.ops.clip(x, 0.01, 0.99)
@@ -136,7 +192,8 @@ def check_architecture(width: int, num_blocks: int, edge_kernel: int) -> tuple[i
 
 
 def build_transformer(width: int = DEFAULT_WIDTH, num_blocks: int = DEFAULT_BLOCKS, *,
-                      edge_kernel: int = DEFAULT_EDGE_KERNEL, seed: int = 0, name: str = "fast_style") -> keras.Model:
+                      edge_kernel: int = DEFAULT_EDGE_KERNEL, style_colours: tuple[Sequence[float], Sequence[float]]
+                      | None = None, seed: int = 0, name: str = "fast_style") -> keras.Model:
     """The image transformation network (Johnson et al. 2016 with instance normalization).
 
     Args:
@@ -145,12 +202,15 @@ def build_transformer(width: int = DEFAULT_WIDTH, num_blocks: int = DEFAULT_BLOC
         num_blocks: Residual blocks (the paper: 5; 0 is allowed).
         edge_kernel: Kernel size of the first and last convolutions, the two at full resolution
             (the paper: 9; odd).
+        style_colours: ``(means, stds)`` of a style image (:func:`colour_statistics`): a last
+            :class:`MatchColours` layer gives every output those colour statistics. None: no such layer.
         seed: Seed of the initial weights (each layer its own, derived from it).
         name: The model's name.
 
     Returns:
         A ``keras.Model``: images ``N×H×W×3`` in [0, 1] (any H, W ≥ 4) -> ``N×H×W×3`` in [0, 1].
-        Untrained, it returns its input (up to clipping to [0.01, 0.99]).
+        Untrained, it returns its input (up to clipping to [0.01, 0.99]), recoloured to
+        ``style_colours`` if given.
 
     Raises:
         ArtlibError: ``width`` or ``edge_kernel`` below 1, ``edge_kernel`` even, or
@@ -180,4 +240,6 @@ def build_transformer(width: int = DEFAULT_WIDTH, num_blocks: int = DEFAULT_BLOC
     logit = keras.layers.Activation(_logit, name="logit")(clipped)
     out = keras.layers.Activation("sigmoid", name="to_pixels")(keras.layers.Add(name="add_delta")([logit, delta]))
     out = CropLike(name="crop")([out, images])                        # back to N×H×W×3
+    if style_colours is not None:
+        out = MatchColours(*style_colours, name="match_colours")(out)  # the style's palette
     return keras.Model(images, out, name=name)

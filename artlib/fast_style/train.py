@@ -24,6 +24,7 @@ from artlib.fast_style.network import (
     DEFAULT_WIDTH,
     build_transformer,
     check_architecture,
+    colour_statistics,
 )
 
 __all__ = ["FAST_CONTENT_LAYERS", "FAST_STYLE_LAYERS", "FAST_RANDOM_CONTENT_LAYERS", "FAST_RANDOM_STYLE_LAYERS",
@@ -43,13 +44,14 @@ FAST_RANDOM_CONTENT_LAYERS = ("block3_conv1",)
 FAST_RANDOM_STYLE_LAYERS = style.RANDOM_STYLE_LAYERS
 #: Term weights of the perceptual loss (artlib's relative terms). Style 20, not 50: measured on hed-vgg16
 #: features (swirls, mosaic; data/README.md), at 50 the default network covers the photo with a repeated
-#: texture and loses the subject; at 20 the subject stays.
+#: texture and loses the subject; at 20 the subject stays. With ``match_colours=True`` the palette comes
+#: free and the style term goes into textures: 10 kept the subject there (waves), 20 did not.
 FAST_STYLE_WEIGHTS = dict(content_weight=1.0, style_weight=20.0, tv_weight=10.0)
 #: The settings of a run, written to ``run_dir/settings.json`` when it starts.
 SETTINGS_FILE = "settings.json"
-#: The settings that fix a run's initial weights, style pattern and data order: a resumed run
-#: keeps the ones it started with, whatever the call says (it prints which it kept).
-RUN_SETTINGS = ("seed", "image_size", "batch_size", "steps_per_epoch")
+#: The settings that fix a run's initial weights, style pattern, data order and network's last layer: a
+#: resumed run keeps the ones it started with, whatever the call says (it prints which it kept).
+RUN_SETTINGS = ("seed", "image_size", "batch_size", "steps_per_epoch", "match_colours")
 
 
 def perceptual_loss(extractor: style.FeatureExtractor, outputs: tf.Tensor, content_images: tf.Tensor,
@@ -173,6 +175,7 @@ def _resumed_settings(run_dir: Path, given: dict[str, Any], *, quiet: bool | Non
         saved = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
         raise CheckpointError(f"cannot read the run's settings {path} ({err}); delete {run_dir} to start over") from err
+    saved.setdefault("match_colours", False)  # a run from before the setting: its network had no such layer
     kept = {k: saved[k] for k in RUN_SETTINGS if k in saved and saved[k] != given[k]}
     if kept and quiet is not True:
         print(f"fast-style: resuming {run_dir} with its own " +
@@ -185,9 +188,9 @@ def train(style_source: Any, *, num_steps: int | None = None, run_dir: str | Pat
           num_blocks: int = DEFAULT_BLOCKS, edge_kernel: int = DEFAULT_EDGE_KERNEL, learning_rate: float = 1e-3,
           content: Sequence | None = None, style_size: int | None = None, weights: str | Path = "auto", seed: int = 0,
           content_layers: Sequence[str] | None = None, style_layers: Sequence[str] | None = None,
-          steps_per_epoch: int = 100, save_every: int | None = None, extractor: style.FeatureExtractor | None = None,
-          network: keras.Model | None = None, quiet: bool | None = None, verbose: bool = True,
-          **loss_weights: float) -> TrainResult:
+          steps_per_epoch: int = 100, save_every: int | None = None, match_colours: bool = False,
+          extractor: style.FeatureExtractor | None = None, network: keras.Model | None = None,
+          quiet: bool | None = None, verbose: bool = True, **loss_weights: float) -> TrainResult:
     """Train a transformation network for one style, resuming from ``run_dir`` if it holds a run.
 
     A resumed run continues exactly where it stopped, with the :data:`RUN_SETTINGS` (seed, crop
@@ -210,7 +213,14 @@ def train(style_source: Any, *, num_steps: int | None = None, run_dir: str | Pat
         seed: Fixes the network's initialization, the crops, a pattern style and random VGG weights.
         steps_per_epoch: Batches per (generated) epoch.
         save_every: Checkpoint every this many steps (default: ``num_steps // 10``).
-        extractor, network: Reuse these instead of building new ones.
+        match_colours: End the network with :class:`~artlib.fast_style.MatchColours` set to the
+            style image's colour statistics, so every output has the style's palette and training
+            goes into its textures. Measured (``data/README.md``): closer to the style on every shipped
+            style, but on styles with a narrow or dark palette (swirls) it squeezes the photo's contrast
+            into the style's and the subject fades, so it is an option, not the default. One of
+            :data:`RUN_SETTINGS`.
+        extractor, network: Reuse these instead of building new ones (a given ``network`` is used as
+            it is: ``match_colours`` only records what it was built with).
         quiet: Hide the progress bar. verbose: Print the VGG19 notice and a summary.
         **loss_weights: ``content_weight``, ``style_weight``, ``tv_weight``.
 
@@ -231,7 +241,8 @@ def train(style_source: Any, *, num_steps: int | None = None, run_dir: str | Pat
         seed=positive_int(seed, "seed", minimum=0), steps_per_epoch=positive_int(steps_per_epoch, "steps_per_epoch"),
         image_size=positive_int(config.choose(full=256, fast=64) if image_size is None else image_size,
                                 "image_size"),
-        batch_size=positive_int(config.choose(full=4, fast=2) if batch_size is None else batch_size, "batch_size"))
+        batch_size=positive_int(config.choose(full=4, fast=2) if batch_size is None else batch_size, "batch_size"),
+        match_colours=bool(match_colours))
     width, num_blocks, edge_kernel = check_architecture(width, num_blocks, edge_kernel)
     learning_rate = positive_float(learning_rate, "learning_rate")
     save_every = max(1, num_steps // 10) if save_every is None else positive_int(save_every, "save_every")
@@ -248,7 +259,8 @@ def train(style_source: Any, *, num_steps: int | None = None, run_dir: str | Pat
         if not extractor.calibrated:  # random weights: per-layer scales from a content photo
             extractor.calibrate(np.asarray(imageio.resize_max_dim(photos[0], image_size)))
         if network is None:
-            network = build_transformer(width, num_blocks, edge_kernel=edge_kernel, seed=seed)
+            palette = colour_statistics(style_image) if run["match_colours"] else None
+            network = build_transformer(width, num_blocks, edge_kernel=edge_kernel, style_colours=palette, seed=seed)
         optimizer = keras.optimizers.Adam(learning_rate)
         optimizer.build(network.trainable_variables)
     step = make_train_step(network, optimizer, extractor, style_image, **loss_weights)
