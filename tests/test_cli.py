@@ -262,8 +262,12 @@ def test_fast_style_train_then_apply(tmp_path):
     net = tmp_path / "net.keras"
     result = run_cli("fast-style", "train", "pattern:waves", "--steps", "2", "--size", "32", "--batch-size", "1",
                      "--width", "4", "--blocks", "1", "--weights", "random", "--run-dir", str(tmp_path / "run"),
-                     "-o", str(net))
+                     "--match-colours", "-o", str(net))
     assert result.returncode == 0, result.stderr
+    from artlib import fast_style
+
+    assert fast_style.load_recipe(net)["match_colours"] is True  # the flag reaches the run and its recipe
+    assert fast_style.load_network(net).layers[-1].name == "match_colours"
     photo = tmp_path / "photo.png"
     from artlib.imageio import save_image
 

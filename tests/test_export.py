@@ -15,19 +15,19 @@ from conftest import run_cli, run_python
 ODD = (37, 53, 3)  # neither side a multiple of 4: the network pads and crops inside
 
 
-@pytest.fixture(scope="module")
-def network():
-    """A small network with every weight perturbed, so that it is far from the identity it starts as.
-
-    It ends in MatchColours, as the shipped ones do: the per-image moments go through the export too.
-    """
+def perturbed_network(style_colours=None):
+    """A small network with every weight perturbed, so that it is far from the identity it starts as."""
     from artlib import fast_style
 
-    network = fast_style.build_transformer(width=4, num_blocks=1, seed=1,
-                                           style_colours=([0.3, 0.4, 0.6], [0.2, 0.15, 0.25]))
+    network = fast_style.build_transformer(width=4, num_blocks=1, seed=1, style_colours=style_colours)
     rng = np.random.default_rng(0)
     network.set_weights([w + rng.normal(0, 0.2, w.shape).astype(w.dtype) for w in network.get_weights()])
     return network
+
+
+@pytest.fixture(scope="module")
+def network():
+    return perturbed_network()
 
 
 @pytest.fixture(scope="module")
@@ -35,10 +35,16 @@ def image():
     return np.random.default_rng(1).uniform(0, 1, ODD).astype(np.float32)
 
 
+@pytest.mark.parametrize("palette", [False, True], ids=["plain", "match-colours"])
 @pytest.mark.parametrize("suffix, runtime", [(".onnx", "onnxruntime"), (".tflite", "ai_edge_litert")])
-def test_exported_file_matches_keras_on_an_odd_size(tmp_path, network, image, suffix, runtime):
+def test_exported_file_matches_keras_on_an_odd_size(tmp_path, network, image, suffix, runtime, palette):
+    """Both kinds the shipped networks are: plain, and ending in MatchColours (per-image moments) like waves."""
     pytest.importorskip(runtime)
     from artlib import fast_style
+
+    if palette:
+        network = perturbed_network(style_colours=([0.3, 0.4, 0.6], [0.2, 0.15, 0.25]))
+        assert network.layers[-1].name == "match_colours"
 
     path = fast_style.export_network(network, tmp_path / f"net{suffix}")
     assert [p.name for p in tmp_path.iterdir()] == [f"net{suffix}"]  # no temporary file left

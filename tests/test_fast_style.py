@@ -152,7 +152,8 @@ def test_save_and_load_give_identical_outputs(tmp_path):
     x = np.random.default_rng(1).uniform(0, 1, (1, 29, 31, 3)).astype(np.float32)
     np.testing.assert_array_equal(loaded(x).numpy(), network(x).numpy())
     assert loaded.get_layer("match_colours").get_config()["mean"] == [0.2, 0.5, 0.6]  # the palette travels
-    assert not np.allclose(network(x).numpy(), np.clip(x, 0.01, 0.99), atol=1e-3)  # not the identity
+    untrained_like = fast_style.MatchColours([0.2, 0.5, 0.6], [0.1] * 3)(np.clip(x, 0.01, 0.99)).numpy()
+    assert not np.allclose(network(x).numpy(), untrained_like, atol=1e-3)  # not what the untrained one gives
     with pytest.raises(ArtlibError, match="exists"):
         fast_style.save_network(network, path)
     assert fast_style.load_recipe(path) is None  # saved without one
@@ -180,6 +181,9 @@ def test_shipped_networks_load_and_paint():
         # The shipped networks are the default architecture (data/README.md), trained: not the identity.
         assert network.count_params() == expected_params(fast_style.DEFAULT_WIDTH, fast_style.DEFAULT_BLOCKS,
                                                          fast_style.DEFAULT_EDGE_KERNEL)
+        # waves ends in MatchColours (no weights), as its recipe says; the others do not.
+        recipe = fast_style.load_recipe(name)
+        assert (network.layers[-1].name == "match_colours") is recipe.get("match_colours", False), name
         out = fast_style.stylize_image(network, photo)
         assert out.shape == photo.shape and out.dtype == np.float32 and 0 <= out.min() and out.max() <= 1
         assert np.abs(out - photo).mean() > 0.1, name  # measured 0.26 for swirls
@@ -334,6 +338,29 @@ def test_resume_is_bitwise_exact(tmp_path):
     assert settings["match_colours"] is True
     straight_out, resumed_out = np.load(tmp_path / "outputs.npz").values()
     np.testing.assert_array_equal(straight_out, resumed_out)
+
+
+def test_a_given_network_decides_match_colours_and_must_fit_a_resumed_run(tmp_path, extractor, style_image):
+    import json
+
+    from artlib import fast_style
+    from artlib.errors import ArtlibError, CheckpointError
+
+    def run(num_steps: int, network):
+        return fast_style.train(style_image, num_steps=num_steps, run_dir=tmp_path, image_size=32, batch_size=2,
+                                width=4, num_blocks=1, content=["astronaut"], extractor=extractor, quiet=True,
+                                verbose=False, network=network)
+
+    palette = fast_style.colour_statistics(style_image)
+    first = run(1, fast_style.build_transformer(4, 1, style_colours=palette))  # match_colours not passed
+    assert first.settings["match_colours"] is True
+    assert json.loads((tmp_path / "settings.json").read_text())["match_colours"] is True
+    with pytest.raises(CheckpointError, match="match_colours=True.*does not end in MatchColours"):
+        run(2, fast_style.build_transformer(4, 1))
+    with pytest.raises(ArtlibError, match="style_colours"):
+        fast_style.build_transformer(4, 1, style_colours=(0.5, 0.5, 0.5))
+    with pytest.raises(ArtlibError, match="finite"):
+        fast_style.build_transformer(4, 1, style_colours=([0.5, np.nan, 0.5], [0.1] * 3))
 
 
 def test_a_run_from_before_match_colours_resumes_without_the_layer(tmp_path, extractor, style_image):

@@ -131,15 +131,17 @@ class MatchColours(keras.layers.Layer):
                  epsilon: float = 1e-4, **kwargs: Any):
         super().__init__(**kwargs)
         self.mean, self.std = [float(v) for v in mean], [float(v) for v in std]
-        if len(self.mean) != 3 or len(self.std) != 3 or min(self.std) < 0:
-            raise ArtlibError(f"MatchColours needs three means and three standard deviations ≥ 0; "
+        values = np.array(self.mean + self.std)
+        if len(self.mean) != 3 or len(self.std) != 3 or not np.isfinite(values).all() or min(self.std) < 0:
+            raise ArtlibError(f"MatchColours needs three finite means and three standard deviations ≥ 0; "
                               f"got {self.mean}, {self.std}")
         self.epsilon = float(epsilon)
 
     def call(self, inputs):
         mean, variance = tf.nn.moments(inputs, axes=[1, 2], keepdims=True)  # N×1×1×3 each
         normalized = (inputs - mean) * tf.math.rsqrt(variance + self.epsilon)
-        return tf.clip_by_value(normalized * tf.constant(self.std) + tf.constant(self.mean), 0.0, 1.0)
+        std, mean = tf.constant(self.std, inputs.dtype), tf.constant(self.mean, inputs.dtype)
+        return tf.clip_by_value(normalized * std + mean, 0.0, 1.0)
 
     def compute_output_shape(self, input_shape):
         return input_shape
@@ -213,8 +215,8 @@ def build_transformer(width: int = DEFAULT_WIDTH, num_blocks: int = DEFAULT_BLOC
         ``style_colours`` if given.
 
     Raises:
-        ArtlibError: ``width`` or ``edge_kernel`` below 1, ``edge_kernel`` even, or
-            ``num_blocks`` negative.
+        ArtlibError: ``width`` or ``edge_kernel`` below 1, ``edge_kernel`` even, ``num_blocks``
+            negative, or ``style_colours`` not three finite means and three stds ≥ 0.
 
     Example:
         >>> build_transformer(8, 1)(np.zeros((1, 37, 53, 3), "float32")).shape  # doctest: +SKIP
@@ -241,5 +243,7 @@ def build_transformer(width: int = DEFAULT_WIDTH, num_blocks: int = DEFAULT_BLOC
     out = keras.layers.Activation("sigmoid", name="to_pixels")(keras.layers.Add(name="add_delta")([logit, delta]))
     out = CropLike(name="crop")([out, images])                        # back to N×H×W×3
     if style_colours is not None:
+        if len(style_colours) != 2:
+            raise ArtlibError(f"style_colours must be (means, stds), three of each; got {style_colours!r}")
         out = MatchColours(*style_colours, name="match_colours")(out)  # the style's palette
     return keras.Model(images, out, name=name)

@@ -23,6 +23,7 @@ from artlib.fast_style.network import (
     DEFAULT_EDGE_KERNEL,
     DEFAULT_WIDTH,
     build_transformer,
+    MatchColours,
     check_architecture,
     colour_statistics,
 )
@@ -194,7 +195,7 @@ def train(style_source: Any, *, num_steps: int | None = None, run_dir: str | Pat
     """Train a transformation network for one style, resuming from ``run_dir`` if it holds a run.
 
     A resumed run continues exactly where it stopped, with the :data:`RUN_SETTINGS` (seed, crop
-    size, batch size, steps per epoch) it started with; the run's settings are in
+    size, batch size, steps per epoch, ``match_colours``) it started with; the run's settings are in
     ``run_dir/settings.json``.
 
     Args:
@@ -215,12 +216,12 @@ def train(style_source: Any, *, num_steps: int | None = None, run_dir: str | Pat
         save_every: Checkpoint every this many steps (default: ``num_steps // 10``).
         match_colours: End the network with :class:`~artlib.fast_style.MatchColours` set to the
             style image's colour statistics, so every output has the style's palette and training
-            goes into its textures. Measured (``data/README.md``): closer to the style on every shipped
-            style, but on styles with a narrow or dark palette (swirls) it squeezes the photo's contrast
-            into the style's and the subject fades, so it is an option, not the default. One of
-            :data:`RUN_SETTINGS`.
-        extractor, network: Reuse these instead of building new ones (a given ``network`` is used as
-            it is: ``match_colours`` only records what it was built with).
+            goes into its textures. Measured (``data/README.md``): closer to the style in seven of
+            eight style × photo pairs of the shipped styles, but on a style with a narrow, dark palette
+            (swirls) it squeezes the photo's contrast into the style's and the subject fades, so it is
+            an option, not the default. One of :data:`RUN_SETTINGS`.
+        extractor, network: Reuse these instead of building new ones. A given ``network`` is used as
+            it is, and a new run records whether it ends in ``MatchColours``.
         quiet: Hide the progress bar. verbose: Print the VGG19 notice and a summary.
         **loss_weights: ``content_weight``, ``style_weight``, ``tv_weight``.
 
@@ -263,6 +264,13 @@ def train(style_source: Any, *, num_steps: int | None = None, run_dir: str | Pat
             network = build_transformer(width, num_blocks, edge_kernel=edge_kernel, style_colours=palette, seed=seed)
         optimizer = keras.optimizers.Adam(learning_rate)
         optimizer.build(network.trainable_variables)
+    has_palette = any(isinstance(layer, MatchColours) for layer in network.layers)
+    if has_palette != run["match_colours"]:  # a given network: it decides a new run's setting
+        if run is not given:
+            raise CheckpointError(f"the run in {run_dir} was trained with match_colours={run['match_colours']}, "
+                                  f"but the network given {'ends' if has_palette else 'does not end'} in "
+                                  "MatchColours; give a network that fits the run, or none")
+        given["match_colours"] = has_palette
     step = make_train_step(network, optimizer, extractor, style_image, **loss_weights)
     fixed = np.stack([np.asarray(imageio.resize(imageio.center_crop(p, min(p.shape[:2])), (image_size,) * 2))
                       for p in photos[:4]])  # the progress grid's photos, N×S×S×3
