@@ -38,7 +38,7 @@ def image():
 @pytest.mark.parametrize("palette", [False, True], ids=["plain", "match-colours"])
 @pytest.mark.parametrize("suffix, runtime", [(".onnx", "onnxruntime"), (".tflite", "ai_edge_litert")])
 def test_exported_file_matches_keras_on_an_odd_size(tmp_path, network, image, suffix, runtime, palette):
-    """Both kinds the shipped networks are: plain, and ending in MatchColours (per-image moments) like waves."""
+    """Plain, and ending in MatchColours (per-image moments) as the shipped networks do."""
     pytest.importorskip(runtime)
     from artlib import fast_style
 

@@ -81,6 +81,9 @@ def test_match_colours_gives_each_image_the_styles_statistics():
         # a per-channel affine map of the image (the reference), so the picture's layout stays
         expected = (image - image.reshape(-1, 3).mean(0)) / np.sqrt(image.reshape(-1, 3).var(0) + 1e-4)
         np.testing.assert_allclose(result, np.clip(expected * stds + means, 0, 1), atol=1e-4)
+    shift = fast_style.MatchColours(means, stds, spread=False)(images).numpy()  # the means only
+    for image, result in zip(images, shift):
+        np.testing.assert_allclose(result, np.clip(image - image.reshape(-1, 3).mean(0) + means, 0, 1), atol=1e-5)
     flat = layer(np.full((1, 8, 8, 3), 0.3, np.float32)).numpy()  # no spread: the style's mean colour
     np.testing.assert_allclose(flat, np.broadcast_to(means, flat.shape), atol=1e-5)
     network = fast_style.build_transformer(4, 1, style_colours=(means, stds))
@@ -91,6 +94,13 @@ def test_match_colours_gives_each_image_the_styles_statistics():
             fast_style.colour_statistics(bad)
     with pytest.raises(ArtlibError, match="three"):
         fast_style.MatchColours([0.5, 0.5], [0.1, 0.1])
+    trained = fast_style.build_transformer(4, 1, seed=2)  # appended after training, as the shipped ones are
+    appended = fast_style.append_match_colours(trained, style_image, spread=False)
+    assert appended.layers[-1].get_config()["spread"] is False and appended.count_params() == trained.count_params()
+    expected = fast_style.MatchColours(means, stds, spread=False)(trained(images)).numpy()
+    np.testing.assert_allclose(appended(images).numpy(), expected, atol=1e-6)
+    with pytest.raises(ArtlibError, match="already ends in MatchColours"):
+        fast_style.append_match_colours(appended, style_image)
 
 
 def expected_params(width: int, num_blocks: int, edge_kernel: int) -> int:
@@ -181,9 +191,13 @@ def test_shipped_networks_load_and_paint():
         # The shipped networks are the default architecture (data/README.md), trained: not the identity.
         assert network.count_params() == expected_params(fast_style.DEFAULT_WIDTH, fast_style.DEFAULT_BLOCKS,
                                                          fast_style.DEFAULT_EDGE_KERNEL)
-        # waves ends in MatchColours (no weights), as its recipe says; the others do not.
+        # Each ends in MatchColours (no weights), as its recipe says: waves trained with it, the others with
+        # it appended after training (the means only).
         recipe = fast_style.load_recipe(name)
-        assert (network.layers[-1].name == "match_colours") is recipe.get("match_colours", False), name
+        last = network.layers[-1]
+        assert last.name == "match_colours", name
+        assert recipe.get("match_colours", False) is ("appended_after_training" not in recipe), name
+        assert last.get_config()["spread"] is recipe.get("match_colours", False), name
         out = fast_style.stylize_image(network, photo)
         assert out.shape == photo.shape and out.dtype == np.float32 and 0 <= out.min() and out.max() <= 1
         assert np.abs(out - photo).mean() > 0.1, name  # measured 0.26 for swirls

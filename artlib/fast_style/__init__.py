@@ -30,8 +30,8 @@ into the style's textures rather than into turning an orange cup blue.
 Which file does what:
 
 * ``network.py`` — the custom layers (:class:`ReflectionPadding2D`, :class:`PadToMultiple`,
-  :class:`CropLike`, :class:`MatchColours`, registered serializable), :func:`colour_statistics` and
-  :func:`build_transformer`;
+  :class:`CropLike`, :class:`MatchColours`, registered serializable), :func:`colour_statistics`,
+  :func:`append_match_colours` and :func:`build_transformer`;
 * ``content.py`` — the content photos (:data:`TRAIN_PHOTOS`; :data:`EVAL_PHOTOS`, which is
   :data:`artlib.data.HELD_OUT_PHOTOS`; :func:`load_content_photos`) and the seeded crops of an
   epoch (:class:`ContentBatches`);
@@ -71,6 +71,7 @@ from artlib.fast_style.network import (
     MatchColours,
     PadToMultiple,
     ReflectionPadding2D,
+    append_match_colours,
     build_transformer,
     colour_statistics,
 )
@@ -101,7 +102,7 @@ from artlib.fast_style.train import (
 
 __all__ = [
     "DEFAULT_WIDTH", "DEFAULT_BLOCKS", "DEFAULT_EDGE_KERNEL", "ReflectionPadding2D", "PadToMultiple", "CropLike",
-    "MatchColours", "colour_statistics", "build_transformer",                                  # network
+    "MatchColours", "colour_statistics", "append_match_colours", "build_transformer",          # network
     "TRAIN_PHOTOS", "EVAL_PHOTOS", "load_content_photos", "ContentBatches",                     # content
     "FAST_CONTENT_LAYERS", "FAST_STYLE_LAYERS", "FAST_RANDOM_CONTENT_LAYERS", "FAST_RANDOM_STYLE_LAYERS",
     "FAST_STYLE_WEIGHTS",

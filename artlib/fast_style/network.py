@@ -13,7 +13,8 @@ from artlib.errors import ArtlibError
 from artlib.checks import positive_int
 
 __all__ = ["DEFAULT_WIDTH", "DEFAULT_BLOCKS", "DEFAULT_EDGE_KERNEL", "ReflectionPadding2D", "PadToMultiple",
-           "CropLike", "MatchColours", "colour_statistics", "check_architecture", "build_transformer"]
+           "CropLike", "MatchColours", "colour_statistics", "append_match_colours", "check_architecture",
+           "build_transformer"]
 
 #: Width 8, 3 residual blocks and 5×5 convolutions at full resolution: real time at 256×256 on
 #: 2 CPU cores. Convolutions with few channels at full resolution run far below the CPU's peak
@@ -120,16 +121,20 @@ class MatchColours(keras.layers.Layer):
     ``y' = clip((y − mean_y) / std_y · std_s + mean_s, 0, 1)``, with ``mean_y``, ``std_y`` each
     image's own over its pixels (Reinhard et al.'s colour transfer, 2001, here in RGB). The
     style's palette is then there from the first step, and the network learns its textures
-    rather than spending its few weights turning an orange cup blue. Input and output ``N×H×W×3``.
+    rather than spending its few weights turning an orange cup blue. With ``spread=False`` only
+    the mean moves, ``y' = clip(y − mean_y + mean_s, 0, 1)``: each image keeps its own contrast,
+    which a style with a dark, narrow palette would otherwise squeeze. Input and output ``N×H×W×3``.
 
     Args:
         mean, std: The style's per-channel statistics (see :func:`colour_statistics`).
         epsilon: Added to each image's variance: a flat image becomes the style's mean colour.
+        spread: Match the standard deviations too (else only the means).
     """
 
     def __init__(self, mean: Sequence[float] = (0.5, 0.5, 0.5), std: Sequence[float] = (0.25, 0.25, 0.25), *,
-                 epsilon: float = 1e-4, **kwargs: Any):
+                 epsilon: float = 1e-4, spread: bool = True, **kwargs: Any):
         super().__init__(**kwargs)
+        self.spread = bool(spread)
         self.mean, self.std = [float(v) for v in mean], [float(v) for v in std]
         values = np.array(self.mean + self.std)
         if len(self.mean) != 3 or len(self.std) != 3 or not np.isfinite(values).all() or min(self.std) < 0:
@@ -138,16 +143,40 @@ class MatchColours(keras.layers.Layer):
         self.epsilon = float(epsilon)
 
     def call(self, inputs):
+        style_std, style_mean = tf.constant(self.std, inputs.dtype), tf.constant(self.mean, inputs.dtype)
+        if not self.spread:
+            return tf.clip_by_value(inputs - tf.reduce_mean(inputs, axis=[1, 2], keepdims=True) + style_mean, 0.0, 1.0)
         mean, variance = tf.nn.moments(inputs, axes=[1, 2], keepdims=True)  # N×1×1×3 each
         normalized = (inputs - mean) * tf.math.rsqrt(variance + self.epsilon)
-        std, mean = tf.constant(self.std, inputs.dtype), tf.constant(self.mean, inputs.dtype)
-        return tf.clip_by_value(normalized * std + mean, 0.0, 1.0)
+        return tf.clip_by_value(normalized * style_std + style_mean, 0.0, 1.0)
 
     def compute_output_shape(self, input_shape):
         return input_shape
 
     def get_config(self) -> dict:
-        return {**super().get_config(), "mean": self.mean, "std": self.std, "epsilon": self.epsilon}
+        return {**super().get_config(), "mean": self.mean, "std": self.std, "epsilon": self.epsilon,
+                "spread": self.spread}
+
+
+def append_match_colours(network: keras.Model, style_image: Any, *, spread: bool = True) -> keras.Model:
+    """A trained network with :class:`MatchColours` for ``style_image`` appended after its output.
+
+    Args:
+        network: An image-to-image network (``N×H×W×3`` in [0, 1] both ways).
+        style_image: ``H×W×3`` in [0, 1]: whose colour statistics the outputs get.
+        spread: Match the standard deviations too (else only the means; see :class:`MatchColours`).
+
+    Returns:
+        A new ``keras.Model`` sharing ``network``'s layers and weights, ending in ``match_colours``.
+
+    Raises:
+        ArtlibError: a bad style image, or ``network`` ends in ``MatchColours`` already.
+    """
+    if isinstance(network.layers[-1], MatchColours):
+        raise ArtlibError(f"network {network.name!r} already ends in MatchColours")
+    means, stds = colour_statistics(style_image)
+    out = MatchColours(means, stds, spread=spread, name="match_colours")(network.output)
+    return keras.Model(network.input, out, name=network.name)
 
 
 @keras.saving.register_keras_serializable(package="artlib")
