@@ -45,7 +45,7 @@ Which file does what:
 * ``transfer.py`` — :func:`load_style_image`, :func:`evaluate`, the coarse-to-fine schedule
   (:func:`stage_schedule`, :func:`coarse_to_fine_sizes`), :class:`StyleResult`,
   :func:`style_transfer`, :func:`stylize`.
-* ``inputs.py`` — the checks of what callers pass (an image batch, a positive whole number).
+* ``inputs.py`` — the check of what callers pass as an image batch (:func:`as_image_batch`);
 """
 
 from artlib.style.color import match_colors, preserve_luminance

@@ -1,4 +1,4 @@
-"""The style package's checks of what callers pass: an image batch, a positive whole number."""
+"""The style package's check of what callers pass: an image batch (whole numbers: artlib.checks.positive_int)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from artlib import imageio  # noqa: E402
-from artlib.errors import ArtlibError  # noqa: E402
 
 
 def as_image_batch(images: Any, *, name: str = "images") -> tf.Tensor:
@@ -36,21 +35,3 @@ def as_image_batch(images: Any, *, name: str = "images") -> tf.Tensor:
     if array.ndim == 4 and array.shape[-1] == 1:
         array = np.repeat(array, 3, axis=-1)  # grayscale -> RGB
     return tf.constant(imageio.as_batch(array, name=name, channels=3, tolerance=1e-4))
-
-
-def positive_int(name: str, value: Any) -> int:
-    """``value`` as an ``int``, if it is a whole number ≥ 1.
-
-    Args:
-        name: The argument's name, for the message.
-        value: What the caller passed.
-
-    Returns:
-        ``int(value)``.
-
-    Raises:
-        ArtlibError: Anything else (0, a negative number, a fraction, a bool, a string).
-    """
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ArtlibError(f"{name} must be a whole number ≥ 1; got {value!r}")
-    return int(value)

@@ -16,7 +16,8 @@ import tensorflow as tf  # noqa: E402
 
 from artlib import training  # noqa: E402
 from artlib.errors import ArtlibError  # noqa: E402
-from artlib.style.inputs import as_image_batch, positive_int  # noqa: E402
+from artlib.checks import positive_int  # noqa: E402
+from artlib.style.inputs import as_image_batch  # noqa: E402
 from artlib.style.objective import Objective  # noqa: E402
 
 #: ``callback(step, terms)``: called after each step (Adam) or evaluation (L-BFGS).
@@ -46,7 +47,7 @@ def run_adam(objective: Objective, image: Any, steps: int, *, learning_rate: flo
         ArtlibError: ``steps`` below 1 or a learning rate ≤ 0.
         NonFiniteLossError: A term became NaN or infinite.
     """
-    steps = positive_int("steps", steps)
+    steps = positive_int(steps, "steps")
     if not learning_rate > 0:
         raise ArtlibError(f"learning_rate must be > 0; got {learning_rate}")
     variable = tf.Variable(as_image_batch(image, name="start image"))
@@ -91,7 +92,7 @@ def pyramid_levels(size: tuple[int, int], min_dim: int = PYRAMID_MIN_DIM) -> lis
     Raises:
         ArtlibError: ``min_dim`` below 1.
     """
-    min_dim = positive_int("min_dim", min_dim)
+    min_dim = positive_int(min_dim, "min_dim")
     levels = [tuple(size)]
     while max(levels[-1]) // 2 >= min_dim:
         levels.append(tuple(max(1, d // 2) for d in levels[-1]))
@@ -132,8 +133,8 @@ def run_pyramid_adam(objective: Objective, image: Any, steps: int, *, learning_r
             the first.
         NonFiniteLossError: A term became NaN or infinite.
     """
-    steps = positive_int("steps", steps)
-    min_dim = positive_int("min_dim", min_dim)
+    steps = positive_int(steps, "steps")
+    min_dim = positive_int(min_dim, "min_dim")
     if not (0 < final_learning_rate <= learning_rate and math.isfinite(learning_rate)):
         raise ArtlibError(f"learning rates must satisfy 0 < final_learning_rate ≤ learning_rate; got "
                           f"{final_learning_rate} and {learning_rate}")
@@ -181,7 +182,7 @@ def lbfgs_history_size(pixels: int, history_size: int | None) -> int:
         ArtlibError: An explicit ``history_size`` below 1.
     """
     if history_size is not None:
-        return positive_int("history_size", history_size)
+        return positive_int(history_size, "history_size")
     return int(np.clip((LBFGS_MEMORY_BUDGET / (8 * pixels) - 5) // 2, 3, 10))
 
 
@@ -228,10 +229,10 @@ def run_lbfgs(objective: Objective, image: Any, steps: int, *, history_size: int
     """
     from scipy.optimize import Bounds, minimize
 
-    steps = positive_int("steps", steps)
+    steps = positive_int(steps, "steps")
     if not tolerance >= 0:
         raise ArtlibError(f"tolerance must be ≥ 0; got {tolerance}")
-    patience = positive_int("patience", patience)
+    patience = positive_int(patience, "patience")
     x0 = as_image_batch(image, name="start image").numpy()
     shape = x0.shape
     memory = lbfgs_history_size(x0.size, history_size)

@@ -17,7 +17,8 @@ from artlib import imageio, metrics, patterns  # noqa: E402
 from artlib.errors import ArtlibError, ImageError  # noqa: E402
 from artlib.style.color import match_colors, preserve_luminance  # noqa: E402
 from artlib.style.features import FeatureExtractor  # noqa: E402
-from artlib.style.inputs import as_image_batch, positive_int  # noqa: E402
+from artlib.checks import positive_int  # noqa: E402
+from artlib.style.inputs import as_image_batch  # noqa: E402
 from artlib.style.objective import LayerWeights, Objective, blend_weights, gram_matrix  # noqa: E402
 from artlib.style.optimizers import Callback, run_adam, run_lbfgs, run_pyramid_adam  # noqa: E402
 
@@ -65,7 +66,7 @@ def load_style_image(source: Any, max_dim: int | None = 512, *, seed: int = 0) -
         OfflineError: A URL that is not cached while offline.
     """
     if max_dim is not None:
-        max_dim = positive_int("max_dim", max_dim)
+        max_dim = positive_int(max_dim, "max_dim")
     if isinstance(source, str) and source.startswith("pattern:"):
         try:
             return patterns.make_pattern(source.split(":", 1)[1], max_dim or 512, seed=seed)
@@ -140,7 +141,7 @@ def stage_schedule(steps: int, num_stages: int, stage_tolerance: float | None = 
     Raises:
         ArtlibError: ``steps`` or ``num_stages`` below 1, or a negative tolerance.
     """
-    steps, num_stages = positive_int("steps", steps), positive_int("num_stages", num_stages)
+    steps, num_stages = positive_int(steps, "steps"), positive_int(num_stages, "num_stages")
     tolerance = STAGE_TOLERANCE if stage_tolerance is None else float(stage_tolerance)
     if not tolerance >= 0:
         raise ArtlibError(f"stage_tolerance must be ≥ 0; got {stage_tolerance}")
@@ -160,8 +161,8 @@ def coarse_to_fine_sizes(max_dim: int, min_dim: int = DEFAULT_MIN_DIM) -> list[i
     Raises:
         ArtlibError: A size below 1.
     """
-    sizes = [positive_int("max_dim", max_dim)]
-    min_dim = positive_int("min_dim", min_dim)
+    sizes = [positive_int(max_dim, "max_dim")]
+    min_dim = positive_int(min_dim, "min_dim")
     while sizes[0] // 2 >= min_dim:
         sizes.insert(0, sizes[0] // 2)
     return sizes
@@ -205,7 +206,7 @@ def style_transfer(content_image: Any, style_images: Any, *, max_dim: int = DEFA
         ImageError: An unusable image. DataError: A missing weights file.
     """
     start = time.perf_counter()
-    max_dim = positive_int("max_dim", max_dim)
+    max_dim = positive_int(max_dim, "max_dim")
     if preserve_color not in (None, "luminance", "match"):
         raise ArtlibError(f"preserve_color must be None, 'luminance' or 'match', not {preserve_color!r}")
     if optimizer not in OPTIMIZERS:
