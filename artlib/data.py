@@ -45,6 +45,9 @@ __all__ = [
     "SAMPLE_PHOTOS",
     "HELD_OUT_PHOTOS",
     "load_sample_photo",
+    "PAINTINGS",
+    "PAINTINGS_DIR",
+    "load_painting",
     "make_dataset",
     "find_vgg19_weights",
 ]
@@ -319,6 +322,36 @@ def load_sample_photo(name: str, max_dim: int | None = None) -> np.ndarray:
     if max_dim is not None:
         image = np.asarray(imageio.resize_max_dim(image, max_dim)) if max(image.shape[:2]) > max_dim else image
     return image.astype(np.float32)
+
+
+# ---------------------------------------------------------------- paintings
+
+#: Public-domain paintings shipped with artlib (``data/paintings/``; source, licence and sha256 in
+#: ``data/README.md``): style images that need no network. Name -> what it is.
+PAINTINGS = {"starry_night": "Vincent van Gogh, The Starry Night (1889)"}
+#: Where they are: the package's own copy once installed, else the checkout's ``data/paintings``.
+PAINTINGS_DIR = config.SHIPPED_DIR / "paintings"
+
+
+def load_painting(name: str, max_dim: int | None = None) -> np.ndarray:
+    """A shipped public-domain painting (:data:`PAINTINGS`) as float32 ``H×W×3`` in [0, 1].
+
+    ``style.load_style_image("painting:starry_night")`` and every command's ``--style`` reach it the same way.
+
+    Args:
+        name: One of :data:`PAINTINGS`.
+        max_dim: Downscale so the long side is at most this many pixels (None: as shipped, 752×600).
+
+    Returns:
+        float32 ``H×W×3`` pixels in [0, 1].
+
+    Raises:
+        ArtlibError: An unknown name (the message lists the known ones), or ``max_dim`` below 1.
+        ImageError: The shipped file is missing or damaged (reinstall artlib).
+    """
+    if name not in PAINTINGS:
+        raise ArtlibError(f"unknown painting {name!r}; choose one of {', '.join(PAINTINGS)}")
+    return imageio.load_image(PAINTINGS_DIR / f"{name}.jpg", max_dim=max_dim)
 
 
 # ---------------------------------------------------------------- tf.data

@@ -144,6 +144,7 @@ def test_a_bad_value_is_one_line_before_tensorflow(hooked, args, needle):
     ["autoencoder", "denoise", "{missing}", "-o", "{out}.png"],
     ["stylize", "{missing}", "pattern:swirls", "-o", "{out}.png"],
     ["style", "transfer", "{photo}", "{missing}", "-o", "{out}.png"],
+    ["style", "transfer", "{photo}", "painting:starry_night", "{missing}", "-o", "{out}.png"],  # a painting is no file
     ["fast-style", "apply", "swirls", "{missing}", "-o", "{out}"],
     ["fast-style", "train", "{missing}", "-o", "{out}.keras"],
     ["arbitrary-style", "train", "--start-from", "{missing}", "-o", "{out}.keras"],

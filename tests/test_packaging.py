@@ -21,7 +21,7 @@ from artlib import config
 pytestmark = pytest.mark.slow  # building the wheel takes several seconds
 
 REPO = config.REPO_ROOT
-SHIPPED = ("pretrained", "fashion-mnist-subset")  # the folders of data/ that artlib reads
+SHIPPED = ("pretrained", "fashion-mnist-subset", "paintings")  # the folders of data/ that artlib reads
 
 
 def _files(folder: Path) -> list[str]:
@@ -102,6 +102,8 @@ def test_installed_wheel_finds_its_own_shipped_data(wheel, tmp_path):
         (x_train, y_train), (x_test, y_test) = data.load_fashion_mnist(
             sources=[data.Source("shipped-subset", data.SHIPPED_DIR)], verbose=False)
         assert x_train.shape == (6000, 28, 28) and x_test.shape == (1000, 28, 28)
+        assert data.PAINTINGS_DIR == site / "artlib" / "_shipped" / "paintings"
+        assert data.load_painting("starry_night", max_dim=64).shape == (51, 64, 3)
         print("ok")
     """)
     # The unpacked wheel comes first on sys.path; run from an empty folder, away from the checkout.

@@ -504,6 +504,22 @@ def test_grayscale_content_and_style_images_are_accepted(extractor):
         inputs.as_image_batch(np.zeros((32, 40, 2)))  # two channels are neither gray nor RGB
 
 
+def test_the_shipped_painting_is_a_style_source_offline(monkeypatch, tmp_path):
+    painting = style.load_style_image("painting:starry_night", max_dim=128)
+    assert painting.shape == (102, 128, 3) and painting.dtype == np.float32  # 752×600 scaled to a 128-px long side
+    assert 0.0 <= painting.min() and painting.max() <= 1.0
+    assert painting[..., 2].mean() > painting[..., 0].mean() + 0.05  # the night sky: bluer than red overall
+    full = data.load_painting("starry_night")
+    assert full.shape == (600, 752, 3)
+    with pytest.raises(ImageError, match="unknown painting 'mona'; choose one of starry_night"):
+        style.load_style_image("painting:mona")
+    with pytest.raises(ArtlibError, match="unknown painting"):
+        data.load_painting("pattern:swirls")
+    monkeypatch.setattr(data, "PAINTINGS_DIR", tmp_path)  # the shipped file gone: the error names it
+    with pytest.raises(ImageError, match="starry_night.jpg"):
+        style.load_style_image("painting:starry_night")
+
+
 def test_bad_style_inputs(tmp_path):
     with pytest.raises(ImageError, match="starry"):
         style.load_style_image("pattern:starry")

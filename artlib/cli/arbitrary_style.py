@@ -5,15 +5,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from artlib.cli.common import (at_least, check_output, existing_inputs, force_option, max_seconds_option,
+from artlib.cli.common import (STYLE_SOURCES, at_least, check_output, existing_inputs, force_option, max_seconds_option,
                                nonnegative_float, nonnegative_int, out_option, positive_float, positive_int,
                                seed_option, unit_closed)
 from artlib.errors import ArtlibError
 
 __all__ = ["register"]
-
-PATTERNS = "swirls, brushstrokes, mosaic, waves, shards"
-
 
 def _image_suffixes() -> set[str]:
     from artlib import imageio  # NumPy and Pillow only
@@ -134,7 +131,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     apply = as_sub.add_parser("apply", help="paint photos in one style, a blend of several, or two split by a mask")
     apply.add_argument("photos", nargs="+", metavar="PHOTO", help="photos: paths, folders or http(s) URLs")
     apply.add_argument("--style", action="append", required=True, metavar="STYLE",
-                       help=f"a style image: a path, an http(s) URL or pattern:NAME ({PATTERNS}); repeat to blend")
+                       help=f"a style image: {STYLE_SOURCES}; repeat to blend")
     apply.add_argument("--style-weights", type=nonnegative_float, nargs="+", default=None, metavar="W",
                        help="blend weights, one per --style (normalised; default: equal)")
     apply.add_argument("--alpha", type=unit_closed, default=1.0,

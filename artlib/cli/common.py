@@ -13,9 +13,15 @@ from pathlib import Path
 
 from artlib.errors import ArtlibError
 
-__all__ = ["Parser", "positive_int", "nonnegative_int", "positive_float", "nonnegative_float", "unit_interval",
-           "unit_closed", "at_least", "out_option", "force_option", "seed_option", "model_option",
+__all__ = ["STYLE_SOURCES", "Parser", "positive_int", "nonnegative_int", "positive_float", "nonnegative_float",
+           "unit_interval", "unit_closed", "at_least", "out_option", "force_option", "seed_option", "model_option",
            "max_seconds_option", "check_output", "existing_inputs"]
+
+
+#: What a ``--style`` argument may be, for the commands' help (the names are those of artlib.patterns and
+#: artlib.data.PAINTINGS, written out so that ``--help`` imports neither).
+STYLE_SOURCES = ("a path, an http(s) URL, pattern:NAME (swirls, brushstrokes, mosaic, waves, shards) "
+                 "or painting:starry_night")
 
 
 class Parser(argparse.ArgumentParser):
@@ -117,13 +123,13 @@ def check_output(path: str, force: bool, suffixes: Iterable[str] | None = None) 
 def existing_inputs(*sources: str) -> None:
     """Fail fast, before TensorFlow loads, on an input file that is not there.
 
-    URLs and ``pattern:NAME`` styles are checked where they are read.
+    URLs and ``pattern:NAME`` and ``painting:NAME`` styles are checked where they are read.
 
     Raises:
         ArtlibError: A path that does not exist.
     """
     for source in sources:
-        if "://" in source or source.startswith("pattern:"):
+        if "://" in source or source.startswith(("pattern:", "painting:")):
             continue
         if not Path(source).exists():
             raise ArtlibError(f"{source}: no such file or folder")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from artlib.cli.common import (check_output, existing_inputs, force_option, nonnegative_int, out_option,
-                               positive_float, positive_int, seed_option)
+from artlib.cli.common import (STYLE_SOURCES, check_output, existing_inputs, force_option, nonnegative_int,
+                               out_option, positive_float, positive_int, seed_option)
 from artlib.errors import ArtlibError
 
 __all__ = ["register"]
@@ -61,7 +61,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("fast-style", help="train a feed-forward style network; apply it in real time; export it")
     fs_sub = parser.add_subparsers(dest="fast_style_command", required=True, metavar="FAST_STYLE_COMMAND")
     train = fs_sub.add_parser("train", help="train (or resume) a network for one style; save it as .keras")
-    train.add_argument("style", help="style image: a path, an http(s) URL or pattern:NAME")
+    train.add_argument("style", help=f"style image: {STYLE_SOURCES}")
     out_option(train, "the trained network, NAME.keras")
     train.add_argument("--steps", type=positive_int, default=None,
                        help="training steps (default: fast_style.train's; fast mode: a few)")

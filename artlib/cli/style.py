@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import argparse
 
-from artlib.cli.common import (check_output, existing_inputs, force_option, out_option, positive_float,
+from artlib.cli.common import (STYLE_SOURCES, check_output, existing_inputs, force_option, out_option, positive_float,
                                positive_int, seed_option)
 from artlib.errors import ArtlibError
 
 __all__ = ["register"]
-
-PATTERNS = "swirls, brushstrokes, mosaic, waves, shards"
-
 
 def cmd_transfer(args: argparse.Namespace) -> int:
     from artlib import imageio
@@ -45,7 +42,7 @@ def _add_transfer(sub: argparse._SubParsersAction, name: str, helptext: str) -> 
     cmd = sub.add_parser(name, help=helptext)
     cmd.add_argument("content", help="content image: a path or an http(s) URL")
     cmd.add_argument("styles", nargs="+", metavar="STYLE",
-                     help=f"style image(s): a path, an http(s) URL or pattern:NAME ({PATTERNS})")
+                     help=f"style image(s): {STYLE_SOURCES}")
     out_option(cmd, "output image (.png, .jpg ...)")
     cmd.add_argument("--size", type=positive_int, default=None,
                      help="long side of the output (default: style.DEFAULT_MAX_DIM; fast mode: 64)")

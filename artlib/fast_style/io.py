@@ -42,8 +42,13 @@ def save_network(network: keras.Model, path: str | Path, *, force: bool = False,
 
 def load_recipe(source: str | Path) -> dict[str, Any] | None:
     """How a saved or shipped network was trained (the ``.json`` beside it), or None if it has none."""
-    path = shipped_styles().get(str(source).removeprefix("pattern:"), Path(source)).with_suffix(".json")
+    path = shipped_styles().get(_style_name(source), Path(source)).with_suffix(".json")
     return json.loads(path.read_text()) if path.is_file() else None
+
+
+def _style_name(source: str | Path) -> str:
+    """``"pattern:swirls"`` and ``"painting:starry_night"`` name the shipped networks ``swirls``, ``starry_night``."""
+    return str(source).removeprefix("pattern:").removeprefix("painting:")
 
 
 def shipped_styles() -> dict[str, Path]:
@@ -65,8 +70,8 @@ def load_network(source: str | Path) -> keras.Model:
     """Load a trained network with ``safe_mode=True`` (no code from the file is run).
 
     Args:
-        source: A ``.keras`` path, or the name of a shipped style (``"swirls"`` or
-            ``"pattern:swirls"``).
+        source: A ``.keras`` path, or the name of a shipped style (``"swirls"``, ``"pattern:swirls"``,
+            ``"painting:starry_night"``).
 
     Returns:
         The network, uncompiled.
@@ -75,7 +80,7 @@ def load_network(source: str | Path) -> keras.Model:
         DataError: the file is missing, unreadable, or not an image-to-image network.
     """
     shipped = shipped_styles()
-    path = shipped.get(str(source).removeprefix("pattern:"), Path(source))
+    path = shipped.get(_style_name(source), Path(source))
     fix = ("give a .keras file made by 'python -m artlib fast-style train', or a shipped style "
            f"({', '.join(shipped) or 'none'})")
     return modelio.load_model(path, what="fast-style network", fix=fix, check=_image_to_image)

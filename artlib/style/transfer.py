@@ -13,7 +13,7 @@ from artlib import config  # first: selects the TensorFlow backend
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from artlib import imageio, metrics, patterns  # noqa: E402
+from artlib import data, imageio, metrics, patterns  # noqa: E402
 from artlib.errors import ArtlibError, ImageError  # noqa: E402
 from artlib.style.color import match_colors, preserve_luminance  # noqa: E402
 from artlib.style.features import FeatureExtractor  # noqa: E402
@@ -22,7 +22,8 @@ from artlib.style.inputs import as_image_batch  # noqa: E402
 from artlib.style.objective import LayerWeights, Objective, blend_weights, gram_matrix  # noqa: E402
 from artlib.style.optimizers import Callback, run_adam, run_lbfgs, run_pyramid_adam  # noqa: E402
 
-#: Van Gogh, "The Starry Night" (1889), public domain, via Wikimedia Commons (online route only).
+#: Van Gogh, "The Starry Night" (1889), public domain, via Wikimedia Commons: a larger copy (1280 px) than
+#: the one artlib ships for offline use, ``"painting:starry_night"`` (752×600).
 STARRY_NIGHT_URL = ("https://upload.wikimedia.org/wikipedia/commons/thumb/e/ea/"
                     "Van_Gogh_-_Starry_Night_-_Google_Art_Project.jpg/"
                     "1280px-Van_Gogh_-_Starry_Night_-_Google_Art_Project.jpg")
@@ -49,11 +50,12 @@ OPTIMIZERS = ("lbfgs", "adam", "pyramid")
 
 
 def load_style_image(source: Any, max_dim: int | None = 512, *, seed: int = 0) -> np.ndarray:
-    """A style (or content) image from an array, a path, an http(s) URL (cached) or ``"pattern:NAME"``.
+    """A style (or content) image: an array, a path, an http(s) URL (cached), ``"pattern:NAME"`` or ``"painting:NAME"``.
 
     Args:
         source: ``H×W×3``, ``H×W×1`` or ``H×W`` array (floats in [0, 1] or uint8), a path, an
-            http(s) URL, file bytes, or ``"pattern:NAME"`` (see :mod:`artlib.patterns`).
+            http(s) URL, file bytes, ``"pattern:NAME"`` (a procedural pattern, :mod:`artlib.patterns`)
+            or ``"painting:NAME"`` (a shipped public-domain painting, :data:`artlib.data.PAINTINGS`).
         max_dim: Most pixels on the long side (None: no limit; patterns: 512).
         seed: Seed of a procedural pattern.
 
@@ -62,7 +64,7 @@ def load_style_image(source: Any, max_dim: int | None = 512, *, seed: int = 0) -
 
     Raises:
         ArtlibError: ``max_dim`` below 1.
-        ImageError: A bad file or array, or an unknown pattern name.
+        ImageError: A bad file or array, or an unknown pattern or painting name.
         OfflineError: A URL that is not cached while offline.
     """
     if max_dim is not None:
@@ -71,6 +73,11 @@ def load_style_image(source: Any, max_dim: int | None = 512, *, seed: int = 0) -
         try:
             return patterns.make_pattern(source.split(":", 1)[1], max_dim or 512, seed=seed)
         except ValueError as err:
+            raise ImageError(f"style '{source}': {err}") from err
+    if isinstance(source, str) and source.startswith("painting:"):
+        try:
+            return data.load_painting(source.split(":", 1)[1], max_dim=max_dim)
+        except ArtlibError as err:
             raise ImageError(f"style '{source}': {err}") from err
     if isinstance(source, (str, Path, bytes)):
         return imageio.load_image(source, max_dim=max_dim)
