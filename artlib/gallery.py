@@ -142,16 +142,16 @@ def _demo_gan(out: Path, seed: int) -> list[Entry]:
 
 
 def _demo_style(out: Path, seed: int) -> list[Entry]:
-    """Neural style transfer on the features the policy picks (offline: hed-vgg16): two photos, two styles."""
+    """Neural style transfer on the features the policy picks (offline: hed-vgg16): two photos, a painting, a pattern."""
     from artlib import data, plotting, style
 
     size = config.choose(full=256, fast=48)
     extractor = style.FeatureExtractor("auto", seed=seed, verbose=False)
     rows: dict[str, list] = {"photo": [], "style": [], "stylized": []}
     notes = []
-    for photo_name, pattern in (("chelsea", "swirls"), ("astronaut", "mosaic")):
+    for photo_name, source in (("chelsea", "painting:starry_night"), ("astronaut", "pattern:mosaic")):
         photo = data.load_sample_photo(photo_name, max_dim=size)
-        style_image = style.load_style_image(f"pattern:{pattern}", max_dim=size, seed=seed)
+        style_image = style.load_style_image(source, max_dim=size, seed=seed)
         result = style.style_transfer(photo, [style_image], max_dim=size,
                                       steps=config.choose(full=style.DEFAULT_STEPS, fast=2), extractor=extractor,
                                       seed=seed, min_dim=config.choose(full=style.DEFAULT_MIN_DIM, fast=32),
@@ -159,10 +159,11 @@ def _demo_style(out: Path, seed: int) -> list[Entry]:
         rows["photo"].append(photo)
         rows["style"].append(style_image)
         rows["stylized"].append(result.image)
-        notes.append(f"{photo_name} × pattern:{pattern}: {result.summary()}")
+        notes.append(f"{photo_name} × {source}: {result.summary()}")
     plotting.compare_rows(rows, path=out / "style_transfer.png")
     return [("style_transfer.png", "Neural style transfer",
-             f"L-BFGS on {extractor.source}, procedural styles. " + "; ".join(notes))]
+             f"L-BFGS on {extractor.source}; styles: van Gogh's The Starry Night (shipped, public domain) and "
+             f"a procedural pattern. " + "; ".join(notes))]
 
 
 def _demo_fast_style(out: Path, seed: int) -> list[Entry]:

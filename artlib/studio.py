@@ -24,8 +24,9 @@ from artlib.errors import ArtlibError
 __all__ = ["STUDIO_STYLES", "clean_and_paint", "paint_blend", "blend_grid", "StylePanel", "style_panel",
            "stylized_walk"]
 
-#: The style choices the panel offers by default: every procedural pattern, as ``pattern:NAME``.
-STUDIO_STYLES = ("pattern:swirls", "pattern:mosaic", "pattern:waves", "pattern:brushstrokes", "pattern:shards")
+#: The style choices the panel offers by default: every procedural pattern (``pattern:NAME``) and the shipped painting.
+STUDIO_STYLES = ("pattern:swirls", "pattern:mosaic", "pattern:waves", "pattern:brushstrokes", "pattern:shards",
+                 "painting:starry_night")
 
 
 def clean_and_paint(photo: Any, paint: Callable[[np.ndarray], Any], *, denoiser: Any,
@@ -119,7 +120,7 @@ def style_panel(photo: Any, painter: Any, styles: Sequence[str] | Mapping[str, A
     Args:
         photo: The ``H×W×3`` photo in [0, 1].
         painter: An :class:`artlib.arbitrary_style.ArbitraryStyle`.
-        styles: Style sources (``pattern:NAME``, paths, URLs), or ``{label: source}``.
+        styles: Style sources (``pattern:NAME``, ``painting:NAME``, paths, URLs), or ``{label: source}``.
         max_dim: Long side of the paintings (the panel stays responsive at 256 on a CPU).
         show: How to display a painting in the output area (default: a Matplotlib figure).
 
@@ -129,7 +130,8 @@ def style_panel(photo: Any, painter: Any, styles: Sequence[str] | Mapping[str, A
     Raises:
         ArtlibError: Fewer than one style, or ``max_dim`` below 1.
     """
-    choices = dict(styles) if isinstance(styles, Mapping) else {str(s).removeprefix("pattern:"): s for s in styles}
+    choices = dict(styles) if isinstance(styles, Mapping) else {
+        str(s).removeprefix("pattern:").removeprefix("painting:"): s for s in styles}
     if not choices:
         raise ArtlibError("style_panel needs at least one style")
     max_dim = positive_int(max_dim, "max_dim")

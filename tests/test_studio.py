@@ -75,6 +75,7 @@ def test_the_panel_renders_what_its_controls_say(painter, photo):
     panel = studio.style_panel(photo, painter, max_dim=48, show=shown.append)
     c = panel.controls
     assert panel.widget is not None and panel.image is None
+    assert list(c["style_a"].options) == ["swirls", "mosaic", "waves", "brushstrokes", "shards", "starry_night"]
     c["style_a"].value, c["style_b"].value, c["blend"].value, c["alpha"].value = "mosaic", "waves", 1.0, 0.5
     c["render"].click()
     expected = studio.paint_blend(painter, photo, "pattern:mosaic", "pattern:waves", blend=1.0, alpha=0.5,
