@@ -2,10 +2,10 @@
 
     python docs/make_style_figure.py [--size 256] [--steps 100]
 
-Each row (left to right): the photo, the procedural style, ``style.style_transfer`` with its defaults on random
-VGG19 features, and the same on trained features (``weights="auto"``: offline, hed-vgg16). Both
-results are judged by the trained extractor (style distance, SSIM to the photo), beside the
-photo's own distance to the style.
+Each row (left to right): the photo, the style (a procedural pattern, or the shipped painting),
+``style.style_transfer`` with its defaults on random VGG19 features, and the same on trained features
+(``weights="auto"``: offline, hed-vgg16). Both results are judged by the trained extractor (style distance,
+SSIM to the photo), beside the photo's own distance to the style.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from artlib import config, data, plotting, style  # noqa: E402
 
-PAIRS = (("chelsea", "mosaic"), ("astronaut", "swirls"))
+PAIRS = (("chelsea", "pattern:mosaic"), ("astronaut", "pattern:swirls"), ("coffee", "painting:starry_night"))
 
 
 def main() -> None:
@@ -32,11 +32,11 @@ def main() -> None:
     trained = style.FeatureExtractor("auto", seed=0)
     random = style.FeatureExtractor("random", seed=0, verbose=False)
     rows = {}
-    for photo_name, pattern in PAIRS:
+    for photo_name, source in PAIRS:
         photo = data.load_sample_photo(photo_name, max_dim=args.size)
-        painting = style.load_style_image(f"pattern:{pattern}", max_dim=args.size, seed=0)
+        painting = style.load_style_image(source, max_dim=args.size, seed=0)
         judge = style.evaluate(photo, photo, [painting], trained)
-        print(f"{photo_name} × {pattern}: the photo itself: style distance {judge['style_distance']:.3f}")
+        print(f"{photo_name} × {source}: the photo itself: style distance {judge['style_distance']:.3f}")
         images = [photo, painting]
         for extractor in (random, trained):
             result = style.style_transfer(photo, [painting], max_dim=args.size, steps=args.steps, seed=0,
@@ -45,7 +45,7 @@ def main() -> None:
             print(f"  {result.summary()}; judged on {trained.family.name}: style distance "
                   f"{judged['style_distance']:.3f}, SSIM {judged['ssim']:.3f}")
             images.append(result.image)
-        rows[f"{photo_name} ×\n{pattern}"] = images
+        rows[f"{photo_name} ×\n{source.split(':', 1)[1]}"] = images
     plotting.compare_rows(rows, path=args.out)
     print("figure:", args.out)
 
