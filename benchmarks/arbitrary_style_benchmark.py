@@ -1,6 +1,7 @@
 """Arbitrary style transfer (AdaIN): time per image, and quality on styles the decoder never saw.
 
     python benchmarks/arbitrary_style_benchmark.py [--quick] [--decoder D.keras ...] [--figure F.png] [--optimum N]
+        [--style-colours]
 
 Prints, in one process on this machine:
 
@@ -14,7 +15,8 @@ Prints, in one process on this machine:
   (``fast_style.EVAL_PHOTOS``) × style, the style distance (``style.evaluate``, optimization's layers
   on the decoder's features) of the AdaIN result / that of ``style.style_transfer``'s result with its
   defaults (target ≤ 1.5), the content distance and SSIM of both, for every ``--decoder`` given
-  (default: the shipped one);
+  (default: the shipped one); with ``--style-colours`` each decoder also with ``stylize(..., style_colours=True)``
+  (its painting recoloured in the style's colour mean and covariance);
 * with ``--optimum N``, the same measures for AdaIN's own objective minimized over the image's pixels
   (``arbitrary_style.optimize_objective``, N L-BFGS evaluations from the first decoder's painting):
   what a perfect decoder would paint, so that the gap to 1.5 can be put on the decoder or on the objective.
@@ -104,6 +106,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--optimum", type=int, default=0, metavar="N",
                         help="also optimize AdaIN's own objective for each pair (N L-BFGS evaluations, from the "
                         "first decoder's painting): what a perfect decoder would paint")
+    parser.add_argument("--style-colours", action="store_true",
+                        help="also judge each decoder with stylize(..., style_colours=True)")
     args = parser.parse_args(argv)
 
     from artlib import arbitrary_style as A
@@ -158,7 +162,10 @@ def main(argv: list[str] | None = None) -> int:
     judge = style.FeatureExtractor(encoder.family, verbose=False)  # optimization's layers, the same features
     print(f"quality on held-out styles ({', '.join(HELD_OUT_STYLES)}), measured on {judge.source}, "
           f"style layers {', '.join(judge.style_layers)}")
-    rows, ratios = {}, {name: [] for name in models}
+    variants = [(name, model, False) for name, model in models.items()]
+    if args.style_colours:
+        variants += [(f"{name} + style colours", model, True) for name, model in models.items()]
+    rows, ratios = {}, {name: [] for name, _, _ in variants}
     if args.optimum:
         ratios[OPTIMUM] = []
     for photo_name in fast_style.EVAL_PHOTOS:
@@ -176,8 +183,8 @@ def main(argv: list[str] | None = None) -> int:
             line = (f"  {photo_name} × {style_name}: photo {m_photo['style_distance']:.3f}; optimized "
                     f"{m_opt['style_distance']:.3f} (content {m_opt['content_distance']:.3f}, SSIM "
                     f"{m_opt['ssim']:.3f}, {t_opt:.0f} s)")
-            for name, model in models.items():
-                painted = model.stylize(photo, style_image, style_size=eval_size)
+            for name, model, colours in variants:
+                painted = model.stylize(photo, style_image, style_size=eval_size, style_colours=colours)
                 m = style.evaluate(painted, photo, [style_image], judge)
                 ratios[name].append(m["style_distance"] / m_opt["style_distance"])
                 line += (f"; {name} {m['style_distance']:.3f} (ratio {ratios[name][-1]:.2f}, content "
@@ -196,7 +203,8 @@ def main(argv: list[str] | None = None) -> int:
                          f"{time.perf_counter() - start:.0f} s)")
                 row.append(found.image)
             print(line)
-            rows[f"{photo_name} × {style_name}: photo · style · optimized · " + " · ".join(models)
+            rows[f"{photo_name} × {style_name}: photo · style · optimized · "
+                 + " · ".join(n for n, _, _ in variants)
                  + (f" · {OPTIMUM}" if args.optimum else "")] = row
     for name, values in ratios.items():
         print(f"summary {name}: style-distance ratio to optimization, mean {np.mean(values):.2f}, worst "

@@ -243,6 +243,31 @@ def test_alpha_blends_and_masks(model, styles, photo):
             model.stylize(photo, **{"style_size": None, **bad})
 
 
+def test_style_colours_give_the_painting_the_styles_colour_moments(model, styles, photo):
+    from artlib import style
+    from artlib.errors import ArtlibError
+
+    def moments(image, weights=None):
+        return style.colour_moments([image] if not isinstance(image, list) else image, weights)
+
+    plain = model.stylize(photo, styles[0], style_size=None)
+    coloured = model.stylize(photo, styles[0], style_colours=True, style_size=None)
+    (mean, cov), (target_mean, target_cov) = moments(coloured), moments(styles[0])
+    before = np.abs(moments(plain)[0] - target_mean).max()
+    # Clipping to [0, 1] moves the moments a little; the decoder's own painting was much further away.
+    assert np.abs(mean - target_mean).max() < 0.02 < before
+    np.testing.assert_allclose(cov, target_cov, atol=0.01)
+    # A blend: the styles' pixels pooled by the weights; α scales the recolouring; α = 0 is the plain painting.
+    blend = model.stylize(photo, list(styles), style_weights=[3, 1], style_colours=True, style_size=None)
+    assert np.abs(moments(blend)[0] - moments(list(styles), [3, 1])[0]).max() < 0.02
+    np.testing.assert_array_equal(model.stylize(photo, styles[0], alpha=0.0, style_colours=True, style_size=None),
+                                  model.stylize(photo, styles[0], alpha=0.0, style_size=None))
+    ones = np.ones(photo.shape[:2], np.float32)
+    for bad in (dict(styles=styles[0], preserve_color=True), dict(styles=list(styles), mask=ones)):
+        with pytest.raises(ArtlibError, match="style_colours .* not with preserve_color"):
+            model.stylize(photo, style_colours=True, style_size=None, **bad)
+
+
 def test_paint_with_cached_moments_equals_stylize(model, styles, photo):
     from artlib.errors import ArtlibError
 
@@ -721,6 +746,8 @@ def test_cli_refine_needs_one_style_at_full_strength(tmp_path, capsys):
     for extra in (["--style", "pattern:waves"], ["--alpha", "0.5"]):
         assert main([*apply, "--refine", "3", *extra]) == 2, extra
         assert "--refine works on one --style at --alpha 1 without --mask" in _one_line(capsys), extra
+    assert main([*apply, "--style-colours", "--preserve-color"]) == 2
+    assert "--style-colours gives the painting the style's colours: not with --preserve-color" in _one_line(capsys)
     assert not (tmp_path / "o.png").exists()
 
 

@@ -504,6 +504,24 @@ def test_grayscale_content_and_style_images_are_accepted(extractor):
         inputs.as_image_batch(np.zeros((32, 40, 2)))  # two channels are neither gray nor RGB
 
 
+def test_colour_moments_pool_the_pixels_and_recolour_reaches_them():
+    rng = np.random.default_rng(0)
+    a = rng.uniform(0.2, 0.5, (40, 50, 3)).astype(np.float32)
+    b = (rng.uniform(0.4, 0.9, (40, 50, 3)) * [1.0, 0.8, 0.6]).astype(np.float32)
+    for weights, pool in ((None, [a, b]), ([3, 1], [a, a, a, b])):  # equal sizes: weights = copies in the pool
+        pixels = np.concatenate([p.reshape(-1, 3) for p in pool]).astype(np.float64)
+        mean, cov = style.colour_moments([a, b], weights)
+        np.testing.assert_allclose(mean, pixels.mean(0), atol=1e-12)
+        np.testing.assert_allclose(cov, np.cov(pixels, rowvar=False), atol=1e-4)  # each image N−1, + a 1e-5 ridge
+    target_mean, target_cov = style.colour_moments([b])
+    out = style.recolour(a, target_mean, target_cov)
+    assert out.dtype == np.float32 and out.shape == a.shape
+    got_mean, got_cov = style.colour_moments([out])
+    np.testing.assert_allclose(got_mean, target_mean, atol=1e-4)  # b's colours lie inside [0, 1]: no clipping
+    np.testing.assert_allclose(got_cov, target_cov, atol=1e-4)
+    np.testing.assert_allclose(style.match_colors(a, b), out, atol=1e-6)  # the content's colours, the same map
+
+
 def test_the_shipped_painting_is_a_style_source_offline(monkeypatch, tmp_path):
     painting = style.load_style_image("painting:starry_night", max_dim=128)
     assert painting.shape == (102, 128, 3) and painting.dtype == np.float32  # 752×600 scaled to a 128-px long side

@@ -175,8 +175,9 @@ class ArbitraryStyle:
         return self._paint(tf.constant(image[None]), mean, std, tf.constant(alpha, tf.float32), region).numpy()[0]
 
     def stylize(self, photo: Any, styles: Any | Sequence[Any], *, style_weights: Sequence[float] | None = None,
-                alpha: float = 1.0, preserve_color: bool = False, mask: Any = None, max_dim: int | None = None,
-                style_size: int | None = 512, seed: int = 0, refine: int = 0) -> np.ndarray:
+                alpha: float = 1.0, preserve_color: bool = False, style_colours: bool = False, mask: Any = None,
+                max_dim: int | None = None, style_size: int | None = 512, seed: int = 0,
+                refine: int = 0) -> np.ndarray:
         """Paint ``photo`` in one style, a blend of several, or two styles split by a mask.
 
         Args:
@@ -186,6 +187,11 @@ class ArbitraryStyle:
             alpha: Style strength in [0, 1] (0 gives back the photo as the decoder sees it).
             preserve_color: Keep the photo's colours: each style is first recoloured to the photo's
                 colour mean and covariance (the paper's colour control).
+            style_colours: The opposite: recolour the painting so that its colour mean and covariance are
+                the style's (a blend's: the styles' pixels pooled by their weights), by an affine colour map
+                (Reinhard et al. 2001) after the decoder, in proportion to ``alpha``. The decoder learnt
+                its palettes from artlib's procedural styles; on a painting it never saw (``painting:NAME``)
+                this puts back the painting's own colours. Not with ``preserve_color`` or a mask.
             mask: ``H×W`` in [0, 1] (or ``None``): with two styles, the first paints where the mask is 1,
                 the second where it is 0 (``style_weights`` is then not used).
             max_dim: Downscale the photo to this long side first.
@@ -201,7 +207,7 @@ class ArbitraryStyle:
         Raises:
             ArtlibError: ``alpha`` outside [0, 1], style weights that do not match the styles, a mask that
                 does not match the photo or with other than two styles, ``refine`` not a whole number ≥ 0 or
-                with several styles, a mask or α < 1.
+                with several styles, a mask or α < 1, ``style_colours`` with ``preserve_color`` or a mask.
             ImageError: A bad photo or style image (corrupt, tiny, the wrong kind).
         """
         alpha = check_alpha(alpha)
@@ -214,6 +220,9 @@ class ArbitraryStyle:
         if not styles:
             raise ArtlibError("give at least one style")
         refine = positive_int(refine, "refine", minimum=0)
+        if style_colours and (preserve_color or mask is not None):
+            raise ArtlibError("style_colours gives the painting the style's colours: not with preserve_color (the "
+                              "photo's colours) or a mask (two styles' colours in two regions)")
         if refine and (len(styles) != 1 or mask is not None or alpha != 1.0):
             raise ArtlibError("refine works on one style at alpha 1 without a mask (the objective it optimizes "
                               f"has one style's statistics); got {len(styles)} style(s), alpha {alpha:g}"
@@ -241,6 +250,10 @@ class ArbitraryStyle:
                               tf.constant(region)).numpy()[0]
         if refine:
             painted = optimize_objective(self.encoder, image, loaded[0], start=painted, evaluations=refine).image
+        if style_colours:
+            shares = None if style_weights is None else [float(w) for w in style_weights]  # checked by blend_moments
+            recoloured = style.recolour(painted, *style.colour_moments(loaded, shares))
+            painted = (alpha * recoloured + (1.0 - alpha) * painted).astype(np.float32)
         return painted
 
 

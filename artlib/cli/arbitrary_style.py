@@ -62,6 +62,9 @@ def cmd_apply(args: argparse.Namespace) -> int:
         raise ArtlibError("--mask and --style-weights do not go together: the mask decides which style paints where")
     if args.refine and (len(styles) != 1 or args.mask is not None or args.alpha != 1.0):
         raise ArtlibError("--refine works on one --style at --alpha 1 without --mask")
+    if args.style_colours and (args.preserve_color or args.mask is not None):
+        raise ArtlibError("--style-colours gives the painting the style's colours: not with --preserve-color "
+                          "or --mask")
     existing_inputs(*args.photos, *styles, *[p for p in (args.mask, args.decoder) if p is not None])
     sources = _photo_sources(list(args.photos))
     targets = _targets(list(args.photos), sources, args.out, args.force)
@@ -78,10 +81,11 @@ def cmd_apply(args: argparse.Namespace) -> int:
             region = imageio.resize(mask, photo.shape[:2]).mean(axis=-1) if mask.shape[:2] != photo.shape[:2] \
                 else mask.mean(axis=-1)
         painted = model.stylize(photo, styles, style_weights=args.style_weights, alpha=args.alpha,
-                                preserve_color=args.preserve_color, mask=region, style_size=args.style_size,
-                                seed=args.seed, refine=args.refine)
+                                preserve_color=args.preserve_color, style_colours=args.style_colours,
+                                mask=region, style_size=args.style_size, seed=args.seed, refine=args.refine)
         imageio.save_image(target, painted)
         refined = f", refined by {args.refine} L-BFGS evaluations" if args.refine else ""
+        refined += ", in the style's colours" if args.style_colours else ""
         print(f"{source} -> {target} ({' + '.join(styles)}, alpha {args.alpha:g}{refined}; {model.source})")
     return 0
 
@@ -137,6 +141,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     apply.add_argument("--alpha", type=unit_closed, default=1.0,
                        help="style strength in [0, 1]: 0 keeps the photo, 1 the full style (default: %(default)s)")
     apply.add_argument("--preserve-color", action="store_true", help="keep the photo's colours")
+    apply.add_argument("--style-colours", action="store_true", help="recolour the painting in the style's colours "
+                       "(their mean and covariance; a blend's pooled): a painting's own palette, which the decoder, "
+                       "trained on procedural styles, does not always give")
     apply.add_argument("--refine", type=nonnegative_int, default=0, metavar="N",
                        help="after the decoder, N L-BFGS evaluations of AdaIN's objective on the painting: closer "
                        "to the style, seconds instead of milliseconds (one style, alpha 1, no mask; default: 0)")

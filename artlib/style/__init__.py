@@ -41,14 +41,14 @@ Which file does what:
   weights, :func:`default_weights`, :class:`Objective`.
 * ``optimizers.py`` — :func:`run_adam`, :func:`run_pyramid_adam`, :func:`run_lbfgs` and L-BFGS's memory
   helpers.
-* ``color.py`` — :func:`preserve_luminance`, :func:`match_colors`.
+* ``color.py`` — :func:`preserve_luminance`, :func:`match_colors`, :func:`colour_moments`, :func:`recolour`.
 * ``transfer.py`` — :func:`load_style_image`, :func:`evaluate`, the coarse-to-fine schedule
   (:func:`stage_schedule`, :func:`coarse_to_fine_sizes`), :class:`StyleResult`,
   :func:`style_transfer`, :func:`stylize`.
 * ``inputs.py`` — the check of what callers pass as an image batch (:func:`as_image_batch`);
 """
 
-from artlib.style.color import match_colors, preserve_luminance
+from artlib.style.color import colour_moments, match_colors, preserve_luminance, recolour
 from artlib.style.features import FeatureExtractor, build_network, preprocess
 from artlib.style.objective import (
     Objective,
@@ -104,5 +104,6 @@ __all__ = [
     "DEFAULT_ADAM_STEPS", "DEFAULT_PYRAMID_STEPS", "OPTIMIZERS",
     "STAGE_TOLERANCE", "STAGE_PATIENCE", "stage_schedule",
     "coarse_to_fine_sizes", "load_style_image",
-    "match_colors", "preserve_luminance", "evaluate", "default_weights", "StyleResult", "style_transfer", "stylize",
+    "match_colors", "colour_moments", "recolour", "preserve_luminance", "evaluate", "default_weights",
+    "StyleResult", "style_transfer", "stylize",
 ]

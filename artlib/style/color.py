@@ -1,6 +1,9 @@
-"""Colour controls for style transfer: keep the content's colours, or recolour the style like the content."""
+"""Colour controls for style transfer: keep the content's colours, recolour the style like the content, or recolour
+a painting in the style's colours."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -49,7 +52,39 @@ def match_colors(style_image: np.ndarray, content_image: np.ndarray) -> np.ndarr
     Returns:
         float32 ``H×W×3`` in [0, 1]: the style's pixels under an affine colour map.
     """
-    flat, mu_s, cov_s = _colour_stats(style_image)
-    _, mu_c, cov_c = _colour_stats(content_image)
-    out = (flat - mu_s) @ (_matrix_power(cov_c, 0.5) @ _matrix_power(cov_s, -0.5)).T + mu_c
-    return np.clip(out.reshape(style_image.shape), 0.0, 1.0).astype(np.float32)
+    _, mean, cov = _colour_stats(content_image)
+    return recolour(style_image, mean, cov)
+
+
+def colour_moments(images: Sequence[np.ndarray], weights: Sequence[float] | None = None) -> \
+        tuple[np.ndarray, np.ndarray]:
+    """The colour mean and covariance of one image, or of several mixed with weights (their pixels pooled).
+
+    Args:
+        images: ``H×W×3`` images in [0, 1] (any sizes).
+        weights: One weight per image, normalised to sum 1 (None: equal): each image's share of the pool.
+
+    Returns:
+        ``(mean, covariance)``: float64 ``(3,)`` and ``(3, 3)``, the mixture's first two moments.
+    """
+    weights = np.ones(len(images)) if weights is None else np.asarray(weights, np.float64)
+    weights = weights / weights.sum()
+    stats = [_colour_stats(image)[1:] for image in images]
+    mean = sum(w * m for w, (m, _) in zip(weights, stats))
+    second = sum(w * (c + np.outer(m, m)) for w, (m, c) in zip(weights, stats))  # E[x xᵀ] of the mixture
+    return mean, second - np.outer(mean, mean)
+
+
+def recolour(image: np.ndarray, mean: np.ndarray, cov: np.ndarray) -> np.ndarray:
+    """Map ``image``'s colours affinely so that their mean and covariance become ``mean`` and ``cov``.
+
+    Args:
+        image: ``H×W×3`` in [0, 1].
+        mean, cov: The target colour mean ``(3,)`` and covariance ``(3, 3)`` (:func:`colour_moments`).
+
+    Returns:
+        float32 ``H×W×3`` in [0, 1] (clipped).
+    """
+    flat, mu, sigma = _colour_stats(image)
+    out = (flat - mu) @ (_matrix_power(cov, 0.5) @ _matrix_power(sigma, -0.5)).T + mean
+    return np.clip(out.reshape(image.shape), 0.0, 1.0).astype(np.float32)
