@@ -1,6 +1,7 @@
 """Procedural style images: paintings made of code, for style transfer without the internet.
 
-No public-domain painting can be installed offline, so artlib draws its own.
+artlib ships one public-domain painting (``painting:starry_night``, :data:`artlib.data.PAINTINGS`) and draws
+the rest of its offline styles.
 Each generator is seeded and resolution-independent: the composition (where the
 swirls, strokes and tiles are) is drawn in relative coordinates from the seed, so
 ``make_pattern("swirls", 256)`` and ``make_pattern("swirls", 1024)`` are the same
