@@ -142,7 +142,7 @@ def _demo_gan(out: Path, seed: int) -> list[Entry]:
 
 
 def _demo_style(out: Path, seed: int) -> list[Entry]:
-    """Neural style transfer on the features the policy picks (offline: hed-vgg16): two photos, a painting, a pattern."""
+    """Neural style transfer on the features the policy picks (offline: hed-vgg16): two photos, painting and pattern."""
     from artlib import data, plotting, style
 
     size = config.choose(full=256, fast=48)

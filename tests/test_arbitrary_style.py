@@ -748,6 +748,9 @@ def test_cli_refine_needs_one_style_at_full_strength(tmp_path, capsys):
         assert "--refine works on one --style at --alpha 1 without --mask" in _one_line(capsys), extra
     assert main([*apply, "--style-colours", "--preserve-color"]) == 2
     assert "--style-colours gives the painting the style's colours: not with --preserve-color" in _one_line(capsys)
+    assert main([*apply, "--style", "pattern:waves", "--mask", str(photo), "--style-colours"]) == 2
+    assert "--style-colours gives the painting the style's colours: not with --preserve-color or --mask" \
+        in _one_line(capsys)
     assert not (tmp_path / "o.png").exists()
 
 

@@ -102,6 +102,16 @@ def test_an_error_after_tensorflow_loaded_is_one_line(hooked, tmp_path):
     assert TF_NOISE[1] in debug.stderr
 
 
+def test_the_style_help_names_every_pattern_and_painting():
+    from artlib import data, patterns
+    from artlib.cli.common import STYLE_SOURCES
+
+    for name in patterns.PATTERNS:
+        assert name in STYLE_SOURCES, name
+    for name in data.PAINTINGS:
+        assert f"painting:{name}" in STYLE_SOURCES, name
+
+
 def test_help_names_every_topic_without_tensorflow(hooked):
     result = run_cli("--help", env=without_tensorflow(hooked))
     assert result.returncode == 0, result.stderr

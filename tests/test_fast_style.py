@@ -187,13 +187,13 @@ def test_shipped_networks_load_and_paint():
     for name, path in shipped.items():
         assert path.stat().st_size < 2_000_000
         network = fast_style.load_network(name)
-        assert fast_style.load_network(f"pattern:{name}").count_params() == network.count_params()
+        recipe = fast_style.load_recipe(name)
+        assert fast_style.load_network(recipe["style"]).count_params() == network.count_params()  # pattern:/painting:
         # The shipped networks are the default architecture (data/README.md), trained: not the identity.
         assert network.count_params() == expected_params(fast_style.DEFAULT_WIDTH, fast_style.DEFAULT_BLOCKS,
                                                          fast_style.DEFAULT_EDGE_KERNEL)
         # Each ends in MatchColours (no weights), as its recipe says: waves trained with it, the others with
         # it appended after training (the means only).
-        recipe = fast_style.load_recipe(name)
         last = network.layers[-1]
         assert last.name == "match_colours", name
         assert recipe.get("match_colours", False) is ("appended_after_training" not in recipe), name

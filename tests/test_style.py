@@ -520,6 +520,9 @@ def test_colour_moments_pool_the_pixels_and_recolour_reaches_them():
     np.testing.assert_allclose(got_mean, target_mean, atol=1e-4)  # b's colours lie inside [0, 1]: no clipping
     np.testing.assert_allclose(got_cov, target_cov, atol=1e-4)
     np.testing.assert_allclose(style.match_colors(a, b), out, atol=1e-6)  # the content's colours, the same map
+    for images, weights in (([], None), ([a, b], [1]), ([a, b], [0, 0]), ([a, b], [1, -1]), ([a], [np.nan])):
+        with pytest.raises(ArtlibError, match="colour_moments"):
+            style.colour_moments(images, weights)
 
 
 def test_the_shipped_painting_is_a_style_source_offline(monkeypatch, tmp_path):

@@ -141,7 +141,8 @@ class ArbitraryStyle:
         """One style's ``(mean, std)`` at the AdaIN layer (compute once, reuse for many photos).
 
         Args:
-            style_image: An array, path, URL or ``"pattern:NAME"`` (see :func:`artlib.style.load_style_image`).
+            style_image: An array, path, URL, ``"pattern:NAME"`` or ``"painting:NAME"``
+                (see :func:`artlib.style.load_style_image`).
             max_dim: Long side the style is read at (its scale of strokes relative to the photo's).
             seed: Seed of a pattern.
         """
@@ -182,7 +183,7 @@ class ArbitraryStyle:
 
         Args:
             photo: ``H×W×3`` in [0, 1] (or a path, URL, uint8 array); any size of at least 8 px a side.
-            styles: One style (array, path, URL, ``"pattern:NAME"``) or a list of them.
+            styles: One style (array, path, URL, ``"pattern:NAME"``, ``"painting:NAME"``) or a list of them.
             style_weights: Blend weights, one per style (≥ 0; normalised). Default: equal.
             alpha: Style strength in [0, 1] (0 gives back the photo as the decoder sees it).
             preserve_color: Keep the photo's colours: each style is first recoloured to the photo's

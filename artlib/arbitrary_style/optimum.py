@@ -50,7 +50,7 @@ def optimize_objective(encoder: Encoder, photo: Any, style_image: Any, *, start:
     Args:
         encoder: The decoder's :class:`Encoder` (its layers and AdaIN depth define the objective).
         photo: ``H×W×3`` in [0, 1]: the content, whose features AdaIN renormalises.
-        style_image: ``h×w×3`` in [0, 1] (or a path, URL, ``"pattern:NAME"``).
+        style_image: ``h×w×3`` in [0, 1] (or a path, URL, ``"pattern:NAME"``, ``"painting:NAME"``).
         start: Where to start (``H×W×3``, e.g. a decoder's painting of the pair); default: the photo.
         evaluations: At most this many objective and gradient evaluations.
         style_weight: λ, as in training (:data:`~artlib.arbitrary_style.STYLE_WEIGHT`).

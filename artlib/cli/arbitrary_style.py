@@ -12,6 +12,7 @@ from artlib.errors import ArtlibError
 
 __all__ = ["register"]
 
+
 def _image_suffixes() -> set[str]:
     from artlib import imageio  # NumPy and Pillow only
 

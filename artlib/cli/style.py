@@ -10,6 +10,7 @@ from artlib.errors import ArtlibError
 
 __all__ = ["register"]
 
+
 def cmd_transfer(args: argparse.Namespace) -> int:
     from artlib import imageio
 

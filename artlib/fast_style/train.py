@@ -199,7 +199,7 @@ def train(style_source: Any, *, num_steps: int | None = None, run_dir: str | Pat
     ``run_dir/settings.json``.
 
     Args:
-        style_source: The style: an array, a path, an http(s) URL or ``"pattern:NAME"``.
+        style_source: The style: an array, a path, an http(s) URL, ``"pattern:NAME"`` or ``"painting:NAME"``.
         num_steps: Steps to train up to, a total (default 2000; 4 in fast mode).
         run_dir: Checkpoints and TensorBoard logs (``tensorboard --logdir run_dir``).
         image_size: Side of the square training crops (default 256; 64 in fast mode).

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from artlib import imageio
+from artlib.errors import ArtlibError
 
 #: RGB -> YIQ: Y is the luminance, I and Q the chroma (``yiq = rgb @ YIQ_FROM_RGB.T``).
 YIQ_FROM_RGB = np.array([[0.299, 0.587, 0.114], [0.596, -0.274, -0.322], [0.211, -0.523, 0.312]], np.float32)
@@ -66,8 +67,16 @@ def colour_moments(images: Sequence[np.ndarray], weights: Sequence[float] | None
 
     Returns:
         ``(mean, covariance)``: float64 ``(3,)`` and ``(3, 3)``, the mixture's first two moments.
+
+    Raises:
+        ArtlibError: No images, or weights that do not fit them (count, negative or non-finite, sum 0).
     """
-    weights = np.ones(len(images)) if weights is None else np.asarray(weights, np.float64)
+    if not len(images):
+        raise ArtlibError("colour_moments needs at least one image")
+    weights = np.ones(len(images)) if weights is None else np.asarray(weights, np.float64).reshape(-1)
+    if len(weights) != len(images) or not np.all(np.isfinite(weights)) or np.any(weights < 0) or weights.sum() <= 0:
+        raise ArtlibError(f"colour_moments: weights {weights.tolist()} for {len(images)} image(s); give one finite "
+                          "weight ≥ 0 per image, not all 0")
     weights = weights / weights.sum()
     stats = [_colour_stats(image)[1:] for image in images]
     mean = sum(w * m for w, (m, _) in zip(weights, stats))

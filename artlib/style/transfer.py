@@ -280,7 +280,7 @@ def stylize(content_image: Any, style_images: Any, *, max_dim: int = DEFAULT_MAX
 
     Args:
         content_image: Array ``H×W×3`` in [0, 1], path, URL or file bytes.
-        style_images: One style or a list: arrays, paths, URLs or ``"pattern:NAME"``
+        style_images: One style or a list: arrays, paths, URLs, ``"pattern:NAME"`` or ``"painting:NAME"``
             (see :mod:`artlib.patterns`).
         max_dim: Long side of the output in pixels (default :data:`DEFAULT_MAX_DIM`, 512).
         steps: Optimizer steps at the final size (coarse stages up to twice as many); default
