@@ -196,6 +196,9 @@ def test_info_tells_the_truth_about_data_and_weights(tmp_path, capsys, monkeypat
     assert f"style features {style.describe_auto()}" in out  # hed-vgg16 when installed, else random
     assert ("hed-vgg16" if style.find_hed_weights() else "random VGG19") in out
     assert "tensorflow" in out and "keras" in out and "mode           fast" in out
+    assert "style images   pattern:swirls|" in out and "painting:starry_night (shipped)" in out
+    monkeypatch.setattr(data, "PAINTINGS_DIR", tmp_path)  # a broken install: info says so
+    assert "painting:starry_night (its file is missing: reinstall artlib)" in report()
     # Point the data dir somewhere that has the files: info must follow.
     folder = tmp_path / "fm"
     folder.mkdir()

@@ -11,7 +11,7 @@ __all__ = ["report", "register"]
 
 def report() -> str:
     """A short, printable report: versions, devices, modes, data and weights available."""
-    from artlib import data
+    from artlib import data, patterns
     from artlib.style.weights import describe_auto
 
     lines = ["artlib environment"]
@@ -26,6 +26,10 @@ def report() -> str:
                  f"{'yes (ARTLIB_OFFLINE=1)' if config.is_offline() else 'no (downloads allowed)'}")
     lines.append(f"  {'fashion-mnist':<14} {data.describe_fashion_mnist_source()}")
     lines.append(f"  {'style features':<14} {describe_auto()}")
+    paintings = [f"painting:{name}" + ("" if (data.PAINTINGS_DIR / f"{name}.jpg").is_file() else
+                                       " (its file is missing: reinstall artlib)") for name in data.PAINTINGS]
+    lines.append(f"  {'style images':<14} pattern:{'|'.join(patterns.PATTERNS)} (drawn); {', '.join(paintings)} "
+                 "(shipped); any path or http(s) URL")
     return "\n".join(lines)
 
 
