@@ -52,8 +52,11 @@ def clean_and_paint(photo: Any, paint: Callable[[np.ndarray], Any], *, denoiser:
 
 
 def paint_blend(painter: Any, photo: Any, style_a: Any, style_b: Any, *, blend: float = 0.0, alpha: float = 1.0,
-                preserve_color: bool = False, max_dim: int | None = 256) -> np.ndarray:
+                preserve_color: bool = False, style_colours: bool = False, max_dim: int | None = 256) -> np.ndarray:
     """Paint ``photo`` in a blend of two styles: ``blend`` 0 is all ``style_a``, 1 all ``style_b``.
+
+    ``preserve_color`` keeps the photo's colours, ``style_colours`` gives the painting the styles' (see
+    ``ArbitraryStyle.stylize``); neither: the decoder's own.
 
     Raises:
         ArtlibError: ``blend`` outside [0, 1] (``alpha`` is checked by the painter).
@@ -67,7 +70,8 @@ def paint_blend(painter: Any, photo: Any, style_a: Any, style_b: Any, *, blend: 
     else:
         styles, weights = [style_a, style_b], [1.0 - float(blend), float(blend)]
     return np.asarray(painter.stylize(photo, styles, style_weights=weights, alpha=alpha,
-                                      preserve_color=preserve_color, max_dim=max_dim, style_size=max_dim))
+                                      preserve_color=preserve_color, style_colours=style_colours, max_dim=max_dim,
+                                      style_size=max_dim))
 
 
 def blend_grid(painter: Any, photo: Any, style_a: Any, style_b: Any, *, blends: Sequence[float] = (0.0, 0.5, 1.0),
@@ -98,7 +102,7 @@ class StylePanel:
 
     Attributes:
         widget: The ``ipywidgets.VBox`` to display, or None where ipywidgets is missing.
-        controls: The named controls (``style_a``, ``style_b``, ``blend``, ``alpha``, ``preserve_color``,
+        controls: The named controls (``style_a``, ``style_b``, ``blend``, ``alpha``, ``colours``,
             ``render``, ``output``).
         image: The last painting (``H×W×3`` in [0, 1]), or None before the first render.
     """
@@ -111,7 +115,7 @@ class StylePanel:
 
 def style_panel(photo: Any, painter: Any, styles: Sequence[str] | Mapping[str, Any] = STUDIO_STYLES, *,
                 max_dim: int = 256, show: Callable[[np.ndarray], Any] | None = None) -> StylePanel:
-    """Sliders for style strength and blend, two style dropdowns, colour preservation and a Render button.
+    """Sliders for style strength and blend, two style dropdowns, whose colours, and a Render button.
 
     Each press of Render paints ``photo`` with :func:`paint_blend` and shows it in the panel's output area.
     Where ipywidgets is not installed, nothing is built: the returned panel's ``widget`` is None, a line says
@@ -142,7 +146,7 @@ def style_panel(photo: Any, painter: Any, styles: Sequence[str] | Mapping[str, A
         widgets = None
     panel = StylePanel(widget=None)
     values = {"style_a": labels[0], "style_b": labels[min(1, len(labels) - 1)], "blend": 0.5, "alpha": 1.0,
-              "preserve_color": False}
+              "colours": "painting"}
 
     def current() -> dict[str, Any]:
         if widgets is None:
@@ -152,7 +156,8 @@ def style_panel(photo: Any, painter: Any, styles: Sequence[str] | Mapping[str, A
     def render(*_: Any) -> np.ndarray:
         v = current()
         panel.image = paint_blend(painter, photo, choices[v["style_a"]], choices[v["style_b"]], blend=v["blend"],
-                                  alpha=v["alpha"], preserve_color=v["preserve_color"], max_dim=max_dim)
+                                  alpha=v["alpha"], preserve_color=v["colours"] == "photo",
+                                  style_colours=v["colours"] == "style", max_dim=max_dim)
         if widgets is not None:
             out = panel.controls["output"]
             out.clear_output(wait=True)
@@ -170,12 +175,14 @@ def style_panel(photo: Any, painter: Any, styles: Sequence[str] | Mapping[str, A
     c["style_b"] = widgets.Dropdown(options=labels, value=values["style_b"], description="style B")
     c["blend"] = widgets.FloatSlider(value=values["blend"], min=0.0, max=1.0, step=0.05, description="blend → B")
     c["alpha"] = widgets.FloatSlider(value=values["alpha"], min=0.0, max=1.0, step=0.05, description="strength α")
-    c["preserve_color"] = widgets.Checkbox(value=False, description="keep the photo's colours")
+    c["colours"] = widgets.Dropdown(options=[("as painted", "painting"), ("the photo's", "photo"),
+                                             ("the style's", "style")], value=values["colours"],
+                                    description="colours")
     c["render"] = widgets.Button(description="Render", button_style="primary")
     c["output"] = widgets.Output()
     c["render"].on_click(render)
     panel.widget = widgets.VBox([widgets.HBox([c["style_a"], c["style_b"]]), c["blend"], c["alpha"],
-                                 c["preserve_color"], c["render"], c["output"]])
+                                 c["colours"], c["render"], c["output"]])
     return panel
 
 

@@ -82,6 +82,13 @@ def test_the_panel_renders_what_its_controls_say(painter, photo):
                                   max_dim=48)
     np.testing.assert_allclose(panel.image, expected, atol=1e-5)
     assert len(shown) == 1 and shown[0] is panel.image
+    for colours, option in (("photo", "preserve_color"), ("style", "style_colours")):  # the colours choice
+        c["colours"].value = colours
+        c["render"].click()
+        expected = studio.paint_blend(painter, photo, "pattern:mosaic", "pattern:waves", blend=1.0, alpha=0.5,
+                                      max_dim=48, **{option: True})
+        np.testing.assert_allclose(panel.image, expected, atol=1e-5)
+        assert np.abs(panel.image - shown[0]).mean() > 1e-3, colours  # not the decoder's own colours
 
 
 def test_without_ipywidgets_the_panel_says_so_and_still_paints(painter, photo, monkeypatch, capsys):
