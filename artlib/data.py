@@ -48,6 +48,7 @@ __all__ = [
     "PAINTINGS",
     "PAINTINGS_DIR",
     "load_painting",
+    "style_name",
     "make_dataset",
     "find_vgg19_weights",
 ]
@@ -352,6 +353,12 @@ def load_painting(name: str, max_dim: int | None = None) -> np.ndarray:
     if name not in PAINTINGS:
         raise ArtlibError(f"unknown painting {name!r}; choose one of {', '.join(PAINTINGS)}")
     return imageio.load_image(PAINTINGS_DIR / f"{name}.jpg", max_dim=max_dim)
+
+
+def style_name(source: Any) -> str:
+    """The short name of a style source: ``"pattern:swirls"`` → ``swirls``, ``"painting:starry_night"`` →
+    ``starry_night``; anything else (a path, a URL) as text. Shipped networks and menus go by these names."""
+    return str(source).removeprefix("pattern:").removeprefix("painting:")
 
 
 # ---------------------------------------------------------------- tf.data

@@ -134,8 +134,9 @@ def style_panel(photo: Any, painter: Any, styles: Sequence[str] | Mapping[str, A
     Raises:
         ArtlibError: Fewer than one style, or ``max_dim`` below 1.
     """
-    choices = dict(styles) if isinstance(styles, Mapping) else {
-        str(s).removeprefix("pattern:").removeprefix("painting:"): s for s in styles}
+    from artlib.data import style_name
+
+    choices = dict(styles) if isinstance(styles, Mapping) else {style_name(s): s for s in styles}
     if not choices:
         raise ArtlibError("style_panel needs at least one style")
     max_dim = positive_int(max_dim, "max_dim")

@@ -532,6 +532,8 @@ def test_the_shipped_painting_is_a_style_source_offline(monkeypatch, tmp_path):
     assert painting[..., 2].mean() > painting[..., 0].mean() + 0.05  # the night sky: bluer than red overall
     full = data.load_painting("starry_night")
     assert full.shape == (600, 752, 3)
+    assert [data.style_name(s) for s in ("painting:starry_night", "pattern:swirls", "my/style.jpg")] == [
+        "starry_night", "swirls", "my/style.jpg"]
     with pytest.raises(ImageError, match="unknown painting 'mona'; choose one of starry_night"):
         style.load_style_image("painting:mona")
     with pytest.raises(ArtlibError, match="unknown painting"):

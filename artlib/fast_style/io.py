@@ -9,6 +9,7 @@ from typing import Any
 import keras
 
 from artlib import config, modelio
+from artlib.data import style_name
 from artlib.atomic import atomic_write_text
 
 __all__ = ["SHIPPED_DIR", "save_network", "shipped_styles", "load_network", "load_recipe"]
@@ -42,13 +43,8 @@ def save_network(network: keras.Model, path: str | Path, *, force: bool = False,
 
 def load_recipe(source: str | Path) -> dict[str, Any] | None:
     """How a saved or shipped network was trained (the ``.json`` beside it), or None if it has none."""
-    path = shipped_styles().get(_style_name(source), Path(source)).with_suffix(".json")
+    path = shipped_styles().get(style_name(source), Path(source)).with_suffix(".json")
     return json.loads(path.read_text()) if path.is_file() else None
-
-
-def _style_name(source: str | Path) -> str:
-    """``"pattern:swirls"`` and ``"painting:starry_night"`` name the shipped networks ``swirls``, ``starry_night``."""
-    return str(source).removeprefix("pattern:").removeprefix("painting:")
 
 
 def shipped_styles() -> dict[str, Path]:
@@ -80,7 +76,7 @@ def load_network(source: str | Path) -> keras.Model:
         DataError: the file is missing, unreadable, or not an image-to-image network.
     """
     shipped = shipped_styles()
-    path = shipped.get(_style_name(source), Path(source))
+    path = shipped.get(style_name(source), Path(source))
     fix = ("give a .keras file made by 'python -m artlib fast-style train', or a shipped style "
            f"({', '.join(shipped) or 'none'})")
     return modelio.load_model(path, what="fast-style network", fix=fix, check=_image_to_image)
