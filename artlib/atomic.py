@@ -3,7 +3,9 @@
 Write to a temporary file in the target's folder, then ``os.replace`` it onto
 the target (atomic on POSIX and Windows). If anything fails, or the process is
 killed, the target keeps its previous content and the temporary file is removed
-(or, after a kill, left as an ignorable hidden ``.NAME-*.tmp`` file).
+(or, after a kill, left as a hidden ``.NAME-XXXXXXXX.tmp.EXT`` file, which
+:func:`remove_leftovers` deletes: a training does so in its run directory once it holds the
+folder's lock, see :func:`artlib.training.run_lock`).
 
 A full disk (or an exhausted quota) is reported as :class:`~artlib.errors.DiskFullError`, which names
 the file and says that the previous one is unchanged, whichever writer ran out of space
@@ -17,13 +19,18 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 from artlib.errors import DiskFullError  # raised here; defined with the other errors
 
-__all__ = ["DiskFullError", "atomic_path", "atomic_write_bytes", "atomic_write_text"]
+__all__ = ["DiskFullError", "atomic_path", "atomic_write_bytes", "atomic_write_text", "remove_leftovers"]
+
+#: The name :func:`atomic_path` gives its temporary file: ``.`` + the target's name without its
+#: extensions + ``-`` + mkstemp's eight random characters + ``.tmp`` + the target's extensions.
+TEMPORARY_NAME = re.compile(r"\..+-[a-z0-9_]{8}\.tmp(\.[^/]*)?")
 
 _NO_SPACE = {errno.ENOSPC: "no space left on device (the disk is full)"}
 if hasattr(errno, "EDQUOT"):  # not on Windows
@@ -104,3 +111,23 @@ def atomic_write_text(target: str | os.PathLike, text: str) -> Path:
         DiskFullError: The disk is full (``target`` keeps its previous content).
     """
     return atomic_write_bytes(target, text.encode("utf-8"))
+
+
+def remove_leftovers(folder: str | os.PathLike) -> list[Path]:
+    """Delete the temporary files that killed :func:`atomic_path` writes left in ``folder`` and its subfolders.
+
+    Only ``folder`` and the folders directly in it are searched (a run directory and its
+    ``samples/``), and only names that :func:`atomic_path` makes are deleted. Call it only
+    while nothing else writes there: a training does, once it holds the run directory's lock.
+
+    Returns:
+        The files deleted.
+    """
+    folder = Path(folder)
+    removed = []
+    for place in (folder, *(p for p in folder.iterdir() if p.is_dir() and not p.is_symlink())):
+        for path in place.glob(".*.tmp*"):
+            if TEMPORARY_NAME.fullmatch(path.name) and path.is_file() and not path.is_symlink():
+                path.unlink(missing_ok=True)
+                removed.append(path)
+    return removed

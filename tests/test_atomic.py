@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import artlib.atomic
-from artlib.atomic import atomic_path, atomic_write_bytes, atomic_write_text
+from artlib.atomic import atomic_path, atomic_write_bytes, atomic_write_text, remove_leftovers
 from artlib.errors import ArtlibError, DiskFullError
 
 
@@ -33,6 +33,33 @@ def test_failure_keeps_the_old_file_and_removes_the_temp(tmp_path):
             raise RuntimeError("crash while writing")
     assert target.read_bytes() == b"good"
     assert os.listdir(tmp_path) == ["out.png"]
+
+
+_CUT_OFF = []  # killed_write's with-blocks, kept unended: ending one (or letting it be collected) deletes its file
+
+
+def killed_write(target: Path) -> Path:
+    """The temporary file that a write killed half-way leaves: atomic_path's own, its with-block never ended."""
+    writing = atomic_path(target)
+    _CUT_OFF.append(writing)
+    tmp = writing.__enter__()
+    tmp.write_bytes(b"half of it")
+    return tmp
+
+
+def test_what_killed_writes_left_is_removed_by_name_and_nothing_else(tmp_path):
+    run = tmp_path / "run"
+    left = [killed_write(run / "history.json"), killed_write(run / "samples" / "step-000004.png"),
+            killed_write(run / "generator.keras"), killed_write(run / "model.weights.h5")]
+    kept = [run / "step-000001.png", run / "notes.tmp.png", run / ".keep", run / "samples" / ".step-1.tmp.png",
+            run / "samples" / "step-000002.png", run / "deeper" / "still" / left[1].name]
+    for path in kept:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"mine")
+    (run / "link").symlink_to(left[0])  # a link is never followed or deleted
+    assert sorted(remove_leftovers(run)) == sorted(left)
+    assert not any(path.exists() for path in left) and all(path.read_bytes() == b"mine" for path in kept)
+    assert (run / "link").is_symlink() and remove_leftovers(run) == []
 
 
 def test_written_files_get_ordinary_permissions(tmp_path):

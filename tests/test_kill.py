@@ -485,7 +485,7 @@ def test_killed_at_random_moments_it_resumes_and_ends_bitwise_like_an_uninterrup
     grids = sorted(p.name for p in (reference / "samples").glob("*.png"))
     assert sorted(p.name for p in (run / "samples").glob("*.png")) == grids and (grids or loop == "autoencoder")
     assert all((run / "samples" / name).read_bytes() == (reference / "samples" / name).read_bytes() for name in grids)
-    assert unreadable(run) == [] and not (run / ".lock").exists()
+    assert unreadable(run) == [] and not (run / ".lock").exists() and report["leftovers"] == []
 
 
 # ----------------------------------------------------------------------------- between a checkpoint and its outputs

@@ -127,6 +127,22 @@ def test_a_killed_holder_leaves_no_stuck_lock(holder):
     assert not (run_dir / ".lock").exists() and is_free(run_dir)
 
 
+def test_whoever_takes_the_lock_removes_what_a_killed_run_left_half_written(holder):
+    from test_atomic import killed_write
+
+    from artlib.errors import CheckpointError
+
+    child, run_dir = holder
+    grid = killed_write(run_dir / "samples" / "step-000002.png")  # the holder's, cut off half-way
+    with pytest.raises(CheckpointError):
+        tiny_loop(run_dir)
+    assert grid.exists()  # refused: the holder might still be writing it
+    child.send_signal(signal.SIGKILL)
+    child.wait(timeout=HANG_TIMEOUT)
+    assert tiny_loop(run_dir).final_step == 2 and not grid.exists()
+    assert list((run_dir / "samples").iterdir()) == []
+
+
 def test_the_lock_file_is_deleted_and_free_when_the_holder_finishes(holder):
     child, run_dir = holder
     child.stdin.close()  # the holder's with-block ends

@@ -10,7 +10,9 @@ The lock is the operating system's advisory lock on the open file
 (``fcntl.flock`` on Linux and macOS, ``msvcrt.locking`` on Windows). The kernel
 drops it when the process ends in any way, a ``kill -9`` or a crashed kernel
 included, so a dead training never leaves a stuck lock behind; the file itself
-is deleted when the lock is released normally.
+is deleted when the lock is released normally. Whoever takes the lock first deletes the hidden
+temporary files that a killed run's atomic writes left in the folder (a sample grid cut off
+half-way, say; :func:`artlib.atomic.remove_leftovers`): nothing else can be writing them then.
 
 Inside one process the lock is re-entrant: a training that calls another loop
 on the same folder (or a topic that holds it around the whole of its
@@ -32,6 +34,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from artlib.atomic import remove_leftovers
 from artlib.errors import CheckpointError
 
 __all__ = ["LOCK_FILE", "run_lock"]
@@ -175,6 +178,8 @@ def run_lock(run_dir: str | Path) -> Iterator[Path]:
                                   "wait for it to finish, or pick another run directory (--run-dir)")
         if held is None:
             held = _held[key] = _Held(_acquire(folder, key / LOCK_FILE), 0, me)
+            if held.fd is not None:  # nobody else writes here now: a killed run's half-written files can go
+                remove_leftovers(key)
         held.count += 1
     try:
         yield key
