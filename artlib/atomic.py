@@ -30,7 +30,7 @@ __all__ = ["DiskFullError", "atomic_path", "atomic_write_bytes", "atomic_write_t
 
 #: The name :func:`atomic_path` gives its temporary file: ``.`` + the target's name without its
 #: extensions + ``-`` + mkstemp's eight random characters + ``.tmp`` + the target's extensions.
-TEMPORARY_NAME = re.compile(r"\..+-[a-z0-9_]{8}\.tmp(\.[^/]*)?")
+_TEMPORARY_NAME = re.compile(r"\..+-[a-z0-9_]{8}\.tmp(\.[^/]*)?")
 
 _NO_SPACE = {errno.ENOSPC: "no space left on device (the disk is full)"}
 if hasattr(errno, "EDQUOT"):  # not on Windows
@@ -114,11 +114,12 @@ def atomic_write_text(target: str | os.PathLike, text: str) -> Path:
 
 
 def remove_leftovers(folder: str | os.PathLike) -> list[Path]:
-    """Delete the temporary files that killed :func:`atomic_path` writes left in ``folder`` and its subfolders.
+    """Delete the temporary files that killed :func:`atomic_path` writes left in ``folder``.
 
-    Only ``folder`` and the folders directly in it are searched (a run directory and its
-    ``samples/``), and only names that :func:`atomic_path` makes are deleted. Call it only
-    while nothing else writes there: a training does, once it holds the run directory's lock.
+    ``folder`` and the folders directly in it are searched (a run directory and its
+    ``samples/``), and only names that :func:`atomic_path` makes are deleted, never through a
+    link. Call it only while nothing else writes there: a training does, once it holds the run
+    directory's lock.
 
     Returns:
         The files deleted.
@@ -127,7 +128,7 @@ def remove_leftovers(folder: str | os.PathLike) -> list[Path]:
     removed = []
     for place in (folder, *(p for p in folder.iterdir() if p.is_dir() and not p.is_symlink())):
         for path in place.glob(".*.tmp*"):
-            if TEMPORARY_NAME.fullmatch(path.name) and path.is_file() and not path.is_symlink():
+            if _TEMPORARY_NAME.fullmatch(path.name) and path.is_file() and not path.is_symlink():
                 path.unlink(missing_ok=True)
                 removed.append(path)
     return removed

@@ -143,6 +143,17 @@ def test_whoever_takes_the_lock_removes_what_a_killed_run_left_half_written(hold
     assert list((run_dir / "samples").iterdir()) == []
 
 
+def test_a_folder_that_cannot_be_cleaned_still_trains_and_leaves_no_lock(tmp_path, monkeypatch):
+    import artlib.training.lock
+
+    def refuse(folder):
+        raise PermissionError(13, "Permission denied", str(folder))
+
+    monkeypatch.setattr(artlib.training.lock, "remove_leftovers", refuse)
+    assert tiny_loop(tmp_path / "run").final_step == 2
+    assert not (tmp_path / "run" / ".lock").exists() and is_free(tmp_path / "run")
+
+
 def test_the_lock_file_is_deleted_and_free_when_the_holder_finishes(holder):
     child, run_dir = holder
     child.stdin.close()  # the holder's with-block ends

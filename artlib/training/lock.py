@@ -30,7 +30,7 @@ import threading
 import time
 import warnings
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -179,7 +179,8 @@ def run_lock(run_dir: str | Path) -> Iterator[Path]:
         if held is None:
             held = _held[key] = _Held(_acquire(folder, key / LOCK_FILE), 0, me)
             if held.fd is not None:  # nobody else writes here now: a killed run's half-written files can go
-                remove_leftovers(key)
+                with suppress(OSError):  # housekeeping: a folder it may not clean is no reason to stop a training
+                    remove_leftovers(key)
         held.count += 1
     try:
         yield key
