@@ -47,6 +47,7 @@ __all__ = [
     "load_sample_photo",
     "PAINTINGS",
     "PAINTINGS_DIR",
+    "painting_path",
     "load_painting",
     "style_name",
     "make_dataset",
@@ -334,6 +335,17 @@ PAINTINGS = {"starry_night": "Vincent van Gogh, The Starry Night (1889)"}
 PAINTINGS_DIR = config.SHIPPED_DIR / "paintings"
 
 
+def painting_path(name: str) -> Path:
+    """Where the shipped painting ``name`` (one of :data:`PAINTINGS`) lies; the file may be missing.
+
+    Raises:
+        ArtlibError: An unknown name (the message lists the known ones).
+    """
+    if name not in PAINTINGS:
+        raise ArtlibError(f"unknown painting {name!r}; choose one of {', '.join(PAINTINGS)}")
+    return PAINTINGS_DIR / f"{name}.jpg"
+
+
 def load_painting(name: str, max_dim: int | None = None) -> np.ndarray:
     """A shipped public-domain painting (:data:`PAINTINGS`) as float32 ``H×W×3`` in [0, 1].
 
@@ -350,9 +362,7 @@ def load_painting(name: str, max_dim: int | None = None) -> np.ndarray:
         ArtlibError: An unknown name (the message lists the known ones), or ``max_dim`` below 1.
         ImageError: The shipped file is missing or damaged (reinstall artlib).
     """
-    if name not in PAINTINGS:
-        raise ArtlibError(f"unknown painting {name!r}; choose one of {', '.join(PAINTINGS)}")
-    return imageio.load_image(PAINTINGS_DIR / f"{name}.jpg", max_dim=max_dim)
+    return imageio.load_image(painting_path(name), max_dim=max_dim)
 
 
 def style_name(source: Any) -> str:

@@ -45,7 +45,7 @@ def main() -> None:
             print(f"  {result.summary()}; judged on {trained.family.name}: style distance "
                   f"{judged['style_distance']:.3f}, SSIM {judged['ssim']:.3f}")
             images.append(result.image)
-        rows[f"{photo_name} ×\n{source.split(':', 1)[1]}"] = images
+        rows[f"{photo_name} ×\n{data.style_name(source)}"] = images
     plotting.compare_rows(rows, path=args.out)
     print("figure:", args.out)
 

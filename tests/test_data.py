@@ -272,3 +272,15 @@ def test_classes_by_number_or_name_in_one_place():
     for bad in ("10", "-1", "boot", ""):
         with pytest.raises(argparse.ArgumentTypeError, match="unknown Fashion-MNIST class .*0 T-shirt/top"):
             class_label(bad)
+
+
+def test_painting_path_names_the_file_load_painting_reads_and_refuses_unknown_names():
+    from artlib import data, imageio
+    from artlib.errors import ArtlibError
+
+    for name in data.PAINTINGS:
+        path = data.painting_path(name)
+        assert path.parent == data.PAINTINGS_DIR and path.is_file()
+        np.testing.assert_array_equal(data.load_painting(name, max_dim=64), imageio.load_image(path, max_dim=64))
+    with pytest.raises(ArtlibError, match="unknown painting 'mona_lisa'; choose one of starry_night"):
+        data.painting_path("mona_lisa")

@@ -26,7 +26,7 @@ def report() -> str:
                  f"{'yes (ARTLIB_OFFLINE=1)' if config.is_offline() else 'no (downloads allowed)'}")
     lines.append(f"  {'fashion-mnist':<14} {data.describe_fashion_mnist_source()}")
     lines.append(f"  {'style features':<14} {describe_auto()}")
-    paintings = [f"painting:{name}" + ("" if (data.PAINTINGS_DIR / f"{name}.jpg").is_file() else
+    paintings = [f"painting:{name}" + ("" if data.painting_path(name).is_file() else
                                        " (its file is missing: reinstall artlib)") for name in data.PAINTINGS]
     lines.append(f"  {'style images':<14} pattern:{'|'.join(patterns.PATTERNS)} (drawn); {', '.join(paintings)} "
                  "(shipped); any path or http(s) URL")
