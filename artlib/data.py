@@ -45,6 +45,10 @@ __all__ = [
     "SAMPLE_PHOTOS",
     "HELD_OUT_PHOTOS",
     "load_sample_photo",
+    "OPENCV_DOC_DIR",
+    "OPENCV_DOC_PHOTOS",
+    "opencv_doc_photo_paths",
+    "has_opencv_doc_photos",
     "PAINTINGS",
     "PAINTINGS_DIR",
     "painting_path",
@@ -324,6 +328,45 @@ def load_sample_photo(name: str, max_dim: int | None = None) -> np.ndarray:
     if max_dim is not None:
         image = np.asarray(imageio.resize_max_dim(image, max_dim)) if max(image.shape[:2]) > max_dim else image
     return image.astype(np.float32)
+
+
+# ---------------------------------------------------------------- photos of Debian's opencv-doc
+
+#: Where Debian's package ``opencv-doc`` (``apt install opencv-doc``) puts OpenCV's sample images; the
+#: package is in Debian's ``main``, so its repack kept only images it could license.
+OPENCV_DOC_DIR = Path("/usr/share/doc/opencv-doc/examples/data")
+#: Its colour photographs, chosen by eye: fruit, animals, people, streets, rooms, a landscape. Left out:
+#: its grey images, calibration boards, logos, drawings, text and the painting (a style, not a subject).
+#: With scikit-image's, content photos for training fast-style networks (``fast_style.default_content``).
+OPENCV_DOC_PHOTOS = ("HappyFish.jpg", "aero1.jpg", "aero3.jpg", "aloeL.jpg", "apple.jpg", "baboon.jpg",
+                     "board.jpg", "building.jpg", "butterfly.jpg", "ela_original.jpg", "fruits.jpg", "graf1.png",
+                     "home.jpg", "left.jpg", "leuvenA.jpg", "licenseplate_motion.jpg", "messi5.jpg", "orange.jpg",
+                     "pca_test1.jpg", "rubberwhale1.png", "smarties.png", "squirrel_cls.jpg", "stuff.jpg")
+
+
+def opencv_doc_photo_paths(folder: str | Path | None = None) -> list[Path]:
+    """The files of :data:`OPENCV_DOC_PHOTOS` in ``folder`` (default :data:`OPENCV_DOC_DIR`).
+
+    Raises:
+        DataError: the folder or one of the photos is missing (the message says how to install them).
+    """
+    folder = Path(OPENCV_DOC_DIR if folder is None else folder)
+    missing = [name for name in OPENCV_DOC_PHOTOS if not (folder / name).is_file()]
+    if missing:
+        what = f"'{folder}' is missing" if len(missing) == len(OPENCV_DOC_PHOTOS) else \
+            f"{len(missing)} of its photos are missing from '{folder}' (first: {missing[0]})"
+        raise DataError(f"the photos of Debian's opencv-doc package: {what}; install them with "
+                        "`sudo apt install opencv-doc`, or train on scikit-image's photos (fast_style.TRAIN_PHOTOS)")
+    return [folder / name for name in OPENCV_DOC_PHOTOS]
+
+
+def has_opencv_doc_photos(folder: str | Path | None = None) -> bool:
+    """Whether every photo of :data:`OPENCV_DOC_PHOTOS` is there (see :func:`opencv_doc_photo_paths`)."""
+    try:
+        opencv_doc_photo_paths(folder)
+    except DataError:
+        return False
+    return True
 
 
 # ---------------------------------------------------------------- paintings

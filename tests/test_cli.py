@@ -198,6 +198,11 @@ def test_info_tells_the_truth_about_data_and_weights(tmp_path, capsys, monkeypat
     assert "tensorflow" in out and "keras" in out and "mode           fast" in out
     assert "style images   pattern:swirls|" in out and "painting:starry_night (shipped)" in out
     monkeypatch.setattr(data, "PAINTINGS_DIR", tmp_path)  # a broken install: info says so
+    monkeypatch.setattr(data, "OPENCV_DOC_DIR", tmp_path)  # Debian's opencv-doc: not there, then there
+    assert "content photos scikit-image's 12 (`sudo apt install opencv-doc` adds 23 colour photos)" in report()
+    for name in data.OPENCV_DOC_PHOTOS:
+        (tmp_path / name).touch()
+    assert f"content photos scikit-image's 12 and Debian opencv-doc's 23 ({tmp_path})" in report()
     assert "painting:starry_night (its file is missing: reinstall artlib)" in report()
     # Point the data dir somewhere that has the files: info must follow.
     folder = tmp_path / "fm"

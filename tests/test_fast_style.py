@@ -243,6 +243,37 @@ def test_held_out_photos_are_the_ones_of_artlib_data():
     assert fast_style.TRAIN_PHOTOS == tuple(p for p in data.SAMPLE_PHOTOS if p not in data.HELD_OUT_PHOTOS)
 
 
+def test_opencv_doc_photos_join_the_default_content_where_installed_and_are_an_error_where_named_but_missing(
+        tmp_path, monkeypatch, capsys):
+    from PIL import Image
+
+    from artlib import data, fast_style, imageio
+    from artlib.errors import DataError
+
+    assert "starry_night.jpg" not in data.OPENCV_DOC_PHOTOS and len(set(data.OPENCV_DOC_PHOTOS)) == 23
+    monkeypatch.setattr(data, "OPENCV_DOC_DIR", tmp_path)  # not installed
+    assert fast_style.default_content() == fast_style.TRAIN_PHOTOS
+    assert "scikit-image's 10 only (Debian's opencv-doc is not installed; `sudo apt install opencv-doc`" in \
+        capsys.readouterr().out
+    with pytest.raises(DataError, match=f"'{tmp_path}' is missing.*apt install opencv-doc"):
+        fast_style.load_content_photos([fast_style.OPENCV_DOC])
+    rng = np.random.default_rng(0)
+    for name in data.OPENCV_DOC_PHOTOS:  # small stand-ins, each its own colours
+        Image.fromarray(rng.integers(0, 256, (30, 40, 3), dtype=np.uint8)).save(tmp_path / name)
+    assert fast_style.default_content(verbose=False) == (*fast_style.TRAIN_PHOTOS, "opencv-doc")
+    assert capsys.readouterr().out == ""
+    fast_style.default_content()
+    assert f"scikit-image's 10 and Debian opencv-doc's 23 ({tmp_path})" in capsys.readouterr().out
+    photos = fast_style.load_content_photos(["astronaut", "opencv-doc"], max_dim=32)
+    assert len(photos) == 24 and photos[0].shape == (32, 32, 3)
+    for photo, name in zip(photos[1:], data.OPENCV_DOC_PHOTOS):  # all of them, in order
+        np.testing.assert_array_equal(photo, imageio.load_image(tmp_path / name, max_dim=32))
+    (tmp_path / "messi5.jpg").unlink()
+    with pytest.raises(DataError, match="1 of its photos are missing .* messi5.jpg"):
+        fast_style.load_content_photos(["opencv-doc"])
+    assert fast_style.default_content(verbose=False) == fast_style.TRAIN_PHOTOS  # all or none
+
+
 def test_perceptual_loss_is_its_weighted_terms(extractor, style_image, photos):
     import tensorflow as tf
 
@@ -304,7 +335,7 @@ def test_training_moves_the_output_toward_the_style(tmp_path, extractor, style_i
     after = style.evaluate(fast_style.stylize_image(result.network, photo), photo, [style_image], extractor)
     # Measured: 0.94 -> 0.52 (the untrained network is the identity, so "before" is the photo).
     assert after["style_distance"] < 0.8 * before["style_distance"], (before, after)
-    assert len(result.history["step"]) == 20
+    assert len(result.history["step"]) == 20 and result.settings["content"] == ["astronaut", "rocket"]
     assert (tmp_path / "run" / "checkpoints").is_dir() and (tmp_path / "run" / "tensorboard").is_dir()
 
 
@@ -349,7 +380,7 @@ def test_resume_is_bitwise_exact(tmp_path):
     assert first == [1, 2] and second == [3, 4, 5] and seed == [0]  # resumed after ckpt-2, with the run's seed
     settings = __import__("json").loads((tmp_path / "resumed" / "settings.json").read_text())
     assert settings["seed"] == 0 and settings["image_size"] == 32 and settings["steps_per_epoch"] == 3
-    assert settings["match_colours"] is True
+    assert settings["match_colours"] is True and settings["content"] == ["astronaut"]  # the recipe says what it saw
     straight_out, resumed_out = np.load(tmp_path / "outputs.npz").values()
     np.testing.assert_array_equal(straight_out, resumed_out)
 

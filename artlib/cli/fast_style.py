@@ -75,8 +75,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                        help="residual blocks, 0 or more (default: fast_style.DEFAULT_BLOCKS)")
     train.add_argument("--edge-kernel", type=positive_int, default=None, help="kernel of the first and last "
                        "convolutions (default: fast_style.DEFAULT_EDGE_KERNEL)")
-    train.add_argument("--content", nargs="*", default=None, help="content photos: sample names, files, "
-                       "folders or URLs (default: scikit-image's photos, offline)")
+    train.add_argument("--content", nargs="*", default=None, help="content photos: sample names, opencv-doc (the "
+                       "colour photos of Debian's opencv-doc), files, folders or URLs (default: scikit-image's "
+                       "photos, and opencv-doc's where installed)")
     train.add_argument("--style-size", type=positive_int, default=None, help="long side of the style image: "
                        "the scale of the texture the network paints (default: --size)")
     train.add_argument("--style-weight", type=positive_float, default=None,

@@ -30,6 +30,10 @@ def report() -> str:
                                        " (its file is missing: reinstall artlib)") for name in data.PAINTINGS]
     lines.append(f"  {'style images':<14} pattern:{'|'.join(patterns.PATTERNS)} (drawn); {', '.join(paintings)} "
                  "(shipped); any path or http(s) URL")
+    count = len(data.OPENCV_DOC_PHOTOS)
+    extra = (f"and Debian opencv-doc's {count} ({data.OPENCV_DOC_DIR})" if data.has_opencv_doc_photos()
+             else f"(`sudo apt install opencv-doc` adds {count} colour photos)")
+    lines.append(f"  {'content photos':<14} scikit-image's {len(data.SAMPLE_PHOTOS)} {extra}")
     return "\n".join(lines)
 
 

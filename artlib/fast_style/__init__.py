@@ -32,7 +32,8 @@ Which file does what:
 * ``network.py`` — the custom layers (:class:`ReflectionPadding2D`, :class:`PadToMultiple`,
   :class:`CropLike`, :class:`MatchColours`, registered serializable), :func:`colour_statistics`,
   :func:`append_match_colours` and :func:`build_transformer`;
-* ``content.py`` — the content photos (:data:`TRAIN_PHOTOS`; :data:`EVAL_PHOTOS`, which is
+* ``content.py`` — the content photos (:data:`TRAIN_PHOTOS`, with Debian opencv-doc's where installed:
+  :func:`default_content`; :data:`EVAL_PHOTOS`, which is
   :data:`artlib.data.HELD_OUT_PHOTOS`; :func:`load_content_photos`) and the seeded crops of an
   epoch (:class:`ContentBatches`);
 * ``train.py`` — the loss's VGG19 layers (:func:`loss_extractor`), :func:`perceptual_loss`,
@@ -60,7 +61,8 @@ or ``python -m artlib fast-style train pattern:swirls -o swirls.keras`` and
 
 from __future__ import annotations
 
-from artlib.fast_style.content import EVAL_PHOTOS, TRAIN_PHOTOS, ContentBatches, load_content_photos
+from artlib.fast_style.content import (EVAL_PHOTOS, OPENCV_DOC, TRAIN_PHOTOS, ContentBatches, default_content,
+                                      load_content_photos)
 from artlib.fast_style.export import EXPORT_EXTRA, EXPORT_FORMATS, export_format, export_network, load_exported
 from artlib.fast_style.io import SHIPPED_DIR, load_network, load_recipe, save_network, shipped_styles
 from artlib.fast_style.network import (
@@ -103,7 +105,8 @@ from artlib.fast_style.train import (
 __all__ = [
     "DEFAULT_WIDTH", "DEFAULT_BLOCKS", "DEFAULT_EDGE_KERNEL", "ReflectionPadding2D", "PadToMultiple", "CropLike",
     "MatchColours", "colour_statistics", "append_match_colours", "build_transformer",          # network
-    "TRAIN_PHOTOS", "EVAL_PHOTOS", "load_content_photos", "ContentBatches",                     # content
+    "TRAIN_PHOTOS", "EVAL_PHOTOS", "OPENCV_DOC", "default_content", "load_content_photos",       # content
+    "ContentBatches",
     "FAST_CONTENT_LAYERS", "FAST_STYLE_LAYERS", "FAST_RANDOM_CONTENT_LAYERS", "FAST_RANDOM_STYLE_LAYERS",
     "FAST_STYLE_WEIGHTS",
     "SETTINGS_FILE", "loss_extractor", "perceptual_loss", "make_train_step", "TrainResult", "train",  # train

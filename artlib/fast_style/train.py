@@ -17,7 +17,7 @@ from artlib import config, imageio, style, training
 from artlib.atomic import atomic_write_text
 from artlib.errors import CheckpointError
 from artlib.checks import positive_float, positive_int
-from artlib.fast_style.content import ContentBatches, load_content_photos
+from artlib.fast_style.content import ContentBatches, default_content, load_content_photos
 from artlib.fast_style.network import (
     DEFAULT_BLOCKS,
     DEFAULT_EDGE_KERNEL,
@@ -206,7 +206,8 @@ def train(style_source: Any, *, num_steps: int | None = None, run_dir: str | Pat
         batch_size: Crops per step (default 4; 2 in fast mode).
         width, num_blocks, edge_kernel: The network (see :func:`build_transformer`).
         learning_rate: Adam's learning rate.
-        content: Content photos (see :func:`load_content_photos`); default :data:`TRAIN_PHOTOS`.
+        content: Content photos (see :func:`load_content_photos`); default :func:`default_content`'s
+            (scikit-image's, and Debian opencv-doc's where installed, with a line saying which).
         style_size: Long side of the style image (default ``image_size``): sets the scale of
             the texture the network paints.
         weights: VGG19 weights policy (see :func:`artlib.style.resolve_weights`).
@@ -253,6 +254,7 @@ def train(style_source: Any, *, num_steps: int | None = None, run_dir: str | Pat
 
     training.check_batch_size(run["batch_size"])  # it splits over the replicas of the strategy in scope
     style_image = style.load_style_image(style_source, max_dim=style_size, seed=seed)
+    content = default_content(verbose=verbose) if content is None else content
     photos = load_content_photos(content, max_dim=max(2 * image_size, 128))
     with training.get_strategy().scope():  # every network a step calls, the frozen extractor too
         if extractor is None:
@@ -283,7 +285,9 @@ def train(style_source: Any, *, num_steps: int | None = None, run_dir: str | Pat
                     num_steps=num_steps, **run, width=width, num_blocks=num_blocks, edge_kernel=edge_kernel,
                     learning_rate=learning_rate, **{**FAST_STYLE_WEIGHTS, **loss_weights}, style_size=style_size,
                     features=extractor.family.name, content_layers=list(extractor.content_layers),
-                    style_layers=list(extractor.style_layers))
+                    style_layers=list(extractor.style_layers),
+                    content=[source if isinstance(source, str) else "array" if isinstance(source, np.ndarray)
+                             else str(source) for source in content])
     run_dir = training.worker_run_dir(run_dir)  # a non-chief worker of a multi-worker run writes a copy
     with training.run_lock(run_dir):  # from the settings file on: a second training here is refused
         if run is given:  # a new run: record how it starts
