@@ -176,6 +176,16 @@ def test_outputs_are_never_replaced_unasked(hooked, tmp_path):
     assert out.read_bytes() == b"keep me"
 
 
+def test_fast_style_train_on_missing_opencv_doc_photos_is_one_line_naming_the_fix(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(data, "OPENCV_DOC_DIR", tmp_path / "nowhere")
+    out = tmp_path / "net.keras"
+    assert main(["fast-style", "train", "pattern:waves", "--content", "astronaut", "opencv-doc", "--steps", "1",
+                 "--size", "32", "--weights", "random", "--run-dir", str(tmp_path / "run"), "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "nowhere' is missing" in err and "sudo apt install opencv-doc" in err, err
+    assert not out.exists() and not (tmp_path / "run" / "settings.json").exists()
+
+
 def test_unknown_command_is_a_usage_error(capsys):
     with pytest.raises(SystemExit) as exc:
         main(["paint-me-a-picture"])
