@@ -55,7 +55,7 @@ def default_content(*, verbose: bool = True) -> tuple[str, ...]:
         print(f"fast-style: content photos: scikit-image's {len(TRAIN_PHOTOS)}"
               + (f" and Debian opencv-doc's {len(data.OPENCV_DOC_PHOTOS)} ({data.OPENCV_DOC_DIR})" if found else
                  f" only (Debian's opencv-doc is not installed; `sudo apt install opencv-doc` adds "
-                 f"{len(data.OPENCV_DOC_PHOTOS)} colour photos, which the shipped networks trained on)"))
+                 f"{len(data.OPENCV_DOC_PHOTOS)} colour photos, which the shipped waves network trained on)"))
     return TRAIN_PHOTOS + ((OPENCV_DOC,) if found else ())
 
 
