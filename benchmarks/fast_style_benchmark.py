@@ -68,48 +68,36 @@ def main(argv: list[str] | None = None) -> int:
               f"(paper's network {ref:5.1f}; {fps[size] / ref:.1f}×)")
 
     recipe = fast_style.load_recipe(args.model) or {}
-    extractor = fast_style.loss_extractor(recipe.get("features", "auto"), recipe.get("content_layers"),
-                                          recipe.get("style_layers"), verbose=False)  # the network's loss
     style_source = recipe.get("style", f"pattern:{args.model}" if not args.model.endswith(".keras")
                               else "pattern:swirls")
-    style_image = style.load_style_image(style_source, max_dim=48 if quick else recipe.get("style_size", 256),
-                                         seed=recipe.get("seed", 0))
-    print(f"style: {style_source}; measured on the network's loss features: {extractor.source}, "
-          f"style layers {', '.join(extractor.style_layers)}")
+    judge, style_image = fast_style.judge_for(recipe, style_source=style_source,  # the network's loss features
+                                              style_size=48 if quick else None)
+    print(f"style: {style_source}; measured on the network's loss features: {judge.source}, "
+          f"style layers {', '.join(judge.style_layers)}")
     optimizer_features = style.FeatureExtractor(recipe.get("features", "auto"), verbose=False)  # stylize's layers
-    speedups, ratios, rows = [], [], {}
-    for name in fast_style.EVAL_PHOTOS:
-        photo = data.load_sample_photo(name, max_dim=eval_size)
-        style.style_transfer(photo, style_image, max_dim=eval_size, steps=1, extractor=optimizer_features,
-                             verbose=False)  # warm-up: trace the objective at these sizes (not timed)
-        start = time.perf_counter()
-        optimized = style.style_transfer(photo, style_image, max_dim=eval_size, steps=stylize_steps,
-                                         extractor=optimizer_features, verbose=False)
-        seconds_opt = time.perf_counter() - start
-        fast_style.stylize_image(network, photo)  # warm-up: trace this size
-        start = time.perf_counter()
-        painted = fast_style.stylize_image(network, photo)
-        seconds_fast = time.perf_counter() - start
-        m_fast = style.evaluate(painted, photo, [style_image], extractor)
-        m_opt = style.evaluate(optimized.image, photo, [style_image], extractor)
-        m_photo = style.evaluate(photo, photo, [style_image], extractor)
-        rows[f"{name}: photo · optimized · network"] = [photo, optimized.image, painted]
-        speedups.append(seconds_opt / seconds_fast)
-        ratios.append(m_fast["style_distance"] / m_opt["style_distance"])
-        print(f"  {name} {photo.shape[1]}×{photo.shape[0]}: optimization {seconds_opt:.1f} s "
-              f"({optimized.settings['steps']} steps/stage, sizes {optimized.settings['sizes']}), network "
-              f"{1000 * seconds_fast:.1f} ms -> {speedups[-1]:.0f}× faster; style distance photo "
-              f"{m_photo['style_distance']:.3f}, optimized {m_opt['style_distance']:.3f}, network "
-              f"{m_fast['style_distance']:.3f} (ratio {ratios[-1]:.2f}); SSIM to photo optimized "
-              f"{m_opt['ssim']:.3f}, network {m_fast['ssim']:.3f}")
+    photos = {name: data.load_sample_photo(name, max_dim=eval_size) for name in fast_style.EVAL_PHOTOS}
+    rows = fast_style.compare_with_optimization(network, photos, style_image, judge, extractor=optimizer_features,
+                                                max_dim=eval_size, steps=stylize_steps, timed=True)
+    speedups = [row["seconds_optimized"] / row["seconds_network"] for row in rows]
+    for row, speedup in zip(rows, speedups):
+        photo = row["photo"]
+        print(f"  {row['name']} {photo.shape[1]}×{photo.shape[0]}: optimization {row['seconds_optimized']:.1f} s "
+              f"({row['settings']['steps']} steps/stage, sizes {row['settings']['sizes']}), network "
+              f"{1000 * row['seconds_network']:.1f} ms -> {speedup:.0f}× faster; style distance photo "
+              f"{row['distance_photo']:.3f}, optimized {row['distance_optimized']:.3f}, network "
+              f"{row['distance_network']:.3f} (ratio {row['ratio']:.2f}); SSIM to photo optimized "
+              f"{row['ssim_optimized']:.3f}, network {row['ssim_network']:.3f}")
+    quality = fast_style.summarize(rows)
     print(f"summary: {fps[sizes[0]]:.1f} frames/s at {sizes[0]}² ({fps_xla[sizes[0]]:.1f} with XLA; target "
           f"≥ 30), {fps[sizes[1]]:.1f} at {sizes[1]}² ({fps_xla[sizes[1]]:.1f}); "
-          f"speed-up {np.mean(speedups):.0f}× (target ≥ 100×); quality ratio {np.mean(ratios):.2f} "
-          f"(worst {max(ratios):.2f}; target ≤ 1.25); features: {extractor.source}")
+          f"speed-up {np.mean(speedups):.0f}× (target ≥ 100×); quality ratio {quality['ratio']:.2f} "
+          f"(worst {quality['ratio_worst']:.2f}; target ≤ {fast_style.QUALITY_TARGET:g}); features: {judge.source}")
     if args.figure:
         from artlib import plotting
 
-        plotting.compare_rows(rows, path=args.figure)
+        plotting.compare_rows({f"{row['name']}: photo · optimized · network": [row["photo"], row["optimized"],
+                                                                                  row["painted"]] for row in rows},
+                              path=args.figure)
         print(f"figure: {args.figure}")
     return 0
 

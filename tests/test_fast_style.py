@@ -536,6 +536,57 @@ def test_video_without_a_reader_says_what_to_install(tmp_path):
         fast_style.apply(network, [tmp_path / "clip.mp4"], tmp_path / "out")
 
 
+# ----------------------------------------------------------------------------- the quality number
+def test_compare_with_optimization_judges_the_network_and_the_optimization_alike(extractor, style_image):
+    from artlib import data, fast_style, style
+
+    network = fast_style.build_transformer(width=4, num_blocks=1)  # untrained: the identity (clipped)
+    photos = {name: data.load_sample_photo(name, max_dim=32) for name in ("chelsea", "coffee")}
+    # The optimization runs on features of its own; both results are judged by `extractor` alone.
+    own = style.FeatureExtractor("random", seed=1, content_layers=("block2_conv1",), style_layers=("block1_conv1",),
+                                 verbose=False)
+    rows = fast_style.compare_with_optimization(network, photos, style_image, extractor, extractor=own,
+                                                max_dim=32, steps=5, timed=True)
+    assert [row["name"] for row in rows] == ["chelsea", "coffee"]
+    for row, photo in zip(rows, photos.values()):
+        assert row["painted"].shape == photo.shape and max(row["optimized"].shape[:2]) == 32
+        np.testing.assert_allclose(row["painted"], np.clip(photo, 0.01, 0.99), atol=1e-5)  # what the network paints
+        for image, key in ((row["painted"], "distance_network"), (row["optimized"], "distance_optimized")):
+            assert row[key] == pytest.approx(style.evaluate(image, photo, [style_image], extractor)["style_distance"])
+        assert row["distance_network"] == pytest.approx(row["distance_photo"], rel=0.05)  # the photo, barely clipped
+        assert row["distance_optimized"] < 0.9 * row["distance_photo"]  # optimization moved towards the style
+        assert row["ratio"] == pytest.approx(row["distance_network"] / row["distance_optimized"])
+        assert row["ssim_network"] == pytest.approx(1, abs=0.01) and 0 < row["ssim_optimized"] < 0.99
+        assert row["seconds_optimized"] > 0 and row["seconds_network"] > 0
+    summary = fast_style.summarize(rows)
+    assert summary["ratio"] == pytest.approx(np.mean([row["ratio"] for row in rows]))
+    assert summary["ratio_worst"] == max(row["ratio"] for row in rows) > 1  # the identity is no style network
+    assert summary["target_met"] is False
+    table = fast_style.format_table(rows)
+    assert "chelsea" in table and "coffee" in table and f"worst {summary['ratio_worst']:.2f}" in table
+    untimed = fast_style.compare_with_optimization(network, {"chelsea": photos["chelsea"]}, style_image, extractor,
+                                                   extractor=extractor, max_dim=32, steps=1)
+    assert untimed[0]["seconds_optimized"] is None and untimed[0]["seconds_network"] is None
+
+
+def test_the_judge_is_the_recipes_loss_and_bad_quality_inputs_are_errors(extractor, style_image):
+    from artlib import fast_style
+    from artlib.errors import ArtlibError
+
+    recipe = fast_style.load_recipe("waves")
+    judge, judged_style = fast_style.judge_for(recipe, style_size=64)
+    assert judge.style_layers == tuple(recipe["style_layers"])
+    assert judge.content_layers == tuple(recipe["content_layers"])
+    assert max(judged_style.shape[:2]) == 64
+    with pytest.raises(ArtlibError, match="names no style"):
+        fast_style.judge_for({"features": "random"})
+    network = fast_style.build_transformer(width=4, num_blocks=1)
+    with pytest.raises(ArtlibError, match="at least one photo"):
+        fast_style.compare_with_optimization(network, {}, style_image, extractor, extractor=extractor)
+    with pytest.raises(ArtlibError, match="at least one"):
+        fast_style.summarize([])
+
+
 # ----------------------------------------------------------------------------- the CLI
 def test_cli_bad_input_exits_2(tmp_path, capsys):
     from artlib import fast_style

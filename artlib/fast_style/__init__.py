@@ -44,7 +44,9 @@ Which file does what:
 * ``render.py`` — :func:`stylize_batch`, :func:`stylize_image`, :func:`stylize_folder`,
   :func:`stylize_gif`, :func:`stylize_video`, :func:`measure_fps` and :func:`apply`; the compiled
   forward passes live in the explicit, weakly keyed :data:`FORWARD_CACHE`;
-* ``checks.py`` — the argument checks (a count or size of 0 or below is an ``ArtlibError``);
+* ``quality.py`` — the quality number: :func:`compare_with_optimization` paints held-out photos with the
+  network and with optimization and judges both on the network's loss features (:func:`judge_for`);
+  :func:`summarize` and :func:`format_table` give the mean and the worst ratio against :data:`QUALITY_TARGET`;
 * ``export.py`` — :func:`export_network` to ONNX or LiteRT (TFLite) files for deployment, with dynamic
   height and width, and :func:`load_exported` to run one (onnxruntime, LiteRT; the ``export`` extra).
 
@@ -77,6 +79,8 @@ from artlib.fast_style.network import (
     build_transformer,
     colour_statistics,
 )
+from artlib.fast_style.quality import (QUALITY_TARGET, compare_with_optimization, format_table, judge_for,
+                                      summarize)
 from artlib.fast_style.render import (
     FORWARD_CACHE,
     VIDEO_SUFFIXES,
@@ -114,4 +118,5 @@ __all__ = [
     "VIDEO_SUFFIXES", "FORWARD_CACHE", "stylize_batch", "stylize_image", "stylize_folder", "stylize_gif",
     "stylize_video", "measure_fps", "apply",                                                    # render
     "EXPORT_FORMATS", "EXPORT_EXTRA", "export_format", "export_network", "load_exported",       # export
+    "QUALITY_TARGET", "judge_for", "compare_with_optimization", "summarize", "format_table",    # quality
 ]
