@@ -41,7 +41,10 @@ __all__ = [
 
 def __getattr__(name: str) -> Any:
     if name in MODULES:
-        module = importlib.import_module(f"artlib.{name}")
+        from artlib.quiet import tensorflow_import
+
+        with tensorflow_import():  # the first module to import TensorFlow does it without its start-up lines
+            module = importlib.import_module(f"artlib.{name}")
         globals()[name] = module
         return module
     raise AttributeError(f"module 'artlib' has no attribute '{name}'")

@@ -167,7 +167,7 @@ def cache_dir() -> Path:
 
 
 def is_debug() -> bool:
-    """True when ``ARTLIB_DEBUG`` is set: the command line shows TensorFlow's own start-up messages."""
+    """True when ``ARTLIB_DEBUG`` is set: TensorFlow's own start-up messages are shown (:mod:`artlib.quiet`)."""
     return _flag("ARTLIB_DEBUG")
 
 
@@ -240,7 +240,10 @@ def versions() -> dict[str, str]:
 
 def devices() -> dict[str, Any]:
     """What TensorFlow will compute on: CPU model and cores, and any GPUs or TPUs."""
-    import tensorflow as tf
+    from artlib.quiet import tensorflow_import
+
+    with tensorflow_import():  # often a notebook's first import of TensorFlow: without its start-up lines
+        import tensorflow as tf
 
     cpu = platform.processor() or platform.machine()
     try:

@@ -18,7 +18,7 @@ from conftest import run_cli
 from artlib import data
 from artlib.cli import main
 from artlib.cli.info import report
-from artlib.cli.quiet import is_noise
+from artlib.quiet import is_noise
 
 TF_NOISE = [
     "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR",
@@ -100,6 +100,19 @@ def test_an_error_after_tensorflow_loaded_is_one_line(hooked, tmp_path):
     debug = run_cli("gan", "sample", "--model", str(empty), "-o", str(tmp_path / "x.png"),
                     env=dict(hooked, ARTLIB_DEBUG="1"))
     assert TF_NOISE[1] in debug.stderr
+
+
+def test_a_sessions_first_tensorflow_import_through_artlib_is_quiet(hooked):
+    """A notebook's first cell (config.describe_mode) or first topic (from artlib import gan) shows no start-up lines."""
+    from conftest import run_python
+
+    for first in ("from artlib import config; print(config.describe_mode())", "from artlib import gan"):
+        script = f"import sys; {first}; print('still said', file=sys.stderr); import tensorflow"
+        result = run_python("-c", script, env=hooked)
+        assert result.returncode == 0, result.stderr
+        assert result.stderr == "still said\n", result.stderr  # TensorFlow's lines dropped, the rest kept
+    debug = run_python("-c", "from artlib import gan", env=dict(hooked, ARTLIB_DEBUG="1"))
+    assert all(line in debug.stderr for line in TF_NOISE)  # ARTLIB_DEBUG shows them
 
 
 def test_the_style_help_names_every_pattern_and_painting():

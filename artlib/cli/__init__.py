@@ -61,9 +61,11 @@ def main(argv: list[str] | None = None) -> int:
 def run() -> None:
     """The program's entry point: :func:`main` with TensorFlow's start-up lines filtered out."""
     argv = sys.argv[1:]
-    if "--verbose" in argv or config.is_debug() or os.name != "posix":  # the filter needs select() on a pipe
+    if "--verbose" in argv:  # = ARTLIB_DEBUG=1, which artlib's own first import of TensorFlow reads (artlib.quiet)
+        os.environ["ARTLIB_DEBUG"] = "1"
+    if config.is_debug() or os.name != "posix":  # the filter needs select() on a pipe
         sys.exit(main(argv))
-    from artlib.cli.quiet import QuietStderr
+    from artlib.quiet import QuietStderr
 
     with QuietStderr():
         code = main(argv)

@@ -1,4 +1,4 @@
-"""Keep TensorFlow's C++ start-up lines off the user's terminal; let everything else through.
+"""Keep TensorFlow's C++ start-up lines off the user's terminal and notebook; let everything else through.
 
 TensorFlow 2.21 writes lines such as ``WARNING: All log messages before absl::InitializeLog()
 is called are written to STDERR`` and ``I0000 … port.cc:153] oneDNN custom operations are on``
@@ -6,18 +6,25 @@ straight to file descriptor 2 on some CPUs (AVX-512), and ``TF_CPP_MIN_LOG_LEVEL
 silence them. :class:`QuietStderr` puts a pipe in front of descriptor 2 for the life of a command
 and drops the lines written in TensorFlow's log formats; every other byte (artlib's messages,
 progress bars, a traceback) reaches the terminal unchanged. It needs ``select()`` on a pipe,
-so the command line installs it on POSIX systems only (Linux, macOS, Colab).
+so it is used on POSIX systems only (Linux, macOS, Colab).
+
+Where it is used: the command line runs every command inside one (:func:`artlib.cli.run`), and
+:func:`tensorflow_import` wraps the first import of TensorFlow in a Python session — the lazy
+import of an artlib module (``from artlib import gan``) and :func:`artlib.config.devices` — so
+that a notebook's first cell shows the mode, not TensorFlow's start-up lines in red.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import select
 import sys
 import threading
+from collections.abc import Iterator
 
-__all__ = ["QuietStderr", "is_noise"]
+__all__ = ["QuietStderr", "is_noise", "tensorflow_import"]
 
 _NOISE = re.compile(
     rb"^(WARNING: All log messages before absl::InitializeLog\(\) is called are written to STDERR"
@@ -87,3 +94,22 @@ class QuietStderr:
             pass
         finally:
             os.close(read_end)
+
+
+@contextlib.contextmanager
+def tensorflow_import() -> Iterator[None]:
+    """Filter descriptor 2 with :class:`QuietStderr` while the code inside may import TensorFlow first.
+
+    A no-op where TensorFlow is imported already (nothing is printed again), off POSIX, or with
+    ``ARTLIB_DEBUG=1`` (to see every line). Example::
+
+        with tensorflow_import():
+            import tensorflow as tf
+    """
+    from artlib import config
+
+    if "tensorflow" in sys.modules or os.name != "posix" or config.is_debug():
+        yield
+        return
+    with QuietStderr():
+        yield
