@@ -95,9 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.figure:
         from artlib import plotting
 
-        plotting.compare_rows({f"{row['name']}: photo · optimized · network": [row["photo"], row["optimized"],
-                                                                                  row["painted"]] for row in rows},
-                              path=args.figure)
+        plotting.compare_rows(fast_style.picture_rows(rows), path=args.figure)
         print(f"figure: {args.figure}")
     return 0
 

@@ -564,6 +564,10 @@ def test_compare_with_optimization_judges_the_network_and_the_optimization_alike
     assert summary["target_met"] is False
     table = fast_style.format_table(rows)
     assert "chelsea" in table and "coffee" in table and f"worst {summary['ratio_worst']:.2f}" in table
+    figure = fast_style.picture_rows(rows, "a · b · c")
+    assert list(figure) == ["chelsea: a · b · c", "coffee: a · b · c"]
+    assert all(got is want for got, want in zip(figure["coffee: a · b · c"], (rows[1]["photo"], rows[1]["optimized"],
+                                                                             rows[1]["painted"])))
     untimed = fast_style.compare_with_optimization(network, {"chelsea": photos["chelsea"]}, style_image, extractor,
                                                    extractor=extractor, max_dim=32, steps=1)
     assert untimed[0]["seconds_optimized"] is None and untimed[0]["seconds_network"] is None

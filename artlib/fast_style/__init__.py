@@ -46,7 +46,8 @@ Which file does what:
   forward passes live in the explicit, weakly keyed :data:`FORWARD_CACHE`;
 * ``quality.py`` — the quality number: :func:`compare_with_optimization` paints held-out photos with the
   network and with optimization and judges both on the network's loss features (:func:`judge_for`);
-  :func:`summarize` and :func:`format_table` give the mean and the worst ratio against :data:`QUALITY_TARGET`;
+  :func:`summarize` and :func:`format_table` give the mean and the worst ratio against :data:`QUALITY_TARGET`,
+  :func:`picture_rows` the figure's rows;
 * ``export.py`` — :func:`export_network` to ONNX or LiteRT (TFLite) files for deployment, with dynamic
   height and width, and :func:`load_exported` to run one (onnxruntime, LiteRT; the ``export`` extra).
 
@@ -80,7 +81,7 @@ from artlib.fast_style.network import (
     colour_statistics,
 )
 from artlib.fast_style.quality import (QUALITY_TARGET, compare_with_optimization, format_table, judge_for,
-                                      summarize)
+                                      picture_rows, summarize)
 from artlib.fast_style.render import (
     FORWARD_CACHE,
     VIDEO_SUFFIXES,
@@ -119,4 +120,5 @@ __all__ = [
     "stylize_video", "measure_fps", "apply",                                                    # render
     "EXPORT_FORMATS", "EXPORT_EXTRA", "export_format", "export_network", "load_exported",       # export
     "QUALITY_TARGET", "judge_for", "compare_with_optimization", "summarize", "format_table",    # quality
+    "picture_rows",
 ]

@@ -24,7 +24,7 @@ from artlib.errors import ArtlibError
 from artlib.fast_style.render import stylize_image
 from artlib.fast_style.train import loss_extractor
 
-__all__ = ["QUALITY_TARGET", "judge_for", "compare_with_optimization", "summarize", "format_table"]
+__all__ = ["QUALITY_TARGET", "judge_for", "compare_with_optimization", "summarize", "format_table", "picture_rows"]
 
 #: The quality target: the network's style distance at most 25 % above a full optimization's.
 QUALITY_TARGET = 1.25
@@ -142,3 +142,8 @@ def format_table(rows: list[dict[str, Any]]) -> str:
     lines.append(f"quality ratio network / optimized: {summary['ratio']:.2f} (worst {summary['ratio_worst']:.2f}; "
                  f"target ≤ {QUALITY_TARGET:g})")
     return "\n".join(lines)
+
+
+def picture_rows(rows: list[dict[str, Any]], columns: str = "photo · optimized · network") -> dict[str, list[Any]]:
+    """``{"<photo>: <columns>": [photo, optimized, painted]}`` for :func:`artlib.plotting.compare_rows`."""
+    return {f"{row['name']}: {columns}": [row["photo"], row["optimized"], row["painted"]] for row in rows}
