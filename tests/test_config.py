@@ -45,9 +45,18 @@ def test_choose_picks_by_mode_and_lesson_defaults_to_full(clean_env):
         assert config.choose(**values) == expected
         assert config.choose(full=30, fast=1) == (1 if mode == "fast" else 30)  # library defaults
     clean_env.setenv("ARTLIB_MODE", "full")
-    # On this CPU-only machine the GPU value is never taken.
-    assert config.accelerator() == "cpu"
+    assert config.accelerator() == "cpu"  # this machine: the GPU value is not taken
     assert config.choose(full=10, fast=1, gpu=100) == 10
+
+
+@pytest.mark.parametrize("accelerator", ["gpu", "tpu"])
+def test_an_accelerator_takes_the_gpu_value_in_full_mode_only(clean_env, accelerator):
+    clean_env.setattr(config, "accelerator", lambda: accelerator)
+    for mode, expected in (("fast", 4), ("lesson", 300), ("full", 30000)):
+        clean_env.setenv("ARTLIB_MODE", mode)
+        assert config.choose(full=3000, lesson=300, fast=4, gpu=30000) == expected
+    clean_env.setenv("ARTLIB_MODE", "lesson")
+    assert config.choose(full=3000, fast=4, gpu=30000) == 3000  # no lesson value: full's, as on a CPU
 
 
 def test_runs_dir_is_stable_per_notebook_and_mode(clean_env, tmp_path):
