@@ -9,7 +9,7 @@ shared epoch order gathering whole batches from one tensor, fresh noise drawn pe
 ``steps_per_execution=32``, and its default batch size (64); it is also timed at the tutorial's batch
 size, so the gain from the loop alone is visible.
 
-Both train the same model (artlib's default denoiser, and the tutorial's own model), in this process,
+Both train the same model (artlib's denoiser at 16 filters, and the tutorial's own model), in this process,
 alternating rounds so that a busy machine slows both alike; the first epoch of each run (tracing)
 is excluded, and the median over rounds is reported.
 

@@ -10,6 +10,7 @@
 ``fast-style train|apply|export``  a feed-forward network for one style; ONNX / LiteRT export
 ``arbitrary-style apply|train|export``  any photo in any style image, one network (AdaIN); export
 ``translate train|apply``      unpaired translation between two Fashion-MNIST classes (CycleGAN)
+``diffusion train|sample|denoise-path``  a class-conditional diffusion model; DDPM/DDIM sampling, the path as a GIF
 =================================  ======================================================
 
 Each topic registers its commands from its own file in this package. Bad input ends with
