@@ -89,9 +89,6 @@ from artlib.autoencoder.photo import (
 )
 from artlib.autoencoder.train import as_images, damaged_batch, restore, train
 
-#: Notebook 02 shows the U-Net's source as ``ae._unet``; the function is :func:`unet`.
-_unet = unet
-
 __all__ = [
     "NOISE_MODELS",
     "SIGMAS",
