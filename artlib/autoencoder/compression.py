@@ -180,7 +180,7 @@ def plot_rate_distortion(autoencoder_rows: Sequence[Mapping[str, float]], jpeg_r
 
     fig = plotting.figure((6.5, 4))
     ax = fig.subplots()
-    curves = [(autoencoder_rows, "fixed_bits", "autoencoder, 8 bits × latent_dim", "o-"),
+    curves = [(autoencoder_rows, "fixed_bits", "autoencoder, fixed-length code (bits × latent_dim)", "o-"),
               (autoencoder_rows, "entropy_bits", "autoencoder, entropy-coded (estimate)", "o--"),
               (jpeg_rows, "payload_bits", "JPEG scan data (header not counted)", "s-"),
               (jpeg_rows, "file_bits", "JPEG whole file", "s:")]
