@@ -17,7 +17,7 @@ from artlib.errors import ArtlibError
 
 __all__ = ["PARTS", "build", "write_index"]
 
-Entry = tuple[str, str, str]  # (file name, title, caption)
+Entry = tuple[str, str, str]  # (file name, or "" where a part was skipped and says why; title, caption)
 
 
 def _demo_data(out: Path, seed: int) -> list[Entry]:
@@ -191,13 +191,90 @@ def _demo_fast_style(out: Path, seed: int) -> list[Entry]:
              f"Frame rates at {fps_size}×{fps_size} here, batch 1: " + "; ".join(notes) + ".")]
 
 
+def _demo_arbitrary_style(out: Path, seed: int) -> list[Entry]:
+    """The shipped AdaIN decoder: the held-out photos in a painting and two patterns it never trained on, one pass each."""
+    from artlib import arbitrary_style, data, plotting
+
+    if not arbitrary_style.SHIPPED_DECODER.is_file():
+        return [("", "Arbitrary style transfer", "skipped: no shipped decoder (data/pretrained/"
+                 "arbitrary_style_decoder.keras); python -m artlib arbitrary-style train makes one.")]
+    size = config.choose(full=384, fast=96)
+    model = arbitrary_style.load(verbose=False)
+    styles = ("painting:starry_night", "pattern:mosaic", "pattern:waves")
+    photos = [data.load_sample_photo(p, max_dim=size) for p in data.HELD_OUT_PHOTOS]
+    rows = {"photo": photos}
+    for name in styles:
+        rows[name] = [model.stylize(photo, name, style_size=size, seed=seed, style_colours=name.startswith("painting:"))
+                      for photo in photos]
+    plotting.compare_rows(rows, path=out / "arbitrary_style.png")
+    return [("arbitrary_style.png", "Arbitrary style transfer",
+             f"One network for any style (AdaIN; data/pretrained/arbitrary_style_decoder.keras, on "
+             f"{model.recipe['features']} features): photos it never saw, each painted in one forward pass; the "
+             f"painting recoloured to its own palette (style_colours).")]
+
+
+def _demo_translate(out: Path, seed: int) -> list[Entry]:
+    """The shipped CycleGAN pair: test images of each class, translated to the other and back."""
+    from artlib import data, plotting, translate
+
+    try:
+        translator = translate.load_translator()
+    except ArtlibError as err:
+        return [("", "Unpaired translation", f"skipped: {err}")]
+    a, b = translator.classes
+    _, (x_test, y_test) = data.load_fashion_mnist(verbose=False)
+    count = config.choose(full=10, fast=6)
+    plotting.compare_rows(translate.translation_rows(x_test[y_test == a], x_test[y_test == b], translator,
+                                                     count=count), path=out / "translation.png")
+    return [("translation.png", "Unpaired translation (CycleGAN)",
+             f"The shipped pair (data/pretrained/translate) between {translate.class_name(a)} and "
+             f"{translate.class_name(b)}: test images, their translations, and the translations translated back.")]
+
+
+def _demo_creative(out: Path, seed: int) -> list[Entry]:
+    """The shipped creative-weight sweep: from the plain GAN (imitation) to class-ambiguous forms."""
+    from artlib import gan, plotting
+
+    sweep = gan.shipped_creative_runs()
+    if not sweep:
+        return [("", "A creative adversarial network", "skipped: no shipped sweep (data/pretrained/innovation).")]
+    count = config.choose(full=10, fast=6)
+    rows = {f"weight {w:g}": gan.sample(gan.load_generator(folder), count, seed=seed) for w, folder in sweep.items()}
+    plotting.compare_rows(rows, path=out / "creative_gan.png")
+    return [("creative_gan.png", "From imitation to innovation",
+             "The same latents through each generator of the shipped creative-weight sweep (data/pretrained/"
+             "innovation): weight 0 is the plain GAN; a larger weight rewards samples whose class the "
+             "discriminator cannot tell (a creative adversarial network, notebook 09).")]
+
+
+def _demo_diffusion(out: Path, seed: int) -> list[Entry]:
+    """The shipped diffusion model: a column per class, DDIM with the command line's defaults."""
+    import numpy as np
+
+    from artlib import data, diffusion, plotting
+
+    try:
+        model, schedule = diffusion.load_model()
+    except ArtlibError as err:
+        return [("", "Diffusion", f"skipped: {err}")]
+    per_class, steps = config.choose(full=8, fast=2), config.choose(full=50, fast=5)
+    labels = np.tile(np.arange(10), per_class)  # a column per class
+    images = diffusion.ddim_sample(model, len(labels), schedule=schedule, steps=steps, labels=labels, eta=1.0,
+                                   order=2, seed=seed)
+    titles = [data.FASHION_MNIST_CLASSES[c] if i < 10 else "" for i, c in enumerate(labels)]
+    plotting.image_grid(images, ncols=10, titles=titles, path=out / "diffusion.png")
+    return [("diffusion.png", "Diffusion",
+             f"The shipped class-conditional model (data/pretrained/diffusion): noise turned into each class in "
+             f"{steps} DDIM steps (η = 1, second order), {per_class} samples a class.")]
+
+
 def write_index(out: Path, items: list[Entry], seconds: float) -> Path:
     """Write ``index.html`` showing every gallery image with its title and caption."""
     from artlib import data
 
     cards = "\n".join(
-        f'<figure><img src="{html.escape(f)}" alt="{html.escape(t)}"><figcaption><b>{html.escape(t)}</b>'
-        f" — {html.escape(c)}</figcaption></figure>"
+        (f'<figure><img src="{html.escape(f)}" alt="{html.escape(t)}"><figcaption>' if f else "<figure><figcaption>")
+        + f"<b>{html.escape(t)}</b> — {html.escape(c)}</figcaption></figure>"
         for f, t, c in items
     )
     mode = f"{config.mode()} mode" + (": small sizes" if config.is_fast() else "")
@@ -216,7 +293,8 @@ Fashion-MNIST: {html.escape(data.describe_fashion_mnist_source())}.</p>
 
 
 #: The topics in the order the gallery shows them.
-PARTS = (_demo_data, _demo_preprocessing, _demo_autoencoder, _demo_vae, _demo_gan, _demo_style, _demo_fast_style)
+PARTS = (_demo_data, _demo_preprocessing, _demo_autoencoder, _demo_vae, _demo_gan, _demo_style, _demo_fast_style,
+         _demo_arbitrary_style, _demo_translate, _demo_creative, _demo_diffusion)
 
 
 def build(out: str | Path, *, seed: int = 0) -> tuple[Path, int]:
@@ -235,4 +313,4 @@ def build(out: str | Path, *, seed: int = 0) -> tuple[Path, int]:
     items: list[Entry] = []
     for part in PARTS:
         items += part(out, seed)
-    return write_index(out, items, time.perf_counter() - start), len(items)
+    return write_index(out, items, time.perf_counter() - start), sum(1 for file, _, _ in items if file)

@@ -332,7 +332,11 @@ def test_demo_writes_a_gallery_and_refuses_to_overwrite(tmp_path, hooked):
     assert not any(line in result.stderr for line in TF_NOISE)  # quiet in normal use
     index = (out / "index.html").read_text()
     pngs = sorted(p.name for p in out.glob("*.png"))
-    assert len(pngs) >= 7 and all(name in index for name in pngs)
+    every_topic = {"fashion_mnist.png", "denoising.png", "vae_samples.png", "gan_samples.png", "style_transfer.png",
+                   "fast_style.png", "arbitrary_style.png", "translation.png", "creative_gan.png", "diffusion.png"}
+    assert every_topic <= set(pngs) and all(name in index for name in pngs)
+    assert "skipped" not in index  # every shipped model is here
+    assert f"gallery: {len(pngs)} pictures" in result.stdout
     assert str(out.resolve()) in result.stdout
     from PIL import Image
 
@@ -342,3 +346,17 @@ def test_demo_writes_a_gallery_and_refuses_to_overwrite(tmp_path, hooked):
             assert np.asarray(im.convert("L")).std() > 5, name  # a picture, not a blank canvas
     again = run_cli("demo", "--out", str(out), env=without_tensorflow(hooked))
     one_line_error(again, "--force")
+
+
+def test_a_gallery_part_without_its_shipped_model_says_so_in_the_index(tmp_path, monkeypatch):
+    from artlib import gallery, translate
+    from artlib.errors import DataError
+
+    def missing(run_dir=None):
+        raise DataError("the shipped translation pair is missing: data/pretrained/translate")
+
+    monkeypatch.setattr(translate, "load_translator", missing)
+    (entry,) = gallery._demo_translate(tmp_path, 0)
+    assert entry[0] == "" and entry[2].startswith("skipped: ") and "data/pretrained/translate" in entry[2]
+    index = gallery.write_index(tmp_path, [("a.png", "A", "shown"), entry], 1.0).read_text()
+    assert index.count("<img") == 1 and "skipped: the shipped translation pair is missing" in index
