@@ -40,7 +40,7 @@ from artlib import config  # noqa: E402  (selects the TensorFlow backend)
 
 #: Each shipped model's training, as data/README.md records it.
 TRAINING = {
-    "GAN (DCGAN)": "5,750 steps, about 40 min of 2 cores (AVX2)",
+    "GAN (DCGAN)": "5,750 steps, 23 min of 2 cores, shared",
     "VAE (2-D latent)": "3 epochs, 42 min on 2 cores shared with five other jobs",
     "diffusion": "see data/README.md (pretrained/diffusion)",
 }

@@ -2,6 +2,7 @@
 
     python benchmarks/innovation_benchmark.py --root runs/innovation [--quick] [--samples 1000]
         [--steps 3000] [--finetune-steps 600] [--weights 0 0.01 0.03 0.1 1] [--warmup 1500] [--width 32] [--target-class 9]
+        [--upsample resize|transpose]
 
 Trains what ``--root`` does not hold yet (each run resumes or is skipped when done) with artlib's own
 functions, then measures every run with ``metrics.sample_report`` on the same number of samples:
@@ -42,6 +43,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--weights", type=float, nargs="+", default=[0, 0.01, 0.03, 0.1, 1], help="creative weights")
     parser.add_argument("--warmup", type=int, default=None, help="creative warm-up steps (default: --steps / 2)")
     parser.add_argument("--width", type=int, default=32, help="the networks' width (default: %(default)s)")
+    parser.add_argument("--upsample", choices=("resize", "transpose"), default="resize",
+                        help="the generator's upsampling (the shipped runs: transpose; default: %(default)s)")
     parser.add_argument("--target-class", type=int, default=9, help="the class learnt from 100 images")
     args = parser.parse_args(argv)
 
@@ -53,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     root = Path(args.root or tempfile.mkdtemp(prefix="innovation-"))
     steps, ft_steps, n = (3, 3, 40) if quick else (args.steps, args.finetune_steps, args.samples)
     (x_train, y_train), (x_test, y_test) = data.load_fashion_mnist()
-    recipe = gan.GANSettings(width=8 if quick else args.width, batch_size=16 if quick else 64)
+    recipe = gan.GANSettings(width=8 if quick else args.width, batch_size=16 if quick else 64, upsample=args.upsample)
     memo = metrics.SampleMemo()
     print(f"{config.describe_mode()}; runs in {root}; {n} samples per run")
 

@@ -154,6 +154,7 @@ def test_help_names_every_topic_without_tensorflow(hooked):
     (["style", "transfer", "photo.png", "pattern:swirls", "--steps", "-1", "-o", "x.png"], "--steps"),
     (["diffusion", "train", "--max-seconds", "0"], "--max-seconds"),
     (["gan", "train", "--creative-weight", "-0.5"], "--creative-weight"),
+    (["gan", "train", "--upsample", "bilinear"], "--upsample"),
     (["gan", "finetune", "--from-run-dir", "x", "--target-class", "10", "--run-dir", "y"], "--target-class"),
     (["gan", "paint"], "gan"),
     (["paint-me-a-picture"], "paint-me-a-picture"),

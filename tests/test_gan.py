@@ -86,6 +86,49 @@ def test_builders_refuse_sizes_that_make_no_sense():
         gan.build_tutorial_discriminator(dropout=1.0)
 
 
+def test_the_generator_upsamples_by_resize_convolution_or_transposed_convolution():
+    import keras
+
+    from artlib import gan
+    from artlib.errors import ArtlibError
+
+    def kinds(model):
+        return {type(layer).__name__ for layer in model.layers}
+
+    resized, transposed = gan.build_generator(8, width=8), gan.build_generator(8, width=8, upsample="transpose")
+    assert {"UpSampling2D"} <= kinds(resized) and "Conv2DTranspose" not in kinds(resized)  # the default
+    assert "Conv2DTranspose" in kinds(transposed) and "UpSampling2D" not in kinds(transposed)
+    z = np.random.default_rng(0).normal(size=(2, 8)).astype(np.float32)
+    for generator in (resized, transposed):
+        assert keras.ops.convert_to_numpy(generator(z)).shape == (2, 28, 28, 1)
+    # Weights at width 64: the Dense layer's 401,408 and two 3×3 convolutions (73,728 + 18,432) against 4×4
+    # transposed ones (131,072 + 32,768); both with the same batch norms and last convolution.
+    difference = (131_072 + 32_768) - (73_728 + 18_432)
+    assert gan.build_generator(upsample="transpose").count_params() - gan.build_generator().count_params() == difference
+    with pytest.raises(ArtlibError, match="upsample must be one of 'resize', 'transpose'; got 'bilinear'"):
+        gan.build_generator(8, upsample="bilinear")
+    with pytest.raises(ArtlibError, match="upsample must be one of"):
+        gan.GANSettings(upsample="bilinear")
+
+
+def test_a_run_written_before_the_upsample_setting_reads_as_transposed_and_resumes_so(tmp_path):
+    import json
+
+    from artlib import gan
+    from artlib.errors import CheckpointError
+
+    assert gan.GANSettings()["upsample"] == "resize"
+    tiny_train(tmp_path, 1, upsample="transpose")
+    written = json.loads((tmp_path / "settings.json").read_text())
+    del written["upsample"]  # as a run directory from before the setting existed wrote it
+    (tmp_path / "settings.json").write_text(json.dumps(written))
+    assert gan.load_settings(tmp_path)["upsample"] == "transpose"
+    with pytest.raises(CheckpointError, match="other settings"):
+        tiny_train(tmp_path, 2)  # today's default would rebuild another generator: refused, not mixed
+    assert tiny_train(tmp_path, 2, upsample="transpose").final_step == 2  # resumed with what it trained with
+    assert json.loads((tmp_path / "settings.json").read_text())["upsample"] == "transpose"
+
+
 def test_tutorial_generator_matches_the_tutorial_size_and_artlib_is_smaller():
     from artlib import gan
 

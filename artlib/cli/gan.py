@@ -26,7 +26,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     overrides = {"loss": args.loss, "conditional": args.conditional, "seed": args.seed, "classes": args.classes,
                  "creative_weight": args.creative_weight, "creative_warmup": args.creative_warmup,
                  "creative_start": args.creative_start,
-                 "num_images": args.images}
+                 "num_images": args.images, "upsample": args.upsample}
     if args.width is not None:
         overrides["width"] = args.width
     settings = gan.tutorial_settings(**overrides) if args.arch == "tutorial" else gan.GANSettings(**overrides)
@@ -104,6 +104,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     train.add_argument("--conditional", action="store_true", help="condition on the ten class labels")
     train.add_argument("--arch", choices=("artlib", "tutorial"), default="artlib",
                        help="artlib's recipe or the TF DCGAN tutorial's (default: %(default)s)")
+    train.add_argument("--upsample", choices=("resize", "transpose"), default="resize",
+                       help="how artlib's generator doubles its size: nearest-neighbour and a convolution, or a "
+                            "transposed convolution (runs before the choice) (default: %(default)s)")
     train.add_argument("--epochs", type=positive_int, default=None,
                        help="epochs (default: the recipe's, gan.GANSettings; fast mode: 1)")
     train.add_argument("--steps", type=positive_int, default=None, help="train up to this step instead of --epochs")

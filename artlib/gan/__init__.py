@@ -10,8 +10,9 @@ Which file does what:
 
 * ``models.py``: the builders — the TF DCGAN tutorial's models (:func:`build_tutorial_generator`,
   :func:`build_tutorial_discriminator`) as the named baseline, and artlib's default
-  (:func:`build_generator`, :func:`build_discriminator`): about 4× fewer multiply-adds in the
-  generator, trained with Adam(2e-4, β1=0.5) at batch 64; both optionally conditional on the
+  (:func:`build_generator`, :func:`build_discriminator`): a fifth of the tutorial generator's weights and
+  about half its multiply-adds, upsampling by resize-convolution (``upsample="transpose"``: the classic
+  transposed convolution), trained with Adam(2e-4, β1=0.5) at batch 64; both optionally conditional on the
   ten class labels (label embedding in the generator, projection in the discriminator);
 * ``losses.py``: the losses as one argument (:data:`LOSSES`): ``"minimax"``, ``"bce"``
   (= ``"non_saturating"``), ``"lsgan"``, ``"hinge"``, ``"wgan-gp"``, and :func:`gradient_penalty`;

@@ -22,6 +22,8 @@ __all__ = [
     "build_tutorial_discriminator",
     "build_generator",
     "build_discriminator",
+    "UPSAMPLING",
+    "check_upsample",
 ]
 
 #: Fashion-MNIST's classes, the labels a conditional GAN takes.
@@ -148,38 +150,60 @@ def build_tutorial_discriminator(*, conditional: bool = False, dropout: float = 
     return _discriminator_model(body, conditional, "tutorial_discriminator")
 
 
-def build_generator(latent_dim: int = 64, *, conditional: bool = False, width: int = 64) -> keras.Model:
-    """artlib's default DCGAN generator: small and fast on a CPU (≈ 13 M multiply-adds per image).
+#: How artlib's generator doubles its feature maps: ``"resize"`` (nearest-neighbour ×2, then a 3×3 convolution;
+#: the default) or ``"transpose"`` (a 4×4 transposed convolution with stride 2; runs made before the choice).
+UPSAMPLING = ("resize", "transpose")
 
-    Dense → 7×7×(2·width) → ConvTranspose width (4×4, stride 2) → width/2 (4×4, stride 2)
-    → Conv 1 (3×3, tanh); batch normalization and ReLU between. Kernels of 4 with
-    stride 2 avoid the strong checkerboard that 5×5 or 3×3 kernels leave (each output
-    pixel gets the same number of contributions); a faint checkerboard texture can still
-    be learnt, and the shipped generator shows one in flat areas.
+
+def build_generator(latent_dim: int = 64, *, conditional: bool = False, width: int = 64,
+                    upsample: str = "resize") -> keras.Model:
+    """artlib's default DCGAN generator: small and fast on a CPU (≈ 29 M multiply-adds per image at width 64).
+
+    Dense → 7×7×(2·width) → ×2 → width → ×2 → width/2 → Conv 1 (3×3, tanh); batch normalization
+    and ReLU between. Each ×2 is, by default, a **resize-convolution** (Odena et al. 2016):
+    nearest-neighbour upsampling, then a 3×3 convolution, so that every output pixel is made the
+    same way and no checkerboard can be drawn. ``upsample="transpose"`` uses the classic DCGAN
+    transposed convolution (4×4, stride 2; ≈ 13 M multiply-adds): kernels of 4 with stride 2
+    avoid the strong checkerboard of 5×5 or 3×3 ones, but a checkerboard texture can still be
+    learnt, and with it the course's GANs drew hatched garments. Same recipe, 3,000 steps at width 32:
+    Fréchet distance 3.8 and 4.5 resized against 9.3 and 5.8 transposed, seeds 0 and 1 (README).
 
     Args:
         latent_dim: Length of z.
         conditional: Also take class labels (embedded and concatenated to z).
         width: Channels of the 14×14 layer; the others scale with it.
+        upsample: ``"resize"`` or ``"transpose"`` (:data:`UPSAMPLING`).
 
     Returns:
         A model ``z (N, latent_dim)[, labels (N,)] -> images (N, 28, 28, 1)`` in [-1, 1].
 
     Raises:
-        ArtlibError: ``latent_dim`` is not a positive integer, or ``width`` is below 2.
+        ArtlibError: ``latent_dim`` is not a positive integer, ``width`` is below 2, or another ``upsample``.
     """
     width = positive_int(width, "width", minimum=2)
+    upsample = check_upsample(upsample)
     inputs, x = _latent_inputs(positive_int(latent_dim, "latent_dim"), conditional, 16)
     x = keras.layers.Dense(7 * 7 * 2 * width, use_bias=False)(x)
     x = training.batch_norm()(x)
     x = keras.layers.ReLU()(x)
     x = keras.layers.Reshape((7, 7, 2 * width))(x)  # (N, 49·2w) -> (N, 7, 7, 2w)
-    for filters in (width, width // 2):
-        x = keras.layers.Conv2DTranspose(filters, 4, strides=2, padding="same", use_bias=False)(x)
+    for filters in (width, width // 2):  # 7 -> 14 -> 28
+        if upsample == "resize":
+            x = keras.layers.UpSampling2D(2, interpolation="nearest")(x)
+            x = keras.layers.Conv2D(filters, 3, padding="same", use_bias=False)(x)
+        else:
+            x = keras.layers.Conv2DTranspose(filters, 4, strides=2, padding="same", use_bias=False)(x)
         x = training.batch_norm()(x)
         x = keras.layers.ReLU()(x)
     x = keras.layers.Conv2D(1, 3, padding="same", activation="tanh")(x)
     return _generator_model(inputs, x, "generator")
+
+
+def check_upsample(upsample: Any) -> str:
+    """``upsample`` if it is one of :data:`UPSAMPLING`, else an ArtlibError naming them."""
+    if upsample not in UPSAMPLING:
+        raise ArtlibError(f"upsample must be one of {', '.join(map(repr, UPSAMPLING))}; got {upsample!r}")
+    return upsample
 
 
 def build_discriminator(*, conditional: bool = False, width: int = 64, class_head: bool = False) -> keras.Model:

@@ -25,7 +25,7 @@ from artlib.errors import ArtlibError, CheckpointError, DataError  # noqa: E402
 from artlib.checks import positive_float, positive_int  # noqa: E402
 from artlib.gan.losses import check_loss  # noqa: E402
 from artlib.gan.models import (IMAGE_SHAPE, build_discriminator, build_generator,  # noqa: E402
-                               build_tutorial_discriminator, build_tutorial_generator)
+                               build_tutorial_discriminator, build_tutorial_generator, check_upsample)
 from artlib.gan.sampling import sample, to_minus_one_one  # noqa: E402
 from artlib.gan.step import make_train_step  # noqa: E402
 from artlib.latent import latents  # noqa: E402
@@ -55,7 +55,9 @@ class GANSettings(dict):
     DEFAULTS = {"arch": "artlib", "loss": "bce", "conditional": False, "latent_dim": 64, "batch_size": 64,
                 "learning_rate": 2e-4, "beta_1": 0.5, "num_epochs": 20, "seed": 0, "gp_weight": 10.0,
                 "num_images": None, "width": 64, "classes": None, "creative_weight": 0.0, "creative_warmup": 0,
-                "init_from": None, "freeze_d": 0, "creative_start": 0}
+                "init_from": None, "freeze_d": 0, "creative_start": 0, "upsample": "resize"}
+    #: What a run written before a key existed trained with, where that is not the key's default now.
+    BEFORE = {"upsample": "transpose"}
     #: What the keys added after the first runs mean; a run directory written before them is read with these.
     #: ``classes``: train on these Fashion-MNIST classes only (None: all ten); ``num_images`` then counts
     #: images of those classes. ``creative_weight``: the style-ambiguity weight of a creative adversarial
@@ -63,7 +65,9 @@ class GANSettings(dict):
     #: over which that weight rises linearly from 0 (0: at once); ``creative_start``: steps of the plain game
     #: (the class head learning, no ambiguity term) before that (0: none). ``init_from``: a GAN run
     #: directory whose newest checkpoint gives the starting weights (fine-tuning). ``freeze_d``: how many of
-    #: the discriminator's convolutions, counted from the image, are not trained (FreezeD).
+    #: the discriminator's convolutions, counted from the image, are not trained (FreezeD). ``upsample``: how
+    #: artlib's generator doubles its feature maps (:func:`~artlib.gan.build_generator`; runs written before
+    #: the key used transposed convolutions, and are read so).
 
     def __init__(self, **values: Any) -> None:
         unknown = set(values) - set(self.DEFAULTS)
@@ -100,6 +104,12 @@ class GANSettings(dict):
             raise ArtlibError("freeze_d freezes layers of a trained discriminator: also give init_from")
         if self["init_from"] is not None:
             self["init_from"] = str(self["init_from"])
+        check_upsample(self["upsample"])
+
+    @classmethod
+    def from_file(cls, values: Mapping[str, Any]) -> GANSettings:
+        """Settings as a run directory wrote them: a key it does not have means what it meant then (:attr:`BEFORE`)."""
+        return cls(**{**cls.BEFORE, **values})
 
 
 #: Convolutions in artlib's discriminator (:func:`build_discriminator`), the most ``freeze_d`` can freeze.
@@ -148,7 +158,8 @@ def build_models(settings: Mapping[str, Any]) -> tuple[keras.Model, keras.Model]
         if settings["arch"] == "tutorial":
             return (build_tutorial_generator(settings["latent_dim"], conditional=settings["conditional"]),
                     build_tutorial_discriminator(conditional=settings["conditional"]))
-        return (build_generator(settings["latent_dim"], conditional=settings["conditional"], width=settings["width"]),
+        return (build_generator(settings["latent_dim"], conditional=settings["conditional"], width=settings["width"],
+                                upsample=settings["upsample"]),
                 build_discriminator(conditional=settings["conditional"], width=settings["width"],
                                     class_head=bool(settings.get("creative_weight"))))
 
@@ -173,7 +184,7 @@ def load_settings(run_dir: str | Path) -> GANSettings:
         raise CheckpointError(f"{run_dir} is not a GAN run directory (no settings.json); train one with "
                               f"`python -m artlib gan train --run-dir {run_dir}`")
     try:
-        return GANSettings(**json.loads(path.read_text()))
+        return GANSettings.from_file(json.loads(path.read_text()))
     except (json.JSONDecodeError, TypeError, ArtlibError) as err:
         raise CheckpointError(f"{path} is not a valid GAN settings file ({err}); retrain into a new --run-dir") from err
 
@@ -329,7 +340,7 @@ def _adopt_old_settings(run_dir: Path) -> None:
     elif run.settings_file.is_file():
         old = run.read_settings()
         if set(old) < set(GANSettings.DEFAULTS):  # written before the newer keys
-            atomic_write_text(run.settings_file, json.dumps({**GANSettings.DEFAULTS, **old}, indent=1))
+            atomic_write_text(run.settings_file, json.dumps(GANSettings.from_file(old), indent=1))
 
 
 def _start_from(source: str, settings: Mapping[str, Any], generator: keras.Model,
@@ -346,7 +357,7 @@ def _start_from(source: str, settings: Mapping[str, Any], generator: keras.Model
     import tensorflow as tf
 
     theirs = load_settings(source)
-    differ = [k for k in ("arch", "width", "latent_dim", "conditional") if theirs[k] != settings[k]]
+    differ = [k for k in ("arch", "width", "latent_dim", "conditional", "upsample") if theirs[k] != settings[k]]
     if differ:
         raise CheckpointError(f"{source} trained other networks ({', '.join(f'{k}: {theirs[k]!r}' for k in differ)}); "
                               "fine-tune with the same " + ", ".join(differ))
