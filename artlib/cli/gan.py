@@ -20,13 +20,24 @@ __all__ = ["register"]
 LOSSES = "minimax, bce (= non_saturating), lsgan, hinge, wgan-gp"
 
 
+def _upsample_of(run_dir: str) -> str:
+    """The upsampling a run directory trained with (so that running `gan train` again resumes it), else the default."""
+    from artlib import gan
+    from artlib.errors import CheckpointError
+
+    try:
+        return gan.load_settings(run_dir)["upsample"]
+    except CheckpointError:  # no run there yet (or not a GAN run: train refuses it with its own message)
+        return gan.GANSettings.DEFAULTS["upsample"]
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     from artlib import gan
 
     overrides = {"loss": args.loss, "conditional": args.conditional, "seed": args.seed, "classes": args.classes,
                  "creative_weight": args.creative_weight, "creative_warmup": args.creative_warmup,
                  "creative_start": args.creative_start,
-                 "num_images": args.images, "upsample": args.upsample}
+                 "num_images": args.images, "upsample": args.upsample or _upsample_of(args.run_dir)}
     if args.width is not None:
         overrides["width"] = args.width
     settings = gan.tutorial_settings(**overrides) if args.arch == "tutorial" else gan.GANSettings(**overrides)
@@ -104,9 +115,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     train.add_argument("--conditional", action="store_true", help="condition on the ten class labels")
     train.add_argument("--arch", choices=("artlib", "tutorial"), default="artlib",
                        help="artlib's recipe or the TF DCGAN tutorial's (default: %(default)s)")
-    train.add_argument("--upsample", choices=("resize", "transpose"), default="resize",
+    train.add_argument("--upsample", choices=("resize", "transpose"), default=None,
                        help="how artlib's generator doubles its size: nearest-neighbour and a convolution, or a "
-                            "transposed convolution (runs before the choice) (default: %(default)s)")
+                            "transposed convolution (default: the run directory's, for a new run resize)")
     train.add_argument("--epochs", type=positive_int, default=None,
                        help="epochs (default: the recipe's, gan.GANSettings; fast mode: 1)")
     train.add_argument("--steps", type=positive_int, default=None, help="train up to this step instead of --epochs")

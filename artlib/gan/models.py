@@ -161,8 +161,8 @@ def build_generator(latent_dim: int = 64, *, conditional: bool = False, width: i
 
     Dense → 7×7×(2·width) → ×2 → width → ×2 → width/2 → Conv 1 (3×3, tanh); batch normalization
     and ReLU between. Each ×2 is, by default, a **resize-convolution** (Odena et al. 2016):
-    nearest-neighbour upsampling, then a 3×3 convolution, so that every output pixel is made the
-    same way and no checkerboard can be drawn. ``upsample="transpose"`` uses the classic DCGAN
+    nearest-neighbour upsampling, then a 3×3 convolution: one kernel for every output pixel, with no
+    built-in checkerboard bias. ``upsample="transpose"`` uses the classic DCGAN
     transposed convolution (4×4, stride 2; ≈ 13 M multiply-adds): kernels of 4 with stride 2
     avoid the strong checkerboard of 5×5 or 3×3 ones, but a checkerboard texture can still be
     learnt, and with it the course's GANs drew hatched garments. Same recipe, 3,000 steps at width 32:

@@ -105,6 +105,8 @@ class GANSettings(dict):
         if self["init_from"] is not None:
             self["init_from"] = str(self["init_from"])
         check_upsample(self["upsample"])
+        if self["arch"] == "tutorial":
+            self["upsample"] = "transpose"  # the tutorial's generator has transposed convolutions, whatever was asked
 
     @classmethod
     def from_file(cls, values: Mapping[str, Any]) -> GANSettings:
@@ -331,8 +333,8 @@ def train(run_dir: str | Path, settings: GANSettings | None = None, *, images: n
 def _adopt_old_settings(run_dir: Path) -> None:
     """Bring an earlier run directory's settings up to date, so that the loop can check a resume against them.
 
-    Copies ``gan.json`` to ``settings.json``, and fills in the keys added since (with the
-    defaults, which is what such a run trained with).
+    Copies ``gan.json`` to ``settings.json``, and fills in the keys added since with what such a run
+    trained with (:meth:`GANSettings.from_file`: the defaults, except :attr:`GANSettings.BEFORE`).
     """
     run = training.RunDir(run_dir)
     if not run.settings_file.exists() and (run_dir / OLD_SETTINGS_NAME).is_file():
