@@ -949,3 +949,28 @@ if __name__ == "__main__":
     sys.path.insert(0, str(REPO))
     scenario, directory = sys.argv[1], Path(sys.argv[2])
     globals()[f"scenario_{scenario}"](directory)
+
+
+# ----------------------------------------------------------------------------- the step's tracing
+def test_a_step_is_traced_without_autograph_python_conditions_on_settings_only():
+    """distribute_step traces the replica step as plain TensorFlow calls (its docstring): a branch on a
+    setting works; one on a tensor is refused at the first call, where AutoGraph would have rewritten it."""
+    import tensorflow as tf
+
+    from artlib import training
+
+    def on_settings(scale):
+        def replica_step(batch):
+            return {"loss": tf.reduce_mean(batch) * (2.0 if scale else 1.0)}
+        return replica_step
+
+    batch = tf.ones([4, 3])
+    assert float(training.distribute_step(on_settings(True))(batch)["loss"]) == 2.0
+    assert float(training.distribute_step(on_settings(False))(batch)["loss"]) == 1.0
+
+    def on_a_tensor(batch):
+        mean = tf.reduce_mean(batch)
+        return {"loss": mean if mean > 0 else -mean}
+
+    with pytest.raises(TypeError, match="not allowed"):
+        training.distribute_step(on_a_tensor)(batch)
