@@ -230,8 +230,8 @@ def diverge(loop: str, fault: str, first_run: Path, run_dir: Path, monkeypatch) 
                                   for loop in sorted(LOOPS)])
 def test_a_diverging_loop_stops_naming_the_step_and_keeps_the_last_good_checkpoint(loop, tmp_path, monkeypatch):
     if loop == "diffusion":  # its sample grid, a grey stub: 20 DDIM steps traced per run cost half of the first run
-        sampling = importlib.import_module("artlib.diffusion.sampling")
-        monkeypatch.setattr(sampling, "ddim_sample", lambda model, n, **options: np.full((n, 28, 28, 1), 0.5, np.float32))
+        grey = lambda model, n, **options: np.full((n, 28, 28, 1), 0.5, np.float32)  # noqa: E731
+        monkeypatch.setattr(importlib.import_module("artlib.diffusion.sampling"), "ddim_sample", grey)
     LOOPS[loop][1](tmp_path / "first", FIRST)  # trained normally: ckpt-FIRST
     for fault in LOOP_FAULTS[loop]:
         diverge(loop, fault, tmp_path / "first", tmp_path / fault, monkeypatch)
