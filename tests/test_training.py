@@ -944,13 +944,6 @@ def test_progress_bar_quiet_prints_nothing(capsys):
     assert "loss: 0.125" in capsys.readouterr().out
 
 
-# ----------------------------------------------------------------------------- script entry
-if __name__ == "__main__":
-    sys.path.insert(0, str(REPO))
-    scenario, directory = sys.argv[1], Path(sys.argv[2])
-    globals()[f"scenario_{scenario}"](directory)
-
-
 # ----------------------------------------------------------------------------- the step's tracing
 def test_a_step_is_traced_without_autograph_python_conditions_on_settings_only():
     """distribute_step traces the replica step as plain TensorFlow calls (its docstring): a branch on a
@@ -974,3 +967,10 @@ def test_a_step_is_traced_without_autograph_python_conditions_on_settings_only()
 
     with pytest.raises(TypeError, match="not allowed"):
         training.distribute_step(on_a_tensor)(batch)
+
+
+# ----------------------------------------------------------------------------- script entry
+if __name__ == "__main__":
+    sys.path.insert(0, str(REPO))
+    scenario, directory = sys.argv[1], Path(sys.argv[2])
+    globals()[f"scenario_{scenario}"](directory)
