@@ -733,3 +733,17 @@ def test_stop_and_resume_equals_uninterrupted(tmp_path):
 if __name__ == "__main__":
     sys.path.insert(0, str(REPO))
     {"resume": scenario_resume, "progressive-resume": scenario_progressive_resume}[sys.argv[1]](Path(sys.argv[2]))
+
+
+def test_the_command_line_offers_exactly_the_generators_upsamplings():
+    """`gan train --upsample` lists its choices without importing TensorFlow; they must be artlib's own."""
+    import argparse
+
+    from artlib.cli import gan as cli_gan
+    from artlib.gan.models import UPSAMPLING
+
+    parser = argparse.ArgumentParser()
+    cli_gan.register(parser.add_subparsers())
+    train = next(a for a in parser._subparsers._group_actions[0].choices["gan"]._subparsers._group_actions[0]
+                 .choices["train"]._actions if a.dest == "upsample")
+    assert tuple(train.choices) == UPSAMPLING
