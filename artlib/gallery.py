@@ -220,7 +220,7 @@ def _demo_translate(out: Path, seed: int) -> list[Entry]:
     try:
         translator = translate.load_translator()
     except ArtlibError as err:
-        return [("", "Unpaired translation", f"skipped: {err}")]
+        return [("", "Unpaired translation (CycleGAN)", f"skipped: {err}")]
     a, b = translator.classes
     _, (x_test, y_test) = data.load_fashion_mnist(verbose=False)
     count = config.choose(full=10, fast=6)

