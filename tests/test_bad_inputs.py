@@ -17,6 +17,7 @@ from artlib.arbitrary_style.model import ArbitraryStyle
 from artlib.autoencoder.photo import denoise_photo
 from artlib.cli import main
 from artlib.errors import ImageError
+from artlib.fast_style.content import load_content_photos
 from artlib.fast_style.render import stylize_batch
 
 SIDE = 16
@@ -32,6 +33,7 @@ ENTRY_POINTS = {
     "imageio.as_batch": lambda x: imageio.as_batch(x[np.newaxis], name="photo", channels=3),
     "style.load_style_image": lambda x: style.load_style_image(x, max_dim=None),  # stylize's first step
     "fast_style.stylize_batch": lambda x: stylize_batch(None, x[np.newaxis]),
+    "fast_style.load_content_photos": lambda x: load_content_photos([x]),  # a training's photos
     "ArbitraryStyle.stylize": lambda x: ArbitraryStyle.stylize(None, x, "pattern:swirls"),
     "denoise_photo": lambda x: denoise_photo(None, x),
 }

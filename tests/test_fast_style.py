@@ -274,6 +274,28 @@ def test_opencv_doc_photos_join_the_default_content_where_installed_and_are_an_e
     assert fast_style.default_content(verbose=False) == fast_style.TRAIN_PHOTOS  # all or none
 
 
+def test_content_photos_may_be_arrays_and_anything_else_is_refused_by_name():
+    from artlib import fast_style
+    from artlib.errors import ArtlibError, ImageError
+
+    rng = np.random.default_rng(0)
+    wide = rng.integers(0, 256, (30, 60, 3), dtype=np.uint8)
+    small = rng.random((10, 12, 3), dtype=np.float32)
+    named, shrunk, kept = fast_style.load_content_photos(["astronaut", wide, small], max_dim=20)
+    assert named.shape == (20, 20, 3) and shrunk.shape == (10, 20, 3) and kept.shape == (10, 12, 3)
+    assert shrunk.dtype == kept.dtype == np.float32 and 0 <= shrunk.min() and shrunk.max() <= 1
+    np.testing.assert_allclose(shrunk.mean(), wide.mean() / 255, atol=0.02)  # uint8 scaled, not 0–255
+    np.testing.assert_array_equal(kept, small)  # as load_image: a smaller photo is not enlarged
+    for bad, message in ((small * 255, r"content photo 1 must hold pixels in \[0, 1\]"),
+                         (small[..., 0], "content photo 1"), (np.full((4, 4, 3), np.nan, np.float32), "NaN")):
+        with pytest.raises(ImageError, match=message):
+            fast_style.load_content_photos(["astronaut", bad], max_dim=20)
+    for bad in (7, None, b"astronaut"):
+        with pytest.raises(ArtlibError, match=f"content photo 0 must be a sample name, a path, a URL or an "
+                                              f"H×W×3 array, not {type(bad).__name__}"):
+            fast_style.load_content_photos([bad])
+
+
 def test_perceptual_loss_is_its_weighted_terms(extractor, style_image, photos):
     import tensorflow as tf
 

@@ -1,14 +1,15 @@
-"""The content set: training photos (samples, files, folders, URLs) and seeded ``ContentBatches`` of crops."""
+"""The content set: training photos (samples, files, folders, URLs, arrays) and seeded ``ContentBatches`` of crops."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
 from artlib import data, imageio, net
-from artlib.errors import DataError, ImageError
+from artlib.errors import ArtlibError, DataError, ImageError
 from artlib.checks import positive_int
 
 __all__ = ["TRAIN_PHOTOS", "EVAL_PHOTOS", "OPENCV_DOC", "IMAGE_SUFFIXES", "image_files", "default_content",
@@ -59,29 +60,37 @@ def default_content(*, verbose: bool = True) -> tuple[str, ...]:
     return TRAIN_PHOTOS + ((OPENCV_DOC,) if found else ())
 
 
-def load_content_photos(sources: Sequence[str | Path] | None = None, *, max_dim: int = 512) -> list[np.ndarray]:
-    """Content photos to train on: scikit-image sample names, files, folders or http(s) URLs.
+def load_content_photos(sources: Sequence[str | Path | np.ndarray] | None = None, *,
+                        max_dim: int = 512) -> list[np.ndarray]:
+    """Content photos to train on: scikit-image sample names, files, folders, http(s) URLs or arrays.
 
     Args:
         sources: Each a name in :data:`artlib.data.SAMPLE_PHOTOS`, :data:`OPENCV_DOC` (the colour
             photos of Debian's ``opencv-doc``), an image file, a folder of images (read
-            non-recursively), or a URL (downloaded once through :mod:`artlib.net`; online only).
-            Default: :data:`TRAIN_PHOTOS`, which need no network.
-        max_dim: Long side of each photo after loading.
+            non-recursively), a URL (downloaded once through :mod:`artlib.net`; online only), or an
+            ``H×W×3`` array (uint8, or floats in [0, 1]). Default: :data:`TRAIN_PHOTOS`, which need no network.
+        max_dim: Long side of each photo after loading (a larger one is shrunk, a smaller one kept, as
+            :func:`artlib.imageio.load_image` does).
 
     Returns:
         float32 ``H×W×3`` photos in [0, 1].
 
     Raises:
-        ArtlibError: ``max_dim`` is not a positive integer.
-        ImageError: a bad image file.
+        ArtlibError: ``max_dim`` is not a positive integer, or a source of another type.
+        ImageError: a bad image file or array (the message names which photo).
         DataError: a folder without images, opencv-doc's photos missing, or no photos at all.
         OfflineError: a URL while offline.
     """
     max_dim = positive_int(max_dim, "max_dim")
     photos: list[np.ndarray] = []
-    for source in (TRAIN_PHOTOS if sources is None else sources):
-        if isinstance(source, str) and source in data.SAMPLE_PHOTOS:
+    for index, source in enumerate(TRAIN_PHOTOS if sources is None else sources):
+        if isinstance(source, np.ndarray):
+            photo = imageio.as_batch(source[np.newaxis], name=f"content photo {index}", channels=3)[0]
+            photos.append(photo if max(photo.shape[:2]) <= max_dim else imageio.resize_max_dim(photo, max_dim))
+        elif not isinstance(source, (str, os.PathLike)):
+            raise ArtlibError(f"content photo {index} must be a sample name, a path, a URL or an H×W×3 array, "
+                              f"not {type(source).__name__}")
+        elif isinstance(source, str) and source in data.SAMPLE_PHOTOS:
             photos.append(data.load_sample_photo(source, max_dim=max_dim))
         elif isinstance(source, str) and source == OPENCV_DOC:
             photos += [imageio.load_image(f, max_dim=max_dim) for f in data.opencv_doc_photo_paths()]
