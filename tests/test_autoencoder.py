@@ -49,6 +49,22 @@ def test_gaussian_noise_statistics_and_seeds():
     assert per_image.min() < 0.1 < per_image.max() < 0.3 + 0.02  # σ drawn per image from the range
 
 
+@pytest.mark.parametrize("damage", ["gaussian_noise", "salt_and_pepper_noise", "speckle_noise", "box_mask"])
+def test_a_seed_is_two_integers_or_one_and_anything_else_is_refused_by_name(damage):
+    import tensorflow as tf
+
+    function = getattr(ae, damage)
+    gray = np.random.default_rng(0).uniform(0.2, 0.8, (2, 8, 8, 1)).astype(np.float32)  # a box of 0.5 shows
+    pair = function(gray, (5, 0)).numpy()
+    for one in (5, np.int64(5)):  # one integer s is the pair (s, 0)
+        np.testing.assert_array_equal(function(gray, one).numpy(), pair)
+    np.testing.assert_array_equal(function(gray, tf.constant([5, 0])).numpy(), pair)
+    assert not np.array_equal(function(gray, 6).numpy(), pair)
+    for bad in (None, 1.5, "5", True, (1, 2, 3), (0.5, 1.0)):
+        with pytest.raises(ArtlibError, match="seed must be an integer or two integers"):
+            function(gray, bad)
+
+
 def test_salt_and_pepper_statistics():
     gray = np.full((8, 64, 64, 1), 0.5, np.float32)
     damaged = ae.salt_and_pepper_noise(gray, (1, 2), amount=0.2).numpy()

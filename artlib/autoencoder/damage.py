@@ -1,14 +1,15 @@
 """Damage models: noise, masks and low resolution for the restorers to undo, as tf.data-friendly functions.
 
 Each damage model is ``noise_fn(images, seed) -> damaged`` of a float batch
-``(N, H, W, C)`` in [0, 1] and a stateless seed (two integers); the result is
-clipped to [0, 1]. The training pipeline calls them with ``seed = (seed, step)``,
+``(N, H, W, C)`` in [0, 1] and a stateless seed (two integers, or one integer ``s``
+for ``(s, 0)``); the result is clipped to [0, 1]. The training pipeline calls them with ``seed = (seed, step)``,
 so every batch gets fresh noise that is nevertheless reproducible (and the same
 after a resume).
 """
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Callable
 from typing import Any
 
@@ -18,7 +19,31 @@ from artlib.checks import positive_float, positive_int
 from artlib.errors import ArtlibError
 
 __all__ = ["NOISE_MODELS", "gaussian_noise", "salt_and_pepper_noise", "speckle_noise", "box_mask",
-           "low_resolution", "make_noise", "split_seed", "sigma_per_image"]
+           "low_resolution", "make_noise", "stateless_seed", "split_seed", "sigma_per_image"]
+
+
+def stateless_seed(seed: Any) -> tf.Tensor:
+    """A stateless seed as TensorFlow's random ops take it: an int64 pair.
+
+    Args:
+        seed: Two integers (a list, a tuple, an array or a tensor, as the training pipeline passes
+            ``(seed, step)``), or one integer ``s``, meaning ``(s, 0)``.
+
+    Returns:
+        An int64 tensor of shape ``(2,)``.
+
+    Raises:
+        ArtlibError: ``seed`` is None, a bool, a float, a string, or not two values.
+    """
+    if isinstance(seed, numbers.Integral) and not isinstance(seed, bool):
+        seed = (int(seed), 0)
+    elif seed is None or isinstance(seed, (bool, float, str, bytes)):
+        raise ArtlibError(f"seed must be an integer or two integers (a stateless seed); got {seed!r}")
+    seed = tf.convert_to_tensor(seed)
+    if not (seed.dtype.is_integer and seed.shape.is_compatible_with([2])):
+        raise ArtlibError(f"seed must be an integer or two integers (a stateless seed); got {seed.dtype.name} "
+                          f"of shape {seed.shape}")
+    return tf.cast(seed, tf.int64)
 
 
 def sigma_per_image(sigma: float | tuple[float, float], images: tf.Tensor, seed: tf.Tensor) -> tf.Tensor:
@@ -43,12 +68,15 @@ def split_seed(seed: Any) -> tuple[tf.Tensor, tf.Tensor]:
     """Two independent stateless seeds derived from one.
 
     Args:
-        seed: Stateless seed, two integers.
+        seed: Stateless seed, two integers or one (see :func:`stateless_seed`).
 
     Returns:
         Two int64 seeds of shape ``(2,)``.
+
+    Raises:
+        ArtlibError: ``seed`` is not an integer or two integers.
     """
-    seed = tf.cast(tf.convert_to_tensor(seed), tf.int64)
+    seed = stateless_seed(seed)
     pair = tf.random.experimental.stateless_split(seed, num=2)
     return pair[0], pair[1]
 
@@ -58,11 +86,14 @@ def gaussian_noise(images: Any, seed: Any, sigma: float | tuple[float, float] = 
 
     Args:
         images: Float batch ``(N, H, W, C)`` in [0, 1].
-        seed: Stateless seed, two integers (same seed, same noise).
+        seed: Stateless seed, two integers or one (same seed, same noise).
         sigma: σ on [0, 1] pixels, or a ``(low, high)`` range to draw σ per image.
 
     Returns:
         The noisy batch, same shape, float32 in [0, 1].
+
+    Raises:
+        ArtlibError: ``seed`` is not an integer or two integers.
     """
     images = tf.convert_to_tensor(images, tf.float32)
     seed_sigma, seed_noise = split_seed(seed)
@@ -75,11 +106,14 @@ def salt_and_pepper_noise(images: Any, seed: Any, amount: float = 0.1) -> tf.Ten
 
     Args:
         images: Float batch ``(N, H, W, C)`` in [0, 1].
-        seed: Stateless seed, two integers.
+        seed: Stateless seed, two integers or one.
         amount: Share of pixels replaced, in [0, 1].
 
     Returns:
         The damaged batch, same shape, float32 in [0, 1].
+
+    Raises:
+        ArtlibError: ``seed`` is not an integer or two integers.
     """
     images = tf.convert_to_tensor(images, tf.float32)
     seed_where, seed_which = split_seed(seed)
@@ -93,11 +127,14 @@ def speckle_noise(images: Any, seed: Any, sigma: float | tuple[float, float] = 0
 
     Args:
         images: Float batch ``(N, H, W, C)`` in [0, 1].
-        seed: Stateless seed, two integers.
+        seed: Stateless seed, two integers or one.
         sigma: σ, or a ``(low, high)`` range drawn per image.
 
     Returns:
         The noisy batch, same shape, float32 in [0, 1].
+
+    Raises:
+        ArtlibError: ``seed`` is not an integer or two integers.
     """
     images = tf.convert_to_tensor(images, tf.float32)
     seed_sigma, seed_noise = split_seed(seed)
@@ -114,7 +151,7 @@ def box_mask(images: Any, seed: Any, num_boxes: int = 1, max_fraction: float = 0
 
     Args:
         images: Float batch ``(N, H, W, C)`` in [0, 1].
-        seed: Stateless seed, two integers.
+        seed: Stateless seed, two integers or one.
         num_boxes: Boxes per image.
         max_fraction: Largest box side as a fraction of the image side.
         fill: The gray level of the hidden pixels.
@@ -123,10 +160,11 @@ def box_mask(images: Any, seed: Any, num_boxes: int = 1, max_fraction: float = 0
         The masked batch, same shape, float32 in [0, 1].
 
     Raises:
-        ArtlibError: ``num_boxes`` or ``max_fraction`` is 0 or below.
+        ArtlibError: ``num_boxes`` or ``max_fraction`` is 0 or below, or ``seed`` is not an integer or two.
     """
     positive_int(num_boxes, "num_boxes")
     positive_float(max_fraction, "max_fraction")
+    seed = stateless_seed(seed)
     images = tf.convert_to_tensor(images, tf.float32)
     shape = tf.shape(images)
     height, width = tf.cast(shape[1], tf.float32), tf.cast(shape[2], tf.float32)
