@@ -502,6 +502,27 @@ def test_folder_batch_and_fps(tmp_path):
                                network(batch).numpy(), atol=1e-5)
 
 
+def test_a_network_may_be_named_one_input_need_not_be_in_a_list_and_a_missing_folder_says_so(tmp_path):
+    from artlib import fast_style, imageio
+    from artlib.errors import ArtlibError, DataError
+
+    photo = np.random.default_rng(0).uniform(0, 1, (20, 24, 3)).astype(np.float32)
+    np.testing.assert_array_equal(fast_style.stylize_image("waves", photo),  # a shipped style's name, as apply takes
+                                  fast_style.stylize_image(fast_style.load_network("waves"), photo))
+    for bad in (None, 3, ["waves"]):
+        with pytest.raises(ArtlibError, match="network must be a Keras model, a .keras path or a shipped style name "
+                                              rf"\(.*waves.*\); got {type(bad).__name__}"):
+            fast_style.stylize_image(bad, photo)
+    network = fast_style.build_transformer(width=4, num_blocks=1)
+    imageio.save_image(tmp_path / "p.png", photo)
+    for one in (str(tmp_path / "p.png"), tmp_path / "p.png"):  # one file: not read letter by letter
+        assert fast_style.apply(network, one, tmp_path / "out", force=True) == [tmp_path / "out" / "p.png"]
+    with pytest.raises(DataError, match="folder '.*nowhere' does not exist"):
+        fast_style.stylize_folder(network, tmp_path / "nowhere", tmp_path / "out")
+    with pytest.raises(DataError, match="folder '.*p.png' is a file"):
+        fast_style.stylize_folder(network, tmp_path / "p.png", tmp_path / "out")
+
+
 @pytest.mark.parametrize("jit_compile", [False, True])
 def test_measure_fps_counts_images_over_timed_seconds(monkeypatch, jit_compile):
     from artlib import fast_style

@@ -67,7 +67,7 @@ from __future__ import annotations
 from artlib.fast_style.content import (EVAL_PHOTOS, OPENCV_DOC, TRAIN_PHOTOS, ContentBatches, default_content,
                                       load_content_photos)
 from artlib.fast_style.export import EXPORT_EXTRA, EXPORT_FORMATS, export_format, export_network, load_exported
-from artlib.fast_style.io import SHIPPED_DIR, load_network, load_recipe, save_network, shipped_styles
+from artlib.fast_style.io import SHIPPED_DIR, as_network, load_network, load_recipe, save_network, shipped_styles
 from artlib.fast_style.network import (
     DEFAULT_BLOCKS,
     DEFAULT_EDGE_KERNEL,
@@ -115,7 +115,7 @@ __all__ = [
     "FAST_CONTENT_LAYERS", "FAST_STYLE_LAYERS", "FAST_RANDOM_CONTENT_LAYERS", "FAST_RANDOM_STYLE_LAYERS",
     "FAST_STYLE_WEIGHTS",
     "SETTINGS_FILE", "loss_extractor", "perceptual_loss", "make_train_step", "TrainResult", "train",  # train
-    "SHIPPED_DIR", "save_network", "load_network", "load_recipe", "shipped_styles",                            # io
+    "SHIPPED_DIR", "save_network", "load_network", "as_network", "load_recipe", "shipped_styles",              # io
     "VIDEO_SUFFIXES", "FORWARD_CACHE", "stylize_batch", "stylize_image", "stylize_folder", "stylize_gif",
     "stylize_video", "measure_fps", "apply",                                                    # render
     "EXPORT_FORMATS", "EXPORT_EXTRA", "export_format", "export_network", "load_exported",       # export

@@ -9,10 +9,11 @@ from typing import Any
 import keras
 
 from artlib import config, modelio
+from artlib.errors import ArtlibError
 from artlib.data import style_name
 from artlib.atomic import atomic_write_text
 
-__all__ = ["SHIPPED_DIR", "save_network", "shipped_styles", "load_network", "load_recipe"]
+__all__ = ["SHIPPED_DIR", "save_network", "shipped_styles", "load_network", "as_network", "load_recipe"]
 
 #: Shipped networks: ``fast_style_<style>.keras`` in :data:`artlib.config.PRETRAINED_DIR`.
 SHIPPED_DIR = config.PRETRAINED_DIR
@@ -80,3 +81,18 @@ def load_network(source: str | Path) -> keras.Model:
     fix = ("give a .keras file made by 'python -m artlib fast-style train', or a shipped style "
            f"({', '.join(shipped) or 'none'})")
     return modelio.load_model(path, what="fast-style network", fix=fix, check=_image_to_image)
+
+
+def as_network(network: keras.Model | str | Path) -> keras.Model:
+    """``network`` itself, or the network a ``.keras`` path or shipped style name names (see :func:`load_network`).
+
+    Raises:
+        ArtlibError: ``network`` is neither a Keras model nor a path or name.
+        DataError: as :func:`load_network`.
+    """
+    if isinstance(network, keras.Model):
+        return network
+    if not isinstance(network, (str, Path)):
+        raise ArtlibError(f"network must be a Keras model, a .keras path or a shipped style name "
+                          f"({', '.join(shipped_styles()) or 'none shipped'}); got {type(network).__name__}")
+    return load_network(network)

@@ -16,7 +16,7 @@ from artlib import imageio, plotting, style
 from artlib.errors import ArtlibError, DataError, ImageError
 from artlib.checks import positive_int
 from artlib.fast_style.content import image_files
-from artlib.fast_style.io import load_network
+from artlib.fast_style.io import as_network
 
 __all__ = ["VIDEO_SUFFIXES", "FORWARD_CACHE", "compiled_forward", "stylize_batch", "stylize_image",
            "stylize_folder", "stylize_gif", "stylize_video", "measure_fps", "apply"]
@@ -55,7 +55,8 @@ def stylize_batch(network: keras.Model, images: Any, *, batch_size: int = 8,
     """Stylize a batch ``N×H×W×3`` in [0, 1] (same size), ``batch_size`` at a time.
 
     Args:
-        network: The transformation network.
+        network: The transformation network, a ``.keras`` path or a shipped style name (loaded on each
+            call: load it once with :func:`~artlib.fast_style.load_network` to paint many batches).
         images: ``N×H×W×3`` pixels in [0, 1] (or uint8), H and W ≥ 4.
         batch_size: Images per forward pass.
         jit_compile: Compile the network with XLA: faster frames (about 1.3× on a CPU), at the
@@ -65,13 +66,14 @@ def stylize_batch(network: keras.Model, images: Any, *, batch_size: int = 8,
         float32 ``N×H×W×3`` in [0, 1].
 
     Raises:
-        ArtlibError: ``batch_size`` is not a positive integer.
-        ImageError: ``images`` is not such a batch.
+        ArtlibError: ``batch_size`` is not a positive integer, or ``network`` is not a network, path or name.
+        ImageError: ``images`` is not such a batch. DataError: a bad network file or name.
     """
     batch_size = positive_int(batch_size, "batch_size")
     images = imageio.as_batch(images, name="images", channels=3)
     if min(images.shape[1:3]) < 4:
         raise ImageError(f"images must be at least 4×4 pixels; got shape {images.shape}")
+    network = as_network(network)
     forward = compiled_forward(network, jit_compile=jit_compile)
     return np.concatenate([forward(tf.constant(images[i:i + batch_size])).numpy()
                            for i in range(0, len(images), batch_size)])
@@ -81,7 +83,7 @@ def stylize_image(network: keras.Model, image: Any, *, max_dim: int | None = Non
     """Stylize one image (array, path, URL or bytes), optionally resized to long side ``max_dim``.
 
     Args:
-        network: The transformation network.
+        network: The transformation network, a ``.keras`` path or a shipped style name.
         image: An ``H×W×C`` array (grayscale and uint8 are converted), a path, a URL or bytes.
         max_dim: Resize to this long side first (default: keep the size).
 
@@ -89,8 +91,8 @@ def stylize_image(network: keras.Model, image: Any, *, max_dim: int | None = Non
         float32 ``H×W×3`` in [0, 1].
 
     Raises:
-        ArtlibError: ``max_dim`` is not a positive integer.
-        ImageError: the image cannot be read.
+        ArtlibError: ``max_dim`` is not a positive integer, or ``network`` is not a network, path or name.
+        ImageError: the image cannot be read. DataError: a bad network file or name.
     """
     max_dim = None if max_dim is None else positive_int(max_dim, "max_dim")
     if isinstance(image, np.ndarray):
@@ -112,7 +114,7 @@ def stylize_folder(network: keras.Model, folder: str | Path, out_dir: str | Path
     """Stylize every image in ``folder`` into ``out_dir`` (PNG files of the same names).
 
     Args:
-        network: The transformation network.
+        network: The transformation network, a ``.keras`` path or a shipped style name.
         folder: The images (read non-recursively).
         out_dir: Where the PNG files go.
         max_dim: Resize each image to this long side first.
@@ -122,8 +124,12 @@ def stylize_folder(network: keras.Model, folder: str | Path, out_dir: str | Path
         The files written.
 
     Raises:
-        DataError: ``folder`` holds no images. ArtlibError: an output exists and ``force`` is False.
+        DataError: ``folder`` is not a folder or holds no images. ArtlibError: an output exists and ``force``
+            is False.
     """
+    if not Path(folder).is_dir():
+        raise DataError(f"folder '{folder}' {'is a file' if Path(folder).exists() else 'does not exist'}; "
+                        "give a folder of images")
     files = image_files(Path(folder))
     if not files:
         raise DataError(f"folder '{folder}' holds no images (.png, .jpg, …)")
@@ -156,7 +162,7 @@ def stylize_gif(network: keras.Model, path: str | Path, out_path: str | Path, *,
     Written by :func:`artlib.plotting.save_gif` (with the source's ``durations``), atomically.
 
     Args:
-        network: The transformation network.
+        network: The transformation network, a ``.keras`` path or a shipped style name.
         path: The GIF to read.
         out_path: The GIF to write.
         max_dim: Resize the frames to this long side first.
@@ -185,7 +191,7 @@ def stylize_video(network: keras.Model, path: str | Path, out_dir: str | Path, *
     """Stylize a video's frames into ``out_dir/<name>_00000.png …`` (needs a video reader).
 
     Args:
-        network: The transformation network.
+        network: The transformation network, a ``.keras`` path or a shipped style name.
         path: The video file.
         out_dir: Where the frames go.
         max_dim: Resize the frames to this long side first.
@@ -203,6 +209,7 @@ def stylize_video(network: keras.Model, path: str | Path, out_dir: str | Path, *
     except ImportError as err:
         raise ArtlibError("reading videos needs imageio with a video plugin: "
                           "pip install 'imageio[ffmpeg]' (or av)") from err
+    network = as_network(network)  # once, not per frame
     out_dir = Path(out_dir)
     written = []
     try:
@@ -224,7 +231,7 @@ def measure_fps(network: keras.Model, size: int | Sequence[int] = 256, *, batch_
     """Steady-state frames per second at ``size``, warm-up (and XLA compilation) excluded.
 
     Args:
-        network: The transformation network.
+        network: The transformation network, a ``.keras`` path or a shipped style name.
         size: Image side (an int: square) or ``(height, width)``, each ≥ 4.
         batch_size: Images per forward pass.
         frames: Forward passes timed.
@@ -241,6 +248,7 @@ def measure_fps(network: keras.Model, size: int | Sequence[int] = 256, *, batch_
     h, w = positive_int(h, "size", minimum=4), positive_int(w, "size", minimum=4)
     batch_size, frames = positive_int(batch_size, "batch_size"), positive_int(frames, "frames")
     warmup = positive_int(warmup, "warmup", minimum=0)
+    network = as_network(network)
     x = tf.constant(np.random.default_rng(0).uniform(0, 1, (batch_size, h, w, 3)).astype(np.float32))
     forward = compiled_forward(network, jit_compile=jit_compile)
     for _ in range(warmup):
@@ -257,7 +265,7 @@ def apply(network: keras.Model | str | Path, inputs: Iterable[str | Path], out_d
 
     Args:
         network: A network, a ``.keras`` path, or a shipped style name.
-        inputs: Image files, folders, ``.gif`` files, video files.
+        inputs: Image files, folders, ``.gif`` files, video files (or one of them, not in a list).
         out_dir: Output folder (``<name>.png``, ``<name>.gif``, ``<name>_NNNNN.png`` for video frames).
         max_dim: Resize each input to this long side first.
         force: Overwrite existing outputs.
@@ -271,8 +279,8 @@ def apply(network: keras.Model | str | Path, inputs: Iterable[str | Path], out_d
         ImageError: an input is missing or unreadable. DataError: a bad network file.
     """
     max_dim = None if max_dim is None else positive_int(max_dim, "max_dim")
-    if not isinstance(network, keras.Model):
-        network = load_network(network)
+    network = as_network(network)
+    inputs = [inputs] if isinstance(inputs, (str, Path)) else inputs  # one file, not its letters
     out_dir = Path(out_dir)
     written: list[Path] = []
     for source in inputs:
