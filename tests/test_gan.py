@@ -487,9 +487,18 @@ def test_labels_are_checked(trained_run):
     with pytest.raises(ArtlibError, match="unconditional GAN"):
         gan.sample(gan.load_generator(trained_run[0]), 4, label=3)
     generator, _ = tiny_models(conditional=True)
-    with pytest.raises(ArtlibError, match="not a Fashion-MNIST class"):
-        gan.sample(generator, 4, label=10)
-    assert gan.sample(generator, 4, label=9).shape == (4, 28, 28)
+    for bad in (10, -1, "hat"):
+        with pytest.raises(ArtlibError, match=f"unknown Fashion-MNIST class {bad!r}; give a number or a name"):
+            gan.sample(generator, 4, label=bad)
+    boots = gan.sample(generator, 4, label=9)
+    assert boots.shape == (4, 28, 28)
+    np.testing.assert_array_equal(gan.sample(generator, 4, label="Ankle boot"), boots)  # a class by name
+    np.testing.assert_array_equal(gan.interpolate(generator, num_rows=1, num_steps=2, label="ankle-boot"),
+                                  gan.interpolate(generator, num_rows=1, num_steps=2, label=9))
+    for call in (lambda: gan.sample(str(trained_run[0]), 4), lambda: gan.interpolate(None)):
+        with pytest.raises(ArtlibError, match=r"generator must be a Keras model: load a run's with "
+                                              r"gan.load_generator\(run_dir\)"):
+            call()
 
 
 def test_other_settings_in_the_same_run_dir_are_refused(trained_run):

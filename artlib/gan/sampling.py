@@ -11,6 +11,7 @@ import numpy as np  # noqa: E402
 
 from artlib.errors import ArtlibError  # noqa: E402
 from artlib.checks import positive_int  # noqa: E402
+from artlib.classes import class_index  # noqa: E402
 from artlib.gan.models import IMAGE_SHAPE, NUM_CLASSES, is_conditional  # noqa: E402
 from artlib.imageio import as_batch  # noqa: E402
 from artlib.latent import latents as draw_latents, slerp  # noqa: E402
@@ -49,22 +50,31 @@ def to_minus_one_one(images: Any, *, name: str = "images") -> np.ndarray:
     return as_batch(images, name=name, shape=IMAGE_SHAPE[:2], channels=IMAGE_SHAPE[2]) * 2.0 - 1.0
 
 
-def check_label(label: int | None, conditional: bool, where: str) -> None:
-    """Raise unless ``label`` suits a generator: None, or a class 0–9 for a conditional one.
+def check_label(label: int | str | None, conditional: bool, where: str) -> int | None:
+    """The class number ``label`` names, if it suits a generator: None, or a class for a conditional one.
 
     Args:
-        label: The class asked for, or None.
+        label: The class asked for, by number 0–9 or by name (``"sneaker"``), or None.
         conditional: Whether the generator takes labels.
         where: What holds the generator, for the message (a model name or a run directory).
 
+    Returns:
+        The class number, or None.
+
     Raises:
-        ArtlibError: A label for an unconditional generator, or a label outside 0–9.
+        ArtlibError: A label for an unconditional generator, or no Fashion-MNIST class of that number or name.
     """
     if label is not None and not conditional:
         raise ArtlibError(f"{where} holds an unconditional GAN, which cannot take a label; "
                           "train one with `gan train --conditional`, or leave out --label")
-    if label is not None and not 0 <= label < NUM_CLASSES:
-        raise ArtlibError(f"label {label} is not a Fashion-MNIST class; use 0–{NUM_CLASSES - 1}")
+    return None if label is None else class_index(label)
+
+
+def _check_generator(generator: Any) -> keras.Model:
+    if not isinstance(generator, keras.Model):
+        raise ArtlibError(f"generator must be a Keras model: load a run's with gan.load_generator(run_dir) (no "
+                          f"argument: the shipped one); got {type(generator).__name__}")
+    return generator
 
 
 def sample(generator: keras.Model, n: int = 64, *, seed: int = 0, label: int | None = None,
@@ -72,10 +82,10 @@ def sample(generator: keras.Model, n: int = 64, *, seed: int = 0, label: int | N
     """Generate images in [0, 1].
 
     Args:
-        generator: A generator from this package.
+        generator: A generator from this package (:func:`~artlib.gan.load_generator` loads a run's).
         n: How many images (ignored when ``latents`` are given).
         seed: Seeds the latents (the same seed gives the same images).
-        label: Class 0–9 for a conditional generator; None gives classes 0, 1, …, 9, 0, … in turn.
+        label: Class 0–9 or its name for a conditional generator; None gives classes 0, 1, …, 9, 0, … in turn.
         latents: Use these latents (m, latent_dim) instead of drawing them.
         batch_size: Images per generator call.
 
@@ -83,11 +93,11 @@ def sample(generator: keras.Model, n: int = 64, *, seed: int = 0, label: int | N
         float32 array (n, 28, 28) in [0, 1] (m images with ``latents``).
 
     Raises:
-        ArtlibError: ``n`` or ``batch_size`` below 1, latents of the wrong shape, a label for an
-            unconditional generator, or a label outside 0–9.
+        ArtlibError: ``generator`` is not a Keras model, ``n`` or ``batch_size`` below 1, latents of the
+            wrong shape, a label for an unconditional generator, or one that names no class.
     """
-    conditional = is_conditional(generator)
-    check_label(label, conditional, f"generator {generator.name!r}")
+    conditional = is_conditional(_check_generator(generator))
+    label = check_label(label, conditional, f"generator {generator.name!r}")
     batch_size = positive_int(batch_size, "batch_size")
     latent_dim = int(generator.inputs[0].shape[-1])
     if latents is None:
@@ -114,7 +124,7 @@ def interpolate(generator: keras.Model, *, num_rows: int = 4, num_steps: int = 1
     from draw 2r to draw 2r + 1.
 
     Args:
-        generator: A generator from this package.
+        generator: A generator from this package (:func:`~artlib.gan.load_generator` loads a run's).
         num_rows: Independent walks.
         num_steps: Images per walk, end points included.
         seed: Seeds the end points.
@@ -124,9 +134,11 @@ def interpolate(generator: keras.Model, *, num_rows: int = 4, num_steps: int = 1
         float32 array (num_rows, num_steps, 28, 28) in [0, 1].
 
     Raises:
-        ArtlibError: ``num_rows`` or ``num_steps`` below 1, or a label the generator cannot take.
+        ArtlibError: ``generator`` is not a Keras model, ``num_rows`` or ``num_steps`` below 1, or a label
+            the generator cannot take.
     """
     num_rows, num_steps = positive_int(num_rows, "num_rows"), positive_int(num_steps, "num_steps")
+    _check_generator(generator)
     latent_dim = int(generator.inputs[0].shape[-1])
     ends = draw_latents(2 * num_rows, latent_dim, seed).reshape(num_rows, 2, latent_dim)
     t = np.linspace(0.0, 1.0, num_steps, dtype=np.float32)
