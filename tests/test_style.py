@@ -88,6 +88,17 @@ def test_coarse_to_fine_sizes():
 
 # ----------------------------------------------------------------------------- the extractor and weights policy
 
+def test_an_image_too_small_for_the_poolings_is_an_image_error_naming_the_least_side(extractor):
+    assert extractor.min_side == 8  # three 2×2 poolings before block4_conv2
+    assert extractor(_image(0, (8, 9))[None])["block4_conv2"].shape == (1, 1, 1, 512)
+    for small in ((7, 40), (40, 7)):
+        with pytest.raises(ImageError, match=f"{small[0]}×{small[1]} pixels is too small for these features: the "
+                                             "layers up to block4_conv2 need a side of at least 8 pixels"):
+            extractor(_image(0, small)[None])
+    with pytest.raises(ImageError, match="6×40 pixels is too small"):  # stylize: its own check, not TensorFlow's
+        style.stylize(_image(0, (6, 40)), _image(1), max_dim=40, steps=1, extractor=extractor, verbose=False)
+
+
 def test_features_shapes_seed_and_tf_function(extractor):
     images = np.stack([_image(6), _image(7)])
     features = extractor(images)

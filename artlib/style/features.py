@@ -13,7 +13,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from artlib.atomic import atomic_path  # noqa: E402
-from artlib.errors import ArtlibError, DataError  # noqa: E402
+from artlib.errors import ArtlibError, DataError, ImageError  # noqa: E402
 from artlib.style import recipes  # noqa: E402
 from artlib.style.inputs import as_image_batch  # noqa: E402
 from artlib.style.recipes import Family  # noqa: E402
@@ -153,6 +153,9 @@ class FeatureExtractor:
         self.layers = tuple(dict.fromkeys((*self.content_layers, *self.style_layers)))
         outputs = [self.vgg.get_layer(n).output for n in self.layers]
         self.model = keras.Model(self.vgg.input, outputs)  # computes only up to the deepest layer
+        #: The smallest image side the layers can see: each 2×2 pooling on the way halves it, down to 1 pixel.
+        self.min_side = 2 ** sum(isinstance(layer, keras.layers.MaxPooling2D)
+                                 for layer in self.model._flatten_layers())
         self.normalize = self.family.normalize if normalize is None else normalize
         self.calibrated = False
         self.scales = {n: tf.Variable(1.0, trainable=False, name=f"scale_{n}") for n in self.layers}
@@ -165,7 +168,17 @@ class FeatureExtractor:
 
         Returns:
             ``{layer: N×h×w×C}`` for every layer in :attr:`layers`.
+
+        Raises:
+            ImageError: An image side below :attr:`min_side` (the poolings before the deepest layer would
+                leave it no pixels).
         """
+        sides = [int(d) for d in tuple(getattr(images, "shape", np.shape(images)))[1:3] if d is not None]
+        if sides and min(sides) < self.min_side:
+            deepest = max(self.layers, key=self.family.layers.index)
+            raise ImageError(f"an image of {'×'.join(map(str, sides))} pixels is too small for these features: the "
+                             f"layers up to {deepest} need a side of at least {self.min_side} pixels; give a larger "
+                             "image or max_dim")
         outputs = self.model(preprocess(images))
         return dict(zip(self.layers, outputs if isinstance(outputs, list) else [outputs]))
 
