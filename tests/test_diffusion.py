@@ -299,8 +299,17 @@ def test_guidance_zero_is_the_unconditional_model(trained):
                                atol=1e-7)
     with pytest.raises(ValueError, match="guidance must be a number ≥ 0"):
         diffusion.ddim_sample(model, 1, schedule=schedule, steps=2, labels=1, guidance=-1)
-    with pytest.raises(ValueError, match="class labels must be 0"):
-        diffusion.ddim_sample(model, 1, schedule=schedule, steps=2, labels=12)
+    for bad in (12, -1, "hat", [1, 12]):
+        with pytest.raises(ValueError, match="unknown Fashion-MNIST class .*; give a number or a name"):
+            diffusion.ddim_sample(model, 2, schedule=schedule, steps=2, labels=bad)
+    with pytest.raises(ValueError, match="labels must be one class for all 2 images or one per image; got 3"):
+        diffusion.ddim_sample(model, 2, schedule=schedule, steps=2, labels=[1, 2, 3])
+    by_number = diffusion.ddim_sample(model, 2, schedule=schedule, steps=2, seed=2, labels=[1, 9])
+    np.testing.assert_array_equal(  # names as the command line takes them, and 10 for no class
+        diffusion.ddim_sample(model, 2, schedule=schedule, steps=2, seed=2, labels=["trouser", "Ankle boot"]),
+        by_number)
+    np.testing.assert_array_equal(diffusion.ddim_sample(model, 2, schedule=schedule, steps=2, seed=2, labels=[10]),
+                                  diffusion.ddim_sample(model, 2, schedule=schedule, steps=2, seed=2))
 
 
 def test_num_images_keeps_the_first_images_and_their_labels():

@@ -13,6 +13,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from artlib.checks import positive_int, unit_float  # noqa: E402
+from artlib.classes import class_index  # noqa: E402
 from artlib.diffusion.schedule import NoiseSchedule  # noqa: E402
 from artlib.diffusion.unet import IMAGE_SHAPE, NULL_CLASS, NUM_CLASSES  # noqa: E402
 from artlib.errors import ArtlibError  # noqa: E402
@@ -41,12 +42,15 @@ def drawn_classes(n: int, seed: int = 0) -> np.ndarray:
 
 
 def _labels(labels: Any, n: int) -> np.ndarray:
+    """``n`` class numbers: None (all :data:`NULL_CLASS`), one class for all, or one per image; numbers or names."""
     if labels is None:
         return np.full(n, NULL_CLASS, np.int32)
-    values = np.broadcast_to(np.asarray(labels, np.int32), (n,)).copy()
-    if ((values < 0) | (values > NULL_CLASS)).any():
-        raise ArtlibError(f"class labels must be 0 … {NUM_CLASSES - 1} (or {NULL_CLASS}, none); got {labels}")
-    return values
+    items = [labels] if isinstance(labels, str) or np.ndim(labels) == 0 else list(labels)
+    values = [NULL_CLASS if isinstance(v, numbers.Integral) and not isinstance(v, bool) and v == NULL_CLASS
+              else class_index(v) for v in items]  # an unknown class: an ArtlibError listing the classes
+    if len(values) not in (1, n):
+        raise ArtlibError(f"labels must be one class for all {n} images or one per image; got {len(values)}")
+    return np.broadcast_to(np.asarray(values, np.int32), (n,)).copy()
 
 
 def guided_noise(model: keras.Model, x: tf.Tensor, t: tf.Tensor, labels: tf.Tensor, guidance: Any) -> tf.Tensor:
@@ -189,7 +193,8 @@ def ddpm_sample(model: keras.Model, n: int, *, schedule: NoiseSchedule, labels: 
         model: A noise predictor (:func:`~artlib.diffusion.load_model`).
         n: How many images.
         schedule: The model's :class:`~artlib.diffusion.NoiseSchedule`.
-        labels: A class 0 … 9 for all, one per image, or None (unconditional).
+        labels: A class for all images, one per image (numbers 0 … 9 or names such as ``"sneaker"``;
+            10 is no class), or None (unconditional).
         guidance: Classifier-free guidance weight w ≥ 0 (None: the conditional model as it is).
         seed: Fixes the start noise and every step's noise.
         return_path: Also return the images at these levels t (e.g. for a trajectory GIF): the image
@@ -197,6 +202,10 @@ def ddpm_sample(model: keras.Model, n: int, *, schedule: NoiseSchedule, labels: 
 
     Returns:
         ``n×28×28×1`` float32 in [0, 1]; with ``return_path``, ``(images, {t: images})``.
+
+    Raises:
+        ArtlibError: ``n`` below 1, a label that names no class, labels neither one nor ``n``, or a
+            guidance weight below 0.
     """
     labels, guidance, noise = _prepare(n, labels, guidance, seed)
     levels = np.arange(schedule.num_timesteps, -1, -1, dtype=np.int32)
@@ -238,6 +247,9 @@ def ddim_sample(model: keras.Model, n: int, *, schedule: NoiseSchedule, steps: i
 
     Returns:
         ``n×28×28×1`` float32 in [0, 1]; with ``return_path``, ``(images, path)``.
+
+    Raises:
+        ArtlibError: As :func:`ddpm_sample`, or ``steps``, ``eta`` or ``order`` out of range.
     """
     eta = unit_float(eta, "eta")
     if isinstance(order, bool) or not isinstance(order, numbers.Integral) or order not in (1, 2):
