@@ -501,6 +501,22 @@ def test_labels_are_checked(trained_run):
             call()
 
 
+def test_settings_given_as_numpy_numbers_are_stored_as_python_ones_that_json_writes():
+    import json
+
+    from artlib import diffusion, gan
+
+    numpy_values = dict(latent_dim=np.int64(16), batch_size=np.int32(8), num_images=np.int64(64),
+                        learning_rate=np.float32(5e-4), creative_weight=np.float32(0.5),
+                        creative_start=np.int64(3), creative_warmup=np.uint8(2))
+    settings = gan.GANSettings(**numpy_values)
+    assert json.loads(json.dumps(settings)) == gan.GANSettings(**{k: v.item() for k, v in numpy_values.items()})
+    assert all(type(settings[k]) in (int, float) for k in numpy_values)
+    assert gan.GANSettings(freeze_d=np.int64(1), init_from="run")["freeze_d"] == 1
+    steps = diffusion.DiffusionSettings(num_steps=np.int64(10), width=np.int32(8), learning_rate=np.float32(1e-3))
+    assert json.loads(json.dumps(steps))["num_steps"] == 10
+
+
 def test_other_settings_in_the_same_run_dir_are_refused(trained_run):
     from artlib.errors import CheckpointError
 

@@ -44,10 +44,10 @@ class DiffusionSettings(dict):
             raise ArtlibError(f"unknown diffusion settings {sorted(unknown)}; known: {sorted(self.DEFAULTS)}")
         super().__init__({**self.DEFAULTS, **values})
         for name in ("width", "batch_size", "num_timesteps", "num_steps"):
-            positive_int(self[name], name)
+            self[name] = positive_int(self[name], name)  # stored as Python numbers: JSON-able
         if self["num_images"] is not None:
-            positive_int(self["num_images"], "num_images")
-        positive_float(self["learning_rate"], "learning_rate")
+            self["num_images"] = positive_int(self["num_images"], "num_images")
+        self["learning_rate"] = positive_float(self["learning_rate"], "learning_rate")
         for name in ("ema_decay", "class_dropout"):
             if isinstance(self[name], bool) or not isinstance(self[name], (int, float)) or not 0 <= self[name] < 1:
                 raise ArtlibError(f"{name} must be in [0, 1); got {self[name]!r}")

@@ -9,6 +9,7 @@ discriminator's first ``freeze_d`` convolutions frozen: :func:`artlib.gan.finetu
 from __future__ import annotations
 
 import json
+import numbers
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -77,29 +78,32 @@ class GANSettings(dict):
         check_loss(self["loss"])
         if self["arch"] not in ("artlib", "tutorial"):
             raise ArtlibError(f"arch must be 'artlib' or 'tutorial', not {self['arch']!r}")
-        for name in ("latent_dim", "batch_size", "num_epochs", "width"):
-            positive_int(self[name], name)
+        for name in ("latent_dim", "batch_size", "num_epochs", "width"):  # stored as Python numbers: JSON-able
+            self[name] = positive_int(self[name], name)
         if self["num_images"] is not None:
-            positive_int(self["num_images"], "num_images")
-        positive_float(self["learning_rate"], "learning_rate")
-        positive_float(self["gp_weight"], "gp_weight", zero=True)
+            self["num_images"] = positive_int(self["num_images"], "num_images")
+        self["learning_rate"] = positive_float(self["learning_rate"], "learning_rate")
+        self["gp_weight"] = positive_float(self["gp_weight"], "gp_weight", zero=True)
         if isinstance(self["beta_1"], bool) or not isinstance(self["beta_1"], (int, float)) or \
                 not 0 <= self["beta_1"] < 1:
             raise ArtlibError(f"beta_1 must be in [0, 1); got {self['beta_1']!r}")
         if self["classes"] is not None:
             self["classes"] = check_classes(self["classes"])
-        positive_float(self["creative_weight"], "creative_weight", zero=True)
+        self["creative_weight"] = positive_float(self["creative_weight"], "creative_weight", zero=True)
         for name in ("creative_warmup", "creative_start"):
-            if isinstance(self[name], bool) or not isinstance(self[name], int) or self[name] < 0:
+            if isinstance(self[name], bool) or not isinstance(self[name], numbers.Integral) or self[name] < 0:
                 raise ArtlibError(f"{name} must be a whole number of steps ≥ 0; got {self[name]!r}")
+            self[name] = int(self[name])
         if not self["creative_weight"]:
             self["creative_warmup"] = self["creative_start"] = 0  # the plain GAN, whatever the sweep around it says
         if self["creative_weight"] and (self["conditional"] or self["arch"] != "artlib"):
             raise ArtlibError("a creative GAN (creative_weight > 0) is unconditional and uses arch 'artlib'")
         freeze_d = self["freeze_d"]
-        if isinstance(freeze_d, bool) or not isinstance(freeze_d, int) or not 0 <= freeze_d <= D_CONVOLUTIONS:
+        if isinstance(freeze_d, bool) or not isinstance(freeze_d, numbers.Integral) or \
+                not 0 <= freeze_d <= D_CONVOLUTIONS:
             raise ArtlibError(f"freeze_d must be a whole number from 0 to {D_CONVOLUTIONS} (the discriminator's "
                               f"convolutions); got {freeze_d!r}")
+        self["freeze_d"] = int(freeze_d)
         if freeze_d and not self["init_from"]:
             raise ArtlibError("freeze_d freezes layers of a trained discriminator: also give init_from")
         if self["init_from"] is not None:
