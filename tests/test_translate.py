@@ -378,6 +378,26 @@ def test_a_photo_is_made_fashion_mnist_like():
     assert small.shape == (28, 28) and small.dtype == np.float32
     assert small[0, 0] == 0 and small[14, 14] == pytest.approx(0.8, abs=1e-5)  # now light on black
     assert small[14, 3] == 0  # padded with the border (white, inverted to black), not with a black band
+    as_uint8 = np.round(photo * 255).astype(np.uint8)  # the same photo as 0–255 pixels, grey or RGB
+    for same in (as_uint8, photo[..., 0], photo[..., :1], as_uint8[..., 0]):
+        np.testing.assert_allclose(translate.fashion_like(same, invert=True), small, atol=1e-6)
+
+
+def test_bad_images_and_no_inputs_are_refused_by_name(tmp_path):
+    from artlib import imageio, translate
+    from artlib.errors import ArtlibError, ImageError
+
+    for bad, message in ((np.zeros((8, 8, 2), np.float32), "image must be H×W×3, H×W×1 or H×W"),
+                         (np.full((8, 8, 3), 255.0), r"image must hold pixels in \[0, 1\]"),
+                         (np.zeros((2, 8, 8, 3), np.float32), "image")):
+        with pytest.raises(ImageError, match=message):
+            translate.fashion_like(bad)
+    imageio.save_image(tmp_path / "shoe.png", np.full((40, 20, 3), 0.5, np.float32))
+    for one in (str(tmp_path / "shoe.png"), tmp_path / "shoe.png"):  # one file, not read letter by letter
+        images, names = translate.read_inputs(one)
+        assert images.shape == (1, 28, 28) and names == ["shoe"]
+    with pytest.raises(ArtlibError, match="no inputs: give image files or .npz files"):
+        translate.read_inputs([])
 
 
 if __name__ == "__main__":

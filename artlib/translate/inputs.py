@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from artlib.errors import ImageError
+from artlib.errors import ArtlibError, ImageError
 from artlib.imageio import as_batch, load_image
 
 __all__ = ["SIDE", "fashion_like", "read_inputs"]
@@ -26,16 +26,23 @@ _LUMA = np.array([0.299, 0.587, 0.114], np.float32)
 
 
 def fashion_like(image: np.ndarray, *, invert: bool = False) -> np.ndarray:
-    """One H×W×3 image in [0, 1] as a Fashion-MNIST-sized grayscale image.
+    """One image as a Fashion-MNIST-sized grayscale image.
 
     Args:
-        image: Float pixels in [0, 1], H×W×3 (as ``load_image`` returns).
+        image: H×W×3 (as ``load_image`` returns), H×W×1 or H×W; float pixels in [0, 1] or uint8 (0–255).
         invert: Swap dark and light (for a dark garment on a light background).
 
     Returns:
         float32 ``(28, 28)`` in [0, 1].
+
+    Raises:
+        ImageError: Not such an image (another shape or channel count, another dtype, pixels outside [0, 1]).
     """
-    gray = np.asarray(image, np.float32) @ _LUMA  # (H, W, 3) -> (H, W)
+    array = np.asarray(image)
+    pixels = as_batch(array[np.newaxis], name="image")[0]  # (H, W, C) float32 in [0, 1]; uint8 scaled
+    if pixels.shape[-1] not in (1, 3):
+        raise ImageError(f"image must be H×W×3, H×W×1 or H×W (grayscale); got shape {array.shape}")
+    gray = pixels[..., 0] if pixels.shape[-1] == 1 else pixels @ _LUMA  # (H, W)
     height, width = gray.shape
     side = max(height, width)
     border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
@@ -51,7 +58,8 @@ def read_inputs(paths: Sequence[str | Path], *, invert: bool = False) -> tuple[n
     """Read image files and ``.npz`` arrays into one batch, and a name for each image.
 
     Args:
-        paths: Image files (any format ``artlib.imageio`` reads) or ``.npz`` files with ``images``.
+        paths: Image files (any format ``artlib.imageio`` reads) or ``.npz`` files with ``images``
+            (or one such file, not in a list).
         invert: Invert the image files (not the ``.npz`` arrays, which are taken as they are).
 
     Returns:
@@ -59,9 +67,13 @@ def read_inputs(paths: Sequence[str | Path], *, invert: bool = False) -> tuple[n
         (``stem-000``, ``stem-001`` … for the images of an ``.npz``).
 
     Raises:
+        ArtlibError: No paths.
         ImageError: An unreadable file, an ``.npz`` without ``images`` or with images that are not
             28×28 grayscale pixels in [0, 1] (or uint8); the message names the file.
     """
+    paths = [paths] if isinstance(paths, (str, Path)) else list(paths)  # one file, not its letters
+    if not paths:
+        raise ArtlibError("no inputs: give image files or .npz files with an array 'images'")
     images, names = [], []
     for path in map(Path, paths):
         if path.suffix.lower() == ".npz":
