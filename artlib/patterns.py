@@ -25,21 +25,27 @@ Example:
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Callable, Sequence
 
 import numpy as np
 from PIL import Image, ImageDraw
 from scipy import ndimage
 
+from artlib.checks import positive_int
+from artlib.errors import ArtlibError
+
 __all__ = ["PATTERNS", "make_pattern"]
 
 
 def _size_pair(size: int | Sequence[int]) -> tuple[int, int]:
-    if isinstance(size, (int, np.integer)):
+    if isinstance(size, numbers.Real) and not isinstance(size, bool):
         size = (size, size)
-    height, width = (int(s) for s in size)
+    if isinstance(size, (str, bytes)) or not hasattr(size, "__len__") or len(size) != 2:
+        raise ArtlibError(f"pattern size must be a side in pixels or (height, width); got {size!r}")
+    height, width = (positive_int(s, "pattern size") for s in size)
     if height < 8 or width < 8 or height * width > 50_000_000:
-        raise ValueError(f"pattern size must be at least 8×8 and at most 50 megapixels; got {height}×{width}")
+        raise ArtlibError(f"pattern size must be at least 8×8 and at most 50 megapixels; got {height}×{width}")
     return height, width
 
 
@@ -277,10 +283,13 @@ def make_pattern(name: str, size: int | Sequence[int] = 512, seed: int = 0) -> n
         float32 ``height×width×3`` pixels in [0, 1].
 
     Raises:
-        ValueError: an unknown name (the message lists the known ones) or an absurd size.
+        ArtlibError: an unknown name (the message lists the known ones), a size that is not one or two
+            whole numbers or is absurd, or a seed that is not a whole number ≥ 0. (An ``ArtlibError`` is a
+            ``ValueError``.)
     """
     if name not in PATTERNS:
-        raise ValueError(f"unknown pattern {name!r}; choose one of {', '.join(PATTERNS)}")
+        raise ArtlibError(f"unknown pattern {name!r}; choose one of {', '.join(PATTERNS)}")
     shape = _size_pair(size)
+    seed = positive_int(seed, "seed", minimum=0)
     image = PATTERNS[name](shape, np.random.default_rng([seed, sorted(PATTERNS).index(name)]))
     return np.clip(image, 0.0, 1.0).astype(np.float32)

@@ -117,6 +117,11 @@ def test_make_noise_and_unknown_kind():
                           ae.gaussian_noise(np.zeros((1, 8, 8, 1)), (0, 1), 0.2).numpy())
     with pytest.raises(ArtlibError, match="unknown noise kind 'blur'"):
         ae.make_noise("blur")
+    with pytest.raises(ArtlibError, match="gaussian noise takes sigma; not sgma"):  # at once, not at the first batch
+        ae.make_noise("gaussian", sgma=0.1)
+    with pytest.raises(ArtlibError, match="boxes noise takes num_boxes, max_fraction, fill; not factor"):
+        ae.make_noise("boxes", factor=2)
+    assert ae.make_noise("boxes", num_boxes=2, fill=0.0).__name__ == "boxes(num_boxes=2, fill=0.0)"
 
 
 # ----------------------------------------------------------------------------- data pipeline

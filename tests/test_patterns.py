@@ -42,3 +42,14 @@ def test_bad_name_and_size():
         patterns.make_pattern("starry", 32)
     with pytest.raises(ValueError, match="at least 8"):
         patterns.make_pattern("waves", 4)
+    from artlib.errors import ArtlibError
+
+    for bad, message in ((16.5, "pattern size must be a positive integer; got 16.5"),
+                         ((16,), r"a side in pixels or \(height, width\); got \(16,\)"),
+                         (None, "got None"), ("16", "got '16'")):
+        with pytest.raises(ArtlibError, match=message):
+            patterns.make_pattern("waves", bad)
+    for bad in (None, -1, 1.5):
+        with pytest.raises(ArtlibError, match=f"seed must be an integer ≥ 0; got {bad}"):
+            patterns.make_pattern("waves", 16, seed=bad)
+    np.testing.assert_array_equal(patterns.make_pattern("waves", 16.0), patterns.make_pattern("waves", np.int64(16)))

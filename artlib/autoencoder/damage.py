@@ -9,6 +9,7 @@ after a resume).
 
 from __future__ import annotations
 
+import inspect
 import numbers
 from collections.abc import Callable
 from typing import Any
@@ -229,7 +230,8 @@ def make_noise(kind: str, **params: Any) -> Callable[[Any, Any], tf.Tensor]:
         ``noise_fn(images, seed) -> damaged``, named after the kind and its parameters.
 
     Raises:
-        ArtlibError: An unknown kind.
+        ArtlibError: An unknown kind, or a parameter that kind does not take (a misspelt ``sgma``
+            would otherwise fail only when the first batch is damaged).
 
     Example:
         >>> noisy = make_noise("gaussian", sigma=0.3)(np.zeros((2, 28, 28, 1)), seed=(0, 1))
@@ -237,6 +239,10 @@ def make_noise(kind: str, **params: Any) -> Callable[[Any, Any], tf.Tensor]:
     if kind not in NOISE_MODELS:
         raise ArtlibError(f"unknown noise kind {kind!r}; choose one of {', '.join(NOISE_MODELS)}")
     function = NOISE_MODELS[kind]
+    takes = list(inspect.signature(function).parameters)[2:]  # after (images, seed)
+    unknown = sorted(set(params) - set(takes))
+    if unknown:
+        raise ArtlibError(f"{kind} noise takes {', '.join(takes) or 'no parameters'}; not {', '.join(unknown)}")
 
     def noise_fn(images: Any, seed: Any) -> tf.Tensor:
         return function(images, seed, **params)
