@@ -3,7 +3,7 @@
 Fashion-MNIST (Xiao, Rasul & Vollgraf 2017; 28×28 grayscale, 10 classes, MIT
 licence) is looked for in this order, and the first complete copy wins:
 
-1. ``path=`` given by the caller, else the folder in ``ARTLIB_DATA_DIR``;
+1. ``path=`` given by the caller (which must hold the files), else the folder in ``ARTLIB_DATA_DIR``;
 2. the Keras cache, ``~/.keras/datasets/fashion-mnist`` (what ``keras.datasets`` downloaded before);
 3. the Debian package ``dataset-fashion-mnist`` (``/usr/share/datasets/fashion-mnist``);
 4. a download of the four files ``keras.datasets`` fetches, from the same address, into the Keras
@@ -241,7 +241,8 @@ def load_fashion_mnist(
     """Load Fashion-MNIST from the first source that has it, and say which.
 
     Args:
-        path: A folder with the four idx ``.gz`` files; overrides ``ARTLIB_DATA_DIR``.
+        path: A folder with the four idx ``.gz`` files; overrides ``ARTLIB_DATA_DIR``. A folder given
+            here that holds none of them is an error, not a reason to look elsewhere.
         sources: Replace the whole search order (tests point this at fixture folders).
         verbose: Print one line naming the source and the sizes.
 
@@ -251,8 +252,8 @@ def load_fashion_mnist(
         says where they came from.
 
     Raises:
-        DataError: a source is partial or corrupt (the message names the file), or
-            no source has the data.
+        DataError: a source is partial or corrupt (the message names the file), ``path`` holds no
+            Fashion-MNIST, or no source has the data.
 
     Example:
         >>> (x_train, y_train), (x_test, y_test) = load_fashion_mnist()  # doctest: +SKIP
@@ -270,6 +271,10 @@ def load_fashion_mnist(
                 continue
         elif _complete(source):
             train, test = _read_folder(source.folder)
+        elif source.name == "path":  # the caller named this folder: a typo must not load another copy
+            raise DataError(f"{source.folder} holds no Fashion-MNIST (the files "
+                            f"{', '.join(FASHION_MNIST_FILES.values())}); give the folder that does, or no path "
+                            "to search the usual places")
         else:
             tried.append(f"{source}: not there")
             continue

@@ -102,6 +102,10 @@ def test_explicit_path_and_env_var_come_first(tmp_path, monkeypatch):
     assert sources[0] == Source("ARTLIB_DATA_DIR", tmp_path / "mine")
     assert data.load_fashion_mnist(verbose=False).source.name == "ARTLIB_DATA_DIR"
     assert data.default_sources(tmp_path / "other")[0] == Source("path", tmp_path / "other")
+    assert data.load_fashion_mnist(tmp_path / "mine", verbose=False).source == Source("path", tmp_path / "mine")
+    for typo in (tmp_path / "mien", tmp_path):  # missing, or a folder without the files
+        with pytest.raises(DataError, match=f"{typo} holds no Fashion-MNIST .*train-images-idx3-ubyte.gz"):
+            data.load_fashion_mnist(typo, verbose=False)  # not the ARTLIB_DATA_DIR copy, nor any other
 
 
 def test_offline_skips_the_download_and_online_tries_it(monkeypatch):
