@@ -101,6 +101,14 @@ def test_psnr_data_range_and_dtypes():
     assert psnr(a8, b8) == pytest.approx(skmetrics.peak_signal_noise_ratio(a8, b8), abs=1e-9)
     with pytest.raises(ValueError, match="uint8"):
         psnr(a8, b8, data_range=255)
+    # 0–255 floats with the default range: refused (it read −22 dB), and right with data_range=255.
+    for func in (psnr, ssim):
+        with pytest.raises(ImageError, match="a holds values from 0 to 255, far wider than data_range=1; "
+                                             "for 0-255 pixels pass uint8 images"):
+            func(a8.astype(np.float64), b8.astype(np.float64))
+    assert psnr(a8.astype(np.float64), b8.astype(np.float64), data_range=255) == pytest.approx(psnr(a8, b8))
+    noisy = a + _rng(7).normal(0, 0.2, a.shape)  # unclipped noise past [0, 1] is still measured
+    assert np.isfinite(psnr(a, noisy))
 
 
 def test_psnr_accepts_tensors():
