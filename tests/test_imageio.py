@@ -893,6 +893,20 @@ def test_as_batch_scales_uint8_and_adds_a_channel_axis():
     assert tf.is_tensor(tf.constant(floats)) and as_batch(tf.constant(floats)).shape == (2, 4, 4, 3)
 
 
+def test_one_colour_image_is_not_taken_for_a_batch_of_gray_ones():
+    from artlib import data
+
+    photo = np.random.default_rng(9).random((16, 20, 3)).astype(np.float32)
+    for call in (lambda x: as_batch(x), lambda x: as_batch(x, name="photo", shape=(20, 3)),
+                 lambda x: data.make_dataset(x)):
+        for one in (photo, np.concatenate([photo, photo[..., :1]], -1)):  # RGB, RGBA
+            with pytest.raises(ImageError, match=r"of shape \(16, 20, \d\) looks like one colour image, not a "
+                                                 r"batch of gray ones \d pixels wide: pass image\[None\]"):
+                call(one)
+    assert as_batch(photo[None]).shape == (1, 16, 20, 3)
+    assert as_batch(np.zeros((2, 4, 4), np.float32)).shape == (2, 4, 4, 1)  # tiny gray images are still gray
+
+
 def test_as_batch_tolerance_clips_only_what_it_allows():
     images = np.array([-0.01, 0.5, 1.02], np.float32).reshape(1, 1, 3, 1)
     with pytest.raises(ImageError, match="from -0.01 to 1.02"):

@@ -52,7 +52,8 @@ def as_batch(images: Any, *, name: str = "images", shape: Sequence[int] | None =
         float32 ``(N, H, W, C)`` in [0, 1] (uint8 with ``keep_uint8`` and uint8 input).
 
     Raises:
-        ImageError: An empty batch or an image with no pixels (a size of 0), another rank, shape or
+        ImageError: One ``H×W×3`` (or ``×4``) image instead of a batch, an empty batch or an image with
+            no pixels (a size of 0), another rank, shape or
             channel count (the message lists the accepted shapes), nested lists of unequal lengths, a
             dtype that is not uint8 or float (other integers too: convert them first), NaN or infinite
             pixels, or floats outside [0, 1] (the message names the input and says what to pass instead).
@@ -70,6 +71,9 @@ def as_batch(images: Any, *, name: str = "images", shape: Sequence[int] | None =
     if not tolerance >= 0:
         raise ArtlibError(f"tolerance must be >= 0, not {tolerance!r}")
     array = as_array(images, name)
+    if array.ndim == 3 and array.shape[-1] in (3, 4) and min(array.shape[:2]) > 4:  # no gray batch is 3 px wide
+        raise ImageError(f"{name} of shape {array.shape} looks like one colour image, not a batch of gray ones "
+                         f"{array.shape[-1]} pixels wide: pass image[None] for a batch of one")
     if array.ndim == 3:
         array = array[..., np.newaxis]  # (N, H, W) -> (N, H, W, 1)
     wrong_shape = shape is not None and array.shape[1:3] != tuple(shape)
