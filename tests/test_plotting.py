@@ -324,6 +324,15 @@ def test_save_gif_rejects_bad_input(tmp_path, frames, kwargs, match):
     assert not (tmp_path / "bad.gif").exists()
 
 
+def test_save_gif_writes_only_gif_names(tmp_path):
+    frames = [np.zeros((4, 4)), np.ones((4, 4))]
+    for name in ("walk.png", "walk", "walk.gif.png"):  # a GIF's bytes under another name mislead every viewer
+        with pytest.raises(ArtlibError, match=f"a GIF's file name must end in .gif; got '{name}'"):
+            save_gif(frames, tmp_path / name)
+    assert not list(tmp_path.iterdir())
+    assert save_gif(frames, tmp_path / "walk.GIF").is_file()
+
+
 # --- notebooks and headless use ---------------------------------------------------------------
 
 

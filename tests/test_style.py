@@ -78,6 +78,13 @@ def test_colour_controls():
     assert np.abs(yiq(image)[..., 1:] - yiq(content)[..., 1:]).mean() > 0.02  # which they did not have before
     matched = style.match_colors(np.clip(image * [1.0, 0.3, 0.2], 0, 1).astype(np.float32), content)
     np.testing.assert_allclose(matched.reshape(-1, 3).mean(0), content.reshape(-1, 3).mean(0), atol=0.02)
+    gray = content[..., 0]  # gray and uint8 images are converted, as load_style_image converts them
+    np.testing.assert_allclose(style.match_colors(np.round(image * 255).astype(np.uint8), gray),
+                               style.match_colors(np.round(image * 255) / 255, np.repeat(gray[..., None], 3, -1)),
+                               atol=1e-5)
+    for bad, name in (((image, content[..., :2]), "content_image"), ((image * 255, content), "style_image")):
+        with pytest.raises(ImageError, match=name):
+            style.match_colors(*bad)
 
 
 def test_coarse_to_fine_sizes():

@@ -53,10 +53,10 @@ def as_batch(images: Any, *, name: str = "images", shape: Sequence[int] | None =
 
     Raises:
         ImageError: One ``H×W×3`` (or ``×4``) image instead of a batch, an empty batch or an image with
-            no pixels (a size of 0), another rank, shape or
-            channel count (the message lists the accepted shapes), nested lists of unequal lengths, a
-            dtype that is not uint8 or float (other integers too: convert them first), NaN or infinite
-            pixels, or floats outside [0, 1] (the message names the input and says what to pass instead).
+            no pixels (a size of 0), another rank, shape or channel count (the message lists the accepted
+            shapes), nested lists of unequal lengths, a dtype that is not uint8 or float (other integers
+            too: convert them first), NaN or infinite pixels, or floats outside [0, 1] (the message names the
+            input and says what to pass instead).
         ArtlibError: ``shape`` is not two positive sizes, ``channels`` is not positive, or
             ``tolerance`` is negative.
 

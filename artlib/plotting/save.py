@@ -82,13 +82,15 @@ def save_gif(
 
     Raises:
         ImageError: no frames, frames of different sizes or unsupported shapes.
-        ArtlibError: ``fps`` or a duration not positive, ``durations`` not one per frame, or
-            ``loop`` negative.
+        ArtlibError: ``path`` does not end in ``.gif``, ``fps`` or a duration not positive, ``durations``
+            not one per frame, or ``loop`` negative.
 
     Example:
         >>> frames = [grid_array(sample(epoch)) for epoch in range(10)]  # doctest: +SKIP
         >>> save_gif(frames, "out/training.gif", fps=4)  # doctest: +SKIP
     """
+    if Path(path).suffix.lower() != ".gif":
+        raise ArtlibError(f"a GIF's file name must end in .gif; got {Path(path).name!r}")
     items = as_images(frames, "frames")
     sizes = {x.shape[:2] for x in items}
     if len(sizes) > 1:

@@ -4,6 +4,7 @@ a painting in the style's colours."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -47,14 +48,27 @@ def match_colors(style_image: np.ndarray, content_image: np.ndarray) -> np.ndarr
     """Recolour the style image so its colour mean and covariance equal the content's.
 
     Args:
-        style_image: ``H×W×3`` in [0, 1].
-        content_image: ``h×w×3`` in [0, 1] (any size).
+        style_image: ``H×W×3`` in [0, 1] (uint8, gray ``H×W`` or ``H×W×1`` are converted).
+        content_image: ``h×w×3`` in [0, 1] (any size; converted alike).
 
     Returns:
         float32 ``H×W×3`` in [0, 1]: the style's pixels under an affine colour map.
+
+    Raises:
+        ImageError: Either is not such an image (the message names which).
     """
-    _, mean, cov = _colour_stats(content_image)
-    return recolour(style_image, mean, cov)
+    _, mean, cov = _colour_stats(_rgb(content_image, "content_image"))
+    return recolour(_rgb(style_image, "style_image"), mean, cov)
+
+
+def _rgb(image: Any, name: str) -> np.ndarray:
+    """One image as float32 ``H×W×3`` in [0, 1]: gray is repeated, uint8 scaled; anything else an ImageError."""
+    array = imageio.as_array(image, name)
+    if array.ndim == 2:
+        array = array[..., np.newaxis]  # H×W -> H×W×1
+    if array.ndim == 3 and array.shape[-1] == 1:
+        array = np.repeat(array, 3, axis=-1)  # gray -> RGB
+    return imageio.as_batch(array[np.newaxis], name=name, channels=3)[0]
 
 
 def colour_moments(images: Sequence[np.ndarray], weights: Sequence[float] | None = None) -> \
