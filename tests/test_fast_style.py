@@ -286,8 +286,11 @@ def test_content_photos_may_be_arrays_and_anything_else_is_refused_by_name():
     assert shrunk.dtype == kept.dtype == np.float32 and 0 <= shrunk.min() and shrunk.max() <= 1
     np.testing.assert_allclose(shrunk.mean(), wide.mean() / 255, atol=0.02)  # uint8 scaled, not 0–255
     np.testing.assert_array_equal(kept, small)  # as load_image: a smaller photo is not enlarged
+    (gray,) = fast_style.load_content_photos([small[..., 0]], max_dim=20)  # gray becomes RGB, as a gray file does
+    np.testing.assert_array_equal(gray, np.repeat(small[..., :1], 3, axis=-1))
     for bad, message in ((small * 255, r"content photo 1 must hold pixels in \[0, 1\]"),
-                         (small[..., 0], "content photo 1"), (np.full((4, 4, 3), np.nan, np.float32), "NaN")):
+                         (small[..., :2], "content photo 1"), (np.full((4, 4, 3), np.nan, np.float32), "NaN"),
+                         (np.stack([small, small]), "content photo 1 must be one image, not a batch of 2")):
         with pytest.raises(ImageError, match=message):
             fast_style.load_content_photos(["astronaut", bad], max_dim=20)
     for bad in (7, None, b"astronaut"):

@@ -1055,8 +1055,11 @@ def test_random_crop_is_deterministic_per_seed():
     assert any(np.array_equal(a, image[i:i + 16, j:j + 12]) for i in range(17) for j in range(21))
     with pytest.raises(ImageError):
         imageio.random_crop(image, 40, seed=1)
-    with pytest.raises(ValueError, match="seed"):
-        imageio.random_crop(image, 8, seed=(1, 2, 3))
+    for bad in ((1, 2, 3), None, 1.5, "1"):  # the damage models' seed check: one shared stateless_seed
+        with pytest.raises(ValueError, match="seed must be an integer or two integers"):
+            imageio.random_crop(image, 8, seed=bad)
+    with pytest.raises(ValueError, match="seed must be an integer or two integers"):
+        imageio.augment(image, seed=None)
 
 
 def test_augment_is_deterministic_and_stays_in_range():

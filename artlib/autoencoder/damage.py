@@ -10,7 +10,6 @@ after a resume).
 from __future__ import annotations
 
 import inspect
-import numbers
 from collections.abc import Callable
 from typing import Any
 
@@ -18,33 +17,10 @@ import tensorflow as tf
 
 from artlib.checks import positive_float, positive_int
 from artlib.errors import ArtlibError
+from artlib.imageio.preprocess import stateless_seed
 
 __all__ = ["NOISE_MODELS", "gaussian_noise", "salt_and_pepper_noise", "speckle_noise", "box_mask",
-           "low_resolution", "make_noise", "stateless_seed", "split_seed", "sigma_per_image"]
-
-
-def stateless_seed(seed: Any) -> tf.Tensor:
-    """A stateless seed as TensorFlow's random ops take it: an int64 pair.
-
-    Args:
-        seed: Two integers (a list, a tuple, an array or a tensor, as the training pipeline passes
-            ``(seed, step)``), or one integer ``s``, meaning ``(s, 0)``.
-
-    Returns:
-        An int64 tensor of shape ``(2,)``.
-
-    Raises:
-        ArtlibError: ``seed`` is None, a bool, a float, a string, or not two values.
-    """
-    if isinstance(seed, numbers.Integral) and not isinstance(seed, bool):
-        seed = (int(seed), 0)
-    elif seed is None or isinstance(seed, (bool, float, str, bytes)):
-        raise ArtlibError(f"seed must be an integer or two integers (a stateless seed); got {seed!r}")
-    seed = tf.convert_to_tensor(seed)
-    if not (seed.dtype.is_integer and seed.shape.is_compatible_with([2])):
-        raise ArtlibError(f"seed must be an integer or two integers (a stateless seed); got {seed.dtype.name} "
-                          f"of shape {seed.shape}")
-    return tf.cast(seed, tf.int64)
+           "low_resolution", "make_noise", "split_seed", "sigma_per_image"]
 
 
 def sigma_per_image(sigma: float | tuple[float, float], images: tf.Tensor, seed: tf.Tensor) -> tf.Tensor:
@@ -69,7 +45,7 @@ def split_seed(seed: Any) -> tuple[tf.Tensor, tf.Tensor]:
     """Two independent stateless seeds derived from one.
 
     Args:
-        seed: Stateless seed, two integers or one (see :func:`stateless_seed`).
+        seed: Stateless seed, two integers or one (see :func:`artlib.imageio.stateless_seed`).
 
     Returns:
         Two int64 seeds of shape ``(2,)``.

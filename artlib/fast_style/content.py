@@ -11,6 +11,7 @@ import numpy as np
 from artlib import data, imageio, net
 from artlib.errors import ArtlibError, DataError, ImageError
 from artlib.checks import positive_int
+from artlib.style.inputs import as_image
 
 __all__ = ["TRAIN_PHOTOS", "EVAL_PHOTOS", "OPENCV_DOC", "IMAGE_SUFFIXES", "image_files", "default_content",
            "load_content_photos", "ContentBatches"]
@@ -68,7 +69,7 @@ def load_content_photos(sources: Sequence[str | Path | np.ndarray] | None = None
         sources: Each a name in :data:`artlib.data.SAMPLE_PHOTOS`, :data:`OPENCV_DOC` (the colour
             photos of Debian's ``opencv-doc``), an image file, a folder of images (read
             non-recursively), a URL (downloaded once through :mod:`artlib.net`; online only), or an
-            ``H×W×3`` array (uint8, or floats in [0, 1]). Default: :data:`TRAIN_PHOTOS`, which need no network.
+            ``H×W×3`` or gray array (uint8, or floats in [0, 1]). Default: :data:`TRAIN_PHOTOS`, which need no network.
         max_dim: Long side of each photo after loading (a larger one is shrunk, a smaller one kept, as
             :func:`artlib.imageio.load_image` does).
 
@@ -85,7 +86,7 @@ def load_content_photos(sources: Sequence[str | Path | np.ndarray] | None = None
     photos: list[np.ndarray] = []
     for index, source in enumerate(TRAIN_PHOTOS if sources is None else sources):
         if isinstance(source, np.ndarray):
-            photo = imageio.as_batch(source[np.newaxis], name=f"content photo {index}", channels=3)[0]
+            photo = as_image(source, name=f"content photo {index}")  # gray and uint8 converted, as files are
             photos.append(photo if max(photo.shape[:2]) <= max_dim else imageio.resize_max_dim(photo, max_dim))
         elif not isinstance(source, (str, os.PathLike)):
             raise ArtlibError(f"content photo {index} must be a sample name, a path, a URL or an H×W×3 array, "

@@ -47,6 +47,7 @@ _PREPROCESSING = (
     "to_minus_one_one",
     "from_minus_one_one",
     "augment",
+    "stateless_seed",
 )
 
 __all__ = [

@@ -7,6 +7,7 @@ same kind: NumPy in, NumPy out; tensor in, tensor out. Pixels are float32 in [0,
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Sequence
 from typing import Any
 
@@ -19,7 +20,7 @@ from artlib.imageio.read import fit_size
 import tensorflow as tf  # noqa: E402  (after artlib.config)
 
 __all__ = ["to_float", "to_uint8", "to_minus_one_one", "from_minus_one_one", "resize", "resize_max_dim",
-           "center_crop", "random_crop", "augment"]
+           "center_crop", "random_crop", "augment", "stateless_seed"]
 
 
 def _like(result: tf.Tensor, original: Any) -> Any:
@@ -68,14 +69,28 @@ def _check_crop(images: tf.Tensor, h: int, w: int, what: str) -> None:
                                        message=f"cannot {what} {h}×{w}: the image is smaller")
 
 
-def _seed_pair(seed: int | Sequence[int]) -> tf.Tensor:
-    """An int, or a pair of ints, as the shape-(2,) seed the stateless ops take."""
-    if isinstance(seed, (int, np.integer)):
-        seed = [int(seed), 0]
-    seed = tf.cast(tf.convert_to_tensor(seed), tf.int64)
-    if seed.shape != (2,):
-        raise ArtlibError(f"seed must be an int or a pair of ints, not shape {seed.shape}")
-    return seed
+def stateless_seed(seed: Any) -> tf.Tensor:
+    """A stateless seed as TensorFlow's random ops take it: an int64 pair.
+
+    Args:
+        seed: Two integers (a list, a tuple, an array or a tensor, as a training pipeline passes
+            ``(seed, step)``), or one integer ``s``, meaning ``(s, 0)``.
+
+    Returns:
+        An int64 tensor of shape ``(2,)``.
+
+    Raises:
+        ArtlibError: ``seed`` is None, a bool, a float, a string, or not two integers.
+    """
+    if isinstance(seed, numbers.Integral) and not isinstance(seed, bool):
+        seed = (int(seed), 0)
+    elif seed is None or isinstance(seed, (bool, float, str, bytes)):
+        raise ArtlibError(f"seed must be an integer or two integers (a stateless seed); got {seed!r}")
+    seed = tf.convert_to_tensor(seed)
+    if not (seed.dtype.is_integer and seed.shape.is_compatible_with([2])):
+        raise ArtlibError(f"seed must be an integer or two integers (a stateless seed); got {seed.dtype.name} "
+                          f"of shape {seed.shape}")
+    return tf.cast(seed, tf.int64)
 
 
 def to_float(images: Any) -> Any:
@@ -259,7 +274,7 @@ def random_crop(image: Any, size: int | Sequence[int], seed: int | Sequence[int]
     _check_crop(x, h, w, "random-crop")
     shape = tf.shape(x)
     crop_shape = tf.concat([shape[:-3], [h, w], shape[-1:]], axis=0)  # [N,] h, w, C
-    return _like(tf.image.stateless_random_crop(x, crop_shape, seed=_seed_pair(seed)), image)
+    return _like(tf.image.stateless_random_crop(x, crop_shape, seed=stateless_seed(seed)), image)
 
 
 def augment(image: Any, seed: int | Sequence[int], *, crop_fraction: float = 0.9) -> Any:
@@ -287,7 +302,7 @@ def augment(image: Any, seed: int | Sequence[int], *, crop_fraction: float = 0.9
         raise ArtlibError(f"crop_fraction must be in (0, 1], not {crop_fraction!r}")
     x = _float_tensor(image)
     height, width = _height_width(x)
-    flip_seed, crop_seed = tf.unstack(tf.random.experimental.stateless_split(_seed_pair(seed), 2))
+    flip_seed, crop_seed = tf.unstack(tf.random.experimental.stateless_split(stateless_seed(seed), 2))
     x = tf.image.stateless_random_flip_left_right(x, seed=flip_seed)
     hw = tf.cast([height, width], tf.float32)
     crop_hw = tf.maximum(tf.cast(tf.round(hw * crop_fraction), tf.int32), 1)

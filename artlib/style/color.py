@@ -4,12 +4,12 @@ a painting in the style's colours."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 
 from artlib import imageio
 from artlib.errors import ArtlibError
+from artlib.style.inputs import as_image
 
 #: RGB -> YIQ: Y is the luminance, I and Q the chroma (``yiq = rgb @ YIQ_FROM_RGB.T``).
 YIQ_FROM_RGB = np.array([[0.299, 0.587, 0.114], [0.596, -0.274, -0.322], [0.211, -0.523, 0.312]], np.float32)
@@ -57,18 +57,8 @@ def match_colors(style_image: np.ndarray, content_image: np.ndarray) -> np.ndarr
     Raises:
         ImageError: Either is not such an image (the message names which).
     """
-    _, mean, cov = _colour_stats(_rgb(content_image, "content_image"))
-    return recolour(_rgb(style_image, "style_image"), mean, cov)
-
-
-def _rgb(image: Any, name: str) -> np.ndarray:
-    """One image as float32 ``H×W×3`` in [0, 1]: gray is repeated, uint8 scaled; anything else an ImageError."""
-    array = imageio.as_array(image, name)
-    if array.ndim == 2:
-        array = array[..., np.newaxis]  # H×W -> H×W×1
-    if array.ndim == 3 and array.shape[-1] == 1:
-        array = np.repeat(array, 3, axis=-1)  # gray -> RGB
-    return imageio.as_batch(array[np.newaxis], name=name, channels=3)[0]
+    _, mean, cov = _colour_stats(as_image(content_image, name="content_image"))
+    return recolour(as_image(style_image, name="style_image"), mean, cov)
 
 
 def colour_moments(images: Sequence[np.ndarray], weights: Sequence[float] | None = None) -> \

@@ -10,6 +10,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from artlib import imageio  # noqa: E402
+from artlib.errors import ImageError  # noqa: E402
 
 
 def as_image_batch(images: Any, *, name: str = "images") -> tf.Tensor:
@@ -35,3 +36,15 @@ def as_image_batch(images: Any, *, name: str = "images") -> tf.Tensor:
     if array.ndim == 4 and array.shape[-1] == 1:
         array = np.repeat(array, 3, axis=-1)  # grayscale -> RGB
     return tf.constant(imageio.as_batch(array, name=name, channels=3, tolerance=1e-4))
+
+
+def as_image(image: Any, *, name: str = "image") -> np.ndarray:
+    """One image as a float32 RGB ``H×W×3`` array in [0, 1], converted as :func:`as_image_batch` converts.
+
+    Raises:
+        ImageError: As :func:`as_image_batch`, or a batch of more than one image.
+    """
+    batch = as_image_batch(image, name=name)
+    if batch.shape[0] != 1:
+        raise ImageError(f"{name} must be one image, not a batch of {batch.shape[0]}")
+    return batch[0].numpy()
