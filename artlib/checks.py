@@ -8,7 +8,7 @@ from typing import Any
 
 from artlib.errors import ArtlibError
 
-__all__ = ["positive_int", "positive_float", "unit_float"]
+__all__ = ["positive_int", "positive_float", "unit_float", "size_pair"]
 
 
 def positive_int(value: Any, name: str, *, minimum: int = 1) -> int:
@@ -69,3 +69,23 @@ def unit_float(value: Any, name: str) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0.0 <= value <= 1.0:  # NaN fails too
         raise ArtlibError(f"{name} must be in [0, 1]; got {value}")
     return float(value)
+
+
+def size_pair(value: Any, name: str) -> tuple[int, int]:
+    """``value`` as ``(height, width)``: one positive whole number for a square, or a pair of them.
+
+    Args:
+        value: ``16``, ``16.0``, ``(16, 24)`` or ``[16, 24]``.
+        name: The argument's name, for the message.
+
+    Returns:
+        Two ints.
+
+    Raises:
+        ArtlibError: Not a number or a pair, or a side that is not a positive whole number.
+    """
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        value = (value, value)
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__len__") or len(value) != 2:
+        raise ArtlibError(f"{name} must be a side in pixels or (height, width); got {value!r}")
+    return positive_int(value[0], name), positive_int(value[1], name)

@@ -25,25 +25,20 @@ Example:
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Callable, Sequence
 
 import numpy as np
 from PIL import Image, ImageDraw
 from scipy import ndimage
 
-from artlib.checks import positive_int
+from artlib.checks import positive_int, size_pair
 from artlib.errors import ArtlibError
 
 __all__ = ["PATTERNS", "make_pattern"]
 
 
 def _size_pair(size: int | Sequence[int]) -> tuple[int, int]:
-    if isinstance(size, numbers.Real) and not isinstance(size, bool):
-        size = (size, size)
-    if isinstance(size, (str, bytes)) or not hasattr(size, "__len__") or len(size) != 2:
-        raise ArtlibError(f"pattern size must be a side in pixels or (height, width); got {size!r}")
-    height, width = (positive_int(s, "pattern size") for s in size)
+    height, width = size_pair(size, "pattern size")
     if height < 8 or width < 8 or height * width > 50_000_000:
         raise ArtlibError(f"pattern size must be at least 8×8 and at most 50 megapixels; got {height}×{width}")
     return height, width

@@ -124,6 +124,25 @@ def test_make_noise_and_unknown_kind():
     assert ae.make_noise("boxes", num_boxes=2, fill=0.0).__name__ == "boxes(num_boxes=2, fill=0.0)"
 
 
+@pytest.mark.parametrize("kind, params, words", [
+    ("gaussian", {"sigma": -0.1}, "sigma must be a number ≥ 0; got -0.1"),
+    ("gaussian", {"sigma": float("nan")}, "sigma must be a number ≥ 0"),
+    ("gaussian", {"sigma": "0.2"}, "sigma must be a number ≥ 0"),
+    ("speckle", {"sigma": (0.5, 0.1)}, "sigma's range must run from low to high"),
+    ("speckle", {"sigma": (0.1,)}, "sigma must be one number or a \\(low, high\\) range"),
+    ("gaussian", {"sigma": (-0.1, 0.2)}, "sigma must be a number ≥ 0; got -0.1"),
+    ("salt_and_pepper", {"amount": 1.5}, "amount must be in \\[0, 1\\]; got 1.5"),
+    ("boxes", {"max_fraction": 2}, "max_fraction must be in \\(0, 1\\]; got 2"),
+    ("boxes", {"fill": -1}, "fill must be in \\[0, 1\\]; got -1"),
+])
+def test_a_damage_value_that_makes_no_sense_is_refused_when_the_noise_is_made(kind, params, words):
+    with pytest.raises(ArtlibError, match=words):  # at once: make_noise tries the value on a tiny batch
+        ae.make_noise(kind, **params)
+    with pytest.raises(ArtlibError, match=words):  # and the function itself, called directly
+        ae.NOISE_MODELS[kind](np.zeros((1, 8, 8, 1), np.float32), (0, 0), **params)
+    assert ae.make_noise("gaussian", sigma=(0.0, 0.0))(np.full((1, 4, 4, 1), 0.5), 0).numpy().max() == 0.5
+
+
 # ----------------------------------------------------------------------------- data pipeline
 def test_train_feeds_fit_the_shared_epoch_order_with_fresh_noise_per_batch(tmp_path):
     from artlib import training
@@ -463,6 +482,38 @@ def test_classical_denoisers_shapes_and_tuning():
     assert tuned["gaussian filter"][1] == pytest.approx(max(scores.values()))
     with pytest.raises(ArtlibError, match="unknown classical denoiser"):
         ae.classical_denoise("bm3d", noisy, 0.2, None)
+
+
+@pytest.mark.parametrize("method, param, sigma, words", [
+    ("median", 0, 0.2, "the median's window side must be a positive integer; got 0"),
+    ("median", 2.5, 0.2, "window side must be a positive integer; got 2.5"),
+    ("gaussian filter", None, 0.2, "the gaussian filter's parameter must be a positive number; got None"),
+    ("total variation", -0.1, 0.2, "the total variation's parameter must be a positive number"),
+    ("non-local means", 0.7, -0.2, "sigma must be a number ≥ 0; got -0.2"),
+    ("wavelet", ("Haar", 1.0), 0.2, "the wavelet denoiser takes"),
+    ("wavelet", 1.0, 0.2, "the wavelet denoiser takes"),
+    ("wavelet", ["VisuShrink", 0], 0.2, "the wavelet's σ scale must be a positive number; got 0"),
+])
+def test_a_classical_parameter_that_does_not_fit_its_method_is_an_artlib_error(method, param, sigma, words):
+    noisy = shapes(2)
+    with pytest.raises(ArtlibError, match=words):
+        ae.classical_denoise(method, noisy, sigma, param)
+    ok = ae.classical_denoise("wavelet", noisy, 0.2, ["VisuShrink", 0.5])  # a pair read back from JSON is a list
+    assert ok.shape == noisy.shape
+
+
+def test_restore_refuses_what_is_not_a_model_and_images_the_model_does_not_take():
+    gray = keras.Sequential([keras.Input((16, 16, 1)), keras.layers.Identity()])
+    with pytest.raises(ArtlibError, match="model must be a Keras model.*got NoneType"):
+        ae.restore(None, shapes(2, size=16))
+    with pytest.raises(ImageError, match="this model takes images of 16×16×1 .*got 16×16×3"):
+        ae.restore(gray, shapes(2, size=16, channels=3))
+    with pytest.raises(ImageError, match="takes images of 16×16×1 .*got 20×20×1"):
+        ae.restore(gray, shapes(2, size=20))
+    any_size = keras.Sequential([keras.Input((None, None, 1)), keras.layers.Identity()])
+    assert ae.restore(any_size, shapes(2, size=20)).shape == (2, 20, 20, 1)
+    with pytest.raises(ImageError, match="takes images of any×any×1"):
+        ae.restore(any_size, shapes(2, size=20, channels=3))
 
 
 def test_evaluate_denoisers_rows_against_numpy():

@@ -1038,10 +1038,23 @@ def test_center_crop():
     lambda x: imageio.random_crop(x, 0, seed=1),
     lambda x: imageio.augment(x, seed=1, crop_fraction=0.0),
     lambda x: imageio.augment(x, seed=1, crop_fraction=1.5),
+    lambda x: imageio.resize(x, 8.5),
+    lambda x: imageio.resize(x, (8,)),
+    lambda x: imageio.resize(x, "8"),
+    lambda x: imageio.center_crop(x, (8, None)),
 ])
 def test_preprocessing_rejects_sizes_of_zero_or_below(call):
     with pytest.raises(ArtlibError, match=r"must be|must be in"):
         call(np.zeros((16, 16, 3), np.float32))
+
+
+@pytest.mark.parametrize("call", [imageio.to_float, imageio.to_uint8, imageio.to_minus_one_one,
+                                  lambda x: imageio.resize(x, 8), lambda x: imageio.center_crop(x, 8)])
+@pytest.mark.parametrize("not_pixels", [None, "photo.png", [[1, 2], [3]]])
+def test_what_holds_no_pixels_is_an_image_error_naming_its_type(call, not_pixels):
+    with pytest.raises(ImageError, match="expected pixels .*got (NoneType|str|list)"):
+        call(not_pixels)
+    assert imageio.resize(np.zeros((16, 16, 3)), 8.0).shape == (8, 8, 3)  # a whole float is a side
 
 
 def test_random_crop_is_deterministic_per_seed():

@@ -774,3 +774,5 @@ def test_report_table_lines_up_the_chosen_measures():
         metrics.report_table(reports)
     with pytest.raises(ArtlibError, match="at least one report"):
         metrics.report_table({})
+    with pytest.raises(ArtlibError, match=r"takes \{row name: report\} \(a dict\); got list"):
+        metrics.report_table(list(reports.values()), columns)

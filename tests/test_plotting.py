@@ -336,6 +336,24 @@ def test_save_gif_writes_only_gif_names(tmp_path):
 # --- notebooks and headless use ---------------------------------------------------------------
 
 
+@pytest.mark.parametrize("figsize, words", [(5, "figsize must be \\(width, height\\) in inches; got 5"),
+                                           ((0, 3), "figsize must be a positive number; got 0"),
+                                           ("56", "figsize must be \\(width, height\\)"),
+                                           ((6, 4, 1), "figsize must be \\(width, height\\)")])
+def test_figure_refuses_a_size_that_is_not_two_positive_numbers(figsize, words):
+    from artlib.plotting import figure
+
+    with pytest.raises(ArtlibError, match=words):
+        figure(figsize)
+    assert tuple(figure((3, 2)).get_size_inches()) == (3, 2)
+
+
+def test_save_figure_refuses_what_is_not_a_figure(tmp_path):
+    with pytest.raises(ArtlibError, match="saves a matplotlib Figure .*got ndarray"):
+        save_figure(np.zeros((8, 8)), tmp_path / "x.png")
+    assert not (tmp_path / "x.png").exists()
+
+
 def test_figures_display_in_jupyter_without_pyplot():
     formatters = pytest.importorskip("IPython.core.formatters")
     fig = image_grid(np.zeros((2, 8, 8)))

@@ -106,6 +106,13 @@ def test_an_image_too_small_for_the_poolings_is_an_image_error_naming_the_least_
         style.stylize(_image(0, (6, 40)), _image(1), max_dim=40, steps=1, extractor=extractor, verbose=False)
 
 
+def test_a_misspelt_stylize_option_is_named_with_the_nearest_one():
+    with pytest.raises(ArtlibError, match="stylize has no option 'styleweight'; did you mean 'style_weight'\\?"):
+        style.stylize(_image(0), _image(1), steps=1, styleweight=3)
+    with pytest.raises(ArtlibError, match="stylize has no option 'zzz'; it takes blend, callback, .*verbose"):
+        style.stylize(_image(0), _image(1), steps=1, zzz=3)
+
+
 def test_features_shapes_seed_and_tf_function(extractor):
     images = np.stack([_image(6), _image(7)])
     features = extractor(images)

@@ -17,6 +17,7 @@ import numpy as np
 from artlib import config, metrics
 from artlib.autoencoder.damage import gaussian_noise
 from artlib.autoencoder.train import as_images, restore
+from artlib.checks import positive_float, positive_int
 from artlib.errors import ArtlibError
 
 __all__ = ["SIGMAS", "CLASSICAL_DENOISERS", "classical_denoise", "tune_classical", "evaluate_denoisers",
@@ -54,6 +55,17 @@ def _check_method(method: str) -> None:
         raise ArtlibError(f"unknown classical denoiser {method!r}; choose one of {', '.join(CLASSICAL_DENOISERS)}")
 
 
+def _check_param(method: str, param: Any) -> Any:
+    """``param`` checked for ``method`` (a known one): a window side, a positive number, or a wavelet pair."""
+    if method == "median":
+        return positive_int(param, "the median's window side")
+    if method == "wavelet":
+        if not (isinstance(param, (tuple, list)) and len(param) == 2 and param[0] in ("BayesShrink", "VisuShrink")):
+            raise ArtlibError(f"the wavelet denoiser takes (\"BayesShrink\" or \"VisuShrink\", σ scale); got {param!r}")
+        return param[0], positive_float(param[1], "the wavelet's σ scale")
+    return positive_float(param, f"the {method}'s parameter")
+
+
 def classical_denoise(method: str, noisy: Any, sigma: float, param: Any) -> np.ndarray:
     """Denoise a batch with one of :data:`CLASSICAL_DENOISERS` (scikit-image), told the noise σ.
 
@@ -68,13 +80,16 @@ def classical_denoise(method: str, noisy: Any, sigma: float, param: Any) -> np.n
         The denoised batch, float32 ``(N, H, W, C)`` in [0, 1].
 
     Raises:
-        ArtlibError: An unknown method.
+        ArtlibError: An unknown method, a parameter that does not fit it (see :data:`CLASSICAL_DENOISERS`),
+            or a negative σ.
         ImageError: ``noisy`` is not a batch of images.
     """
     import skimage.filters
     import skimage.restoration as restoration
 
     _check_method(method)
+    param = _check_param(method, param)
+    sigma = positive_float(sigma, "sigma", zero=True)
     noisy = as_images(noisy, "noisy")
     if method == "gaussian filter":
         out = skimage.filters.gaussian(noisy, sigma=(0, param, param, 0), preserve_range=True)

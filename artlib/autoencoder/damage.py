@@ -15,7 +15,7 @@ from typing import Any
 
 import tensorflow as tf
 
-from artlib.checks import positive_float, positive_int
+from artlib.checks import positive_float, positive_int, unit_float
 from artlib.errors import ArtlibError
 from artlib.imageio.preprocess import stateless_seed
 
@@ -33,12 +33,22 @@ def sigma_per_image(sigma: float | tuple[float, float], images: tf.Tensor, seed:
 
     Returns:
         float32 σ: a scalar for a constant, else ``(N, 1, 1, 1)``.
+
+    Raises:
+        ArtlibError: A negative, NaN or infinite σ, or a range that is not two such numbers, low ≤ high
+            (a tensor σ is taken as it is).
     """
     if isinstance(sigma, (tuple, list)):
-        low, high = sigma
+        if len(sigma) != 2:
+            raise ArtlibError(f"sigma must be one number or a (low, high) range; got {sigma!r}")
+        low, high = (positive_float(value, "sigma", zero=True) for value in sigma)
+        if low > high:
+            raise ArtlibError(f"sigma's range must run from low to high; got {sigma!r}")
         batch = tf.shape(images)[0]
         return tf.random.stateless_uniform([batch, 1, 1, 1], seed, low, high)
-    return tf.constant(float(sigma), tf.float32)
+    if not tf.is_tensor(sigma):
+        sigma = positive_float(sigma, "sigma", zero=True)
+    return tf.cast(sigma, tf.float32)
 
 
 def split_seed(seed: Any) -> tuple[tf.Tensor, tf.Tensor]:
@@ -70,7 +80,8 @@ def gaussian_noise(images: Any, seed: Any, sigma: float | tuple[float, float] = 
         The noisy batch, same shape, float32 in [0, 1].
 
     Raises:
-        ArtlibError: ``seed`` is not an integer or two integers.
+        ArtlibError: ``seed`` is not an integer or two integers, or ``sigma`` is negative or not a number
+            or range.
     """
     images = tf.convert_to_tensor(images, tf.float32)
     seed_sigma, seed_noise = split_seed(seed)
@@ -90,8 +101,10 @@ def salt_and_pepper_noise(images: Any, seed: Any, amount: float = 0.1) -> tf.Ten
         The damaged batch, same shape, float32 in [0, 1].
 
     Raises:
-        ArtlibError: ``seed`` is not an integer or two integers.
+        ArtlibError: ``seed`` is not an integer or two integers, or ``amount`` is outside [0, 1].
     """
+    if not tf.is_tensor(amount):
+        amount = unit_float(amount, "amount")
     images = tf.convert_to_tensor(images, tf.float32)
     seed_where, seed_which = split_seed(seed)
     hit = tf.random.stateless_uniform(tf.shape(images), seed_where) < amount
@@ -111,7 +124,8 @@ def speckle_noise(images: Any, seed: Any, sigma: float | tuple[float, float] = 0
         The noisy batch, same shape, float32 in [0, 1].
 
     Raises:
-        ArtlibError: ``seed`` is not an integer or two integers.
+        ArtlibError: ``seed`` is not an integer or two integers, or ``sigma`` is negative or not a number
+            or range.
     """
     images = tf.convert_to_tensor(images, tf.float32)
     seed_sigma, seed_noise = split_seed(seed)
@@ -137,10 +151,13 @@ def box_mask(images: Any, seed: Any, num_boxes: int = 1, max_fraction: float = 0
         The masked batch, same shape, float32 in [0, 1].
 
     Raises:
-        ArtlibError: ``num_boxes`` or ``max_fraction`` is 0 or below, or ``seed`` is not an integer or two.
+        ArtlibError: ``num_boxes`` is 0 or below, ``max_fraction`` is not in (0, 1], ``fill`` is outside
+            [0, 1], or ``seed`` is not an integer or two.
     """
     positive_int(num_boxes, "num_boxes")
-    positive_float(max_fraction, "max_fraction")
+    if positive_float(max_fraction, "max_fraction") > 1:
+        raise ArtlibError(f"max_fraction must be in (0, 1]; got {max_fraction!r}")
+    fill = unit_float(fill, "fill")
     seed = stateless_seed(seed)
     images = tf.convert_to_tensor(images, tf.float32)
     shape = tf.shape(images)
@@ -206,8 +223,8 @@ def make_noise(kind: str, **params: Any) -> Callable[[Any, Any], tf.Tensor]:
         ``noise_fn(images, seed) -> damaged``, named after the kind and its parameters.
 
     Raises:
-        ArtlibError: An unknown kind, or a parameter that kind does not take (a misspelt ``sgma``
-            would otherwise fail only when the first batch is damaged).
+        ArtlibError: An unknown kind, a parameter that kind does not take, or a value it refuses (a
+            misspelt ``sgma`` or a ``sigma=-1`` would otherwise fail only when the first batch is damaged).
 
     Example:
         >>> noisy = make_noise("gaussian", sigma=0.3)(np.zeros((2, 28, 28, 1)), seed=(0, 1))
@@ -219,6 +236,8 @@ def make_noise(kind: str, **params: Any) -> Callable[[Any, Any], tf.Tensor]:
     unknown = sorted(set(params) - set(takes))
     if unknown:
         raise ArtlibError(f"{kind} noise takes {', '.join(takes) or 'no parameters'}; not {', '.join(unknown)}")
+
+    function(tf.zeros((1, 8, 8, 1)), (0, 0), **params)  # a bad value (sigma=-1) fails here, not at the first batch
 
     def noise_fn(images: Any, seed: Any) -> tf.Tensor:
         return function(images, seed, **params)

@@ -21,6 +21,7 @@ import tensorflow as tf
 
 from artlib import training
 from artlib.checks import positive_float, positive_int
+from artlib.errors import ArtlibError, ImageError
 from artlib.autoencoder.damage import make_noise
 from artlib.imageio import as_batch
 
@@ -154,9 +155,16 @@ def restore(model: keras.Model, images: Any, *, batch_size: int = 256) -> np.nda
         float32 ``(N, H, W, C)`` in [0, 1].
 
     Raises:
-        ImageError: ``images`` is not a batch of images.
-        ArtlibError: ``batch_size`` is 0 or below.
+        ImageError: ``images`` is not a batch of images, or not of the size and channels ``model`` takes.
+        ArtlibError: ``model`` is not a Keras model, or ``batch_size`` is 0 or below.
     """
+    if not isinstance(model, keras.Model):
+        raise ArtlibError(f"model must be a Keras model, e.g. autoencoder.load_model(path); got {type(model).__name__}")
     positive_int(batch_size, "batch_size")
     images = as_images(images)
+    takes = tuple(model.input_shape[1:])
+    if any(want is not None and want != got for want, got in zip(takes, images.shape[1:])):
+        size = "×".join("any" if side is None else str(side) for side in takes)
+        raise ImageError(f"this model takes images of {size} (height×width×channels); got "
+                         f"{'×'.join(map(str, images.shape[1:]))}")
     return np.clip(model.predict(images, batch_size=batch_size, verbose=0), 0.0, 1.0).astype(np.float32)

@@ -74,8 +74,12 @@ def load_network(source: str | Path) -> keras.Model:
         The network, uncompiled.
 
     Raises:
+        ArtlibError: ``source`` is neither a path nor a name.
         DataError: the file is missing, unreadable, or not an image-to-image network.
     """
+    if not isinstance(source, (str, Path)):
+        raise ArtlibError(f"network must be a Keras model, a .keras path or a shipped style name "
+                          f"({', '.join(shipped_styles()) or 'none shipped'}); got {type(source).__name__}")
     shipped = shipped_styles()
     path = shipped.get(style_name(source), Path(source))
     fix = ("give a .keras file made by 'python -m artlib fast-style train', or a shipped style "
@@ -90,9 +94,4 @@ def as_network(network: keras.Model | str | Path) -> keras.Model:
         ArtlibError: ``network`` is neither a Keras model nor a path or name.
         DataError: as :func:`load_network`.
     """
-    if isinstance(network, keras.Model):
-        return network
-    if not isinstance(network, (str, Path)):
-        raise ArtlibError(f"network must be a Keras model, a .keras path or a shipped style name "
-                          f"({', '.join(shipped_styles()) or 'none shipped'}); got {type(network).__name__}")
-    return load_network(network)
+    return network if isinstance(network, keras.Model) else load_network(network)

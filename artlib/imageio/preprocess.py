@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from artlib import config  # noqa: F401  first: it sets KERAS_BACKEND and quiets TensorFlow's start-up
+from artlib.checks import size_pair
 from artlib.errors import ArtlibError, ImageError
 from artlib.imageio.read import fit_size
 
@@ -28,8 +29,22 @@ def _like(result: tf.Tensor, original: Any) -> Any:
     return result if tf.is_tensor(original) else result.numpy()
 
 
+def _tensor(images: Any) -> tf.Tensor:
+    """Pixels as a tensor of their own dtype; None, a string or a ragged list is an ImageError."""
+    if tf.is_tensor(images):
+        return images
+    try:
+        array = np.asarray(images)
+    except ValueError:  # a ragged list
+        array = np.empty(0, object)
+    if array.dtype.kind not in "biuf":  # None, strings, ragged lists: no pixels
+        raise ImageError(f"expected pixels (a NumPy array, tensor or nested list of numbers); "
+                         f"got {type(images).__name__}")
+    return tf.convert_to_tensor(array)
+
+
 def _float_tensor(images: Any) -> tf.Tensor:
-    images = images if tf.is_tensor(images) else tf.convert_to_tensor(np.asarray(images))
+    images = _tensor(images)
     dtype = images.dtype
     if dtype == tf.uint8:
         return tf.cast(images, tf.float32) / 255.0
@@ -52,10 +67,7 @@ def _height_width(images: tf.Tensor) -> tuple[Any, Any]:
 
 def _size_pair(size: int | Sequence[int]) -> tuple[int, int]:
     """An int or a (height, width) pair as two positive ints."""
-    h, w = (size, size) if isinstance(size, (int, np.integer)) else tuple(size)
-    if h < 1 or w < 1:
-        raise ArtlibError(f"size must be positive, not {size!r}")
-    return int(h), int(w)
+    return size_pair(size, "size")
 
 
 def _check_crop(images: tf.Tensor, h: int, w: int, what: str) -> None:
@@ -244,7 +256,7 @@ def center_crop(image: Any, size: int | Sequence[int]) -> Any:
         (32, 32, 3)
     """
     h, w = _size_pair(size)
-    x = image if tf.is_tensor(image) else tf.convert_to_tensor(np.asarray(image))
+    x = _tensor(image)
     _check_crop(x, h, w, "center-crop")
     height, width = _height_width(x)
     top, left = (height - h) // 2, (width - w) // 2
@@ -270,7 +282,7 @@ def random_crop(image: Any, size: int | Sequence[int], seed: int | Sequence[int]
         (20, 30, 3)
     """
     h, w = _size_pair(size)
-    x = image if tf.is_tensor(image) else tf.convert_to_tensor(np.asarray(image))
+    x = _tensor(image)
     _check_crop(x, h, w, "random-crop")
     shape = tf.shape(x)
     crop_shape = tf.concat([shape[:-3], [h, w], shape[-1:]], axis=0)  # [N,] h, w, C

@@ -34,8 +34,10 @@ def report_table(reports: Mapping[str, Mapping[str, Any]],
         The table as text, a header line, a rule and one line per report.
 
     Raises:
-        ArtlibError: No reports, or a report without one of the columns' keys.
+        ArtlibError: ``reports`` is not a mapping, holds no reports, or a report lacks one of the columns' keys.
     """
+    if not isinstance(reports, Mapping):
+        raise ArtlibError(f"report_table takes {{row name: report}} (a dict); got {type(reports).__name__}")
     if not reports:
         raise ArtlibError("report_table needs at least one report")
     for name, report in reports.items():

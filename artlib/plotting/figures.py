@@ -11,6 +11,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.textpath import TextPath
 
+from artlib.checks import positive_float
 from artlib.errors import ArtlibError
 from artlib.plotting.pixels import as_images, check_panels
 from artlib.plotting.save import PathLike, save_figure
@@ -55,8 +56,14 @@ def figure(figsize: tuple[float, float] = (6.5, 4)) -> Figure:
 
     Returns:
         An empty ``Figure``; the last line of a notebook cell shows it.
+
+    Raises:
+        ArtlibError: ``figsize`` is not two positive numbers.
     """
-    return _NotebookFigure(figsize=figsize, layout="constrained")
+    if isinstance(figsize, (str, bytes)) or not hasattr(figsize, "__len__") or len(figsize) != 2:
+        raise ArtlibError(f"figsize must be (width, height) in inches; got {figsize!r}")
+    width, height = (positive_float(side, "figsize") for side in figsize)
+    return _NotebookFigure(figsize=(width, height), layout="constrained")
 
 
 def _text_width(text: str, fontsize: float) -> float:

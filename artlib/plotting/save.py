@@ -34,12 +34,15 @@ def save_figure(fig: Figure, path: PathLike, dpi: int = 100) -> Path:
 
     Raises:
         ImageError: the extension names no format matplotlib can write.
-        ArtlibError: ``dpi`` is not positive.
+        ArtlibError: ``fig`` is not a figure, or ``dpi`` is not positive.
 
     Example:
         >>> save_figure(image_grid(np.random.rand(4, 8, 8)), "out/grid.png")  # doctest: +SKIP
         PosixPath('out/grid.png')
     """
+    if not isinstance(fig, Figure):
+        raise ArtlibError(f"save_figure saves a matplotlib Figure (e.g. plotting.image_grid's); got "
+                          f"{type(fig).__name__}")
     if not dpi > 0:
         raise ArtlibError(f"dpi must be positive; got {dpi!r}.")
     path = Path(path).expanduser()

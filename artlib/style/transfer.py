@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import difflib
+import inspect
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -314,5 +316,10 @@ def stylize(content_image: Any, style_images: Any, *, max_dim: int = DEFAULT_MAX
     Example:
         >>> out = stylize(data.load_sample_photo("chelsea"), "pattern:swirls", max_dim=256)  # doctest: +SKIP
     """
+    takes = set(inspect.signature(style_transfer).parameters) - {"content_image", "style_images"}
+    for unknown in sorted(set(options) - takes):
+        near = difflib.get_close_matches(unknown, sorted(takes), n=1)
+        raise ArtlibError(f"stylize has no option {unknown!r}" + (f"; did you mean {near[0]!r}?" if near else
+                          f"; it takes {', '.join(sorted(takes))}"))
     return style_transfer(content_image, style_images, max_dim=max_dim, steps=steps, optimizer=optimizer,
                           weights=weights, **options).image
