@@ -104,3 +104,32 @@ def test_notebook_calls_the_library_instead_of_redefining_it(path):
     for name in artlib.__all__:  # every topic module exported by the package
         public |= set(getattr(getattr(artlib, name), "__all__", []) if inspect.ismodule(getattr(artlib, name)) else [])
     assert not defined & public, f"{path.name} re-implements {defined & public}"
+
+
+
+def test_the_kernel_client_waits_in_short_polls_within_the_callers_timeout():
+    import asyncio
+    from queue import Empty
+
+    from conftest import sliced_get_msg
+    from jupyter_client.channels import AsyncZMQSocketChannel
+
+    assert AsyncZMQSocketChannel.get_msg.sliced  # installed for the notebooks' runs
+    now, asked = [0.0], []
+
+    async def missed_wake_up(channel, timeout):  # a reply arrives at 0.3 s; a poll sees it only when it times out
+        asked.append(timeout)
+        now[0] += timeout
+        if now[0] >= 0.3:
+            return {"msg_type": "execute_reply"}
+        raise Empty
+
+    get_msg = sliced_get_msg(missed_wake_up, slice_s=0.1, clock=lambda: now[0])
+    assert asyncio.run(get_msg(None, 300.0)) == {"msg_type": "execute_reply"}
+    assert now[0] == pytest.approx(0.3) and asked == [0.1, 0.1, 0.1]  # taken within a slice, not at 300 s
+    now[0], asked[:] = -10.0, []  # the reply comes 10.3 s in: too late for a caller who waits 10.25 s
+    with pytest.raises(Empty):
+        asyncio.run(get_msg(None, 10.25))
+    assert sum(asked) == pytest.approx(10.25) and max(asked) == pytest.approx(0.1)  # the caller's timeout holds
+    now[0], asked[:] = -0.5, []
+    assert asyncio.run(get_msg(None, None))["msg_type"] == "execute_reply" and len(asked) == 8  # no timeout: slices
