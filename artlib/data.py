@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import os
 import struct
 import zlib
 from dataclasses import dataclass
@@ -415,8 +416,18 @@ def load_painting(name: str, max_dim: int | None = None) -> np.ndarray:
 
 def style_name(source: Any) -> str:
     """The short name of a style source: ``"pattern:swirls"`` → ``swirls``, ``"painting:starry_night"`` →
-    ``starry_night``; anything else (a path, a URL) as text. Shipped networks and menus go by these names."""
-    return str(source).removeprefix("pattern:").removeprefix("painting:")
+    ``starry_night``; anything else (a path, a URL) as text. Shipped networks and menus go by these names.
+
+    Raises:
+        ArtlibError: ``source`` is not text or a path (an image array has no name: label it yourself, e.g. in
+            the dict ``studio.style_panel`` takes).
+    """
+    if isinstance(source, os.PathLike):
+        source = os.fspath(source)
+    if not isinstance(source, str):
+        raise ArtlibError(f"a style's name comes from its source's text (pattern:NAME, painting:NAME, a path or a "
+                          f"URL); got {type(source).__name__}")
+    return source.removeprefix("pattern:").removeprefix("painting:")
 
 
 # ---------------------------------------------------------------- tf.data

@@ -132,7 +132,8 @@ def style_panel(photo: Any, painter: Any, styles: Sequence[str] | Mapping[str, A
         A :class:`StylePanel`.
 
     Raises:
-        ArtlibError: Fewer than one style, or ``max_dim`` below 1.
+        ArtlibError: Fewer than one style, a style in a list that is not text or a path (an image array
+            needs a label: give ``{label: image}``), or ``max_dim`` below 1.
     """
     from artlib.data import style_name
 

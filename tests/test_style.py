@@ -1,6 +1,7 @@
 """Neural style transfer: maths against NumPy, the weights policy, the optimizers, the API and the CLI."""
 
 import socket
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -559,6 +560,11 @@ def test_the_shipped_painting_is_a_style_source_offline(monkeypatch, tmp_path):
     assert full.shape == (600, 752, 3)
     assert [data.style_name(s) for s in ("painting:starry_night", "pattern:swirls", "my/style.jpg")] == [
         "starry_night", "swirls", "my/style.jpg"]
+    assert data.style_name(Path("pattern:waves")) == "waves"
+    for nameless in (None, np.zeros((8, 8, 3))):  # an image has no name: str() of it would make a menu label
+        with pytest.raises(ArtlibError, match=f"a style's name comes from its source's text .*got "
+                                              f"{type(nameless).__name__}"):
+            data.style_name(nameless)
     with pytest.raises(ImageError, match="unknown painting 'mona'; choose one of starry_night"):
         style.load_style_image("painting:mona")
     with pytest.raises(ArtlibError, match="unknown painting"):
