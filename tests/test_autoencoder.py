@@ -141,6 +141,7 @@ def test_a_damage_value_that_makes_no_sense_is_refused_when_the_noise_is_made(ki
     with pytest.raises(ArtlibError, match=words):  # and the function itself, called directly
         ae.NOISE_MODELS[kind](np.zeros((1, 8, 8, 1), np.float32), (0, 0), **params)
     assert ae.make_noise("gaussian", sigma=(0.0, 0.0))(np.full((1, 4, 4, 1), 0.5), 0).numpy().max() == 0.5
+    assert ae.make_noise("low_resolution", factor=14)(np.zeros((1, 28, 28, 1)), 0).shape == (1, 28, 28, 1)  # tried big
 
 
 # ----------------------------------------------------------------------------- data pipeline

@@ -237,7 +237,7 @@ def make_noise(kind: str, **params: Any) -> Callable[[Any, Any], tf.Tensor]:
     if unknown:
         raise ArtlibError(f"{kind} noise takes {', '.join(takes) or 'no parameters'}; not {', '.join(unknown)}")
 
-    function(tf.zeros((1, 8, 8, 1)), (0, 0), **params)  # a bad value (sigma=-1) fails here, not at the first batch
+    function(tf.zeros((1, 64, 64, 1)), (0, 0), **params)  # a bad value (sigma=-1) fails here, not at the first batch
 
     def noise_fn(images: Any, seed: Any) -> tf.Tensor:
         return function(images, seed, **params)

@@ -316,10 +316,11 @@ def stylize(content_image: Any, style_images: Any, *, max_dim: int = DEFAULT_MAX
     Example:
         >>> out = stylize(data.load_sample_photo("chelsea"), "pattern:swirls", max_dim=256)  # doctest: +SKIP
     """
-    takes = set(inspect.signature(style_transfer).parameters) - {"content_image", "style_images"}
-    for unknown in sorted(set(options) - takes):
-        near = difflib.get_close_matches(unknown, sorted(takes), n=1)
-        raise ArtlibError(f"stylize has no option {unknown!r}" + (f"; did you mean {near[0]!r}?" if near else
-                          f"; it takes {', '.join(sorted(takes))}"))
+    takes = sorted(set(inspect.signature(style_transfer).parameters) - {"content_image", "style_images"})
+    unknown = sorted(set(options) - set(takes))
+    if unknown:  # named here, not as a TypeError from style_transfer, which the caller never called
+        near = difflib.get_close_matches(unknown[0], takes, n=1)
+        raise ArtlibError(f"stylize has no option {unknown[0]!r}" + (f"; did you mean {near[0]!r}?" if near else
+                          f"; it takes {', '.join(takes)}"))
     return style_transfer(content_image, style_images, max_dim=max_dim, steps=steps, optimizer=optimizer,
                           weights=weights, **options).image
