@@ -45,8 +45,11 @@ def machine() -> str:
 
 def run_one(path: Path, mode: str, timeout: int, keep: Path | None = None) -> dict:
     import nbformat
+    from kernel_client import slice_kernel_client_waits  # scripts/: a missed wake-up must not add an hour
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError, CellTimeoutError
+
+    slice_kernel_client_waits()
 
     nb = nbformat.read(path, as_version=4)
     env_before = dict(os.environ)

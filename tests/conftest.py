@@ -23,48 +23,20 @@ os.environ["KERAS_BACKEND"] = "tensorflow"
 
 REPO = Path(__file__).resolve().parent.parent
 HANG_TIMEOUT = 600  # seconds; only catches a hung subprocess
-KERNEL_WAIT_SLICE = 1.0  # seconds; see sliced_get_msg
 
 
-def sliced_get_msg(get_msg, slice_s: float = KERNEL_WAIT_SLICE, clock=None):
-    """A kernel client's ``get_msg(timeout)`` that waits in polls of at most ``slice_s`` seconds.
+def _load_script(name: str):
+    """``scripts/NAME.py`` as a module (the repository's tools are not a package)."""
+    import importlib.util
 
-    nbmake's client (nbclient, through jupyter_client and pyzmq's asyncio sockets) waits for a cell's reply in
-    one poll as long as the cell timeout (300 s). Now and then the wake-up for a reply that has arrived is
-    missed, and the poll only sees it when it times out: the cell, long finished, "takes" 300 s more and
-    passes. Polling in short slices bounds such a wait to one slice; a reply that is there is taken at once
-    by the next poll, and the overall timeout stays the caller's.
-    """
-    import time
-    from queue import Empty
-
-    clock = clock or time.monotonic
-
-    async def get_msg_in_slices(self, timeout: float | None = None):
-        deadline = None if timeout is None else clock() + timeout
-        while True:
-            left = None if deadline is None else max(0.0, deadline - clock())
-            try:
-                return await get_msg(self, slice_s if left is None else min(slice_s, left))
-            except Empty:
-                if left is not None and left <= slice_s:
-                    raise
-
-    get_msg_in_slices.sliced = True
-    return get_msg_in_slices
+    spec = importlib.util.spec_from_file_location(name, REPO / "scripts" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
-def _slice_kernel_client_waits() -> None:
-    """Install :func:`sliced_get_msg` on jupyter_client's async channels (the notebooks' tests), once."""
-    try:
-        from jupyter_client.channels import AsyncZMQSocketChannel
-    except ImportError:  # no notebook tooling installed: nothing to do
-        return
-    if not getattr(AsyncZMQSocketChannel.get_msg, "sliced", False):
-        AsyncZMQSocketChannel.get_msg = sliced_get_msg(AsyncZMQSocketChannel.get_msg)
-
-
-_slice_kernel_client_waits()  # every worker of the test command collects tests/ (and so this file) first
+kernel_client = _load_script("kernel_client")
+kernel_client.slice_kernel_client_waits()  # every worker of the test command collects tests/ (and so this file) first
 
 
 def subprocess_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:

@@ -111,8 +111,10 @@ def test_the_kernel_client_waits_in_short_polls_within_the_callers_timeout():
     import asyncio
     from queue import Empty
 
-    from conftest import sliced_get_msg
+    from conftest import kernel_client
     from jupyter_client.channels import AsyncZMQSocketChannel
+
+    sliced_get_msg = kernel_client.sliced_get_msg
 
     assert AsyncZMQSocketChannel.get_msg.sliced  # installed for the notebooks' runs
     now, asked = [0.0], []
