@@ -25,7 +25,7 @@ REPO = Path(__file__).resolve().parent.parent
 HANG_TIMEOUT = 600  # seconds; only catches a hung subprocess
 
 
-def _load_script(name: str):
+def load_script(name: str):
     """``scripts/NAME.py`` as a module (the repository's tools are not a package)."""
     import importlib.util
 
@@ -35,7 +35,7 @@ def _load_script(name: str):
     return module
 
 
-kernel_client = _load_script("kernel_client")
+kernel_client = load_script("kernel_client")
 kernel_client.slice_kernel_client_waits()  # every worker of the test command collects tests/ (and so this file) first
 
 

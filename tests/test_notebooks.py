@@ -6,20 +6,18 @@ cell and metadata of ``scripts/notebook_skeleton.py`` (the one definition), one 
 names the mode, solutions that Run All skips, stable run folders, numbered file names.
 """
 
-import importlib.util
 import inspect
 import json
 import re
 from pathlib import Path
 
 import pytest
+from conftest import kernel_client, load_script
 
 from artlib import config
 
 ROOT = Path(__file__).resolve().parent.parent
-_spec = importlib.util.spec_from_file_location("notebook_skeleton", ROOT / "scripts" / "notebook_skeleton.py")
-skeleton = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(skeleton)
+skeleton = load_script("notebook_skeleton")
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("*.ipynb"))
 
@@ -111,7 +109,6 @@ def test_the_kernel_client_waits_in_short_polls_within_the_callers_timeout():
     import asyncio
     from queue import Empty
 
-    from conftest import kernel_client
     from jupyter_client.channels import AsyncZMQSocketChannel
 
     sliced_get_msg = kernel_client.sliced_get_msg
