@@ -65,11 +65,6 @@ def _height_width(images: tf.Tensor) -> tuple[Any, Any]:
     return (dynamic[-3] if h is None else h), (dynamic[-2] if w is None else w)
 
 
-def _size_pair(size: int | Sequence[int]) -> tuple[int, int]:
-    """An int or a (height, width) pair as two positive ints."""
-    return size_pair(size, "size")
-
-
 def _check_crop(images: tf.Tensor, h: int, w: int, what: str) -> None:
     height, width = _height_width(images)
     if isinstance(height, int) and isinstance(width, int):
@@ -198,7 +193,7 @@ def resize(image: Any, size: Sequence[int]) -> Any:
         >>> resize(np.zeros((40, 60, 3)), (20, 20)).shape
         (20, 20, 3)
     """
-    height, width = _size_pair(size)
+    height, width = size_pair(size, "size")
     x = _float_tensor(image)
     _height_width(x)  # rank check
     x = tf.image.resize(x, (height, width), method="bilinear", antialias=True)
@@ -255,7 +250,7 @@ def center_crop(image: Any, size: int | Sequence[int]) -> Any:
         >>> center_crop(np.zeros((40, 60, 3)), 32).shape
         (32, 32, 3)
     """
-    h, w = _size_pair(size)
+    h, w = size_pair(size, "size")
     x = _tensor(image)
     _check_crop(x, h, w, "center-crop")
     height, width = _height_width(x)
@@ -281,7 +276,7 @@ def random_crop(image: Any, size: int | Sequence[int], seed: int | Sequence[int]
         >>> random_crop(np.zeros((40, 60, 3)), (20, 30), seed=7).shape
         (20, 30, 3)
     """
-    h, w = _size_pair(size)
+    h, w = size_pair(size, "size")
     x = _tensor(image)
     _check_crop(x, h, w, "random-crop")
     shape = tf.shape(x)
