@@ -8,7 +8,7 @@ from typing import Any
 
 from artlib.errors import ArtlibError
 
-__all__ = ["positive_int", "positive_float", "unit_float", "size_pair"]
+__all__ = ["positive_int", "positive_float", "unit_float", "pair", "size_pair"]
 
 
 def positive_int(value: Any, name: str, *, minimum: int = 1) -> int:
@@ -71,6 +71,29 @@ def unit_float(value: Any, name: str) -> float:
     return float(value)
 
 
+def pair(value: Any, name: str, what: str) -> tuple[Any, Any]:
+    """``value``'s two items, if it is a pair: a tuple, list or array of length 2 (text is not a pair).
+
+    Args:
+        value: The pair to check.
+        name: The argument's name, for the message.
+        what: What ``name`` must be, for the message: ``"(width, height) in inches"``.
+
+    Returns:
+        ``(value[0], value[1])``, unchecked.
+
+    Raises:
+        ArtlibError: ``value`` is text, has no length, or not a length of 2.
+    """
+    try:
+        two = not isinstance(value, (str, bytes)) and len(value) == 2
+    except TypeError:  # no length: a number, None, a 0-d array
+        two = False
+    if not two:
+        raise ArtlibError(f"{name} must be {what}; got {value!r}")
+    return value[0], value[1]
+
+
 def size_pair(value: Any, name: str) -> tuple[int, int]:
     """``value`` as ``(height, width)``: one positive whole number for a square, or a pair of them.
 
@@ -86,6 +109,5 @@ def size_pair(value: Any, name: str) -> tuple[int, int]:
     """
     if isinstance(value, numbers.Real) and not isinstance(value, bool):
         value = (value, value)
-    if isinstance(value, (str, bytes)) or not hasattr(value, "__len__") or len(value) != 2:
-        raise ArtlibError(f"{name} must be a side in pixels or (height, width); got {value!r}")
-    return positive_int(value[0], name), positive_int(value[1], name)
+    height, width = pair(value, name, "a side in pixels or (height, width)")
+    return positive_int(height, name), positive_int(width, name)

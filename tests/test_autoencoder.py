@@ -130,6 +130,7 @@ def test_make_noise_and_unknown_kind():
     ("gaussian", {"sigma": "0.2"}, "sigma must be a number ≥ 0"),
     ("speckle", {"sigma": (0.5, 0.1)}, "sigma's range must run from low to high"),
     ("speckle", {"sigma": (0.1,)}, "sigma must be one number or a \\(low, high\\) range"),
+    ("speckle", {"sigma": np.array([0.1, 0.2, 0.3])}, "sigma must be one number or a \\(low, high\\) range"),
     ("gaussian", {"sigma": (-0.1, 0.2)}, "sigma must be a number ≥ 0; got -0.1"),
     ("salt_and_pepper", {"amount": 1.5}, "amount must be in \\[0, 1\\]; got 1.5"),
     ("boxes", {"max_fraction": 2}, "max_fraction must be in \\(0, 1\\]; got 2"),
@@ -142,6 +143,12 @@ def test_a_damage_value_that_makes_no_sense_is_refused_when_the_noise_is_made(ki
         ae.NOISE_MODELS[kind](np.zeros((1, 8, 8, 1), np.float32), (0, 0), **params)
     assert ae.make_noise("gaussian", sigma=(0.0, 0.0))(np.full((1, 4, 4, 1), 0.5), 0).numpy().max() == 0.5
     assert ae.make_noise("low_resolution", factor=14)(np.zeros((1, 28, 28, 1)), 0).shape == (1, 28, 28, 1)  # tried big
+
+
+def test_a_sigma_range_may_be_an_array_of_two():
+    noise = ae.make_noise("gaussian", sigma=np.array([0.2, 0.2]))  # as a tuple would be: σ drawn from [0.2, 0.2]
+    damaged = noise(np.full((2, 16, 16, 1), 0.5, np.float32), 0).numpy()
+    assert abs(float(np.std(damaged - 0.5)) - 0.2) < 0.03
 
 
 # ----------------------------------------------------------------------------- data pipeline

@@ -955,6 +955,10 @@ def test_as_batch_offers_grayscale_only_where_it_accepts_it():
 @pytest.mark.parametrize("kwargs, words", [
     ({"shape": (28,)}, "shape"), ({"shape": (0, 28)}, "shape"), ({"channels": 0}, "channels"),
     ({"tolerance": -0.1}, "tolerance"),
+    ({"shape": 28}, "shape must be two positive sizes \\(H, W\\); got 28"),  # not a TypeError from tuple()
+    ({"shape": "ab"}, "shape must be two positive sizes"), ({"shape": (28.5, 28)}, "shape must be a positive integer"),
+    ({"channels": "3"}, "channels must be a positive integer; got '3'"), ({"channels": 1.5}, "channels.*1.5"),
+    ({"tolerance": "x"}, "tolerance must be a number ≥ 0; got 'x'"), ({"tolerance": float("nan")}, "tolerance"),
 ])
 def test_as_batch_rejects_bad_arguments(kwargs, words):
     with pytest.raises(ArtlibError, match=words):

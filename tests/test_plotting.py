@@ -339,7 +339,8 @@ def test_save_gif_writes_only_gif_names(tmp_path):
 @pytest.mark.parametrize("figsize, words", [(5, "figsize must be \\(width, height\\) in inches; got 5"),
                                            ((0, 3), "figsize must be a positive number; got 0"),
                                            ("56", "figsize must be \\(width, height\\)"),
-                                           ((6, 4, 1), "figsize must be \\(width, height\\)")])
+                                           ((6, 4, 1), "figsize must be \\(width, height\\)"),
+                                           (None, "figsize must be \\(width, height\\) in inches; got None")])
 def test_figure_refuses_a_size_that_is_not_two_positive_numbers(figsize, words):
     from artlib.plotting import figure
 

@@ -394,6 +394,9 @@ def test_bad_arguments_raise_artlib_errors(tmp_path):
         vae.interpolate(model, tiny_images(1)[0], tiny_images(1)[0], method="cubic")
     with pytest.raises(ArtlibError, match="latent_dim"):
         vae.build_vae(latent_dim=0)
+    for filters in (32, (32,), "ab"):  # not a TypeError from len()
+        with pytest.raises(ArtlibError, match="filters must be the channels of the two convolutions"):
+            vae.build_vae(filters=filters)
     with pytest.raises(ArtlibError, match="beta"):
         vae.build_vae(beta=-1.0)
     with pytest.raises(DataError, match="VAE file .*missing.keras not found"):

@@ -13,9 +13,10 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import tensorflow as tf
 
-from artlib.checks import positive_float, positive_int, unit_float
+from artlib.checks import pair, positive_float, positive_int, unit_float
 from artlib.errors import ArtlibError
 from artlib.imageio.preprocess import stateless_seed
 
@@ -38,10 +39,9 @@ def sigma_per_image(sigma: float | tuple[float, float], images: tf.Tensor, seed:
         ArtlibError: A negative, NaN or infinite σ, or a range that is not two such numbers, low ≤ high
             (a tensor σ is taken as it is).
     """
-    if isinstance(sigma, (tuple, list)):
-        if len(sigma) != 2:
-            raise ArtlibError(f"sigma must be one number or a (low, high) range; got {sigma!r}")
-        low, high = (positive_float(value, "sigma", zero=True) for value in sigma)
+    if isinstance(sigma, (tuple, list, np.ndarray)) and np.ndim(sigma) > 0:
+        low, high = (positive_float(value, "sigma", zero=True)
+                     for value in pair(sigma, "sigma", "one number or a (low, high) range"))
         if low > high:
             raise ArtlibError(f"sigma's range must run from low to high; got {sigma!r}")
         batch = tf.shape(images)[0]

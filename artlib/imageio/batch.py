@@ -7,7 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from artlib.errors import ArtlibError, ImageError
+from artlib.checks import pair, positive_float, positive_int
+from artlib.errors import ImageError
 
 __all__ = ["as_array", "as_batch"]
 
@@ -64,12 +65,11 @@ def as_batch(images: Any, *, name: str = "images", shape: Sequence[int] | None =
         >>> as_batch(np.full((2, 28, 28), 255, np.uint8), shape=(28, 28)).shape
         (2, 28, 28, 1)
     """
-    if shape is not None and (len(tuple(shape)) != 2 or min(tuple(shape)) < 1):
-        raise ArtlibError(f"shape must be two positive sizes (H, W), not {shape!r}")
-    if channels is not None and channels < 1:
-        raise ArtlibError(f"channels must be a positive integer, not {channels!r}")
-    if not tolerance >= 0:
-        raise ArtlibError(f"tolerance must be >= 0, not {tolerance!r}")
+    if shape is not None:
+        shape = tuple(positive_int(side, "shape") for side in pair(shape, "shape", "two positive sizes (H, W)"))
+    if channels is not None:
+        channels = positive_int(channels, "channels")
+    tolerance = positive_float(tolerance, "tolerance", zero=True)
     array = as_array(images, name)
     if array.ndim == 3 and array.shape[-1] in (3, 4) and min(array.shape[:2]) > 4:  # no gray batch is 3 px wide
         raise ImageError(f"{name} of shape {array.shape} looks like one colour image, not a batch of gray ones "

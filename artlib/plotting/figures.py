@@ -11,7 +11,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.textpath import TextPath
 
-from artlib.checks import positive_float
+from artlib.checks import pair, positive_float
 from artlib.errors import ArtlibError
 from artlib.plotting.pixels import as_images, check_panels
 from artlib.plotting.save import PathLike, save_figure
@@ -60,9 +60,7 @@ def figure(figsize: tuple[float, float] = (6.5, 4)) -> Figure:
     Raises:
         ArtlibError: ``figsize`` is not two positive numbers.
     """
-    if isinstance(figsize, (str, bytes)) or not hasattr(figsize, "__len__") or len(figsize) != 2:
-        raise ArtlibError(f"figsize must be (width, height) in inches; got {figsize!r}")
-    width, height = (positive_float(side, "figsize") for side in figsize)
+    width, height = (positive_float(side, "figsize") for side in pair(figsize, "figsize", "(width, height) in inches"))
     return _NotebookFigure(figsize=(width, height), layout="constrained")
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from artlib.checks import positive_int
+from artlib.checks import pair, positive_int
 from artlib import config  # noqa: F401 - sets KERAS_BACKEND before Keras is imported
 
 import keras  # noqa: E402
@@ -107,9 +107,7 @@ class Sampling(keras.layers.Layer):
 
 def _check_architecture(latent_dim: int, filters: Sequence[int]) -> None:
     positive_int(latent_dim, "latent_dim")
-    if len(filters) != 2:
-        raise ArtlibError(f"filters gives the channels of the two convolutions, e.g. (32, 64); got {filters!r}")
-    for count in filters:
+    for count in pair(filters, "filters", "the channels of the two convolutions, e.g. (32, 64)"):
         positive_int(count, "each of filters")
 
 
