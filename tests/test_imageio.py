@@ -1038,6 +1038,8 @@ def test_center_crop():
 @pytest.mark.parametrize("call", [
     lambda x: imageio.resize(x, (0, 8)),
     lambda x: imageio.resize_max_dim(x, 0),
+    lambda x: imageio.resize_max_dim(x, "16"),  # not a TypeError from the comparison
+    lambda x: imageio.resize_max_dim(x, float("inf")),
     lambda x: imageio.center_crop(x, -1),
     lambda x: imageio.random_crop(x, 0, seed=1),
     lambda x: imageio.augment(x, seed=1, crop_fraction=0.0),

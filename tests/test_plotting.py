@@ -231,8 +231,9 @@ def test_figure_shows_in_jupyter_and_saves(tmp_path):
     path = save_figure(fig, tmp_path / "chart.png", dpi=50)
     with Image.open(path) as image:  # 3 in at 50 dpi, less the tight bounding box's trim
         assert 120 < image.width <= 150 and 80 < image.height <= 100
-    with pytest.raises(ArtlibError, match="dpi"):
-        save_figure(fig, tmp_path / "chart.png", dpi=0)
+    for dpi in (0, "72", float("nan")):  # a text dpi: not a TypeError from the comparison
+        with pytest.raises(ArtlibError, match="dpi must be a positive number"):
+            save_figure(fig, tmp_path / "chart.png", dpi=dpi)
 
 
 def test_save_figure_is_atomic(tmp_path):
@@ -316,6 +317,10 @@ def test_save_gif_per_frame_durations_and_loop_count(tmp_path):
         ([np.zeros((4, 4))], {"fps": 0}, "fps"),
         ([np.zeros((4, 4))], {"fps": -2}, "fps"),
         ([np.zeros((4, 4))], {"loop": -1}, "loop"),
+        ([np.zeros((4, 4))], {"fps": "5"}, "fps must be a positive number; got '5'"),  # not a TypeError
+        ([np.zeros((4, 4))], {"loop": 1.5}, "loop"), ([np.zeros((4, 4))], {"loop": "3"}, "loop"),
+        ([np.zeros((4, 4))], {"durations": ["fast"]}, "durations.*'fast'"),  # not a ValueError from float()
+        ([np.zeros((4, 4))], {"durations": 100}, "one per frame"),
     ],
 )
 def test_save_gif_rejects_bad_input(tmp_path, frames, kwargs, match):

@@ -451,6 +451,7 @@ def test_stylize_and_evaluate(extractor):
     (lambda: style.stage_schedule(0, 2), "steps"),
     (lambda: style.stage_schedule(5, 0), "num_stages"),
     (lambda: style.stage_schedule(5, 2, stage_tolerance=-0.1), "stage_tolerance"),
+    (lambda: style.stage_schedule(5, 2, stage_tolerance="tight"), "stage_tolerance must be a number ≥ 0; got 'tight'"),
     (lambda: style.load_style_image("pattern:swirls", max_dim=0), "max_dim"),
     (lambda: style.style_transfer(_image(1), _image(2), max_dim=-32), "max_dim"),
     (lambda: style.style_transfer(_image(1), _image(2), steps=0), "steps"),
@@ -486,6 +487,11 @@ def test_bad_objective_and_optimizer_settings(objective, extractor):
         style.run_pyramid_adam(objective, _image(10), 2, min_dim=0)
     with pytest.raises(ArtlibError, match="patience"):
         style.run_lbfgs(objective, _image(10), 2, patience=0)
+    for tolerance in (-1e-3, "1e-3", float("nan")):  # text: not a TypeError from the comparison
+        with pytest.raises(ArtlibError, match="tolerance must be a number ≥ 0"):
+            style.run_lbfgs(objective, _image(10), 2, tolerance=tolerance)
+    with pytest.raises(ArtlibError, match="learning_rate must be a positive number; got '0.1'"):
+        style.run_adam(objective, _image(10), 2, learning_rate="0.1")
     with pytest.raises(ImageError, match="start image"):
         style.run_lbfgs(objective, _image(10) * 2, 2)
 

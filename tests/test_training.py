@@ -417,6 +417,7 @@ def test_resume_test_is_sensitive(resume_results):
 def test_checkpointer_restores_everything_into_fresh_objects(tmp_path):
     import tensorflow as tf
 
+    from artlib.errors import ArtlibError
     from artlib.training import Checkpointer
 
     model, optimizer, noise, step = tiny_training(0)
@@ -443,6 +444,9 @@ def test_checkpointer_restores_everything_into_fresh_objects(tmp_path):
     loaded.assert_restored()
     with pytest.raises(TypeError, match="cannot checkpoint"):
         Checkpointer(tmp_path, thing=object())
+    for keep in (0, "3", 2.5):  # text: not a TypeError from the comparison
+        with pytest.raises(ArtlibError, match="max_to_keep must be a positive integer"):
+            Checkpointer(tmp_path, model=model, max_to_keep=keep)
 
 
 def _counter_checkpointer(run_dir, value: float = 0.0):
@@ -857,6 +861,9 @@ def test_epoch_dataset_is_keyed_by_epoch_like_shuffled_batches():
         epoch_dataset(data, 8, seed=0, num_epochs=1, steps_per_epoch=6)
     with pytest.raises(ArtlibError, match="batch_size must be a positive integer; got 0"):
         epoch_dataset(data, 0, seed=0, num_epochs=1, steps_per_epoch=1)
+    for size in (0, "8"):  # text: not a TypeError from the comparison
+        with pytest.raises(ArtlibError, match=f"batch_size must be a positive integer; got {size!r}"):
+            shuffled_batches(data, size, seed=0)
     with pytest.raises(ArtlibError, match="differ in length"):
         epoch_dataset((tiny_data(), np.arange(39)), 8, seed=0, num_epochs=1, steps_per_epoch=1)
 

@@ -397,8 +397,9 @@ def test_bad_arguments_raise_artlib_errors(tmp_path):
     for filters in (32, (32,), "ab"):  # not a TypeError from len()
         with pytest.raises(ArtlibError, match="filters must be the channels of the two convolutions"):
             vae.build_vae(filters=filters)
-    with pytest.raises(ArtlibError, match="beta"):
-        vae.build_vae(beta=-1.0)
+    for beta in (-1.0, "1", float("nan")):  # text: not a TypeError from the comparison
+        with pytest.raises(ArtlibError, match="beta"):
+            vae.build_vae(beta=beta)
     with pytest.raises(DataError, match="VAE file .*missing.keras not found"):
         vae.load_vae(tmp_path / "missing.keras")
     (tmp_path / "corrupt.keras").write_bytes(b"PK\x03\x04 not really a zip")

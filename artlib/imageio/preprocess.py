@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from artlib import config  # noqa: F401  first: it sets KERAS_BACKEND and quiets TensorFlow's start-up
-from artlib.checks import size_pair
+from artlib.checks import positive_int, size_pair
 from artlib.errors import ArtlibError, ImageError
 from artlib.imageio.read import fit_size
 
@@ -219,8 +219,8 @@ def resize_max_dim(image: Any, max_dim: int) -> Any:
         >>> resize_max_dim(np.zeros((300, 400, 3)), 200).shape
         (150, 200, 3)
     """
-    if not max_dim >= 1:
-        raise ArtlibError(f"max_dim must be at least 1 pixel, not {max_dim!r}")
+    if not tf.is_tensor(max_dim):  # a tensor inside a tf.function is taken as it is
+        max_dim = positive_int(max_dim, "max_dim")
     x = _float_tensor(image)
     height, width = _height_width(x)
     if isinstance(height, int) and isinstance(width, int):  # static shape: static result shape

@@ -12,6 +12,7 @@ from matplotlib.figure import Figure
 from PIL import Image
 
 from artlib.atomic import atomic_path
+from artlib.checks import positive_float, positive_int
 from artlib.errors import ArtlibError, ImageError
 from artlib.plotting.pixels import as_images
 
@@ -43,8 +44,7 @@ def save_figure(fig: Figure, path: PathLike, dpi: int = 100) -> Path:
     if not isinstance(fig, Figure):
         raise ArtlibError(f"save_figure saves a matplotlib Figure (e.g. plotting.image_grid's); got "
                           f"{type(fig).__name__}")
-    if not dpi > 0:
-        raise ArtlibError(f"dpi must be positive; got {dpi!r}.")
+    dpi = positive_float(dpi, "dpi")
     path = Path(path).expanduser()
     fmt = path.suffix.lstrip(".").lower()
     supported = fig.canvas.get_supported_filetypes()
@@ -98,15 +98,14 @@ def save_gif(
     sizes = {x.shape[:2] for x in items}
     if len(sizes) > 1:
         raise ImageError(f"frames must all have the same height and width; got sizes {sorted(sizes)}.")
-    if not fps > 0:
-        raise ArtlibError(f"fps must be positive; got {fps!r}.")
-    if loop is not None and loop < 0:
-        raise ArtlibError(f"loop must be 0 (forever), a positive count or None (play once); got {loop!r}.")
+    fps = positive_float(fps, "fps")
+    if loop is not None:
+        loop = positive_int(loop, "loop (0: forever; None: play once)", minimum=0)
     if durations is not None:
-        durations = [float(d) for d in durations]
-        if len(durations) != len(items) or not all(d > 0 for d in durations):
+        if isinstance(durations, (str, bytes)) or not hasattr(durations, "__len__") or len(durations) != len(items):
             raise ArtlibError(f"durations must be {len(items)} positive numbers of milliseconds, one per frame; "
                               f"got {durations!r:.80}.")
+        durations = [positive_float(d, "each of durations (milliseconds)") for d in durations]
     pictures = [Image.fromarray(np.round(x * 255.0).astype(np.uint8)) for x in items]
     per_frame = [int(round(d)) for d in durations] if durations is not None else int(round(1000.0 / fps))
     options: dict[str, Any] = {"duration": per_frame}

@@ -16,7 +16,7 @@ import tensorflow as tf  # noqa: E402
 
 from artlib import training  # noqa: E402
 from artlib.errors import ArtlibError  # noqa: E402
-from artlib.checks import positive_int  # noqa: E402
+from artlib.checks import positive_float, positive_int  # noqa: E402
 from artlib.style.inputs import as_image_batch  # noqa: E402
 from artlib.style.objective import Objective  # noqa: E402
 
@@ -48,8 +48,7 @@ def run_adam(objective: Objective, image: Any, steps: int, *, learning_rate: flo
         NonFiniteLossError: A term became NaN or infinite.
     """
     steps = positive_int(steps, "steps")
-    if not learning_rate > 0:
-        raise ArtlibError(f"learning_rate must be > 0; got {learning_rate}")
+    learning_rate = positive_float(learning_rate, "learning_rate")
     variable = tf.Variable(as_image_batch(image, name="start image"))
     optimizer = keras.optimizers.Adam(learning_rate=learning_rate, beta_1=beta_1, epsilon=epsilon)
 
@@ -230,8 +229,7 @@ def run_lbfgs(objective: Objective, image: Any, steps: int, *, history_size: int
     from scipy.optimize import Bounds, minimize
 
     steps = positive_int(steps, "steps")
-    if not tolerance >= 0:
-        raise ArtlibError(f"tolerance must be ≥ 0; got {tolerance}")
+    tolerance = positive_float(tolerance, "tolerance", zero=True)
     patience = positive_int(patience, "patience")
     x0 = as_image_batch(image, name="start image").numpy()
     shape = x0.shape

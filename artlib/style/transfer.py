@@ -19,7 +19,7 @@ from artlib import data, imageio, metrics, patterns  # noqa: E402
 from artlib.errors import ArtlibError, ImageError  # noqa: E402
 from artlib.style.color import match_colors, preserve_luminance  # noqa: E402
 from artlib.style.features import FeatureExtractor  # noqa: E402
-from artlib.checks import positive_int  # noqa: E402
+from artlib.checks import positive_float, positive_int  # noqa: E402
 from artlib.style.inputs import as_image_batch  # noqa: E402
 from artlib.style.objective import LayerWeights, Objective, blend_weights, gram_matrix  # noqa: E402
 from artlib.style.optimizers import Callback, run_adam, run_lbfgs, run_pyramid_adam  # noqa: E402
@@ -151,9 +151,8 @@ def stage_schedule(steps: int, num_stages: int, stage_tolerance: float | None = 
         ArtlibError: ``steps`` or ``num_stages`` below 1, or a negative tolerance.
     """
     steps, num_stages = positive_int(steps, "steps"), positive_int(num_stages, "num_stages")
-    tolerance = STAGE_TOLERANCE if stage_tolerance is None else float(stage_tolerance)
-    if not tolerance >= 0:
-        raise ArtlibError(f"stage_tolerance must be ≥ 0; got {stage_tolerance}")
+    tolerance = STAGE_TOLERANCE if stage_tolerance is None else positive_float(stage_tolerance, "stage_tolerance",
+                                                                               zero=True)
     return [(2 * steps, tolerance)] * (num_stages - 1) + [(steps, 0.0)]
 
 

@@ -32,7 +32,8 @@ from artlib import config  # noqa: F401  (sets KERAS_BACKEND before Keras is imp
 import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from artlib.errors import ArtlibError, CheckpointError, NonFiniteLossError  # noqa: E402
+from artlib.checks import positive_int  # noqa: E402
+from artlib.errors import CheckpointError, NonFiniteLossError  # noqa: E402
 
 __all__ = ["Checkpointer", "seed_states"]
 
@@ -110,8 +111,7 @@ class Checkpointer:
     """
 
     def __init__(self, run_dir: str | Path, *, max_to_keep: int = 3, **state: Any) -> None:
-        if max_to_keep < 1:
-            raise ArtlibError(f"max_to_keep must be at least 1; got {max_to_keep!r}")
+        max_to_keep = positive_int(max_to_keep, "max_to_keep")
         self.directory = Path(run_dir) / "checkpoints"
         self.step = state.pop("step", None)
         if self.step is None:

@@ -24,6 +24,7 @@ from artlib import config  # noqa: F401  (sets KERAS_BACKEND before TensorFlow i
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
+from artlib.checks import positive_int  # noqa: E402
 from artlib.errors import ArtlibError, DataError  # noqa: E402
 
 __all__ = ["epoch_order", "shuffled_batches", "epoch_dataset", "count_examples"]
@@ -77,8 +78,7 @@ def shuffled_batches(data: Any, batch_size: int, *, seed: int) -> tf.data.Datase
     Raises:
         ArtlibError: ``batch_size`` below 1.
     """
-    if batch_size < 1:
-        raise ArtlibError(f"batch_size must be at least 1; got {batch_size!r}")
+    batch_size = positive_int(batch_size, "batch_size")
     arrays = tf.nest.map_structure(np.asarray, data)
     order = epoch_order(count_examples(arrays), seed=seed, epoch=0)
     shuffled = tf.nest.map_structure(lambda array: array[order], arrays)

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from artlib.checks import pair, positive_int
+from artlib.checks import pair, positive_float, positive_int
 from artlib import config  # noqa: F401 - sets KERAS_BACKEND before Keras is imported
 
 import keras  # noqa: E402
@@ -28,7 +28,6 @@ import tensorflow as tf  # noqa: E402
 from keras import ops  # noqa: E402
 
 from artlib import training  # noqa: E402
-from artlib.errors import ArtlibError  # noqa: E402
 
 __all__ = ["LIKELIHOOD", "IMAGE_SHAPE", "reconstruction_loss", "kl_divergence", "Sampling", "VAE",
            "build_encoder", "build_decoder", "build_vae"]
@@ -190,8 +189,7 @@ class VAE(keras.Model):
     def __init__(self, encoder: keras.Model, decoder: keras.Model, *, beta: float = 1.0, seed: int = 0,
                  **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        if not beta >= 0:
-            raise ArtlibError(f"beta weights the KL term and must be >= 0; got {beta!r}")
+        beta = positive_float(beta, "beta (the KL term's weight)", zero=True)
         self.encoder, self.decoder = encoder, decoder
         self.latent_dim = int(decoder.input_shape[-1])
         self.beta, self.seed = float(beta), int(seed)
