@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from artlib import config, imageio, net
+from artlib.checks import positive_int
 from artlib.errors import ArtlibError, DataError
 
 __all__ = [
@@ -323,8 +324,8 @@ def load_sample_photo(name: str, max_dim: int | None = None) -> np.ndarray:
     """
     if name not in SAMPLE_PHOTOS:
         raise ArtlibError(f"unknown sample photo {name!r}; choose one of {', '.join(SAMPLE_PHOTOS)}")
-    if max_dim is not None and not max_dim >= 1:
-        raise ArtlibError(f"max_dim must be at least 1 pixel or None, not {max_dim!r}")
+    if max_dim is not None:
+        max_dim = positive_int(max_dim, "max_dim")
     import skimage.data
 
     pixels = np.asarray(getattr(skimage.data, name)())

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from artlib.checks import positive_int
+from artlib.checks import positive_int, unit_float
 from artlib.errors import ArtlibError
 
 __all__ = ["STUDIO_STYLES", "clean_and_paint", "paint_blend", "blend_grid", "StylePanel", "style_panel",
@@ -61,8 +61,7 @@ def paint_blend(painter: Any, photo: Any, style_a: Any, style_b: Any, *, blend: 
     Raises:
         ArtlibError: ``blend`` outside [0, 1] (``alpha`` is checked by the painter).
     """
-    if not 0.0 <= float(blend) <= 1.0:
-        raise ArtlibError(f"blend must be in [0, 1]; got {blend}")
+    blend = unit_float(blend, "blend")
     if blend == 0.0 or style_a == style_b:
         styles, weights = [style_a], None
     elif blend == 1.0:

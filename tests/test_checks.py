@@ -35,3 +35,50 @@ def test_unit_float_takes_the_closed_interval():
     for bad in (-0.01, 1.01, float("nan"), float("inf"), True, "0.5", None):
         with pytest.raises(ArtlibError, match=r"share must be in \[0, 1\]"):
             checks.unit_float(bad, "share")
+
+
+def test_pair_takes_two_of_anything_but_text():
+    assert checks.pair((1, "a"), "p", "two things") == (1, "a")
+    assert checks.pair(np.array([2.0, 3.0]), "p", "two things") == (2.0, 3.0)
+    for bad in (5, None, "ab", b"ab", (1,), [1, 2, 3], np.array(4.0)):  # a 0-d array has no length either
+        with pytest.raises(ArtlibError, match=r"p must be two things; got"):
+            checks.pair(bad, "p", "two things")
+
+
+# Entry points that took a number with a bare comparison, float() or int() and so answered text, NaN or a
+# list with a TypeError, a ValueError or an OverflowError from inside — or let 1.5 through as 1.
+ODD_VALUES = ("0.5", float("nan"), float("inf"), [1, 2])
+
+
+def _entry_points():
+    from artlib import data, gan, imageio, plotting, studio, style, training
+    from artlib.diffusion import sampling
+    from artlib.style.objective import _term_weight
+    from artlib.training.loop import _positive
+
+    image = np.full((16, 16, 3), 0.5, np.float32)
+    return {
+        "guidance": lambda v: sampling._prepare(2, None, v, 0),
+        "max_seconds": lambda v: _positive(max_seconds=v),  # an infinite budget is no budget: allowed
+        "dropout": lambda v: gan.build_tutorial_discriminator(dropout=v),
+        "max_dim": lambda v: data.load_sample_photo("chelsea", max_dim=v),
+        "style_weight": lambda v: _term_weight("style_weight", v, 1.0),
+        "final_learning_rate": lambda v: style.run_pyramid_adam(None, image, 2, final_learning_rate=v),
+        "size (inches)": lambda v: plotting.image_grid(np.zeros((2, 8, 8)), size=v),
+        "ncols": lambda v: plotting.grid_array(np.zeros((2, 8, 8)), ncols=v),
+        "pad": lambda v: plotting.grid_array(np.zeros((2, 8, 8)), pad=v),
+        "crop_fraction": lambda v: imageio.augment(image, seed=1, crop_fraction=v),
+        "blend": lambda v: studio.paint_blend(None, image, image, image, blend=v),
+        "num_epochs": lambda v: training.epoch_dataset(np.zeros((8, 2)), 2, seed=0, num_epochs=v, steps_per_epoch=1),
+    }
+
+
+@pytest.mark.parametrize("name", list(_entry_points()))
+def test_a_number_argument_refuses_text_nan_inf_and_lists_by_name(name):
+    call = _entry_points()[name]
+    for value in ODD_VALUES if name != "max_seconds" else ("0.5", float("nan"), [1, 2]):
+        with pytest.raises(ArtlibError, match=f"{name.replace('(', '.').replace(')', '.')} must"):
+            call(value)
+    if name in ("ncols", "pad"):
+        with pytest.raises(ArtlibError, match=f"{name} must be"):
+            call(1.5)  # not rounded down

@@ -12,7 +12,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from artlib.checks import positive_int, unit_float  # noqa: E402
+from artlib.checks import positive_float, positive_int, unit_float  # noqa: E402
 from artlib.classes import class_index  # noqa: E402
 from artlib.diffusion.schedule import NoiseSchedule  # noqa: E402
 from artlib.diffusion.unet import IMAGE_SHAPE, NULL_CLASS, NUM_CLASSES  # noqa: E402
@@ -70,9 +70,7 @@ def _prepare(n, labels, guidance, seed):
     n = positive_int(n, "n")
     labels = _labels(labels, n)
     if guidance is not None:
-        guidance = float(guidance)
-        if not np.isfinite(guidance) or guidance < 0:
-            raise ArtlibError(f"guidance must be a number ≥ 0; got {guidance}")
+        guidance = positive_float(guidance, "guidance", zero=True)
         if (labels == NULL_CLASS).all() or guidance == 1.0:
             guidance = None  # nothing to guide towards, or exactly the conditional model: one call, not two
     noise = tf.random.stateless_normal((n, *IMAGE_SHAPE), seed=(int(seed), 0))

@@ -11,7 +11,7 @@ import keras  # noqa: E402
 
 from artlib import training  # noqa: E402  (batch_norm: synchronized over a strategy's replicas)
 from artlib.errors import ArtlibError  # noqa: E402
-from artlib.checks import positive_int  # noqa: E402
+from artlib.checks import positive_int, unit_float  # noqa: E402
 
 __all__ = [
     "NUM_CLASSES",
@@ -137,7 +137,7 @@ def build_tutorial_discriminator(*, conditional: bool = False, dropout: float = 
     Raises:
         ArtlibError: ``dropout`` is outside [0, 1).
     """
-    if not 0 <= dropout < 1:
+    if unit_float(dropout, "dropout") == 1:
         raise ArtlibError(f"dropout must be in [0, 1); got {dropout!r}")
 
     def body(x):

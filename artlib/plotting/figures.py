@@ -157,8 +157,8 @@ def image_grid(
         titles = [str(t) for t in titles]
         if len(titles) != len(items):
             raise ArtlibError(f"titles has {len(titles)} entries for {len(items)} images; give one per image.")
-    if size is not None and not size > 0:
-        raise ArtlibError(f"size must be a positive number of inches; got {size!r}.")
+    if size is not None:
+        size = positive_float(size, "size (inches)")
     cells = [items[i : i + ncols] for i in range(0, len(items), ncols)]
     row_titles = [titles[i : i + ncols] for i in range(0, len(items), ncols)] if titles else None
     fig = _panel_table(cells, size, titles=row_titles)
@@ -201,8 +201,8 @@ def compare_rows(
     labels = [str(label) for label in rows]
     cells: list[list[np.ndarray | None]] = [as_images(v, f"rows[{k!r}]") for k, v in rows.items()]
     check_panels(len(cells) * max(len(r) for r in cells), "rows")
-    if size is not None and not size > 0:
-        raise ArtlibError(f"size must be a positive number of inches; got {size!r}.")
+    if size is not None:
+        size = positive_float(size, "size (inches)")
     fig = _panel_table(cells, size, row_labels=labels)
     if path is not None:
         save_figure(fig, path)

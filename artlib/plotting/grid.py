@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from artlib.checks import positive_int
 from artlib.errors import ArtlibError, ImageError
 from artlib.plotting.pixels import as_images
 
@@ -54,11 +55,8 @@ def grid_array(
         )
     if ncols is None:
         ncols = math.ceil(math.sqrt(len(items)))
-    if int(ncols) != ncols or ncols < 1:
-        raise ArtlibError(f"ncols must be a positive integer; got {ncols!r}.")
-    if int(pad) != pad or pad < 0:
-        raise ArtlibError(f"pad must be a non-negative integer; got {pad!r}.")
-    ncols, pad = min(int(ncols), len(items)), int(pad)
+    ncols = min(positive_int(ncols, "ncols"), len(items))
+    pad = positive_int(pad, "pad", minimum=0)
     fill = np.asarray(pad_value, dtype=np.float32)
     if fill.shape not in ((), (3,)) or not np.all((fill >= 0) & (fill <= 1)):
         raise ArtlibError(f"pad_value must be a number in [0, 1] or an (r, g, b) triple; got {pad_value!r}.")

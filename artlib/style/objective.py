@@ -10,6 +10,7 @@ from artlib import config  # noqa: F401  (first: selects the TensorFlow backend)
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
+from artlib.checks import positive_float  # noqa: E402
 from artlib.errors import ArtlibError  # noqa: E402
 from artlib.style.features import FeatureExtractor  # noqa: E402
 from artlib.style.inputs import as_image_batch  # noqa: E402
@@ -157,9 +158,7 @@ def default_weights(extractor: FeatureExtractor) -> dict[str, Any]:
 def _term_weight(name: str, value: float | None, default: float) -> float:
     if value is None:
         return float(default)
-    if not np.isfinite(value) or value < 0:
-        raise ArtlibError(f"{name} must be a number ≥ 0; got {value}")
-    return float(value)
+    return positive_float(value, name, zero=True)
 
 
 class Objective:

@@ -134,7 +134,9 @@ def run_pyramid_adam(objective: Objective, image: Any, steps: int, *, learning_r
     """
     steps = positive_int(steps, "steps")
     min_dim = positive_int(min_dim, "min_dim")
-    if not (0 < final_learning_rate <= learning_rate and math.isfinite(learning_rate)):
+    learning_rate = positive_float(learning_rate, "learning_rate")
+    final_learning_rate = positive_float(final_learning_rate, "final_learning_rate")
+    if final_learning_rate > learning_rate:
         raise ArtlibError(f"learning rates must satisfy 0 < final_learning_rate ≤ learning_rate; got "
                           f"{final_learning_rate} and {learning_rate}")
     start = as_image_batch(image, name="start image")

@@ -34,6 +34,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from artlib.atomic import atomic_write_text  # noqa: E402
+from artlib.checks import positive_int  # noqa: E402
 from artlib.errors import ArtlibError, CheckpointError, NonFiniteLossError  # noqa: E402
 from artlib.training.checkpoint import seed_states  # noqa: E402
 from artlib.training.finite import DEFAULT_HINT  # noqa: E402
@@ -284,8 +285,7 @@ def fit(model: keras.Model, data: Any, *, num_epochs: int, batch_size: int, seed
     if not model.compiled:
         raise ArtlibError(f"compile {model.name} (optimizer and loss) before training it with fit")
     for name, value in (("num_epochs", num_epochs), ("batch_size", batch_size)):
-        if int(value) != value or value < 1:
-            raise ArtlibError(f"{name} must be a positive integer; got {value!r}")
+        positive_int(value, name)
     # Keras splits each batch over the replicas of the strategy the model was built in.
     check_batch_size(batch_size, replicas=model.distribute_strategy.num_replicas_in_sync)
     if steps_per_epoch is None:

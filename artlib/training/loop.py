@@ -11,6 +11,7 @@ again with fresh objects gives bitwise the same weights as never stopping.
 from __future__ import annotations
 
 import itertools
+import numbers
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
@@ -54,8 +55,8 @@ def _skip(batches: Iterable[Any], count: int) -> Iterable[Any]:
 def _positive(**values: float | None) -> None:
     """Raise ArtlibError for a count or budget that is given but not above 0."""
     for name, value in values.items():
-        if value is not None and not value > 0:
-            raise ArtlibError(f"{name} must be above 0; got {value!r}")
+        if value is not None and not (isinstance(value, numbers.Real) and not isinstance(value, bool) and value > 0):
+            raise ArtlibError(f"{name} must be above 0; got {value!r}")  # NaN and text too
 
 
 def _save(checkpointer: Checkpointer, run: RunDir, history: Mapping[str, list]) -> None:

@@ -117,8 +117,7 @@ def epoch_dataset(data: Any, batch_size: int, *, seed: int, num_epochs: int, ste
             ``first_epoch`` outside ``0 … num_epochs``.
     """
     for name, value in (("batch_size", batch_size), ("num_epochs", num_epochs), ("steps_per_epoch", steps_per_epoch)):
-        if int(value) != value or value < 1:
-            raise ArtlibError(f"{name} must be a positive integer; got {value!r}")
+        positive_int(value, name)
     count = count_examples(data)
     if steps_per_epoch * batch_size > count:
         raise ArtlibError(f"steps_per_epoch {steps_per_epoch} of batch {batch_size} needs "
