@@ -297,8 +297,9 @@ def test_photo_denoiser_any_size_and_grayscale():
     assert ae.denoise_photo(model, image[..., 0]).shape == (30, 21, 3)  # grayscale → RGB, σ estimated
     with pytest.raises(ImageError, match="at least 8×8"):
         ae.denoise_photo(model, image[:5, :5])
-    with pytest.raises(ArtlibError, match="sigma must be 0 or more"):
-        ae.denoise_photo(model, image, sigma=-0.1)
+    for sigma in (-0.1, "0.1", float("nan")):  # text: not a TypeError from the comparison
+        with pytest.raises(ArtlibError, match=r"sigma \(the noise level on \[0, 1\] pixels\) must be a number ≥ 0"):
+            ae.denoise_photo(model, image, sigma=sigma)
 
 
 def test_photo_self_ensemble_turns_every_view_back():

@@ -51,8 +51,9 @@ ODD_VALUES = ("0.5", float("nan"), float("inf"), [1, 2])
 
 
 def _entry_points():
-    from artlib import data, gan, imageio, plotting, studio, style, training
+    from artlib import arbitrary_style, data, gan, imageio, metrics, plotting, studio, style, training
     from artlib.diffusion import sampling
+    from artlib.style import objective
     from artlib.style.objective import _term_weight
     from artlib.training.loop import _positive
 
@@ -70,6 +71,11 @@ def _entry_points():
         "crop_fraction": lambda v: imageio.augment(image, seed=1, crop_fraction=v),
         "blend": lambda v: studio.paint_blend(None, image, image, image, blend=v),
         "num_epochs": lambda v: training.epoch_dataset(np.zeros((8, 2)), 2, seed=0, num_epochs=v, steps_per_epoch=1),
+        "warm_up": lambda v: metrics.timed_report(lambda n: np.zeros((n, 8, 8)), 1, np.zeros((2, 8, 8)), warm_up=v),
+        "the layer weight of a": lambda v: objective.per_layer_weights(["a", "b"], [v, 1.0]),
+        "each blend weight": lambda v: objective.blend_weights([v, 1.0], 2),
+        "each style weight": lambda v: arbitrary_style.blend_moments([(0.0, 1.0), (1.0, 1.0)], [v, 1.0]),
+        "data_range": lambda v: metrics.psnr(image, image, data_range=v),
     }
 
 

@@ -14,9 +14,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
 import tensorflow as tf
 
+from artlib.checks import positive_float
 from artlib.errors import ArtlibError
 
 __all__ = ["EPSILON", "channel_moments", "adain", "check_alpha", "blend_moments", "stylize_features"]
@@ -83,10 +83,10 @@ def blend_moments(moments: Sequence[tuple[tf.Tensor, tf.Tensor]], weights: Seque
         raise ArtlibError("give at least one style")
     if weights is None:
         weights = [1.0] * len(moments)
-    weights = [float(w) for w in weights]
-    if len(weights) != len(moments):
-        raise ArtlibError(f"{len(weights)} style weights {weights} for {len(moments)} styles; give one per style")
-    if any(not (w >= 0 and np.isfinite(w)) for w in weights) or sum(weights) <= 0:
+    if isinstance(weights, (str, bytes)) or len(weights) != len(moments):
+        raise ArtlibError(f"{len(weights)} style weights {weights!r} for {len(moments)} styles; give one per style")
+    weights = [positive_float(w, "each style weight", zero=True) for w in weights]
+    if sum(weights) <= 0:
         raise ArtlibError(f"style weights must be ≥ 0 and sum to more than 0; got {weights}")
     shares = [w / sum(weights) for w in weights]
     mean = sum(s * m for s, (m, _) in zip(shares, moments))

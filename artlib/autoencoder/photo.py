@@ -157,8 +157,8 @@ def denoise_photo(model: keras.Model, image: Any, sigma: float | None = None, *,
         ImageError: Not an image, or smaller than 8×8.
         ArtlibError: ``sigma`` is below 0.
     """
-    if sigma is not None and not sigma >= 0:
-        raise ArtlibError(f"sigma must be 0 or more (the noise level on [0, 1] pixels); got {sigma!r}")
+    if sigma is not None:
+        sigma = positive_float(sigma, "sigma (the noise level on [0, 1] pixels)", zero=True)
     image = imageio.as_array(image, "the image to denoise")
     if image.ndim == 2:
         image = image[..., np.newaxis]  # H×W -> H×W×1

@@ -28,7 +28,8 @@ from typing import Any
 
 import numpy as np
 
-from artlib.errors import ArtlibError, ImageError
+from artlib.checks import positive_float
+from artlib.errors import ImageError
 
 __all__ = ["psnr", "ssim", "SSIM_FILTER_SIZE"]
 
@@ -85,8 +86,7 @@ def _prepare(a: Any, b: Any, data_range: float) -> tuple[np.ndarray, np.ndarray,
         ArtlibError: ``data_range`` is not a positive, finite number.
         ImageError: bad dtypes, different shapes, a shape that is not an image, or no pixels.
     """
-    if not np.isscalar(data_range) or not np.isfinite(data_range) or not data_range > 0:
-        raise ArtlibError(f"data_range must be a positive number (got {data_range!r}).")
+    data_range = positive_float(data_range, "data_range")
     a = _to_float(a, "a", data_range)
     b = _to_float(b, "b", data_range)
     if a.shape != b.shape:

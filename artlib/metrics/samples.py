@@ -284,10 +284,9 @@ def timed_report(draw: Callable[[int], Any], count: int, train_images: Any, *, w
         ArtlibError: ``count`` below 1 or a negative ``warm_up``; and what :func:`sample_report` raises.
     """
     count = positive_int(count, "count")
-    if int(warm_up) < 0:
-        raise ArtlibError(f"warm_up must be ≥ 0; got {warm_up}")
+    warm_up = positive_int(warm_up, "warm_up", minimum=0)
     if warm_up:
-        draw(int(warm_up))
+        draw(warm_up)
     start = time.perf_counter()
     images = np.asarray(draw(count))
     seconds = (time.perf_counter() - start) / count

@@ -48,13 +48,12 @@ def per_layer_weights(layers: Sequence[str], weights: LayerWeights) -> dict[str,
     if weights is None:
         return {n: 1.0 / len(layers) for n in layers}
     if isinstance(weights, Mapping):
-        chosen = {n: float(weights.get(n, 0.0)) for n in layers}
-    elif len(weights) != len(layers):
+        given = [weights.get(n, 0.0) for n in layers]
+    elif isinstance(weights, (str, bytes)) or len(weights) != len(layers):
         raise ArtlibError(f"{len(weights)} layer weights for {len(layers)} layers")
     else:
-        chosen = dict(zip(layers, map(float, weights)))
-    if any(w < 0 for w in chosen.values()):
-        raise ArtlibError(f"layer weights must not be negative; got {chosen}")
+        given = list(weights)
+    chosen = {n: positive_float(w, f"the layer weight of {n}", zero=True) for n, w in zip(layers, given)}
     return chosen
 
 
@@ -71,10 +70,14 @@ def blend_weights(blend: Sequence[float] | None, count: int) -> list[float]:
     Raises:
         ArtlibError: No style images, a weight count that differs, a negative weight or all zeros.
     """
-    values = np.ones(count) if blend is None else np.asarray(blend, np.float64).ravel()
-    if len(values) != count or not count or (values < 0).any() or values.sum() <= 0:
-        raise ArtlibError(f"need one non-negative blend weight per style image ({count}); got {list(values)}")
-    return [float(b) for b in values / values.sum()]
+    if blend is None:
+        blend = [1.0] * count
+    elif isinstance(blend, (str, bytes)) or not hasattr(blend, "__len__") or len(blend) != count:
+        raise ArtlibError(f"need one non-negative blend weight per style image ({count}); got {blend!r}")
+    values = [positive_float(b, "each blend weight", zero=True) for b in blend]
+    if not count or sum(values) <= 0:
+        raise ArtlibError(f"need one non-negative blend weight per style image ({count}), not all 0; got {values}")
+    return [b / sum(values) for b in values]
 
 
 def _weighted_mse(values: Mapping[str, tf.Tensor], targets: Mapping[str, tf.Tensor],
