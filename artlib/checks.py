@@ -8,7 +8,7 @@ from typing import Any
 
 from artlib.errors import ArtlibError
 
-__all__ = ["positive_int", "positive_float", "unit_float", "pair", "size_pair"]
+__all__ = ["positive_int", "positive_float", "unit_float", "seed_value", "pair", "size_pair"]
 
 
 def positive_int(value: Any, name: str, *, minimum: int = 1) -> int:
@@ -69,6 +69,18 @@ def unit_float(value: Any, name: str) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0.0 <= value <= 1.0:  # NaN fails too
         raise ArtlibError(f"{name} must be in [0, 1]; got {value}")
     return float(value)
+
+
+def seed_value(value: Any, name: str = "seed") -> int:
+    """``value`` as a random seed: a whole number ≥ 0 (``7`` or ``7.0``; not text, a fraction or a negative).
+
+    Checked where a seed enters the Python API, so that ``seed="42"`` or ``seed=0.5`` is refused by name
+    instead of failing inside NumPy or Keras (or being truncated) when the seed is first used.
+
+    Raises:
+        ArtlibError: ``value`` is not a whole number ≥ 0.
+    """
+    return positive_int(value, name, minimum=0)
 
 
 def pair(value: Any, name: str, what: str) -> tuple[Any, Any]:

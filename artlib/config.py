@@ -211,9 +211,15 @@ def set_seed(seed: int, *, deterministic: bool = False) -> None:
         deterministic: Also turn on TensorFlow op determinism, so the same
             program gives bitwise the same result (slower on some ops; it is
             process-wide and cannot be turned off again).
+
+    Raises:
+        ArtlibError: ``seed`` is not a whole number ≥ 0.
     """
     import numpy as np
 
+    from artlib.checks import seed_value
+
+    seed = seed_value(seed)
     random.seed(seed)
     np.random.seed(seed)
     import keras

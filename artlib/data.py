@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from artlib import config, imageio, net
-from artlib.checks import positive_int
+from artlib.checks import positive_int, seed_value
 from artlib.errors import ArtlibError, DataError
 
 __all__ = [
@@ -466,6 +466,7 @@ def make_dataset(
             :func:`artlib.imageio.as_batch`).
         ArtlibError: ``labels`` of another length, or ``batch_size`` below 1.
     """
+    seed = seed_value(seed)
     import tensorflow as tf
 
     if labels is not None and len(labels) != len(images):

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from artlib import config
 from artlib.atomic import atomic_write_text
+from artlib.checks import seed_value
 from artlib.errors import ArtlibError
 
 __all__ = ["PARTS", "build", "write_index"]
@@ -308,6 +309,7 @@ def build(out: str | Path, *, seed: int = 0) -> tuple[Path, int]:
     Returns:
         The index file and how many pictures it shows.
     """
+    seed = seed_value(seed)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from artlib.checks import positive_int, unit_float
+from artlib.checks import positive_int, seed_value, unit_float
 from artlib.errors import ArtlibError
 
 __all__ = ["STUDIO_STYLES", "clean_and_paint", "paint_blend", "blend_grid", "StylePanel", "style_panel",
@@ -214,6 +214,7 @@ def stylized_walk(generator: Any, paint: Callable[[np.ndarray], Any], *, frames:
     Raises:
         ArtlibError: ``frames`` below 2 or ``size`` below 16.
     """
+    seed = seed_value(seed)
     from artlib import gan, imageio
 
     frames = positive_int(frames, "frames", minimum=2)

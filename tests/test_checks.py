@@ -88,3 +88,51 @@ def test_a_number_argument_refuses_text_nan_inf_and_lists_by_name(name):
     if name in ("ncols", "pad"):
         with pytest.raises(ArtlibError, match=f"{name} must be"):
             call(1.5)  # not rounded down
+
+
+def test_seed_value_takes_whole_numbers_from_zero():
+    assert checks.seed_value(0) == 0 and checks.seed_value(7.0) == 7 and checks.seed_value(np.int64(3)) == 3
+    for bad in (-1, 0.5, "42", None, float("nan"), [1, 2]):
+        with pytest.raises(ArtlibError, match="seed must be an integer ≥ 0"):
+            checks.seed_value(bad)
+
+
+def _seeded_entry_points():
+    """Where a seed enters: each is refused before any work (the models and images here are never used)."""
+    from artlib import (arbitrary_style, autoencoder, config, data, diffusion, fast_style, gan, metrics, style,
+                        training, translate, vae)
+
+    image = np.full((16, 16, 3), 0.5, np.float32)
+    return {
+        "config.set_seed": lambda s: config.set_seed(s),
+        "autoencoder.build_autoencoder": lambda s: autoencoder.build_autoencoder(seed=s),
+        "autoencoder.train": lambda s: autoencoder.train(None, None, seed=s),
+        "vae.build_vae": lambda s: vae.build_vae(seed=s),
+        "vae.sample": lambda s: vae.sample(None, 4, seed=s),
+        "gan.sample": lambda s: gan.sample(None, 4, seed=s),
+        "gan.interpolate": lambda s: gan.interpolate(None, seed=s),
+        "gan.train_progressive": lambda s: gan.train_progressive(None, seed=s),
+        "style.build_network": lambda s: style.build_network("random", seed=s),
+        "style.load_style_image": lambda s: style.load_style_image("pattern:waves", seed=s),
+        "style.style_transfer": lambda s: style.style_transfer(image, image, seed=s),
+        "fast_style.build_transformer": lambda s: fast_style.build_transformer(seed=s),
+        "fast_style.train": lambda s: fast_style.train("pattern:waves", seed=s),
+        "arbitrary_style.build_decoder": lambda s: arbitrary_style.build_decoder(seed=s),
+        "arbitrary_style.style_bank": lambda s: arbitrary_style.style_bank(seed=s),
+        "arbitrary_style.train": lambda s: arbitrary_style.train(seed=s),
+        "translate.build_cycle_models": lambda s: translate.build_cycle_models(seed=s),
+        "diffusion.build_unet": lambda s: diffusion.build_unet(seed=s),
+        "diffusion.ddim_sample": lambda s: diffusion.ddim_sample(None, 2, schedule=None, seed=s),
+        "metrics.sample_report": lambda s: metrics.sample_report(None, None, seed=s),
+        "data.make_dataset": lambda s: data.make_dataset(np.zeros((4, 8, 8)), seed=s),
+        "training.shuffled_batches": lambda s: training.shuffled_batches(np.zeros((4, 2)), 2, seed=s),
+        "training.epoch_order": lambda s: training.epoch_order(4, seed=s, epoch=0),
+    }
+
+
+@pytest.mark.parametrize("entry", list(_seeded_entry_points()))
+def test_every_seed_is_checked_where_it_enters(entry):
+    call = _seeded_entry_points()[entry]
+    for bad in ("42", 0.5, -1):  # text failed inside NumPy or Keras; 0.5 was truncated or refused there
+        with pytest.raises(ArtlibError, match="seed must be an integer ≥ 0"):
+            call(bad)

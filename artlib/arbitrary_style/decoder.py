@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import keras
 
-from artlib.checks import positive_int
+from artlib.checks import positive_int, seed_value
 from artlib.errors import ArtlibError
 from artlib.fast_style.network import ReflectionPadding2D
 from artlib.arbitrary_style.encoder import DEFAULT_DEPTH, STYLE_LAYERS
@@ -58,6 +58,7 @@ def build_decoder(depth: str = DEFAULT_DEPTH, width: int = DEFAULT_WIDTH, *, cha
     Raises:
         ArtlibError: An unknown depth, a width below 4, channels below 1.
     """
+    seed = seed_value(seed)
     plan = decoder_plan(depth, width)
     channels = positive_int(channels if channels is not None else (512 if depth == "block4_conv1" else 256),
                             "channels")

@@ -8,6 +8,7 @@ from typing import Any
 import tensorflow as tf
 
 from artlib import data, style
+from artlib.checks import seed_value
 from artlib.errors import ArtlibError
 
 __all__ = ["CALIBRATION_PHOTO", "CALIBRATION_SIZE", "ENCODER_LAYERS", "DEFAULT_DEPTH", "STYLE_LAYERS", "Encoder"]
@@ -49,6 +50,7 @@ class Encoder:
 
     def __init__(self, weights: str | Path = "auto", depth: str = DEFAULT_DEPTH, *, seed: int = 0,
                  verbose: bool = True):
+        seed = seed_value(seed)
         if depth not in STYLE_LAYERS:
             raise ArtlibError(f"unknown encoder depth {depth!r}; choose one of {', '.join(ENCODER_LAYERS)}")
         self.depth, self.layers = depth, STYLE_LAYERS[depth]

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 import keras
 import tensorflow as tf
 
+from artlib.checks import seed_value
 from artlib.arbitrary_style.adain import channel_moments
 from artlib.fast_style.network import ReflectionPadding2D
 
@@ -35,6 +36,7 @@ def build_patch_discriminator(width: int = 32, *, seed: int = 0, name: str = "pa
     Three stride-2 4×4 convolutions (``width``, 2×, 4× channels) with leaky ReLU, then a 3×3 convolution to
     one channel. No normalization, as in the decoder.
     """
+    seed = seed_value(seed)
     images = keras.Input((None, None, 3), name="images")
     x = keras.layers.Rescaling(2.0, offset=-1.0, name="to_minus_one_one")(images)
     for i, filters in enumerate((width, 2 * width, 4 * width)):

@@ -16,7 +16,7 @@ from artlib.arbitrary_style.adain import EPSILON, adain, blend_moments, channel_
 from artlib.arbitrary_style.encoder import Encoder
 from artlib.arbitrary_style.optimum import optimize_objective
 from artlib.atomic import atomic_write_text
-from artlib.checks import positive_int
+from artlib.checks import positive_int, seed_value
 from artlib.errors import ArtlibError, DataError, ImageError
 from artlib.style.inputs import as_image_batch
 
@@ -146,6 +146,7 @@ class ArbitraryStyle:
             max_dim: Long side the style is read at (its scale of strokes relative to the photo's).
             seed: Seed of a pattern.
         """
+        seed = seed_value(seed)
         image = style.load_style_image(style_image, max_dim=max_dim, seed=seed)
         if min(image.shape[:2]) < MIN_SIDE:
             raise ImageError(f"style image of {image.shape[1]}×{image.shape[0]} px is too small (at least "
@@ -211,6 +212,7 @@ class ArbitraryStyle:
                 with several styles, a mask or α < 1, ``style_colours`` with ``preserve_color`` or a mask.
             ImageError: A bad photo or style image (corrupt, tiny, the wrong kind).
         """
+        seed = seed_value(seed)
         alpha = check_alpha(alpha)
         image = style.load_style_image(photo, max_dim=max_dim) if not isinstance(photo, np.ndarray) or \
             max_dim is not None else as_image_batch(photo, name="photo").numpy()[0]

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from artlib import imageio, patterns
-from artlib.checks import positive_int, unit_float
+from artlib.checks import positive_int, seed_value, unit_float
 from artlib.errors import DataError
 from artlib.fast_style.content import ContentBatches, image_files
 from artlib.style.color import YIQ_FROM_RGB
@@ -58,6 +58,7 @@ def style_bank(seeds: int = 8, *, seed: int = 0, names: Sequence[str] | None = N
         ArtlibError: ``seeds`` not a positive integer. DataError: a folder without images.
         ImageError: a bad image in a folder.
     """
+    seed = seed_value(seed)
     seeds = positive_int(seeds, "seeds")
     rng = np.random.default_rng([seed, 17])
     bank = []
@@ -113,6 +114,7 @@ class PairBatches(Sequence):
     def __init__(self, photos: Sequence[np.ndarray], styles: Sequence[np.ndarray], image_size: int,
                  batch_size: int, *, steps_per_epoch: int = 100, seed: int = 0, epoch: int = 0,
                  recolor_share: float = 0.0):
+        seed = seed_value(seed)
         if not styles:
             raise DataError("no style images to train on")
         self.recolor_share = unit_float(recolor_share, "recolor_share")

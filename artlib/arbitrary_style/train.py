@@ -24,7 +24,7 @@ from artlib.arbitrary_style.losses import (
     moment_loss,
 )
 from artlib.arbitrary_style.styles import PairBatches, style_bank
-from artlib.checks import positive_float, positive_int, unit_float
+from artlib.checks import positive_float, positive_int, seed_value, unit_float
 from artlib.fast_style.content import load_content_photos
 
 __all__ = ["STYLE_WEIGHT", "make_train_step", "ArbitraryStyleResult", "train"]
@@ -166,6 +166,7 @@ def train(*, num_steps: int | None = None, run_dir: str | Path = "runs/arbitrary
         CheckpointError: ``run_dir`` holds another run (other settings). NonFiniteLossError: divergence.
         DataError: ``start_from`` is missing or damaged, or made for another encoder or width.
     """
+    seed = seed_value(seed)
     start = time.perf_counter()
     num_steps = positive_int(config.choose(full=2000, fast=3) if num_steps is None else num_steps, "num_steps")
     image_size = positive_int(config.choose(full=96, fast=32) if image_size is None else image_size, "image_size",

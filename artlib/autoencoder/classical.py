@@ -17,7 +17,7 @@ import numpy as np
 from artlib import config, metrics
 from artlib.autoencoder.damage import gaussian_noise
 from artlib.autoencoder.train import as_images, restore
-from artlib.checks import positive_float, positive_int
+from artlib.checks import positive_float, positive_int, seed_value
 from artlib.errors import ArtlibError
 
 __all__ = ["SIGMAS", "CLASSICAL_DENOISERS", "classical_denoise", "tune_classical", "evaluate_denoisers",
@@ -164,6 +164,7 @@ def evaluate_denoisers(models: Mapping[str, keras.Model], test_images: Any, *, v
         ImageError: ``test_images`` or ``validation_images`` is not a batch of images.
         ArtlibError: An unknown method.
     """
+    seed = seed_value(seed)
     clean = as_images(test_images, "test_images")
     validation = as_images(validation_images, "validation_images")
     rows = []

@@ -14,7 +14,7 @@ from typing import Any
 import keras
 
 from artlib import config, modelio, training
-from artlib.checks import positive_int
+from artlib.checks import positive_int, seed_value
 from artlib.training.replicas import draw_for_replica  # not training.…: call() has a training argument
 
 __all__ = ["PRETRAINED_DIR", "QuantizedLatent", "build_tutorial_autoencoder", "unet", "build_denoiser",
@@ -49,6 +49,7 @@ class QuantizedLatent(keras.layers.Layer):
     """
 
     def __init__(self, bits: int = 8, seed: int | None = None, **kwargs: Any) -> None:
+        seed = None if seed is None else seed_value(seed)
         positive_int(bits, "bits")
         super().__init__(**kwargs)
         self.bits = int(bits)
@@ -181,6 +182,7 @@ def build_autoencoder(latent_dim: int = 32, *, bits: int = 8, input_shape: Seque
     Raises:
         ArtlibError: ``latent_dim``, ``bits`` or ``filters`` is 0 or below.
     """
+    seed = None if seed is None else seed_value(seed)
     positive_int(latent_dim, "latent_dim")
     positive_int(filters, "filters")
     layers = keras.layers

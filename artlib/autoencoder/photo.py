@@ -17,7 +17,7 @@ import numpy as np
 import tensorflow as tf
 
 from artlib import data, imageio, metrics
-from artlib.checks import positive_float, positive_int
+from artlib.checks import positive_float, positive_int, seed_value
 from artlib.autoencoder.damage import gaussian_noise, sigma_per_image, split_seed
 from artlib.autoencoder.models import PRETRAINED_DIR, build_photo_denoiser, load_model
 from artlib.autoencoder.train import as_images, train
@@ -50,6 +50,7 @@ def photo_patches(names: Sequence[str], *, patch_size: int = 48, count: int = 40
         ArtlibError: No photo names, or ``patch_size``, ``count`` or ``max_dim`` is 0 or below,
             or ``patch_size`` is larger than a shrunk photo.
     """
+    seed = seed_value(seed)
     if not names:
         raise ArtlibError("photo_patches needs at least one photo name")
     for name, value in (("patch_size", patch_size), ("count", count), ("max_dim", max_dim)):
@@ -114,6 +115,7 @@ def train_photo_denoiser(model: keras.Model | None = None, *, photos: Sequence[s
     Raises:
         ArtlibError: A size or count of 0 or below (see :func:`photo_patches` and :func:`train`).
     """
+    seed = seed_value(seed)
     model = build_photo_denoiser() if model is None else model
     photos = photos or [name for name in data.SAMPLE_PHOTOS if name not in HELD_OUT_PHOTOS]
     patches = photo_patches(photos, patch_size=patch_size, count=count, seed=seed)
@@ -216,6 +218,7 @@ def evaluate_photo_denoiser(model: keras.Model, *, photos: Sequence[str] = HELD_
     Raises:
         ArtlibError: ``sigma`` or ``max_dim`` is 0 or below.
     """
+    seed = seed_value(seed)
     positive_float(sigma, "sigma")
     positive_int(max_dim, "max_dim")
     from skimage.restoration import denoise_nl_means

@@ -20,7 +20,7 @@ import numpy as np
 import tensorflow as tf
 
 from artlib import training
-from artlib.checks import positive_float, positive_int
+from artlib.checks import positive_float, positive_int, seed_value
 from artlib.errors import ArtlibError, ImageError
 from artlib.autoencoder.damage import make_noise
 from artlib.imageio import as_batch
@@ -121,6 +121,7 @@ def train(model: keras.Model, images: Any, *, noise: Callable[[Any, Any], Any] |
         CheckpointError: ``run_dir`` holds a run with other settings, or an unreadable backup.
         NonFiniteLossError: The loss became NaN or Inf (the last backup is kept).
     """
+    seed = seed_value(seed)
     for name, value in (("num_epochs", num_epochs), ("batch_size", batch_size),
                         ("steps_per_execution", steps_per_execution)):
         positive_int(value, name)

@@ -12,7 +12,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from artlib.checks import positive_float, positive_int, unit_float  # noqa: E402
+from artlib.checks import positive_float, positive_int, seed_value, unit_float  # noqa: E402
 from artlib.classes import class_index  # noqa: E402
 from artlib.diffusion.schedule import NoiseSchedule  # noqa: E402
 from artlib.diffusion.unet import IMAGE_SHAPE, NULL_CLASS, NUM_CLASSES  # noqa: E402
@@ -38,6 +38,7 @@ def drawn_classes(n: int, seed: int = 0) -> np.ndarray:
     Returns:
         ``(n,)`` int32 class numbers 0 … 9.
     """
+    seed = seed_value(seed)
     return np.random.default_rng(int(seed)).integers(0, NUM_CLASSES, positive_int(n, "n")).astype(np.int32)
 
 
@@ -205,6 +206,7 @@ def ddpm_sample(model: keras.Model, n: int, *, schedule: NoiseSchedule, labels: 
         ArtlibError: ``n`` below 1, a label that names no class, labels neither one nor ``n``, or a
             guidance weight below 0.
     """
+    seed = seed_value(seed)
     labels, guidance, noise = _prepare(n, labels, guidance, seed)
     levels = np.arange(schedule.num_timesteps, -1, -1, dtype=np.int32)
     keep = None if return_path is None else np.isin(levels[:-1], list(return_path))
@@ -249,6 +251,7 @@ def ddim_sample(model: keras.Model, n: int, *, schedule: NoiseSchedule, steps: i
     Raises:
         ArtlibError: As :func:`ddpm_sample`, or ``steps``, ``eta`` or ``order`` out of range.
     """
+    seed = seed_value(seed)
     eta = unit_float(eta, "eta")
     if isinstance(order, bool) or not isinstance(order, numbers.Integral) or order not in (1, 2):
         raise ArtlibError(f"order must be 1 (DDIM) or 2 (with the multistep correction); got {order!r}")

@@ -9,7 +9,7 @@ from artlib import config  # noqa: F401  (sets KERAS_BACKEND before Keras is imp
 import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from artlib.checks import positive_int  # noqa: E402
+from artlib.checks import positive_int, seed_value  # noqa: E402
 
 __all__ = ["NUM_CLASSES", "NULL_CLASS", "IMAGE_SHAPE", "DEFAULT_WIDTH", "SinusoidalEmbedding", "build_unet"]
 
@@ -79,6 +79,7 @@ def build_unet(width: int = DEFAULT_WIDTH, *, seed: int = 0, name: str = "diffus
     Raises:
         ArtlibError: A width below 8 or not a multiple of 8.
     """
+    seed = seed_value(seed)
     width = positive_int(width, "width", minimum=8)
     if width % 8:
         from artlib.errors import ArtlibError

@@ -10,7 +10,7 @@ import numpy as np
 
 from artlib import data, imageio, net
 from artlib.errors import ArtlibError, DataError, ImageError
-from artlib.checks import positive_int
+from artlib.checks import positive_int, seed_value
 from artlib.style.inputs import as_image
 
 __all__ = ["TRAIN_PHOTOS", "EVAL_PHOTOS", "OPENCV_DOC", "IMAGE_SUFFIXES", "image_files", "default_content",
@@ -132,6 +132,7 @@ class ContentBatches(Sequence):
 
     def __init__(self, photos: Sequence[np.ndarray], image_size: int, batch_size: int, *,
                  steps_per_epoch: int = 100, seed: int = 0, epoch: int = 0):
+        seed = seed_value(seed)
         self.image_size = positive_int(image_size, "image_size")
         self.batch_size = positive_int(batch_size, "batch_size")
         self.steps_per_epoch = positive_int(steps_per_epoch, "steps_per_epoch")

@@ -10,7 +10,7 @@ import numpy as np
 import tensorflow as tf
 
 from artlib.errors import ArtlibError
-from artlib.checks import positive_int
+from artlib.checks import positive_int, seed_value
 
 __all__ = ["DEFAULT_WIDTH", "DEFAULT_BLOCKS", "DEFAULT_EDGE_KERNEL", "ReflectionPadding2D", "PadToMultiple",
            "CropLike", "MatchColours", "colour_statistics", "append_match_colours", "check_architecture",
@@ -251,6 +251,7 @@ def build_transformer(width: int = DEFAULT_WIDTH, num_blocks: int = DEFAULT_BLOC
         >>> build_transformer(8, 1)(np.zeros((1, 37, 53, 3), "float32")).shape  # doctest: +SKIP
         TensorShape([1, 37, 53, 3])
     """
+    seed = seed_value(seed)
     width, num_blocks, edge_kernel = check_architecture(width, num_blocks, edge_kernel)
     images = keras.Input((None, None, 3), name="images")
     x = PadToMultiple(4, name="pad_to_4")(images)

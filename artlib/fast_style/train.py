@@ -16,7 +16,7 @@ import tensorflow as tf
 from artlib import config, imageio, style, training
 from artlib.atomic import atomic_write_text
 from artlib.errors import CheckpointError
-from artlib.checks import positive_float, positive_int
+from artlib.checks import positive_float, positive_int, seed_value
 from artlib.fast_style.content import ContentBatches, default_content, load_content_photos
 from artlib.fast_style.network import (
     DEFAULT_BLOCKS,
@@ -159,6 +159,7 @@ def loss_extractor(weights: str | Path = "auto", content_layers: Sequence[str] |
     Returns:
         A frozen :class:`artlib.style.FeatureExtractor`.
     """
+    seed = seed_value(seed)
     random = style.resolve_weights(weights, verbose=False).family == "random"
     if content_layers is None:
         content_layers = FAST_RANDOM_CONTENT_LAYERS if random else FAST_CONTENT_LAYERS

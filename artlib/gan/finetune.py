@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from artlib.checks import positive_int
+from artlib.checks import positive_int, seed_value
 
 __all__ = ["FINETUNE_IMAGES", "FINETUNE_STEPS", "finetune", "new_class_settings"]
 
@@ -59,6 +59,7 @@ def finetune(run_dir: str | Path, from_run_dir: str | Path, target_class: int, *
             holds another run.
         DataError: Fewer than ``num_images`` images of the class, or fewer than one batch.
     """
+    seed = None if seed is None else seed_value(seed)
     from artlib.gan.run import train
 
     settings = new_class_settings(from_run_dir, target_class, num_images=num_images, freeze_d=freeze_d,
@@ -81,6 +82,7 @@ def new_class_settings(from_run_dir: str | Path, target_class: int, *, num_image
     Returns:
         A :class:`artlib.gan.GANSettings`.
     """
+    seed = None if seed is None else seed_value(seed)
     from artlib.gan.run import GANSettings, load_settings
 
     num_images = positive_int(num_images, "num_images")

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from artlib import config
-from artlib.checks import positive_int
+from artlib.checks import positive_int, seed_value
 from artlib.errors import ArtlibError, DataError
 
 __all__ = ["INNOVATION_DIR", "creative_sweep", "finetune_variants", "measure_runs", "shipped_creative_runs",
@@ -123,6 +123,7 @@ def measure_runs(runs: Mapping[Any, str | Path], train_images: Any, *, reference
         ``{name: report}``: :func:`artlib.metrics.sample_report`'s dict, plus ``"samples"``
         (the images, float32 (N, 28, 28) in [0, 1]).
     """
+    seed = seed_value(seed)
     from artlib import metrics
     from artlib.gan.run import load_generator
     from artlib.gan.sampling import sample

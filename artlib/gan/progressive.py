@@ -16,7 +16,7 @@ import tensorflow as tf  # noqa: E402
 
 from artlib import training  # noqa: E402
 from artlib.errors import ArtlibError  # noqa: E402
-from artlib.checks import positive_int  # noqa: E402
+from artlib.checks import positive_int, seed_value  # noqa: E402
 from artlib.gan.losses import discriminator_loss, generator_loss  # noqa: E402
 from artlib.gan.models import build_discriminator  # noqa: E402
 from artlib.gan.sampling import to_minus_one_one, to_unit  # noqa: E402
@@ -226,6 +226,7 @@ def train_progressive(images: np.ndarray, *, steps_per_level: int = 600, batch_s
         CheckpointError: ``run_dir`` holds a run with other arguments.
         ImageError: ``images`` are not 28×28 one-channel pixels in [0, 1] (or uint8).
     """
+    seed = seed_value(seed)
     steps_per_level = positive_int(steps_per_level, "steps_per_level")
     batch_size, num_samples = positive_int(batch_size, "batch_size"), positive_int(num_samples, "num_samples")
     training.check_batch_size(batch_size)  # it splits over the replicas of the strategy in scope

@@ -10,7 +10,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 from artlib.errors import ArtlibError  # noqa: E402
-from artlib.checks import positive_int  # noqa: E402
+from artlib.checks import positive_int, seed_value  # noqa: E402
 from artlib.classes import class_index  # noqa: E402
 from artlib.gan.models import IMAGE_SHAPE, NUM_CLASSES, is_conditional  # noqa: E402
 from artlib.imageio import as_batch  # noqa: E402
@@ -96,6 +96,7 @@ def sample(generator: keras.Model, n: int = 64, *, seed: int = 0, label: int | N
         ArtlibError: ``generator`` is not a Keras model, ``n`` or ``batch_size`` below 1, latents of the
             wrong shape, a label for an unconditional generator, or one that names no class.
     """
+    seed = seed_value(seed)
     conditional = is_conditional(_check_generator(generator))
     label = check_label(label, conditional, f"generator {generator.name!r}")
     batch_size = positive_int(batch_size, "batch_size")
@@ -137,6 +138,7 @@ def interpolate(generator: keras.Model, *, num_rows: int = 4, num_steps: int = 1
         ArtlibError: ``generator`` is not a Keras model, ``num_rows`` or ``num_steps`` below 1, or a label
             the generator cannot take.
     """
+    seed = seed_value(seed)
     num_rows, num_steps = positive_int(num_rows, "num_rows"), positive_int(num_steps, "num_steps")
     _check_generator(generator)
     latent_dim = int(generator.inputs[0].shape[-1])

@@ -12,7 +12,7 @@ import tensorflow as tf  # noqa: E402
 
 from artlib import training  # noqa: E402
 from artlib.errors import ArtlibError  # noqa: E402
-from artlib.checks import positive_float  # noqa: E402
+from artlib.checks import positive_float, seed_value  # noqa: E402
 from artlib.gan.losses import (check_loss, class_loss, discriminator_loss, generator_loss,  # noqa: E402
                                gradient_penalty, style_ambiguity_loss)
 from artlib.gan.models import has_class_head, is_conditional  # noqa: E402
@@ -203,6 +203,7 @@ class GAN(keras.Model):
 
     def __init__(self, generator: keras.Model, discriminator: keras.Model, *, loss: str = "bce",
                  gp_weight: float = 10.0, creative_weight: float = 0.0, seed: int = 0, **kwargs: Any) -> None:
+        seed = seed_value(seed)
         super().__init__(**kwargs)
         _check_pair(generator, discriminator)
         self.generator, self.discriminator = generator, discriminator

@@ -16,7 +16,7 @@ import numpy as np
 from artlib import config
 from artlib.errors import ArtlibError
 from artlib.imageio import as_batch
-from artlib.checks import positive_int
+from artlib.checks import positive_int, seed_value
 
 if TYPE_CHECKING:
     import keras
@@ -133,6 +133,7 @@ def train_fashion_classifier(
         CheckpointError: ``run_dir`` holds a run with other settings, or an unreadable backup.
         NonFiniteLossError: The loss became NaN or Inf.
     """
+    seed = seed_value(seed)
     import keras
 
     from artlib import training

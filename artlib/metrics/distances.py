@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from artlib.errors import ArtlibError
-from artlib.checks import positive_int
+from artlib.checks import positive_int, seed_value
 
 __all__ = ["frechet_distance", "kernel_distance"]
 
@@ -126,6 +126,7 @@ def kernel_distance(
         ArtlibError: bad features (as :func:`frechet_distance`), ``num_subsets < 1``
             or ``subset_size < 2``.
     """
+    seed = seed_value(seed)
     a, b = _feature_pair(features_a, features_b)
     num_subsets = positive_int(num_subsets, "num_subsets")
     subset_size = positive_int(subset_size, "subset_size", minimum=2)

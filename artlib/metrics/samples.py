@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from artlib.errors import ArtlibError
-from artlib.checks import positive_float, positive_int
+from artlib.checks import positive_float, positive_int, seed_value
 from artlib.metrics.classifier import classifier_outputs, fashion_batch, load_fashion_classifier
 from artlib.metrics.distances import frechet_distance, kernel_distance
 from artlib.metrics.memo import SampleMemo
@@ -106,6 +106,7 @@ def near_copy_threshold(
     Raises:
         ArtlibError: bad images, a percentile outside (0, 100) or a non-positive ``max_images``.
     """
+    seed = seed_value(seed)
     if isinstance(percentile, bool) or not isinstance(percentile, (int, float, np.number)) \
             or not 0 < percentile < 100:
         raise ArtlibError(f"percentile must be between 0 and 100; got {percentile!r}.")
@@ -191,6 +192,7 @@ def sample_report(
             ``near_copy_distance`` that is not a positive number.
         DataError: no classifier given and the shipped one is missing or corrupt.
     """
+    seed = seed_value(seed)
     samples = fashion_batch(images)  # (N, 28, 28, 1) float32 in [0, 1]
     if len(samples) < 2:
         raise ArtlibError(f"sample_report needs at least 2 images; got {len(samples)}.")

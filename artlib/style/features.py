@@ -13,6 +13,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from artlib.atomic import atomic_path  # noqa: E402
+from artlib.checks import seed_value  # noqa: E402
 from artlib.errors import ArtlibError, DataError, ImageError  # noqa: E402
 from artlib.style import recipes  # noqa: E402
 from artlib.style.inputs import as_image_batch  # noqa: E402
@@ -72,6 +73,7 @@ def build_network(weights: str | Path = "auto", *, seed: int = 0,
     Raises:
         DataError: A weights file that is missing, damaged or not these weights.
     """
+    seed = seed_value(seed)
     chosen = resolve_weights(weights, verbose=verbose)
     family = recipes.family(chosen.family)
     build = keras.applications.VGG19 if family.architecture == "vgg19" else keras.applications.VGG16
@@ -142,6 +144,7 @@ class FeatureExtractor:
     def __init__(self, weights: str | Path = "auto", content_layers: Sequence[str] | None = None,
                  style_layers: Sequence[str] | None = None, *, seed: int = 0, normalize: bool | None = None,
                  verbose: bool = True):
+        seed = seed_value(seed)
         self.vgg, self.family, self.source = build_network(weights, seed=seed, verbose=verbose)
         self.content_layers = tuple(self.family.content_layers if content_layers is None else content_layers)
         self.style_layers = tuple(self.family.style_layers if style_layers is None else style_layers)

@@ -7,7 +7,6 @@ from typing import Any
 
 from artlib import config  # noqa: F401  (first: selects the TensorFlow backend)
 
-import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from artlib.checks import positive_float  # noqa: E402

@@ -19,7 +19,7 @@ from artlib import data, imageio, metrics, patterns  # noqa: E402
 from artlib.errors import ArtlibError, ImageError  # noqa: E402
 from artlib.style.color import match_colors, preserve_luminance  # noqa: E402
 from artlib.style.features import FeatureExtractor  # noqa: E402
-from artlib.checks import positive_float, positive_int  # noqa: E402
+from artlib.checks import positive_float, positive_int, seed_value  # noqa: E402
 from artlib.style.inputs import as_image_batch  # noqa: E402
 from artlib.style.objective import LayerWeights, Objective, blend_weights, gram_matrix  # noqa: E402
 from artlib.style.optimizers import Callback, run_adam, run_lbfgs, run_pyramid_adam  # noqa: E402
@@ -69,6 +69,7 @@ def load_style_image(source: Any, max_dim: int | None = 512, *, seed: int = 0) -
         ImageError: A bad file or array, or an unknown pattern or painting name.
         OfflineError: A URL that is not cached while offline.
     """
+    seed = seed_value(seed)
     if max_dim is not None:
         max_dim = positive_int(max_dim, "max_dim")
     if isinstance(source, str) and source.startswith("pattern:"):
@@ -213,6 +214,7 @@ def style_transfer(content_image: Any, style_images: Any, *, max_dim: int = DEFA
         ArtlibError: A bad option (its name and value in the message).
         ImageError: An unusable image. DataError: A missing weights file.
     """
+    seed = seed_value(seed)
     start = time.perf_counter()
     max_dim = positive_int(max_dim, "max_dim")
     if preserve_color not in (None, "luminance", "match"):

@@ -34,7 +34,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from artlib.atomic import atomic_write_text  # noqa: E402
-from artlib.checks import positive_int  # noqa: E402
+from artlib.checks import positive_int, seed_value  # noqa: E402
 from artlib.errors import ArtlibError, CheckpointError, NonFiniteLossError  # noqa: E402
 from artlib.training.checkpoint import seed_states  # noqa: E402
 from artlib.training.finite import DEFAULT_HINT  # noqa: E402
@@ -279,6 +279,7 @@ def fit(model: keras.Model, data: Any, *, num_epochs: int, batch_size: int, seed
             (the lock is held for the whole call; see :func:`~artlib.training.run_lock`).
         NonFiniteLossError: A loss became NaN or Inf (the last backup is kept).
     """
+    seed = seed_value(seed)
     started = time.perf_counter()
     if clash := sorted(set(fit_kwargs) & set(_OWN)):
         raise ArtlibError(f"fit sets {', '.join(clash)} itself; use num_epochs, batch_size and steps_per_epoch")

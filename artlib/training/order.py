@@ -24,7 +24,7 @@ from artlib import config  # noqa: F401  (sets KERAS_BACKEND before TensorFlow i
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from artlib.checks import positive_int  # noqa: E402
+from artlib.checks import positive_int, seed_value  # noqa: E402
 from artlib.errors import ArtlibError, DataError  # noqa: E402
 
 __all__ = ["epoch_order", "shuffled_batches", "epoch_dataset", "count_examples"]
@@ -56,6 +56,7 @@ def epoch_order(num_examples: int, *, seed: int, epoch: int) -> np.ndarray:
     Returns:
         int64 ``(num_examples,)``, the same permutation every time for the same arguments.
     """
+    seed = seed_value(seed)
     return np.random.default_rng(seed + epoch).permutation(num_examples)
 
 
@@ -78,6 +79,7 @@ def shuffled_batches(data: Any, batch_size: int, *, seed: int) -> tf.data.Datase
     Raises:
         ArtlibError: ``batch_size`` below 1.
     """
+    seed = seed_value(seed)
     batch_size = positive_int(batch_size, "batch_size")
     arrays = tf.nest.map_structure(np.asarray, data)
     order = epoch_order(count_examples(arrays), seed=seed, epoch=0)
@@ -116,6 +118,7 @@ def epoch_dataset(data: Any, batch_size: int, *, seed: int, num_epochs: int, ste
         ArtlibError: A size below 1, more batches than the data holds, or
             ``first_epoch`` outside ``0 … num_epochs``.
     """
+    seed = seed_value(seed)
     for name, value in (("batch_size", batch_size), ("num_epochs", num_epochs), ("steps_per_epoch", steps_per_epoch)):
         positive_int(value, name)
     count = count_examples(data)

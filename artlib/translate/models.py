@@ -17,7 +17,7 @@ from artlib import config  # noqa: F401  (sets KERAS_BACKEND before Keras is imp
 import keras  # noqa: E402
 
 from artlib import training  # noqa: E402
-from artlib.checks import positive_int  # noqa: E402
+from artlib.checks import positive_int, seed_value  # noqa: E402
 
 __all__ = ["IMAGE_SHAPE", "CycleModels", "build_generator", "build_discriminator", "build_cycle_models"]
 
@@ -141,6 +141,7 @@ def build_cycle_models(width: int = 12, num_blocks: int = 3, disc_width: int | N
     Returns:
         A :class:`CycleModels` ``(a_to_b, b_to_a, disc_a, disc_b)``.
     """
+    seed = seed_value(seed)
     with training.get_strategy().scope():
         keras.utils.set_random_seed(int(seed))  # the initial weights
         return CycleModels(build_generator(width, num_blocks, name="a_to_b"),

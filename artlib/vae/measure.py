@@ -13,7 +13,7 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
-from artlib.checks import positive_float, positive_int
+from artlib.checks import positive_float, positive_int, seed_value
 from artlib import metrics
 from artlib.errors import ArtlibError, ImageError
 from artlib.latent import slerp
@@ -49,6 +49,7 @@ def evaluate(vae: VAE, images: Any, *, num_samples: int = 1, batch_size: int | N
         ArtlibError: ``num_samples`` or ``batch_size`` is not a positive integer.
         ImageError: Images of the wrong shape or range.
     """
+    seed = seed_value(seed)
     positive_int(num_samples, "num_samples")
     if batch_size is not None:
         positive_int(batch_size, "batch_size")
@@ -118,6 +119,7 @@ def sample(vae: VAE, num_images: int, *, seed: int = 0, temperature: float = 1.0
     Raises:
         ArtlibError: ``num_images`` is not a positive integer, or ``temperature`` is not positive.
     """
+    seed = seed_value(seed)
     positive_int(num_images, "num_images")
     positive_float(temperature, "temperature")
     z = temperature * keras.random.normal((int(num_images), vae.latent_dim), seed=int(seed))

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from artlib.checks import pair, positive_float, positive_int
+from artlib.checks import pair, positive_float, positive_int, seed_value
 from artlib import config  # noqa: F401 - sets KERAS_BACKEND before Keras is imported
 
 import keras  # noqa: E402
@@ -91,6 +91,7 @@ class Sampling(keras.layers.Layer):
     """
 
     def __init__(self, seed: int = 0, **kwargs: Any) -> None:
+        seed = seed_value(seed)
         super().__init__(**kwargs)
         self.seed = int(seed)
         self.seed_generator = keras.random.SeedGenerator(self.seed)
@@ -188,6 +189,7 @@ class VAE(keras.Model):
 
     def __init__(self, encoder: keras.Model, decoder: keras.Model, *, beta: float = 1.0, seed: int = 0,
                  **kwargs: Any) -> None:
+        seed = seed_value(seed)
         super().__init__(**kwargs)
         beta = positive_float(beta, "beta (the KL term's weight)", zero=True)
         self.encoder, self.decoder = encoder, decoder
@@ -279,6 +281,7 @@ def build_vae(latent_dim: int = 2, *, beta: float = 1.0, filters: Sequence[int] 
         >>> vae(np.zeros((1, 28, 28, 1))).shape  # doctest: +SKIP
         TensorShape([1, 28, 28, 1])
     """
+    seed = seed_value(seed)
     strategy = strategy or training.get_strategy()
     with strategy.scope():
         keras.utils.set_random_seed(seed)  # the initial weights

@@ -10,7 +10,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from artlib.checks import positive_float, positive_int
+from artlib.checks import positive_float, positive_int, seed_value
 from artlib import training
 from artlib.errors import ArtlibError
 from artlib.imageio import as_batch
@@ -90,6 +90,7 @@ def train(
         CheckpointError: ``run_dir`` holds a run with other settings, or an unreadable backup.
         NonFiniteLossError: A loss became NaN or infinite.
     """
+    seed = seed_value(seed)
     for value, name in ((num_epochs, "num_epochs"), (batch_size, "batch_size"),
                         (steps_per_execution, "steps_per_execution")):
         positive_int(value, name)
@@ -138,6 +139,7 @@ def beta_sweep(images: Any, test_images: Any, betas: Sequence[float], *, latent_
     Raises:
         ArtlibError: No β given, or a bad β or training argument.
     """
+    seed = seed_value(seed)
     from artlib.vae.measure import evaluate
 
     if not len(betas):
