@@ -51,7 +51,7 @@ ODD_VALUES = ("0.5", float("nan"), float("inf"), [1, 2])
 
 
 def _entry_points():
-    from artlib import arbitrary_style, data, gan, imageio, metrics, plotting, studio, style, training
+    from artlib import arbitrary_style, data, diffusion, gan, imageio, metrics, plotting, studio, style, training
     from artlib.diffusion import sampling
     from artlib.style import objective
     from artlib.style.objective import _term_weight
@@ -62,7 +62,7 @@ def _entry_points():
         "guidance": lambda v: sampling._prepare(2, None, v, 0),
         "max_seconds": lambda v: _positive(max_seconds=v),  # an infinite budget is no budget: allowed
         "dropout": lambda v: gan.build_tutorial_discriminator(dropout=v),
-        "max_dim": lambda v: data.load_sample_photo("chelsea", max_dim=v),
+        "max_dim @ load_sample_photo": lambda v: data.load_sample_photo("chelsea", max_dim=v),
         "style_weight": lambda v: _term_weight("style_weight", v, 1.0),
         "final_learning_rate": lambda v: style.run_pyramid_adam(None, image, 2, final_learning_rate=v),
         "size (inches)": lambda v: plotting.image_grid(np.zeros((2, 8, 8)), size=v),
@@ -76,14 +76,20 @@ def _entry_points():
         "each blend weight": lambda v: objective.blend_weights([v, 1.0], 2),
         "each style weight": lambda v: arbitrary_style.blend_moments([(0.0, 1.0), (1.0, 1.0)], [v, 1.0]),
         "data_range": lambda v: metrics.psnr(image, image, data_range=v),
+        "width": lambda v: arbitrary_style.build_patch_discriminator(width=v),
+        "max_dim @ style_bank": lambda v: arbitrary_style.style_bank(max_dim=v),
+        "s (the schedule's offset)": lambda v: diffusion.cosine_alpha_bars(s=v),
+        "max_beta": lambda v: diffusion.cosine_alpha_bars(max_beta=v),
+        "pad_value": lambda v: plotting.grid_array(np.zeros((2, 8, 8)), pad_value=v),
     }
 
 
 @pytest.mark.parametrize("name", list(_entry_points()))
 def test_a_number_argument_refuses_text_nan_inf_and_lists_by_name(name):
     call = _entry_points()[name]
+    argument = name.split(" @ ")[0].replace("(", ".").replace(")", ".")  # "NAME @ where" where one name recurs
     for value in ODD_VALUES if name != "max_seconds" else ("0.5", float("nan"), [1, 2]):
-        with pytest.raises(ArtlibError, match=f"{name.replace('(', '.').replace(')', '.')} must"):
+        with pytest.raises(ArtlibError, match=f"{argument} must"):
             call(value)
     if name in ("ncols", "pad"):
         with pytest.raises(ArtlibError, match=f"{name} must be"):

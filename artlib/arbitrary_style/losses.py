@@ -7,7 +7,7 @@ from collections.abc import Mapping
 import keras
 import tensorflow as tf
 
-from artlib.checks import seed_value
+from artlib.checks import positive_int, seed_value
 from artlib.arbitrary_style.adain import channel_moments
 from artlib.fast_style.network import ReflectionPadding2D
 
@@ -37,6 +37,7 @@ def build_patch_discriminator(width: int = 32, *, seed: int = 0, name: str = "pa
     one channel. No normalization, as in the decoder.
     """
     seed = seed_value(seed)
+    width = positive_int(width, "width")
     images = keras.Input((None, None, 3), name="images")
     x = keras.layers.Rescaling(2.0, offset=-1.0, name="to_minus_one_one")(images)
     for i, filters in enumerate((width, 2 * width, 4 * width)):

@@ -60,6 +60,7 @@ def style_bank(seeds: int = 8, *, seed: int = 0, names: Sequence[str] | None = N
     """
     seed = seed_value(seed)
     seeds = positive_int(seeds, "seeds")
+    max_dim = positive_int(max_dim, "max_dim")
     rng = np.random.default_rng([seed, 17])
     bank = []
     for name in (patterns.PATTERNS if names is None else names):

@@ -9,7 +9,8 @@ from artlib import config  # noqa: F401  (sets KERAS_BACKEND before Keras is imp
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from artlib.checks import positive_int  # noqa: E402
+from artlib.checks import positive_float, positive_int  # noqa: E402
+from artlib.errors import ArtlibError  # noqa: E402
 
 __all__ = ["NUM_TIMESTEPS", "cosine_alpha_bars", "NoiseSchedule", "q_sample"]
 
@@ -25,8 +26,14 @@ def cosine_alpha_bars(num_timesteps: int = NUM_TIMESTEPS, s: float = 0.008, max_
 
     Returns:
         ``(T,)`` decreasing from just below 1 to about 0.
+
+    Raises:
+        ArtlibError: ``num_timesteps`` not a positive integer, ``s`` negative, ``max_beta`` outside (0, 1].
     """
     num_timesteps = positive_int(num_timesteps, "num_timesteps")
+    s = positive_float(s, "s (the schedule's offset)", zero=True)
+    if positive_float(max_beta, "max_beta") > 1:
+        raise ArtlibError(f"max_beta must be in (0, 1]; got {max_beta!r}")
     t = np.arange(num_timesteps + 1, dtype=np.float64) / num_timesteps
     f = np.cos((t + s) / (1 + s) * np.pi / 2) ** 2
     betas = np.clip(1 - f[1:] / f[:-1], 0.0, max_beta)

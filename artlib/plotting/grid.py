@@ -57,8 +57,11 @@ def grid_array(
         ncols = math.ceil(math.sqrt(len(items)))
     ncols = min(positive_int(ncols, "ncols"), len(items))
     pad = positive_int(pad, "pad", minimum=0)
-    fill = np.asarray(pad_value, dtype=np.float32)
-    if fill.shape not in ((), (3,)) or not np.all((fill >= 0) & (fill <= 1)):
+    try:  # NumPy would read "0.5" as a number: text is refused with the rest
+        fill = np.asarray(pad_value, dtype=np.float32) if not isinstance(pad_value, (str, bytes, bool)) else None
+    except (TypeError, ValueError):  # None, ragged lists
+        fill = None
+    if fill is None or fill.shape not in ((), (3,)) or not np.all((fill >= 0) & (fill <= 1)):
         raise ArtlibError(f"pad_value must be a number in [0, 1] or an (r, g, b) triple; got {pad_value!r}.")
 
     height, width = items[0].shape[:2]
