@@ -51,7 +51,8 @@ ODD_VALUES = ("0.5", float("nan"), float("inf"), [1, 2])
 
 
 def _entry_points():
-    from artlib import arbitrary_style, data, diffusion, gan, imageio, metrics, plotting, studio, style, training
+    from artlib import (arbitrary_style, data, diffusion, fast_style, gan, imageio, metrics, plotting, studio, style,
+                        training, vae)
     from artlib.diffusion import sampling
     from artlib.style import objective
     from artlib.style.objective import _term_weight
@@ -81,6 +82,9 @@ def _entry_points():
         "s (the schedule's offset)": lambda v: diffusion.cosine_alpha_bars(s=v),
         "max_beta": lambda v: diffusion.cosine_alpha_bars(max_beta=v),
         "pad_value": lambda v: plotting.grid_array(np.zeros((2, 8, 8)), pad_value=v),
+        "grid_size": lambda v: vae.latent_map(vae.build_vae(), grid_size=v),
+        "quantile": lambda v: vae.latent_map(vae.build_vae(), quantile=v),
+        "size @ measure_fps": lambda v: fast_style.measure_fps(fast_style.build_transformer(4, 1), v),
     }
 
 

@@ -14,7 +14,7 @@ import tensorflow as tf
 
 from artlib import imageio, plotting, style
 from artlib.errors import ArtlibError, DataError, ImageError
-from artlib.checks import positive_int
+from artlib.checks import positive_int, size_pair
 from artlib.fast_style.content import image_files
 from artlib.fast_style.io import as_network
 
@@ -244,7 +244,7 @@ def measure_fps(network: keras.Model, size: int | Sequence[int] = 256, *, batch_
     Raises:
         ArtlibError: a size below 4, or a count that is not a positive integer (``warmup`` may be 0).
     """
-    h, w = (size, size) if isinstance(size, int) else size
+    h, w = size_pair(size, "size")
     h, w = positive_int(h, "size", minimum=4), positive_int(w, "size", minimum=4)
     batch_size, frames = positive_int(batch_size, "batch_size"), positive_int(frames, "frames")
     warmup = positive_int(warmup, "warmup", minimum=0)

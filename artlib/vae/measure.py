@@ -182,8 +182,9 @@ def latent_map(vae: VAE, grid_size: int = 15, *, quantile: float = 0.95) -> np.n
     if vae.latent_dim != 2:
         raise ArtlibError(f"latent_map draws a 2-D latent space; this VAE has latent_dim={vae.latent_dim}. "
                           "Build one with build_vae(latent_dim=2), or use latent_scatter.")
-    if isinstance(grid_size, bool) or int(grid_size) != grid_size or grid_size < 2 or not 0.5 < quantile < 1:
-        raise ArtlibError(f"need an integer grid_size >= 2 and 0.5 < quantile < 1; got {grid_size!r}, {quantile!r}")
+    grid_size = positive_int(grid_size, "grid_size", minimum=2)
+    if not 0.5 < positive_float(quantile, "quantile") < 1:
+        raise ArtlibError(f"quantile must be between 0.5 and 1 (the outermost quantile); got {quantile!r}")
     normal = statistics.NormalDist()
     values = np.array([normal.inv_cdf(p) for p in np.linspace(1 - quantile, quantile, int(grid_size))])
     z1, z2 = np.meshgrid(values, values[::-1])  # rows run from large z2 (top) to small
