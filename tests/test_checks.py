@@ -137,6 +137,9 @@ def _seeded_entry_points():
         "data.make_dataset": lambda s: data.make_dataset(np.zeros((4, 8, 8)), seed=s),
         "training.shuffled_batches": lambda s: training.shuffled_batches(np.zeros((4, 2)), 2, seed=s),
         "training.epoch_order": lambda s: training.epoch_order(4, seed=s, epoch=0),
+        "gan.GANSettings": lambda s: gan.GANSettings(seed=s),
+        "diffusion.DiffusionSettings": lambda s: diffusion.DiffusionSettings(seed=s),
+        "translate.TranslateSettings": lambda s: translate.TranslateSettings(seed=s),
     }
 
 

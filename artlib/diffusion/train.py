@@ -14,7 +14,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from artlib import modelio, training  # noqa: E402
-from artlib.checks import positive_float, positive_int  # noqa: E402
+from artlib.checks import positive_float, positive_int, seed_value  # noqa: E402
 from artlib.diffusion.schedule import NUM_TIMESTEPS, NoiseSchedule, q_sample  # noqa: E402
 from artlib.diffusion.unet import IMAGE_SHAPE, NULL_CLASS, NUM_CLASSES, build_unet  # noqa: E402
 from artlib.errors import ArtlibError, CheckpointError, DataError  # noqa: E402
@@ -45,6 +45,7 @@ class DiffusionSettings(dict):
         super().__init__({**self.DEFAULTS, **values})
         for name in ("width", "batch_size", "num_timesteps", "num_steps"):
             self[name] = positive_int(self[name], name)  # stored as Python numbers: JSON-able
+        self["seed"] = seed_value(self["seed"])
         if self["num_images"] is not None:
             self["num_images"] = positive_int(self["num_images"], "num_images")
         self["learning_rate"] = positive_float(self["learning_rate"], "learning_rate")

@@ -23,7 +23,7 @@ from artlib import modelio, training  # noqa: E402
 from artlib.atomic import atomic_write_text  # noqa: E402
 from artlib.classes import class_list  # noqa: E402
 from artlib.errors import ArtlibError, CheckpointError, DataError  # noqa: E402
-from artlib.checks import positive_float, positive_int  # noqa: E402
+from artlib.checks import positive_float, positive_int, seed_value  # noqa: E402
 from artlib.gan.losses import check_loss  # noqa: E402
 from artlib.gan.models import (IMAGE_SHAPE, build_discriminator, build_generator,  # noqa: E402
                                build_tutorial_discriminator, build_tutorial_generator, check_upsample)
@@ -80,6 +80,7 @@ class GANSettings(dict):
             raise ArtlibError(f"arch must be 'artlib' or 'tutorial', not {self['arch']!r}")
         for name in ("latent_dim", "batch_size", "num_epochs", "width"):  # stored as Python numbers: JSON-able
             self[name] = positive_int(self[name], name)
+        self["seed"] = seed_value(self["seed"])
         if self["num_images"] is not None:
             self["num_images"] = positive_int(self["num_images"], "num_images")
         self["learning_rate"] = positive_float(self["learning_rate"], "learning_rate")
