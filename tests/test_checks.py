@@ -88,6 +88,17 @@ def _entry_points():
     }
 
 
+def test_a_weight_list_of_the_wrong_kind_is_refused_by_name():
+    from artlib import arbitrary_style
+    from artlib.style import objective
+
+    for weights in (0.5, "ab", [1.0]):  # a number had no len(): a TypeError
+        with pytest.raises(ArtlibError, match="layer weights must be one number per layer \\(2\\)"):
+            objective.per_layer_weights(["a", "b"], weights)
+        with pytest.raises(ArtlibError, match="style weights must be one number per style \\(2\\)|1 style weights"):
+            arbitrary_style.blend_moments([(0.0, 1.0), (1.0, 1.0)], weights)
+
+
 @pytest.mark.parametrize("name", list(_entry_points()))
 def test_a_number_argument_refuses_text_nan_inf_and_lists_by_name(name):
     call = _entry_points()[name]

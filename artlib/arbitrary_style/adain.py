@@ -83,8 +83,10 @@ def blend_moments(moments: Sequence[tuple[tf.Tensor, tf.Tensor]], weights: Seque
         raise ArtlibError("give at least one style")
     if weights is None:
         weights = [1.0] * len(moments)
-    if isinstance(weights, (str, bytes)) or len(weights) != len(moments):
-        raise ArtlibError(f"{len(weights)} style weights {weights!r} for {len(moments)} styles; give one per style")
+    if isinstance(weights, (str, bytes)) or not hasattr(weights, "__len__"):
+        raise ArtlibError(f"style weights must be one number per style ({len(moments)}); got {weights!r}")
+    if len(weights) != len(moments):
+        raise ArtlibError(f"{len(weights)} style weights {weights} for {len(moments)} styles; give one per style")
     weights = [positive_float(w, "each style weight", zero=True) for w in weights]
     if sum(weights) <= 0:
         raise ArtlibError(f"style weights must be ≥ 0 and sum to more than 0; got {weights}")

@@ -48,8 +48,9 @@ def per_layer_weights(layers: Sequence[str], weights: LayerWeights) -> dict[str,
         return {n: 1.0 / len(layers) for n in layers}
     if isinstance(weights, Mapping):
         given = [weights.get(n, 0.0) for n in layers]
-    elif isinstance(weights, (str, bytes)) or len(weights) != len(layers):
-        raise ArtlibError(f"{len(weights)} layer weights for {len(layers)} layers")
+    elif isinstance(weights, (str, bytes)) or not hasattr(weights, "__len__") or len(weights) != len(layers):
+        raise ArtlibError(f"layer weights must be one number per layer ({len(layers)}) or {{layer: weight}}; "
+                          f"got {weights!r}")
     else:
         given = list(weights)
     chosen = {n: positive_float(w, f"the layer weight of {n}", zero=True) for n, w in zip(layers, given)}
