@@ -826,6 +826,32 @@ def test_settings_mismatch_is_a_checkpoint_error(tmp_path):
         train(4, {"learning_rate": 0.01, "num_steps": 4})  # a setting left out is a change too
 
 
+@pytest.mark.parametrize("text, words", [('{"num_steps": ', "is not valid JSON"), ("[1, 2]", "holds a JSON list"),
+                                         ('"run"', "holds a JSON str"), ("\xff", "is not valid JSON")])
+def test_a_damaged_or_misshapen_json_file_in_a_run_is_a_checkpoint_error_naming_it(tmp_path, text, words):
+    from artlib import fast_style
+    from artlib.errors import CheckpointError, DataError
+    from artlib.training import RunDir, shuffled_batches, train_loop
+
+    (tmp_path / "settings.json").write_text(text, encoding="latin-1")
+    (tmp_path / "history.json").write_text(text, encoding="latin-1")
+    with pytest.raises(CheckpointError, match=f"settings.json {words}.*use a new run directory"):
+        RunDir(tmp_path).read_settings()
+    with pytest.raises(CheckpointError, match=f"history.json {words}.*delete it"):
+        RunDir(tmp_path).read_history()
+    model, optimizer, _, step = tiny_training(0)  # a training into the folder: refused before it begins
+    with pytest.raises(CheckpointError, match=f"settings.json {words}"):  # [1, 2] was an AttributeError
+        train_loop(step, lambda epoch: shuffled_batches(tiny_data(), 8, seed=epoch), num_steps=2, run_dir=tmp_path,
+                   state={"model": model, "optimizer": optimizer}, settings={"num_steps": 2}, quiet=True)
+    (tmp_path / "net.keras").write_bytes(b"")
+    (tmp_path / "net.json").write_text(text, encoding="latin-1")  # a saved network's recipe
+    with pytest.raises(DataError, match=f"net.json {words}"):  # damaged text was a JSONDecodeError
+        fast_style.load_recipe(tmp_path / "net.keras")
+    (tmp_path / "history.json").write_text('{"step": 3}')
+    with pytest.raises(CheckpointError, match="not lists"):
+        RunDir(tmp_path).read_history()
+
+
 @pytest.mark.parametrize("bad", [{"num_steps": 0}, {"save_every": 0}, {"log_every": -1},
                                  {"sample_every": 0}, {"max_seconds": 0}, {"steps_per_epoch": 0}])
 def test_train_loop_rejects_values_that_are_not_above_zero(tmp_path, bad):

@@ -9,7 +9,8 @@ from typing import Any
 import keras
 
 from artlib import config, modelio
-from artlib.errors import ArtlibError
+from artlib.errors import ArtlibError, DataError
+from artlib.training.rundir import read_json_object
 from artlib.data import style_name
 from artlib.atomic import atomic_write_text
 
@@ -45,7 +46,7 @@ def save_network(network: keras.Model, path: str | Path, *, force: bool = False,
 def load_recipe(source: str | Path) -> dict[str, Any] | None:
     """How a saved or shipped network was trained (the ``.json`` beside it), or None if it has none."""
     path = shipped_styles().get(style_name(source), Path(source)).with_suffix(".json")
-    return json.loads(path.read_text()) if path.is_file() else None
+    return read_json_object(path, "delete it, or save the network again", error=DataError) if path.is_file() else None
 
 
 def shipped_styles() -> dict[str, Path]:

@@ -173,10 +173,7 @@ def _resumed_settings(run_dir: Path, given: dict[str, Any], *, quiet: bool | Non
     path = run_dir / SETTINGS_FILE
     if not (path.is_file() and tf.train.latest_checkpoint(str(run_dir / "checkpoints"))):
         return given
-    try:
-        saved = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise CheckpointError(f"cannot read the run's settings {path} ({err}); delete {run_dir} to start over") from err
+    saved = training.read_json_object(path, f"delete {run_dir} to start over")
     saved.setdefault("match_colours", False)  # a run from before the setting: its network had no such layer
     kept = {k: saved[k] for k in RUN_SETTINGS if k in saved and saved[k] != given[k]}
     if kept and quiet is not True:

@@ -14,7 +14,8 @@ Which file does what:
 ``checkpoint.py`` :class:`Checkpointer` (``tf.train.CheckpointManager``, atomic, falls back past
                 an unreadable checkpoint), :func:`seed_states`
 ``rundir.py``   :class:`RunDir`: ``settings.json`` (checked), ``history.json`` (merged across
-                resumes), ``samples/step-XXXXXX.png``, ``samples.gif``, ``losses.png``
+                resumes), ``samples/step-XXXXXX.png``, ``samples.gif``, ``losses.png``;
+                :func:`read_json_object` (a damaged or misshapen JSON file: a ``CheckpointError``)
 ``lock.py``     :func:`run_lock`: one training at a time in a run directory (``run_dir/.lock``,
                 an OS lock that a killed run does not leave stuck; re-entrant in a process);
                 ``train_loop`` and ``fit`` hold it for the whole call
@@ -80,12 +81,13 @@ from artlib.training.loop import train_loop
 from artlib.training.order import count_examples, epoch_dataset, epoch_order, shuffled_batches, whole_executions
 from artlib.training.progress import progress_bar
 from artlib.training.result import STOP_REASONS, TrainResult
-from artlib.training.rundir import MAY_CHANGE, RunDir
+from artlib.training.rundir import MAY_CHANGE, RunDir, read_json_object
 from artlib.training.replicas import (batch_norm, check_batch_size, distribute_step, draw_for_replica,
                                       num_replicas, replica_rows, scale_loss)
 from artlib.training.strategy import get_strategy, worker_run_dir
 
 __all__ = [
+    "read_json_object",
     "progress_bar",
     "RunLogger",
     "as_grid",

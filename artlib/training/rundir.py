@@ -28,10 +28,27 @@ import numpy as np
 from artlib.atomic import atomic_write_text
 from artlib.errors import CheckpointError
 
-__all__ = ["RunDir", "MAY_CHANGE"]
+__all__ = ["RunDir", "MAY_CHANGE", "read_json_object"]
 
 #: Settings a resumed call may change: training longer is not another run.
 MAY_CHANGE = ("num_epochs", "num_steps")
+
+
+def read_json_object(path: Path, fix: str, *, error: type[Exception] = CheckpointError) -> dict[str, Any]:
+    """The JSON object (a ``{…}``) in ``path``; damaged text, or JSON of another shape, is ``error`` naming the file.
+
+    Args:
+        path: The file (it must exist).
+        fix: What to do about a bad file, for the message: ``"use a new run directory"``.
+        error: The error class to raise.
+    """
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise error(f"{path} is not valid JSON ({err}); {fix}") from err
+    if not isinstance(value, dict):
+        raise error(f"{path} holds a JSON {type(value).__name__}, not the object ({{…}}) artlib writes; {fix}")
+    return value
 
 
 def _jsonable(settings: Mapping[str, Any]) -> dict[str, Any]:
@@ -70,15 +87,11 @@ class RunDir:
         """The settings in ``settings.json``.
 
         Raises:
-            CheckpointError: The file is missing or not valid JSON.
+            CheckpointError: The file is missing, not valid JSON, or not a JSON object.
         """
         if not self.settings_file.is_file():
             raise CheckpointError(f"{self.path} is not a run directory (no settings.json)")
-        try:
-            return json.loads(self.settings_file.read_text())
-        except (json.JSONDecodeError, UnicodeDecodeError) as err:
-            raise CheckpointError(f"{self.settings_file} is not valid JSON ({err}); "
-                                  "use a new run directory") from err
+        return read_json_object(self.settings_file, "use a new run directory")
 
     def write_settings(self, settings: Mapping[str, Any], *, may_change: Sequence[str] = MAY_CHANGE) -> dict[str, Any]:
         """Write ``settings.json``, after checking that a run already here used the same settings.
@@ -109,15 +122,15 @@ class RunDir:
         """The whole run's history from ``history.json`` (empty when there is none).
 
         Raises:
-            CheckpointError: The file is not valid JSON.
+            CheckpointError: The file is not valid JSON, or not an object of lists.
         """
         if not self.history_file.is_file():
             return {}
-        try:
-            return json.loads(self.history_file.read_text())
-        except (json.JSONDecodeError, UnicodeDecodeError) as err:
-            raise CheckpointError(f"{self.history_file} is not valid JSON ({err}); delete it to start "
-                                  "the history afresh") from err
+        history = read_json_object(self.history_file, "delete it to start the history afresh")
+        if not all(isinstance(values, list) for values in history.values()):
+            raise CheckpointError(f"{self.history_file} holds values that are not lists; delete it to start the "
+                                  "history afresh")
+        return history
 
     def merge_history(self, new: Mapping[str, Sequence[float]], *, key: str = "step") -> dict[str, list]:
         """Add this call's history to ``history.json`` and return the whole run's.
