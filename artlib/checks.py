@@ -8,7 +8,7 @@ from typing import Any
 
 from artlib.errors import ArtlibError
 
-__all__ = ["positive_int", "positive_float", "unit_float", "seed_value", "pair", "size_pair"]
+__all__ = ["positive_int", "positive_float", "unit_float", "MAX_SEED", "seed_value", "pair", "size_pair"]
 
 
 def positive_int(value: Any, name: str, *, minimum: int = 1) -> int:
@@ -53,34 +53,54 @@ def positive_float(value: Any, name: str, *, zero: bool = False) -> float:
     return float(value)
 
 
-def unit_float(value: Any, name: str) -> float:
+def unit_float(value: Any, name: str, *, zero: bool = True, one: bool = True) -> float:
     """``value`` as a float, if it is a number in [0, 1] (a share, a mix, an amount of noise).
 
     Args:
         value: The number to check.
         name: The argument's name, for the message.
+        zero: Allow 0 itself (else the interval is open there: (0, 1]).
+        one: Allow 1 itself (else [0, 1)).
 
     Returns:
         ``float(value)``.
 
     Raises:
-        ArtlibError: ``value`` is a bool, not a number, NaN, or outside [0, 1].
+        ArtlibError: ``value`` is a bool, not a number, NaN, or outside the interval; the message gives it.
     """
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0.0 <= value <= 1.0:  # NaN fails too
-        raise ArtlibError(f"{name} must be in [0, 1]; got {value}")
+    inside = (isinstance(value, numbers.Real) and not isinstance(value, bool)
+              and (0.0 <= value if zero else 0.0 < value) and (value <= 1.0 if one else value < 1.0))  # NaN: False
+    if not inside:
+        interval = f"{'[' if zero else '('}0, 1{']' if one else ')'}"
+        raise ArtlibError(f"{name} must be in {interval}; got {value!r}")
     return float(value)
 
 
-def seed_value(value: Any, name: str = "seed") -> int:
-    """``value`` as a random seed: a whole number ≥ 0 (``7`` or ``7.0``; not text, a fraction or a negative).
+#: The largest seed: TensorFlow's stateless ops take seeds as int32.
+MAX_SEED = 2**31 - 1
 
-    Checked where a seed enters the Python API, so that ``seed="42"`` or ``seed=0.5`` is refused by name
-    instead of failing inside NumPy or Keras (or being truncated) when the seed is first used.
+
+def seed_value(value: Any, name: str = "seed") -> int:
+    """``value`` as a random seed: a whole number from 0 to :data:`MAX_SEED` (``7`` or ``7.0``).
+
+    Checked where a seed enters the Python API, so that ``seed="42"``, ``0.5``, ``-1`` or ``2**40`` is
+    refused by name instead of failing inside NumPy, Keras or TensorFlow (or being truncated) when the seed
+    is first used.
+
+    Args:
+        value: The seed to check.
+        name: The argument's name, for the message.
+
+    Returns:
+        ``int(value)``.
 
     Raises:
-        ArtlibError: ``value`` is not a whole number ≥ 0.
+        ArtlibError: ``value`` is not a whole number from 0 to :data:`MAX_SEED`.
     """
-    return positive_int(value, name, minimum=0)
+    seed = positive_int(value, name, minimum=0)
+    if seed > MAX_SEED:
+        raise ArtlibError(f"{name} must be an integer ≥ 0 and ≤ {MAX_SEED} (2**31 - 1); got {value!r}")
+    return seed
 
 
 def pair(value: Any, name: str, what: str) -> tuple[Any, Any]:

@@ -31,7 +31,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 from scipy import ndimage
 
-from artlib.checks import positive_int, size_pair
+from artlib.checks import seed_value, size_pair
 from artlib.errors import ArtlibError
 
 __all__ = ["PATTERNS", "make_pattern"]
@@ -285,6 +285,6 @@ def make_pattern(name: str, size: int | Sequence[int] = 512, seed: int = 0) -> n
     if name not in PATTERNS:
         raise ArtlibError(f"unknown pattern {name!r}; choose one of {', '.join(PATTERNS)}")
     shape = _size_pair(size)
-    seed = positive_int(seed, "seed", minimum=0)
+    seed = seed_value(seed)
     image = PATTERNS[name](shape, np.random.default_rng([seed, sorted(PATTERNS).index(name)]))
     return np.clip(image, 0.0, 1.0).astype(np.float32)

@@ -35,6 +35,18 @@ def test_unit_float_takes_the_closed_interval():
     for bad in (-0.01, 1.01, float("nan"), float("inf"), True, "0.5", None):
         with pytest.raises(ArtlibError, match=r"share must be in \[0, 1\]"):
             checks.unit_float(bad, "share")
+    with pytest.raises(ArtlibError, match=r"share must be in \[0, 1\]; got '0.5'"):  # text shows as text
+        checks.unit_float("0.5", "share")
+
+
+def test_unit_float_names_an_open_end_in_its_message():
+    assert checks.unit_float(1, "crop", zero=False) == 1.0 and checks.unit_float(0, "dropout", one=False) == 0.0
+    for value, name, kwargs, interval in ((0, "crop", dict(zero=False), r"\(0, 1\]"),
+                                          (1, "dropout", dict(one=False), r"\[0, 1\)"),
+                                          ("x", "dropout", dict(one=False), r"\[0, 1\)"),
+                                          (1, "q", dict(zero=False, one=False), r"\(0, 1\)")):
+        with pytest.raises(ArtlibError, match=f"{name} must be in {interval}; got {value!r}"):
+            checks.unit_float(value, name, **kwargs)
 
 
 def test_pair_takes_two_of_anything_but_text():
@@ -103,7 +115,10 @@ def test_a_weight_list_of_the_wrong_kind_is_refused_by_name():
 def test_a_number_argument_refuses_text_nan_inf_and_lists_by_name(name):
     call = _entry_points()[name]
     argument = name.split(" @ ")[0].replace("(", ".").replace(")", ".")  # "NAME @ where" where one name recurs
-    for value in ODD_VALUES if name != "max_seconds" else ("0.5", float("nan"), [1, 2]):
+    values = ("0.5", float("nan"), [1, 2]) if name == "max_seconds" else ODD_VALUES  # inf: no budget, allowed
+    if name.startswith("size"):
+        values = ("0.5", float("nan"), float("inf"), [1, 2, 3])  # a pair is a size
+    for value in values:
         with pytest.raises(ArtlibError, match=f"{argument} must"):
             call(value)
     if name in ("ncols", "pad"):
@@ -111,9 +126,10 @@ def test_a_number_argument_refuses_text_nan_inf_and_lists_by_name(name):
             call(1.5)  # not rounded down
 
 
-def test_seed_value_takes_whole_numbers_from_zero():
+def test_seed_value_takes_whole_numbers_from_zero_to_int32():
     assert checks.seed_value(0) == 0 and checks.seed_value(7.0) == 7 and checks.seed_value(np.int64(3)) == 3
-    for bad in (-1, 0.5, "42", None, float("nan"), [1, 2]):
+    assert checks.seed_value(checks.MAX_SEED) == 2**31 - 1
+    for bad in (-1, 0.5, "42", None, float("nan"), [1, 2], 2**31, 2**40):  # 2**31 failed in TensorFlow's int32
         with pytest.raises(ArtlibError, match="seed must be an integer ≥ 0"):
             checks.seed_value(bad)
 
@@ -157,6 +173,6 @@ def _seeded_entry_points():
 @pytest.mark.parametrize("entry", list(_seeded_entry_points()))
 def test_every_seed_is_checked_where_it_enters(entry):
     call = _seeded_entry_points()[entry]
-    for bad in ("42", 0.5, -1):  # text failed inside NumPy or Keras; 0.5 was truncated or refused there
+    for bad in ("42", 0.5, -1, 2**31):  # text failed inside NumPy or Keras; 0.5 was truncated or refused there
         with pytest.raises(ArtlibError, match="seed must be an integer ≥ 0"):
             call(bad)

@@ -11,6 +11,7 @@ and compare what the scenario wrote into ``<directory>``.
 from __future__ import annotations
 
 import json
+import re
 import signal
 import subprocess
 import sys
@@ -826,8 +827,9 @@ def test_settings_mismatch_is_a_checkpoint_error(tmp_path):
         train(4, {"learning_rate": 0.01, "num_steps": 4})  # a setting left out is a change too
 
 
-@pytest.mark.parametrize("text, words", [('{"num_steps": ', "is not valid JSON"), ("[1, 2]", "holds a JSON list"),
-                                         ('"run"', "holds a JSON str"), ("\xff", "is not valid JSON")])
+@pytest.mark.parametrize("text, words", [('{"num_steps": ', "is not valid JSON"), ("[1, 2]", "holds a JSON array"),
+                                         ('"run"', "holds a JSON string"), ("null", "holds a JSON null"),
+                                         ("\xff", "is not valid JSON")])
 def test_a_damaged_or_misshapen_json_file_in_a_run_is_a_checkpoint_error_naming_it(tmp_path, text, words):
     from artlib import fast_style
     from artlib.errors import CheckpointError, DataError
@@ -853,7 +855,8 @@ def test_a_damaged_or_misshapen_json_file_in_a_run_is_a_checkpoint_error_naming_
 
 
 @pytest.mark.parametrize("bad", [{"num_steps": 0}, {"save_every": 0}, {"log_every": -1},
-                                 {"sample_every": 0}, {"max_seconds": 0}, {"steps_per_epoch": 0}])
+                                 {"sample_every": 0}, {"max_seconds": 0}, {"steps_per_epoch": 0},
+                                 {"num_steps": 2.5}, {"save_every": 1.5}, {"max_seconds": "60"}])
 def test_train_loop_rejects_values_that_are_not_above_zero(tmp_path, bad):
     from artlib.errors import ArtlibError
     from artlib.training import shuffled_batches, train_loop
@@ -861,7 +864,9 @@ def test_train_loop_rejects_values_that_are_not_above_zero(tmp_path, bad):
     model, optimizer, _, step = tiny_training(0)
     data = tiny_data()
     kwargs = {"num_steps": 2, **bad}
-    with pytest.raises(ArtlibError, match=f"{next(iter(bad))} must be above 0; got {bad[next(iter(bad))]}"):
+    name, value = next(iter(bad.items()))
+    wanted = "must be above 0" if name == "max_seconds" else "must be a positive integer"  # counts are whole
+    with pytest.raises(ArtlibError, match=f"{name} {wanted}; got {re.escape(repr(value))}"):
         train_loop(step, lambda epoch: shuffled_batches(data, 8, seed=epoch), run_dir=tmp_path,
                    state={"model": model, "optimizer": optimizer}, quiet=True, **kwargs)
     assert not (tmp_path / "checkpoints").exists()

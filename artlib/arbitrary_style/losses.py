@@ -35,6 +35,9 @@ def build_patch_discriminator(width: int = 32, *, seed: int = 0, name: str = "pa
 
     Three stride-2 4×4 convolutions (``width``, 2×, 4× channels) with leaky ReLU, then a 3×3 convolution to
     one channel. No normalization, as in the decoder.
+
+    Raises:
+        ArtlibError: ``width`` not a positive integer, or ``seed`` not a seed.
     """
     seed = seed_value(seed)
     width = positive_int(width, "width")

@@ -19,6 +19,7 @@ from artlib.atomic import atomic_write_text
 from artlib.checks import positive_int, seed_value
 from artlib.errors import ArtlibError, DataError, ImageError
 from artlib.style.inputs import as_image_batch
+from artlib.training.rundir import read_json_object
 
 __all__ = ["SHIPPED_DECODER", "MIN_SIDE", "save_decoder", "load_recipe", "load_decoder", "ArbitraryStyle", "load"]
 
@@ -42,11 +43,8 @@ def load_recipe(path: str | Path | None = None) -> dict[str, Any]:
         DataError: The recipe is missing or unreadable (the decoder cannot be paired with its encoder).
     """
     recipe_path = Path(path or SHIPPED_DECODER).with_suffix(".json")
-    try:
-        recipe = json.loads(recipe_path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise DataError(f"decoder recipe {recipe_path} is missing or unreadable ({type(err).__name__}); "
-                        "save decoders with arbitrary_style.save_decoder") from err
+    recipe = read_json_object(recipe_path, "save decoders with arbitrary_style.save_decoder, which writes it",
+                              error=DataError)
     if not all(k in recipe for k in ("features", "depth", "channels")):
         raise DataError(f"decoder recipe {recipe_path} does not say which encoder it belongs to")
     return recipe

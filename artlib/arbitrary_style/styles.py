@@ -55,12 +55,13 @@ def style_bank(seeds: int = 8, *, seed: int = 0, names: Sequence[str] | None = N
         float32 ``H×W×3`` images in [0, 1].
 
     Raises:
-        ArtlibError: ``seeds`` not a positive integer. DataError: a folder without images.
+        ArtlibError: ``seeds`` or ``max_dim`` not a positive integer, or ``seed`` not a seed.
+        DataError: a folder without images.
         ImageError: a bad image in a folder.
     """
     seed = seed_value(seed)
     seeds = positive_int(seeds, "seeds")
-    max_dim = positive_int(max_dim, "max_dim")
+    max_dim = None if max_dim is None else positive_int(max_dim, "max_dim")
     rng = np.random.default_rng([seed, 17])
     bank = []
     for name in (patterns.PATTERNS if names is None else names):

@@ -39,7 +39,7 @@ def sigma_per_image(sigma: float | tuple[float, float], images: tf.Tensor, seed:
         ArtlibError: A negative, NaN or infinite σ, or a range that is not two such numbers, low ≤ high
             (a tensor σ is taken as it is).
     """
-    if isinstance(sigma, (tuple, list, np.ndarray)) and np.ndim(sigma) > 0:
+    if isinstance(sigma, (tuple, list)) or (isinstance(sigma, np.ndarray) and sigma.ndim > 0):
         low, high = (positive_float(value, "sigma", zero=True)
                      for value in pair(sigma, "sigma", "one number or a (low, high) range"))
         if low > high:

@@ -9,8 +9,7 @@ from artlib import config  # noqa: F401  (sets KERAS_BACKEND before Keras is imp
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from artlib.checks import positive_float, positive_int  # noqa: E402
-from artlib.errors import ArtlibError  # noqa: E402
+from artlib.checks import positive_float, positive_int, unit_float  # noqa: E402
 
 __all__ = ["NUM_TIMESTEPS", "cosine_alpha_bars", "NoiseSchedule", "q_sample"]
 
@@ -32,8 +31,7 @@ def cosine_alpha_bars(num_timesteps: int = NUM_TIMESTEPS, s: float = 0.008, max_
     """
     num_timesteps = positive_int(num_timesteps, "num_timesteps")
     s = positive_float(s, "s (the schedule's offset)", zero=True)
-    if positive_float(max_beta, "max_beta") > 1:
-        raise ArtlibError(f"max_beta must be in (0, 1]; got {max_beta!r}")
+    max_beta = unit_float(max_beta, "max_beta", zero=False)
     t = np.arange(num_timesteps + 1, dtype=np.float64) / num_timesteps
     f = np.cos((t + s) / (1 + s) * np.pi / 2) ** 2
     betas = np.clip(1 - f[1:] / f[:-1], 0.0, max_beta)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -190,8 +189,8 @@ def load_settings(run_dir: str | Path | None = None) -> DiffusionSettings:
     """
     path = training.RunDir(PRETRAINED_DIR if run_dir is None else run_dir).settings_file
     try:
-        return DiffusionSettings(**json.loads(path.read_text()))
-    except (OSError, json.JSONDecodeError, TypeError, ArtlibError) as err:
+        return DiffusionSettings(**training.read_json_object(path, "it is damaged"))
+    except (TypeError, ArtlibError) as err:
         raise CheckpointError(f"{path.parent} is not a diffusion run directory ({type(err).__name__}: {err}); "
                               "train one with `python -m artlib diffusion train --run-dir DIR`") from err
 

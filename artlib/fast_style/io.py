@@ -44,7 +44,11 @@ def save_network(network: keras.Model, path: str | Path, *, force: bool = False,
 
 
 def load_recipe(source: str | Path) -> dict[str, Any] | None:
-    """How a saved or shipped network was trained (the ``.json`` beside it), or None if it has none."""
+    """How a saved or shipped network was trained (the ``.json`` beside it), or None if it has none.
+
+    Raises:
+        DataError: The ``.json`` is damaged or not the object ``save_network`` writes.
+    """
     path = shipped_styles().get(style_name(source), Path(source)).with_suffix(".json")
     return read_json_object(path, "delete it, or save the network again", error=DataError) if path.is_file() else None
 

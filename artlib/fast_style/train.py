@@ -238,7 +238,7 @@ def train(style_source: Any, *, num_steps: int | None = None, run_dir: str | Pat
     run_dir = Path(run_dir)
     num_steps = positive_int(config.choose(full=2000, fast=4) if num_steps is None else num_steps, "num_steps")
     given = dict(
-        seed=positive_int(seed, "seed", minimum=0), steps_per_epoch=positive_int(steps_per_epoch, "steps_per_epoch"),
+        seed=seed_value(seed), steps_per_epoch=positive_int(steps_per_epoch, "steps_per_epoch"),
         image_size=positive_int(config.choose(full=256, fast=64) if image_size is None else image_size,
                                 "image_size"),
         batch_size=positive_int(config.choose(full=4, fast=2) if batch_size is None else batch_size, "batch_size"),

@@ -137,8 +137,7 @@ def build_tutorial_discriminator(*, conditional: bool = False, dropout: float = 
     Raises:
         ArtlibError: ``dropout`` is outside [0, 1).
     """
-    if unit_float(dropout, "dropout") == 1:
-        raise ArtlibError(f"dropout must be in [0, 1); got {dropout!r}")
+    unit_float(dropout, "dropout", one=False)
 
     def body(x):
         for filters in (64, 128):

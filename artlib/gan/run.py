@@ -191,8 +191,8 @@ def load_settings(run_dir: str | Path) -> GANSettings:
         raise CheckpointError(f"{run_dir} is not a GAN run directory (no settings.json); train one with "
                               f"`python -m artlib gan train --run-dir {run_dir}`")
     try:
-        return GANSettings.from_file(json.loads(path.read_text()))
-    except (json.JSONDecodeError, TypeError, ArtlibError) as err:
+        return GANSettings.from_file(training.read_json_object(path, "retrain into a new --run-dir"))
+    except (TypeError, ArtlibError) as err:
         raise CheckpointError(f"{path} is not a valid GAN settings file ({err}); retrain into a new --run-dir") from err
 
 

@@ -66,7 +66,7 @@ def as_batch(images: Any, *, name: str = "images", shape: Sequence[int] | None =
         (2, 28, 28, 1)
     """
     if shape is not None:
-        shape = tuple(positive_int(side, "shape") for side in pair(shape, "shape", "two positive sizes (H, W)"))
+        shape = tuple(positive_int(side, "each side of shape") for side in pair(shape, "shape", "two positive sizes (H, W)"))
     if channels is not None:
         channels = positive_int(channels, "channels")
     tolerance = positive_float(tolerance, "tolerance", zero=True)

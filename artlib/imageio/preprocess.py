@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from artlib import config  # noqa: F401  first: it sets KERAS_BACKEND and quiets TensorFlow's start-up
-from artlib.checks import positive_float, positive_int, size_pair
+from artlib.checks import positive_int, size_pair, unit_float
 from artlib.errors import ArtlibError, ImageError
 from artlib.imageio.read import fit_size
 
@@ -305,8 +305,7 @@ def augment(image: Any, seed: int | Sequence[int], *, crop_fraction: float = 0.9
         >>> augment(np.zeros((32, 32, 3)), seed=(1, 2)).shape
         (32, 32, 3)
     """
-    if positive_float(crop_fraction, "crop_fraction") > 1.0:
-        raise ArtlibError(f"crop_fraction must be in (0, 1], not {crop_fraction!r}")
+    crop_fraction = unit_float(crop_fraction, "crop_fraction", zero=False)
     x = _float_tensor(image)
     height, width = _height_width(x)
     flip_seed, crop_seed = tf.unstack(tf.random.experimental.stateless_split(stateless_seed(seed), 2))

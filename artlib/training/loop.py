@@ -23,6 +23,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from artlib.atomic import atomic_write_bytes  # noqa: E402
+from artlib.checks import positive_int  # noqa: E402
 from artlib.errors import ArtlibError, NonFiniteLossError  # noqa: E402
 from artlib.training.checkpoint import Checkpointer  # noqa: E402
 from artlib.training.finite import check_finite  # noqa: E402
@@ -52,11 +53,14 @@ def _skip(batches: Iterable[Any], count: int) -> Iterable[Any]:
     return itertools.islice(batches, count, None)
 
 
-def _positive(**values: float | None) -> None:
-    """Raise ArtlibError for a count or budget that is given but not above 0."""
-    for name, value in values.items():
-        if value is not None and not (isinstance(value, numbers.Real) and not isinstance(value, bool) and value > 0):
-            raise ArtlibError(f"{name} must be above 0; got {value!r}")  # NaN and text too
+def _positive(max_seconds: float | None, **counts: int | None) -> None:
+    """Raise ArtlibError for a count that is given but not a positive integer, or a time budget not above 0."""
+    for name, value in counts.items():
+        if value is not None:
+            positive_int(value, name)
+    if max_seconds is not None and not (isinstance(max_seconds, numbers.Real) and not isinstance(max_seconds, bool)
+                                        and max_seconds > 0):  # NaN and text too; infinity is no budget
+        raise ArtlibError(f"max_seconds must be above 0; got {max_seconds!r}")
 
 
 def _save(checkpointer: Checkpointer, run: RunDir, history: Mapping[str, list]) -> None:
@@ -164,8 +168,8 @@ def train_loop(
                             sample_fn=lambda: generator(fixed_latents) * 0.5 + 0.5)
         result.stopped, result.final_step  # ("max_seconds", 1234): call again to go on
     """
-    _positive(num_steps=num_steps, steps_per_epoch=steps_per_epoch, save_every=save_every,
-              log_every=log_every, sample_every=sample_every, max_seconds=max_seconds)
+    _positive(max_seconds, num_steps=num_steps, steps_per_epoch=steps_per_epoch, save_every=save_every,
+              log_every=log_every, sample_every=sample_every)
     sample_every = sample_every or save_every
     started = time.perf_counter()
     run_dir = worker_run_dir(run_dir)  # a non-chief worker of a multi-worker run writes its own copy

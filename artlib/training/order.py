@@ -55,6 +55,9 @@ def epoch_order(num_examples: int, *, seed: int, epoch: int) -> np.ndarray:
 
     Returns:
         int64 ``(num_examples,)``, the same permutation every time for the same arguments.
+
+    Raises:
+        ArtlibError: ``seed`` not a seed (:func:`~artlib.checks.seed_value`).
     """
     seed = seed_value(seed)
     return np.random.default_rng(seed + epoch).permutation(num_examples)
@@ -77,7 +80,7 @@ def shuffled_batches(data: Any, batch_size: int, *, seed: int) -> tf.data.Datase
         A ``tf.data.Dataset`` of batches.
 
     Raises:
-        ArtlibError: ``batch_size`` below 1.
+        ArtlibError: ``batch_size`` not a positive integer, or ``seed`` not a seed (:func:`~artlib.checks.seed_value`).
     """
     seed = seed_value(seed)
     batch_size = positive_int(batch_size, "batch_size")
@@ -115,8 +118,8 @@ def epoch_dataset(data: Any, batch_size: int, *, seed: int, num_epochs: int, ste
         A ``tf.data.Dataset`` of ``(num_epochs - first_epoch) * steps_per_epoch`` batches.
 
     Raises:
-        ArtlibError: A size below 1, more batches than the data holds, or
-            ``first_epoch`` outside ``0 … num_epochs``.
+        ArtlibError: A size below 1, more batches than the data holds, ``first_epoch`` outside
+            ``0 … num_epochs``, or ``seed`` not a seed.
     """
     seed = seed_value(seed)
     for name, value in (("batch_size", batch_size), ("num_epochs", num_epochs), ("steps_per_epoch", steps_per_epoch)):

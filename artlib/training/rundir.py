@@ -34,20 +34,34 @@ __all__ = ["RunDir", "MAY_CHANGE", "read_json_object"]
 MAY_CHANGE = ("num_epochs", "num_steps")
 
 
-def read_json_object(path: Path, fix: str, *, error: type[Exception] = CheckpointError) -> dict[str, Any]:
-    """The JSON object (a ``{…}``) in ``path``; damaged text, or JSON of another shape, is ``error`` naming the file.
+_JSON_NAMES = {list: "array", str: "string", int: "number", float: "number", bool: "true/false", type(None): "null"}
+
+
+def read_json_object(path: str | Path, fix: str, *, error: type[Exception] = CheckpointError) -> dict[str, Any]:
+    """The JSON object (a ``{…}``) in ``path``: the settings, history and recipe files artlib writes.
 
     Args:
-        path: The file (it must exist).
+        path: The file.
         fix: What to do about a bad file, for the message: ``"use a new run directory"``.
         error: The error class to raise.
+
+    Returns:
+        The object as a dict.
+
+    Raises:
+        ``error`` (CheckpointError by default): The file cannot be read, is not valid JSON, or holds JSON of
+            another shape (an array, a string, …); the message names the file and says ``fix``.
     """
+    path = Path(path)
     try:
         value = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as err:
+        raise error(f"cannot read {path} ({type(err).__name__}: {err.strerror or err}); {fix}") from err
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
         raise error(f"{path} is not valid JSON ({err}); {fix}") from err
     if not isinstance(value, dict):
-        raise error(f"{path} holds a JSON {type(value).__name__}, not the object ({{…}}) artlib writes; {fix}")
+        kind = _JSON_NAMES.get(type(value), type(value).__name__)
+        raise error(f"{path} holds a JSON {kind}, not the object ({{…}}) artlib writes; {fix}")
     return value
 
 

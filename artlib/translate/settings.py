@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from artlib import config
-from artlib.checks import positive_float, positive_int
+from artlib.checks import positive_float, positive_int, seed_value
 from artlib.errors import ArtlibError, CheckpointError, DataError
 from artlib.classes import class_pair
 
@@ -52,7 +52,7 @@ class TranslateSettings(dict):
         for name in ("width", "disc_width", "batch_size", "num_steps"):
             self[name] = positive_int(self[name], name)
         self["num_blocks"] = positive_int(self["num_blocks"], "num_blocks", minimum=0)
-        self["seed"] = positive_int(self["seed"], "seed", minimum=0)
+        self["seed"] = seed_value(self["seed"])
         self["learning_rate"] = positive_float(self["learning_rate"], "learning_rate")
         self["cycle_weight"] = positive_float(self["cycle_weight"], "cycle_weight", zero=True)
         if self["identity_weight"] is None:

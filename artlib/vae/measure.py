@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 import statistics
 from collections.abc import Sequence
 from pathlib import Path
@@ -183,7 +184,7 @@ def latent_map(vae: VAE, grid_size: int = 15, *, quantile: float = 0.95) -> np.n
         raise ArtlibError(f"latent_map draws a 2-D latent space; this VAE has latent_dim={vae.latent_dim}. "
                           "Build one with build_vae(latent_dim=2), or use latent_scatter.")
     grid_size = positive_int(grid_size, "grid_size", minimum=2)
-    if not 0.5 < positive_float(quantile, "quantile") < 1:
+    if isinstance(quantile, bool) or not isinstance(quantile, numbers.Real) or not 0.5 < quantile < 1:  # NaN too
         raise ArtlibError(f"quantile must be between 0.5 and 1 (the outermost quantile); got {quantile!r}")
     normal = statistics.NormalDist()
     values = np.array([normal.inv_cdf(p) for p in np.linspace(1 - quantile, quantile, int(grid_size))])
