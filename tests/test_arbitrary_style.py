@@ -503,6 +503,10 @@ def test_save_and_load_in_safe_mode(tmp_path, encoder, model, photo, styles):
     (tmp_path / "decoder.json").write_text('{"features": "random"}')
     with pytest.raises(DataError, match="which encoder"):
         arbitrary_style.load_decoder(path)
+    for text, words in (("[1, 2]", "holds a JSON array"), ('{"features": ', "is not valid JSON")):
+        (tmp_path / "decoder.json").write_text(text)  # a list was "which encoder" by luck; damaged text: DataError too
+        with pytest.raises(DataError, match=f"decoder.json {words}"):
+            arbitrary_style.load_decoder(path)
     (tmp_path / "bad.keras").write_bytes(b"not a zip file")
     (tmp_path / "bad.json").write_text(json.dumps(encoder.describe()))
     with pytest.raises(DataError, match="bad.keras"):

@@ -43,8 +43,11 @@ def load_recipe(path: str | Path | None = None) -> dict[str, Any]:
         DataError: The recipe is missing or unreadable (the decoder cannot be paired with its encoder).
     """
     recipe_path = Path(path or SHIPPED_DECODER).with_suffix(".json")
-    recipe = read_json_object(recipe_path, "save decoders with arbitrary_style.save_decoder, which writes it",
-                              error=DataError)
+    fix = "save decoders with arbitrary_style.save_decoder, which writes it"
+    if not recipe_path.is_file():
+        raise DataError(f"decoder recipe {recipe_path} is missing (the decoder cannot be paired with its encoder); "
+                        f"{fix}")
+    recipe = read_json_object(recipe_path, fix, error=DataError)
     if not all(k in recipe for k in ("features", "depth", "channels")):
         raise DataError(f"decoder recipe {recipe_path} does not say which encoder it belongs to")
     return recipe
