@@ -8,7 +8,8 @@ from typing import Any
 
 from artlib.errors import ArtlibError
 
-__all__ = ["positive_int", "positive_float", "unit_float", "MAX_SEED", "seed_value", "pair", "size_pair"]
+__all__ = ["positive_int", "positive_float", "unit_float", "MAX_SEED", "seed_value", "sequence", "pair",
+           "size_pair"]
 
 
 def positive_int(value: Any, name: str, *, minimum: int = 1) -> int:
@@ -103,27 +104,38 @@ def seed_value(value: Any, name: str = "seed") -> int:
     return seed
 
 
-def pair(value: Any, name: str, what: str) -> tuple[Any, Any]:
-    """``value``'s two items, if it is a pair: a tuple, list or array of length 2 (text is not a pair).
+def sequence(value: Any, name: str, what: str, length: int) -> tuple[Any, ...]:
+    """``value``'s items, if it is a tuple, list or array of ``length`` items (text is not a sequence).
 
     Args:
-        value: The pair to check.
+        value: The sequence to check.
         name: The argument's name, for the message.
-        what: What ``name`` must be, for the message: ``"(width, height) in inches"``.
+        what: What ``name`` must be, for the message: ``"one number per style (2)"``.
+        length: How many items it must have.
 
     Returns:
-        ``(value[0], value[1])``, unchecked.
+        The items as a tuple, unchecked.
+
+    Raises:
+        ArtlibError: ``value`` is text, has no length, or another length.
+    """
+    try:
+        fits = not isinstance(value, (str, bytes)) and len(value) == length
+    except TypeError:  # no length: a number, None, a 0-d array
+        fits = False
+    if not fits:
+        raise ArtlibError(f"{name} must be {what}; got {value!r:.80}")
+    return tuple(value[i] for i in range(length))
+
+
+def pair(value: Any, name: str, what: str) -> tuple[Any, Any]:
+    """``value``'s two items, if it is a pair (:func:`sequence` of length 2), e.g. ``(width, height)``.
 
     Raises:
         ArtlibError: ``value`` is text, has no length, or not a length of 2.
     """
-    try:
-        two = not isinstance(value, (str, bytes)) and len(value) == 2
-    except TypeError:  # no length: a number, None, a 0-d array
-        two = False
-    if not two:
-        raise ArtlibError(f"{name} must be {what}; got {value!r}")
-    return value[0], value[1]
+    first, second = sequence(value, name, what, 2)
+    return first, second
 
 
 def size_pair(value: Any, name: str) -> tuple[int, int]:

@@ -155,7 +155,8 @@ def test_blend_moments_normalises_the_weights_and_rejects_bad_ones():
         np.testing.assert_allclose(std.numpy(), 6.0, rtol=1e-6)
     mean, _ = arbitrary_style.blend_moments([a, b], [0, 1])
     np.testing.assert_allclose(mean.numpy(), 5.0)
-    for weights, message in (([1.0], "1 style weights.*2 styles"), ([1, 2, 3], "3 style weights"),
+    for weights, message in (([1.0], r"one number per style \(2\); got \[1.0\]"),
+                             ([1, 2, 3], r"one number per style \(2\); got \[1, 2, 3\]"),
                              ([-1, 2], "≥ 0"), ([0, 0], "sum to more than 0"), ([1, float("nan")], "≥ 0"),
                              ([1, float("inf")], "≥ 0")):
         with pytest.raises(ArtlibError, match=message):
@@ -236,7 +237,7 @@ def test_alpha_blends_and_masks(model, styles, photo):
     assert kept.shape == ODD and not np.allclose(kept, one, atol=1e-3)
     for bad, message in ((dict(styles=[styles[0]], mask=ones), "two styles"),
                          (dict(styles=list(styles), mask=ones[:-1]), "mask"),
-                         (dict(styles=list(styles), style_weights=[1]), "1 style weights"),
+                         (dict(styles=list(styles), style_weights=[1]), r"one number per style \(2\); got \[1\]"),
                          (dict(styles=styles[0], alpha=1.5), "alpha.*1.5"),
                          (dict(styles=[]), "at least one style")):
         with pytest.raises(ArtlibError, match=message):

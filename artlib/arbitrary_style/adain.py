@@ -16,7 +16,7 @@ from typing import Any
 
 import tensorflow as tf
 
-from artlib.checks import positive_float
+from artlib.checks import positive_float, sequence
 from artlib.errors import ArtlibError
 
 __all__ = ["EPSILON", "channel_moments", "adain", "check_alpha", "blend_moments", "stylize_features"]
@@ -83,11 +83,8 @@ def blend_moments(moments: Sequence[tuple[tf.Tensor, tf.Tensor]], weights: Seque
         raise ArtlibError("give at least one style")
     if weights is None:
         weights = [1.0] * len(moments)
-    if isinstance(weights, (str, bytes)) or not hasattr(weights, "__len__"):
-        raise ArtlibError(f"style weights must be one number per style ({len(moments)}); got {weights!r}")
-    if len(weights) != len(moments):
-        raise ArtlibError(f"{len(weights)} style weights {weights} for {len(moments)} styles; give one per style")
-    weights = [positive_float(w, "each style weight", zero=True) for w in weights]
+    weights = [positive_float(w, "each style weight", zero=True)
+               for w in sequence(weights, "style weights", f"one number per style ({len(moments)})", len(moments))]
     if sum(weights) <= 0:
         raise ArtlibError(f"style weights must be ≥ 0 and sum to more than 0; got {weights}")
     shares = [w / sum(weights) for w in weights]

@@ -12,7 +12,7 @@ from matplotlib.figure import Figure
 from PIL import Image
 
 from artlib.atomic import atomic_path
-from artlib.checks import positive_float, positive_int
+from artlib.checks import positive_float, positive_int, sequence
 from artlib.errors import ArtlibError, ImageError
 from artlib.plotting.pixels import as_images
 
@@ -102,10 +102,8 @@ def save_gif(
     if loop is not None:
         loop = positive_int(loop, "loop (0: forever; None: play once)", minimum=0)
     if durations is not None:
-        if isinstance(durations, (str, bytes)) or not hasattr(durations, "__len__") or len(durations) != len(items):
-            raise ArtlibError(f"durations must be {len(items)} positive numbers of milliseconds, one per frame; "
-                              f"got {durations!r:.80}.")
-        durations = [positive_float(d, "each of durations (milliseconds)") for d in durations]
+        durations = [positive_float(d, "each of durations (milliseconds)") for d in sequence(
+            durations, "durations", f"{len(items)} positive numbers of milliseconds, one per frame", len(items))]
     pictures = [Image.fromarray(np.round(x * 255.0).astype(np.uint8)) for x in items]
     per_frame = [int(round(d)) for d in durations] if durations is not None else int(round(1000.0 / fps))
     options: dict[str, Any] = {"duration": per_frame}

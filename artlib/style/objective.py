@@ -9,7 +9,7 @@ from artlib import config  # noqa: F401  (first: selects the TensorFlow backend)
 
 import tensorflow as tf  # noqa: E402
 
-from artlib.checks import positive_float  # noqa: E402
+from artlib.checks import positive_float, sequence  # noqa: E402
 from artlib.errors import ArtlibError  # noqa: E402
 from artlib.style.features import FeatureExtractor  # noqa: E402
 from artlib.style.inputs import as_image_batch  # noqa: E402
@@ -48,13 +48,10 @@ def per_layer_weights(layers: Sequence[str], weights: LayerWeights) -> dict[str,
         return {n: 1.0 / len(layers) for n in layers}
     if isinstance(weights, Mapping):
         given = [weights.get(n, 0.0) for n in layers]
-    elif isinstance(weights, (str, bytes)) or not hasattr(weights, "__len__") or len(weights) != len(layers):
-        raise ArtlibError(f"layer weights must be one number per layer ({len(layers)}) or {{layer: weight}}; "
-                          f"got {weights!r}")
     else:
-        given = list(weights)
-    chosen = {n: positive_float(w, f"the layer weight of {n}", zero=True) for n, w in zip(layers, given)}
-    return chosen
+        given = sequence(weights, "layer weights", f"one number per layer ({len(layers)}) or {{layer: weight}}",
+                         len(layers))
+    return {n: positive_float(w, f"the layer weight of {n}", zero=True) for n, w in zip(layers, given)}
 
 
 def blend_weights(blend: Sequence[float] | None, count: int) -> list[float]:
@@ -72,9 +69,8 @@ def blend_weights(blend: Sequence[float] | None, count: int) -> list[float]:
     """
     if blend is None:
         blend = [1.0] * count
-    elif isinstance(blend, (str, bytes)) or not hasattr(blend, "__len__") or len(blend) != count:
-        raise ArtlibError(f"need one non-negative blend weight per style image ({count}); got {blend!r}")
-    values = [positive_float(b, "each blend weight", zero=True) for b in blend]
+    values = [positive_float(b, "each blend weight", zero=True)
+              for b in sequence(blend, "blend", f"one non-negative weight per style image ({count})", count)]
     if not count or sum(values) <= 0:
         raise ArtlibError(f"need one non-negative blend weight per style image ({count}), not all 0; got {values}")
     return [b / sum(values) for b in values]
