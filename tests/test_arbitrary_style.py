@@ -170,9 +170,9 @@ def test_check_alpha_accepts_zero_to_one_only():
     from artlib.errors import ArtlibError
 
     assert arbitrary_style.check_alpha(0) == 0.0 and arbitrary_style.check_alpha(1) == 1.0
-    assert arbitrary_style.check_alpha("0.5") == 0.5
-    for bad in (-0.1, 1.5, "x", float("nan"), None, float("inf")):
-        with pytest.raises(ArtlibError, match="alpha"):
+    assert arbitrary_style.check_alpha(np.float32(0.5)) == 0.5
+    for bad in (-0.1, 1.5, "x", "0.5", float("nan"), None, float("inf"), True, [0.5]):  # text too: a number is asked
+        with pytest.raises(ArtlibError, match=r"alpha \(style strength\) must be in \[0, 1\]; got "):
             arbitrary_style.check_alpha(bad)
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import tensorflow as tf
 
-from artlib.checks import positive_float, sequence
+from artlib.checks import positive_float, sequence, unit_float
 from artlib.errors import ArtlibError
 
 __all__ = ["EPSILON", "channel_moments", "adain", "check_alpha", "blend_moments", "stylize_features"]
@@ -40,14 +40,8 @@ def channel_moments(features: Any, epsilon: float = EPSILON) -> tuple[tf.Tensor,
 
 
 def check_alpha(alpha: Any) -> float:
-    """``alpha`` as a float in [0, 1], else an ArtlibError naming it."""
-    try:
-        value = float(alpha)
-    except (TypeError, ValueError):
-        raise ArtlibError(f"alpha (style strength) must be a number in [0, 1]; got {alpha!r}") from None
-    if not 0.0 <= value <= 1.0:
-        raise ArtlibError(f"alpha (style strength) must be in [0, 1]; got {alpha!r}")
-    return value
+    """``alpha`` as a float in [0, 1] (a number, not text: :func:`artlib.checks.unit_float`), else an ArtlibError."""
+    return unit_float(alpha, "alpha (style strength)")
 
 
 def adain(content: Any, style_mean: Any, style_std: Any, epsilon: float = EPSILON) -> tf.Tensor:
