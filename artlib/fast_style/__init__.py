@@ -36,7 +36,7 @@ Which file does what:
   :func:`default_content`; :data:`EVAL_PHOTOS`, which is
   :data:`artlib.data.HELD_OUT_PHOTOS`; :func:`load_content_photos`) and the seeded crops of an
   epoch (:class:`ContentBatches`);
-* ``train.py`` — the loss's VGG19 layers (:func:`loss_extractor`), :func:`perceptual_loss`,
+* ``train.py`` — the loss's layers (:func:`loss_extractor`), :func:`perceptual_loss`,
   :func:`make_train_step` and :func:`train` on :func:`artlib.training.train_loop` (exact resume,
   the run's settings in ``run_dir/settings.json``), :class:`TrainResult`;
 * ``io.py`` — :func:`save_network`, :func:`load_network` (through :mod:`artlib.modelio`) and

@@ -89,8 +89,8 @@ def make_train_step(network: keras.Model, optimizer: keras.optimizers.Optimizer,
                     **weights: float) -> Callable[[Any], dict[str, tf.Tensor]]:
     """One ``@tf.function`` training step: ``step(content_images) -> {"total", "content", "style", "tv"}``.
 
-    Only ``network`` learns; the VGG19 extractor is frozen. The step runs over the replicas of the
-    strategy in scope (:func:`artlib.training.distribute_step`): the crops split over them.
+    Only ``network`` learns; the feature extractor (VGG19 or hed-vgg16) is frozen. The step runs over the
+    replicas of the strategy in scope (:func:`artlib.training.distribute_step`): the crops split over them.
 
     Args:
         network: The transformation network to train.
@@ -128,7 +128,7 @@ class TrainResult:
         network: The trained ``keras.Model``.
         history: This call's ``{"step": [...], "total": [...], "content": …}``, one entry per step.
         style_image: The style image the network learned, ``H×W×3`` in [0, 1].
-        weights: Which VGG19 features made the loss (the extractor's ``source``).
+        weights: Which features made the loss (the extractor's ``source``).
         seconds: Wall time of the call.
         settings: The run's settings (as in ``run_dir/settings.json``).
     """
@@ -208,8 +208,8 @@ def train(style_source: Any, *, num_steps: int | None = None, run_dir: str | Pat
             (scikit-image's, and Debian opencv-doc's where installed, with a line saying which).
         style_size: Long side of the style image (default ``image_size``): sets the scale of
             the texture the network paints.
-        weights: VGG19 weights policy (see :func:`artlib.style.resolve_weights`).
-        content_layers, style_layers: VGG19 layers of the loss (default: see :func:`loss_extractor`).
+        weights: The loss's features (see :func:`artlib.style.resolve_weights`).
+        content_layers, style_layers: The feature network's layers of the loss (default: see :func:`loss_extractor`).
         seed: Fixes the network's initialization, the crops, a pattern style and random VGG weights.
         steps_per_epoch: Batches per (generated) epoch.
         save_every: Checkpoint every this many steps (default: ``num_steps // 10``).
@@ -221,7 +221,7 @@ def train(style_source: Any, *, num_steps: int | None = None, run_dir: str | Pat
             an option, not the default. One of :data:`RUN_SETTINGS`.
         extractor, network: Reuse these instead of building new ones. A given ``network`` is used as
             it is, and a new run records whether it ends in ``MatchColours``.
-        quiet: Hide the progress bar. verbose: Print the VGG19 notice and a summary.
+        quiet: Hide the progress bar. verbose: Print which features were chosen, and a summary.
         **loss_weights: ``content_weight``, ``style_weight``, ``tv_weight``.
 
     Returns:
