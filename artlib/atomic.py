@@ -11,7 +11,11 @@ A full disk (or an exhausted quota) is reported as :class:`~artlib.errors.DiskFu
 the file and says that the previous one is unchanged, whichever writer ran out of space
 (Pillow, Keras, NumPy, plain ``write``): it is an :class:`~artlib.errors.ArtlibError`, so the
 command line prints one line, and an ``OSError`` with ``errno`` ``ENOSPC`` (or ``EDQUOT``),
-so code that catches ``OSError`` still does.
+so code that catches ``OSError`` still does. A place where no file can be written at all (no
+permission, a read-only disk, a part of the path that is a file, a folder where the file should go)
+is a :class:`~artlib.errors.WriteError` of the same kind, raised when the folder, the temporary
+file or the final rename fails; :func:`check_writable` finds it before any work is done (the
+command line checks every output and run directory so, before TensorFlow loads).
 """
 
 from __future__ import annotations
@@ -24,9 +28,10 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from artlib.errors import DiskFullError  # raised here; defined with the other errors
+from artlib.errors import DiskFullError, WriteError  # raised here; defined with the other errors
 
-__all__ = ["DiskFullError", "atomic_path", "atomic_write_bytes", "atomic_write_text", "remove_leftovers"]
+__all__ = ["DiskFullError", "WriteError", "atomic_path", "atomic_write_bytes", "atomic_write_text", "check_writable",
+           "remove_leftovers"]
 
 #: The name :func:`atomic_path` gives its temporary file: ``.`` + the target's name without its
 #: extensions + ``-`` + mkstemp's eight random characters + ``.tmp`` + the target's extensions.
@@ -48,6 +53,58 @@ def _no_space(err: BaseException) -> int | None:
     return None
 
 
+#: How the errors of a place that cannot be written read, by errno (others: the system's own words).
+_CANNOT_WRITE = {errno.EACCES: "permission denied", errno.EPERM: "not permitted here",
+                 errno.EROFS: "the disk is read-only", errno.ENOTDIR: "a part of its path is a file, not a folder",
+                 errno.EISDIR: "a folder of that name is in the way",
+                 errno.EEXIST: "a part of its path is a file, not a folder",  # os.mkdir's word for it
+                 errno.ENOENT: "no file can be made there", errno.ENAMETOOLONG: "the name is too long"}
+
+
+def _cannot_write(target: Path, err: OSError) -> WriteError:
+    """The :class:`WriteError` (or :class:`DiskFullError`) that says why ``target`` could not be written."""
+    kept = "the previous file is unchanged" if target.is_file() else "nothing was written"
+    code = _no_space(err)
+    if code is not None:
+        return DiskFullError(f"cannot write {target}: {_NO_SPACE[code]}; {kept}. Free some space "
+                             "(or write somewhere else) and try again.", code)
+    reason = _CANNOT_WRITE.get(err.errno, (err.strerror or str(err)).lower())
+    return WriteError(f"cannot write {target}: {reason}; {kept}. Write somewhere else.", err.errno)
+
+
+def check_writable(target: str | os.PathLike, *, folder: bool = False) -> Path:
+    """Check, writing nothing that stays, that a file (or, with ``folder``, a folder) can be made at ``target``.
+
+    The nearest folder on the path that exists must be a folder in which a file can be created (tried
+    with a temporary file, removed at once: permissions alone do not tell, e.g. for root on a read-only
+    or virtual file system); ``target`` itself must not be a folder (a file) or a file (a folder).
+    Missing folders on the way are not made here.
+
+    Returns:
+        ``target`` as a ``Path``.
+
+    Raises:
+        WriteError: Nothing could be written there (the message says why).
+    """
+    target = Path(target).expanduser()
+    if folder and target.exists() and not target.is_dir():
+        raise WriteError(f"cannot use {target} as a folder: it is a file. Name a folder.", errno.ENOTDIR)
+    if not folder and target.is_dir():
+        raise _cannot_write(target, OSError(errno.EISDIR, os.strerror(errno.EISDIR)))
+    place = target if folder else target.parent
+    while not place.exists() and place != place.parent:
+        place = place.parent
+    if not place.is_dir():
+        raise _cannot_write(target, OSError(errno.ENOTDIR, os.strerror(errno.ENOTDIR)))
+    try:
+        fd, probe = tempfile.mkstemp(dir=place, prefix=".artlib-write-check-")
+    except OSError as err:
+        raise _cannot_write(target, err) from None
+    os.close(fd)
+    os.unlink(probe)
+    return target
+
+
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
@@ -65,6 +122,9 @@ def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
     Raises:
         DiskFullError: The disk or quota ran out while making the folder, the temporary file or
             writing it (the target keeps its previous content; the temporary file is removed).
+        WriteError: The folder, the temporary file or the rename failed for another reason (no
+            permission, a read-only disk, a file in the folder's place, a folder in the file's).
+            Other errors of the writer itself pass unchanged.
 
     Example:
         >>> with atomic_path("out/grid.png") as tmp:  # doctest: +SKIP
@@ -73,21 +133,26 @@ def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
     target = Path(target)
     tmp = None
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        extensions = "".join(target.suffixes)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name.removesuffix(extensions)}-",
-                                   suffix=f".tmp{extensions}")
-        os.close(fd)
+        try:  # the place: the folder and a temporary file in it
+            target.parent.mkdir(parents=True, exist_ok=True)
+            extensions = "".join(target.suffixes)
+            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name.removesuffix(extensions)}-",
+                                       suffix=f".tmp{extensions}")
+            os.close(fd)
+        except OSError as err:
+            raise _cannot_write(target, err) from err
         yield Path(tmp)
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual permissions
-        os.replace(tmp, target)
-    except Exception as err:
-        code = _no_space(err)
-        if code is None:
+        try:
+            os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual permissions
+            os.replace(tmp, target)
+        except OSError as err:
+            raise _cannot_write(target, err) from err
+    except WriteError:
+        raise
+    except Exception as err:  # the writer's own: only running out of space is put in other words
+        if _no_space(err) is None:
             raise
-        kept = "the previous file is unchanged" if target.exists() else "nothing was written"
-        raise DiskFullError(f"cannot write {target}: {_NO_SPACE[code]}; {kept}. Free some space "
-                            "(or write somewhere else) and try again.", code) from err
+        raise _cannot_write(target, err) from err
     finally:
         if tmp is not None and os.path.lexists(tmp):
             os.unlink(tmp)

@@ -16,6 +16,7 @@ __all__ = [
     "NonFiniteLossError",
     "CheckpointError",
     "OfflineError",
+    "WriteError",
     "DiskFullError",
 ]
 
@@ -44,7 +45,21 @@ class OfflineError(ArtlibError, ConnectionError):
     """A download was needed but artlib is offline (``ARTLIB_OFFLINE=1``) or the network failed."""
 
 
-class DiskFullError(ArtlibError, OSError):
+class WriteError(ArtlibError, OSError):
+    """A file cannot be written where it was asked for (no permission, a read-only disk, a part of the
+    path that is a file, a folder in the file's place); the previous file, if any, is unchanged.
+
+    Args:
+        message: What failed, naming the file, and what to do.
+        code: The ``errno`` behind it (kept as ``.errno``).
+    """
+
+    def __init__(self, message: str, code: int | None = None) -> None:
+        super().__init__(message)
+        self.errno = code
+
+
+class DiskFullError(WriteError):
     """A write ran out of disk space (or quota); the previous file, if any, is unchanged.
 
     Args:
@@ -53,5 +68,4 @@ class DiskFullError(ArtlibError, OSError):
     """
 
     def __init__(self, message: str, code: int = errno.ENOSPC) -> None:
-        super().__init__(message)
-        self.errno = code
+        super().__init__(message, code)

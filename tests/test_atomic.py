@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 import artlib.atomic
-from artlib.atomic import atomic_path, atomic_write_bytes, atomic_write_text, remove_leftovers
-from artlib.errors import ArtlibError, DiskFullError
+from artlib.atomic import atomic_path, atomic_write_bytes, atomic_write_text, check_writable, remove_leftovers
+from artlib.errors import ArtlibError, DiskFullError, WriteError
 
 
 def test_write_replaces_and_leaves_no_temp_files(tmp_path):
@@ -177,3 +177,59 @@ def test_other_os_errors_pass_unchanged(tmp_path):
         with atomic_path(tmp_path / "out.bin"):
             raise PermissionError(errno.EACCES, "Permission denied")
     assert not isinstance(caught.value, DiskFullError)
+
+
+# ----------------------------------------------------------------------------- nowhere to write
+def test_a_place_where_nothing_can_be_written_is_a_clear_error_and_writes_nothing(tmp_path):
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("a file, not a folder")
+    (tmp_path / "taken.png").mkdir()
+    for inside, code in ((a_file / "out.txt", errno.EEXIST), (a_file / "sub" / "out.txt", errno.ENOTDIR)):
+        with pytest.raises(WriteError, match=f"cannot write {re.escape(str(inside))}: a part of its path is a file, "
+                                             "not a folder; nothing was written") as caught:
+            atomic_write_text(inside, "text")
+        assert isinstance(caught.value, ArtlibError) and isinstance(caught.value, OSError)  # one line; an OSError
+        assert caught.value.errno == code
+    with pytest.raises(WriteError, match="taken.png: a folder of that name is in the way"):
+        atomic_write_bytes(tmp_path / "taken.png", b"png")
+    assert sorted(os.listdir(tmp_path)) == ["notes.txt", "taken.png"] and not os.listdir(tmp_path / "taken.png")
+    assert a_file.read_text() == "a file, not a folder"
+
+
+@pytest.mark.parametrize("step", ["mkstemp", "replace"])
+def test_no_permission_to_write_keeps_the_previous_file(tmp_path, monkeypatch, step):
+    target = tmp_path / "grid.png"
+    target.write_bytes(b"the previous file")
+
+    def denied(*args, **kwargs):
+        raise PermissionError(errno.EACCES, "Permission denied")
+
+    monkeypatch.setattr(artlib.atomic.tempfile if step == "mkstemp" else artlib.atomic.os, step, denied)
+    with pytest.raises(WriteError, match=f"cannot write {re.escape(str(target))}: permission denied; the previous "
+                                         "file is unchanged") as caught:
+        atomic_write_bytes(target, b"new")
+    assert not isinstance(caught.value, DiskFullError) and caught.value.errno == errno.EACCES
+    monkeypatch.undo()
+    assert target.read_bytes() == b"the previous file" and os.listdir(tmp_path) == ["grid.png"]  # no temporary left
+
+
+def test_check_writable_finds_the_nearest_folder_and_leaves_nothing(tmp_path, monkeypatch):
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("x")
+    assert check_writable(tmp_path / "new" / "deeper" / "out.png") == tmp_path / "new" / "deeper" / "out.png"
+    assert check_writable(tmp_path / "run", folder=True) == tmp_path / "run"
+    assert os.listdir(tmp_path) == ["notes.txt"]  # no probe left, no folder made
+    with pytest.raises(WriteError, match="notes.txt/run/out.png: a part of its path is a file"):
+        check_writable(a_file / "run" / "out.png")
+    with pytest.raises(WriteError, match="cannot use .*notes.txt as a folder: it is a file"):
+        check_writable(a_file, folder=True)
+    with pytest.raises(WriteError, match="a folder of that name is in the way"):
+        check_writable(tmp_path, folder=False)
+    assert check_writable(a_file) == a_file  # an existing file may be replaced (the caller asks about --force)
+
+    def read_only(*args, **kwargs):  # what root meets on a read-only or virtual file system
+        raise OSError(errno.EROFS, "Read-only file system")
+
+    monkeypatch.setattr(artlib.atomic.tempfile, "mkstemp", read_only)
+    with pytest.raises(WriteError, match="out.png: the disk is read-only; nothing was written"):
+        check_writable(tmp_path / "sub" / "out.png")

@@ -174,6 +174,44 @@ def test_a_missing_input_is_one_line_before_tensorflow(hooked, tmp_path, args):
     one_line_error(result, "nowhere.jpg", "no such file")
 
 
+@pytest.mark.parametrize("args, what", [
+    (["denoise", "{photo}", "-o", "{file}/x.png"], "{file}/x.png: a part of its path is a file"),
+    (["denoise", "{photo}", "-o", "{folder}", "--force"], "{folder}: a folder of that name is in the way"),
+    (["style", "transfer", "{photo}", "pattern:swirls", "-o", "{file}/x.png"], "{file}/x.png"),
+    (["vae", "train", "-o", "{file}/vae.keras"], "{file}/vae.keras"),
+    (["vae", "train", "-o", "{out}.keras", "--run-dir", "{file}"], "{file} as a folder: it is a file"),
+    (["vae", "sample", "-o", "{file}/s.png"], "{file}/s.png"),
+    (["gan", "train", "--run-dir", "{file}/run"], "{file}/run"),
+    (["gan", "finetune", "--from-run-dir", "x", "--target-class", "1", "--run-dir", "{file}"], "{file} as a folder"),
+    (["gan", "sample", "-o", "{file}/s.png"], "{file}/s.png"),
+    (["gan", "interpolate", "-o", "{file}/walk.gif"], "{file}/walk.gif"),
+    (["fast-style", "train", "{photo}", "-o", "{out}.keras", "--run-dir", "{file}"], "{file} as a folder"),
+    (["fast-style", "apply", "swirls", "{photo}", "-o", "{file}"], "{file} as a folder"),
+    (["fast-style", "export", "swirls", "-o", "{file}/net.onnx"], "{file}/net.onnx"),
+    (["arbitrary-style", "train", "--run-dir", "{file}"], "{file} as a folder"),
+    (["arbitrary-style", "apply", "{photo}", "--style", "{photo}", "-o", "{file}/x.png"], "{file}/x.png"),
+    (["arbitrary-style", "apply", "{photo}", "{photo}", "--style", "{photo}", "-o", "{file}"], "{file}/photo.png"),
+    (["translate", "train", "--run-dir", "{file}"], "{file} as a folder"),
+    (["translate", "apply", "{photo}", "-o", "{file}/x.png"], "{file}/x.png"),
+    (["diffusion", "train", "--run-dir", "{file}"], "{file} as a folder"),
+    (["diffusion", "sample", "-o", "{file}/s.npz"], "{file}/s.npz"),
+    (["demo", "--out", "{file}"], "{file} as a folder"),
+])
+def test_an_output_that_cannot_be_written_is_one_line_before_tensorflow(hooked, tmp_path, args, what):
+    """Checked before any work, so that nothing made is lost at the end for want of a place to put it."""
+    from PIL import Image
+
+    photo, a_file, folder = tmp_path / "photo.png", tmp_path / "notes.txt", tmp_path / "taken.png"
+    Image.new("RGB", (32, 32), "white").save(photo)
+    a_file.write_text("a file, not a folder")
+    folder.mkdir()
+    names = {"photo": str(photo), "file": str(a_file), "folder": str(folder), "out": str(tmp_path / "out")}
+    result = run_cli(*[a.format(**names) for a in args], env=without_tensorflow(hooked))
+    one_line_error(result, "cannot", what.format(**names))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt", "photo.png", "taken.png"]  # nothing made
+    assert a_file.read_text() == "a file, not a folder" and not any(folder.iterdir())
+
+
 def test_outputs_are_never_replaced_unasked(hooked, tmp_path):
     out = tmp_path / "samples.png"
     out.write_bytes(b"keep me")

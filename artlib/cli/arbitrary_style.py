@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from artlib.cli.common import (STYLE_SOURCES, at_least, check_output, existing_inputs, force_option, max_seconds_option,
-                               nonnegative_float, nonnegative_int, out_option, positive_float, positive_int,
-                               seed_option, unit_closed)
+from artlib.cli.common import (STYLE_SOURCES, at_least, check_folder, check_output, existing_inputs, force_option,
+                               max_seconds_option, nonnegative_float, nonnegative_int, out_option, positive_float,
+                               positive_int, seed_option, unit_closed)
 from artlib.errors import ArtlibError
 
 __all__ = ["register"]
@@ -92,6 +92,7 @@ def cmd_apply(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    check_folder(args.run_dir)
     out = check_output(args.out or str(Path(args.run_dir) / "decoder.keras"), args.force, (".keras",))
     existing_inputs(*args.style_folder, *([args.start_from] if args.start_from else []))  # --content may name photos
     from artlib import arbitrary_style

@@ -15,7 +15,7 @@ from artlib.errors import ArtlibError
 
 __all__ = ["STYLE_SOURCES", "Parser", "positive_int", "nonnegative_int", "positive_float", "nonnegative_float",
            "unit_interval", "unit_closed", "at_least", "out_option", "force_option", "seed_option", "model_option",
-           "max_seconds_option", "check_output", "existing_inputs"]
+           "max_seconds_option", "check_output", "check_folder", "existing_inputs"]
 
 
 #: What a ``--style`` argument may be, for the commands' help (the names are those of artlib.patterns and
@@ -106,18 +106,34 @@ def model_option(parser: argparse.ArgumentParser, what: str, *aliases: str) -> N
 
 
 def check_output(path: str, force: bool, suffixes: Iterable[str] | None = None) -> Path:
-    """The ``-o`` path, once it has an accepted suffix and would not replace a file unasked.
+    """The ``-o`` path, once it has an accepted suffix, would not replace a file unasked and can be written.
+
+    Checked before any work is done, so that nothing made is lost at the end for want of a place to put it.
 
     Raises:
         ArtlibError: Another suffix, or an existing file without ``--force``.
+        WriteError: Nothing can be written there (see :func:`artlib.atomic.check_writable`).
     """
+    from artlib.atomic import check_writable
+
     out = Path(path)
     suffixes = sorted(suffixes) if suffixes is not None else None
     if suffixes is not None and out.suffix.lower() not in suffixes:
         raise ArtlibError(f"-o {out}: end the name with {' or '.join(suffixes)}")
-    if out.exists() and not force:
+    if out.exists() and not out.is_dir() and not force:
         raise ArtlibError(f"{out} exists; pass --force to overwrite it")
-    return out
+    return check_writable(out)
+
+
+def check_folder(path: str | Path) -> Path:
+    """An output folder or run directory, once files can be made in it (it need not exist yet).
+
+    Raises:
+        WriteError: It is a file, or nothing can be written there (see :func:`artlib.atomic.check_writable`).
+    """
+    from artlib.atomic import check_writable
+
+    return check_writable(path, folder=True)
 
 
 def existing_inputs(*sources: str) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from artlib.cli.common import force_option, out_option, seed_option
+from artlib.cli.common import check_folder, force_option, out_option, seed_option
 from artlib.errors import ArtlibError
 
 __all__ = ["register"]
@@ -15,6 +15,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if (out / "index.html").exists() and not args.force:
         raise ArtlibError(f"{out} already holds a gallery; pass --force to overwrite it, or choose another --out")
+    check_folder(out)
     from artlib import gallery
 
     index, count = gallery.build(out, seed=args.seed)

@@ -6,13 +6,14 @@ import argparse
 import time
 from pathlib import Path
 
-from artlib.cli.common import (check_output, class_label, force_option, max_seconds_option, model_option,
+from artlib.cli.common import (check_folder, check_output, class_label, force_option, max_seconds_option, model_option,
                                nonnegative_float, one_of, out_option, positive_int, seed_option, unit_closed)
 
 __all__ = ["register"]
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    check_folder(args.run_dir)
     from artlib import config, diffusion
 
     settings = diffusion.DiffusionSettings(seed=args.seed)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from artlib.cli.common import (STYLE_SOURCES, check_output, existing_inputs, force_option, nonnegative_int,
-                               out_option, positive_float, positive_int, seed_option)
+from artlib.cli.common import (STYLE_SOURCES, check_folder, check_output, existing_inputs, force_option,
+                               nonnegative_int, out_option, positive_float, positive_int, seed_option)
 from artlib.errors import ArtlibError
 
 __all__ = ["register"]
@@ -13,6 +13,7 @@ __all__ = ["register"]
 
 def cmd_train(args: argparse.Namespace) -> int:
     out = check_output(args.out, args.force, (".keras",))
+    check_folder(args.run_dir)
     existing_inputs(args.style)  # --content may also name bundled photos
     from artlib import fast_style
 
@@ -39,6 +40,7 @@ def cmd_apply(args: argparse.Namespace) -> int:
     if str(model).endswith(".keras"):
         existing_inputs(model)
     existing_inputs(*inputs)
+    check_folder(args.out)
     from artlib import fast_style
 
     written = fast_style.apply(model, inputs, args.out, max_dim=args.size, force=args.force, verbose=True)

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from artlib import config
-from artlib.cli.common import (at_least, check_output, class_label, force_option, model_option,
+from artlib.cli.common import (at_least, check_folder, check_output, class_label, force_option, model_option,
                                nonnegative_float, nonnegative_int, out_option, positive_int, seed_option)
 
 __all__ = ["register"]
@@ -32,6 +32,7 @@ def _upsample_of(run_dir: str) -> str:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    check_folder(args.run_dir)
     from artlib import gan
 
     overrides = {"loss": args.loss, "conditional": args.conditional, "seed": args.seed, "classes": args.classes,
@@ -54,6 +55,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_finetune(args: argparse.Namespace) -> int:
+    check_folder(args.run_dir)
     from artlib import gan
 
     steps = args.steps if args.steps is not None else config.choose(full=gan.FINETUNE_STEPS, fast=3)

@@ -6,7 +6,8 @@ import argparse
 import time
 from pathlib import Path
 
-from artlib.cli.common import (class_label, existing_inputs, force_option, max_seconds_option, out_option,
+from artlib.atomic import check_writable
+from artlib.cli.common import (check_folder, class_label, existing_inputs, force_option, max_seconds_option, out_option,
                                positive_int, seed_option)
 from artlib.errors import ArtlibError
 
@@ -18,6 +19,7 @@ PHOTOS = ("Fashion-MNIST shows a light garment, centred, on a black background: 
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    check_folder(args.run_dir)
     from artlib import config
     from artlib.translate.settings import TranslateSettings, check_run_dir
 
@@ -57,6 +59,8 @@ def _outputs(out: Path, names: list[str], force: bool) -> list[Path]:
     existing = [str(t) for t in targets if t.exists()]
     if existing and not force:
         raise ArtlibError(f"{existing[0]} exists; pass --force to overwrite it")
+    for target in targets:
+        check_writable(target)
     return targets
 
 

@@ -6,7 +6,7 @@ import argparse
 import math
 
 from artlib import config
-from artlib.cli.common import (at_least, check_output, force_option, model_option, nonnegative_float,
+from artlib.cli.common import (at_least, check_folder, check_output, force_option, model_option, nonnegative_float,
                                out_option, positive_float, positive_int, seed_option)
 
 __all__ = ["register"]
@@ -14,6 +14,7 @@ __all__ = ["register"]
 
 def cmd_train(args: argparse.Namespace) -> int:
     out = check_output(args.out, args.force, (".keras",))
+    check_folder(args.run_dir)
     from artlib import data, vae
 
     (x_train, _), (x_test, _) = data.load_fashion_mnist()
