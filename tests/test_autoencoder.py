@@ -300,6 +300,9 @@ def test_photo_denoiser_any_size_and_grayscale():
     for sigma in (-0.1, "0.1", float("nan")):  # text: not a TypeError from the comparison
         with pytest.raises(ArtlibError, match=r"sigma \(the noise level on \[0, 1\] pixels\) must be a number ≥ 0"):
             ae.denoise_photo(model, image, sigma=sigma)
+    fashion = ae.build_denoiser(filters=4, depth=1)  # one 28×28×1 input: not for photos
+    with pytest.raises(ArtlibError, match=r"is not a photo denoiser: it takes \(None, 28, 28, 1\), not a photo"):
+        ae.denoise_photo(fashion, image, sigma=0.1)
 
 
 def test_photo_self_ensemble_turns_every_view_back():

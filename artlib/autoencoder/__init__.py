@@ -80,6 +80,7 @@ from artlib.autoencoder.models import (
 from artlib.autoencoder.photo import (
     HELD_OUT_PHOTOS,
     PHOTO_DENOISER_PATH,
+    check_photo_denoiser,
     denoise_photo,
     estimate_sigma,
     evaluate_photo_denoiser,
@@ -124,6 +125,7 @@ __all__ = [
     "photo_patches",
     "train_photo_denoiser",
     "estimate_sigma",
+    "check_photo_denoiser",
     "denoise_photo",
     "evaluate_photo_denoiser",
     "save_model",

@@ -26,7 +26,7 @@ from artlib.errors import ArtlibError, ImageError
 from artlib.training import TrainResult
 
 __all__ = ["PHOTO_DENOISER_PATH", "HELD_OUT_PHOTOS", "photo_patches", "noise_with_level", "train_photo_denoiser",
-           "estimate_sigma", "denoise_photo", "evaluate_photo_denoiser", "load_photo_denoiser"]
+           "estimate_sigma", "check_photo_denoiser", "denoise_photo", "evaluate_photo_denoiser", "load_photo_denoiser"]
 
 #: The shipped photo denoiser.
 PHOTO_DENOISER_PATH = PRETRAINED_DIR / "photo_denoiser.keras"
@@ -138,6 +138,20 @@ def estimate_sigma(image: np.ndarray) -> float:
     return float(skimage_estimate_sigma(image, channel_axis=-1, average_sigmas=True))
 
 
+def check_photo_denoiser(model: keras.Model) -> None:
+    """Refuse a model that is not a photo denoiser: its inputs must be ``N×H×W×3`` photos and ``N×H×W×1`` noise maps.
+
+    Raises:
+        ArtlibError: Other inputs (e.g. the Fashion-MNIST denoiser's one ``28×28×1`` image).
+    """
+    shapes = [tuple(tensor.shape) for tensor in getattr(model, "inputs", None) or []]
+    if len(shapes) != 2 or [s[1:] for s in shapes] != [(None, None, 3), (None, None, 1)]:
+        raise ArtlibError(f"model '{getattr(model, 'name', model)}' is not a photo denoiser: it takes "
+                          f"{' and '.join(str(s) for s in shapes) or 'no known inputs'}, not a photo of any size "
+                          "(N×H×W×3) and a noise map (N×H×W×1); use load_photo_denoiser() or a model built by "
+                          "build_photo_denoiser (the command line's default)")
+
+
 def denoise_photo(model: keras.Model, image: Any, sigma: float | None = None, *,
                   ensemble: bool = False) -> np.ndarray:
     """Denoise one photo of any size with :func:`build_photo_denoiser`'s model.
@@ -157,10 +171,12 @@ def denoise_photo(model: keras.Model, image: Any, sigma: float | None = None, *,
 
     Raises:
         ImageError: Not an image, or smaller than 8×8.
-        ArtlibError: ``sigma`` is below 0.
+        ArtlibError: ``sigma`` is below 0, or ``model`` is not a photo denoiser (it does not take a photo
+            of any size and a noise-level map, as :func:`build_photo_denoiser`'s do).
     """
     if sigma is not None:
         sigma = positive_float(sigma, "sigma (the noise level on [0, 1] pixels)", zero=True)
+    check_photo_denoiser(model)
     image = imageio.as_array(image, "the image to denoise")
     if image.ndim == 2:
         image = image[..., np.newaxis]  # H×W -> H×W×1
