@@ -69,18 +69,37 @@ def load_model(path: str | Path, *, what: str = "model", fix: str = "train or re
     import keras
 
     path = Path(path).expanduser()
+    if path.is_dir():
+        raise error(f"{path} is a folder, not a {what} file (.keras)")
     if not path.is_file():
         raise error(f"{what} file {path} not found: {fix}")
     try:
         model = keras.saving.load_model(path, safe_mode=True, compile=False)
     except Exception as err:  # noqa: BLE001 - zip, JSON, HDF5 and Keras errors all mean "not usable"
         first = str(err).splitlines()[0][:200] if str(err) else ""
+        held = _held_model(path)
+        if held:  # a sound .keras file: another kind of model (or one safe mode refuses), not a broken one
+            raise error(f"{path} cannot be loaded as a {what}: it holds {held} ({type(err).__name__}: {first}); "
+                        f"give a {what} file") from err
         raise error(f"{what} file {path} is corrupt or not a Keras model ({type(err).__name__}: {first}); "
                     f"{fix}") from err
     reason = check(model) if check is not None else None
     if reason:
         raise error(f"{path} is not a {what}: {reason}; {fix}")
     return model
+
+
+def _held_model(path: Path) -> str | None:
+    """What a readable ``.keras`` archive says it holds (``"a Functional model named 'vae'"``), else None."""
+    import json
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            config = json.loads(archive.read("config.json"))
+        return f"a {config['class_name']} model named '{config['config']['name']}'"
+    except Exception:  # noqa: BLE001 - not a zip, no config, not JSON, another layout: not a sound archive
+        return None
 
 
 class RunSource(NamedTuple):

@@ -305,6 +305,20 @@ def test_photo_denoiser_any_size_and_grayscale():
         ae.denoise_photo(fashion, image, sigma=0.1)
 
 
+def test_estimate_sigma_of_a_flat_picture_is_zero_and_a_tiny_one_is_refused():
+    import warnings
+
+    rng = np.random.default_rng(0)
+    noisy = np.clip(0.5 + rng.normal(0, 0.1, (64, 64, 3)), 0, 1).astype(np.float32)
+    assert ae.estimate_sigma(noisy) == pytest.approx(0.1, rel=0.2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no NumPy warnings on the way (they reached the command line's stderr)
+        for flat in (np.zeros((16, 800, 3), np.float32), np.full((40, 40), 0.7, np.float32)):
+            assert ae.estimate_sigma(flat) == 0.0  # one colour: no noise to measure (skimage gives NaN)
+    with pytest.raises(ImageError, match=r"at least 8×8 pixels; got shape \(1, 1, 3\)"):
+        ae.estimate_sigma(np.zeros((1, 1, 3), np.float32))
+
+
 def test_photo_self_ensemble_turns_every_view_back():
     model = ae.build_photo_denoiser(filters=4)
     correction = model.get_layer("correction")

@@ -150,6 +150,16 @@ def test_help_names_every_topic_without_tensorflow(hooked):
     (["gan", "train", "--upsample", "bilinear"], "--upsample"),
     (["gan", "finetune", "--from-run-dir", "x", "--target-class", "10", "--run-dir", "y"], "--target-class"),
     (["gan", "paint"], "gan"),
+    (["gan", "sample", "-n", "50001", "-o", "x.png"], "-n: 50001 must be a whole number from 1 to 50,000"),
+    (["gan", "interpolate", "--rows", "1000", "--frames", "1000", "-o", "x.png"], "1,000,000 images, more than"),
+    (["gan", "train", "--width", "1025"], "--width: 1025 must be a whole number from 2 to 1,024"),
+    (["vae", "sample", "--map", "--grid", "201", "-o", "x.png"], "--grid: 201"),
+    (["diffusion", "sample", "-n", "50001", "-o", "x.png"], "-n: 50001"),
+    (["diffusion", "sample", "--ddpm", "--steps", "10", "--order", "1", "-o", "x.png"],
+     "--ddpm takes all the schedule's levels with fresh noise at each: --steps, --order are DDIM's; drop them"),
+    (["stylize", "photo.png", "pattern:swirls", "--size", "8193", "-o", "x.png"], "--size: 8193"),
+    (["denoise", "photo.png", "--size", "7", "-o", "x.png"], "--size: 7 must be a whole number from 8"),
+    (["fast-style", "train", "pattern:waves", "--width", "0"], "--width: 0"),
     (["paint-me-a-picture"], "paint-me-a-picture"),
 ])
 def test_a_bad_value_is_one_line_before_tensorflow(hooked, args, needle):
@@ -229,6 +239,32 @@ def test_fast_style_train_on_missing_opencv_doc_photos_is_one_line_naming_the_fi
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "nowhere' is missing" in err and "sudo apt install opencv-doc" in err, err
     assert not out.exists() and not (tmp_path / "run" / "settings.json").exists()
+
+
+def test_running_out_of_memory_is_one_line_and_other_errors_are_not_hidden(monkeypatch, capsys):
+    import tensorflow as tf
+
+    from artlib.cli import gan as gan_cli
+
+    for error, said in ((MemoryError("Unable to allocate 47.7 GiB for an array with shape (100000000, 64)"),
+                         "Unable to allocate 47.7 GiB for an array with shape (100000000, 64)"),
+                        (tf.errors.ResourceExhaustedError(None, None, "{{function_node __wrapped__MatMul}} OOM when "
+                                                          "allocating tensor with shape[4000000,3136]\nmore"),
+                         "OOM when allocating tensor with shape[4000000,3136]")):
+        def runs_out(args, error=error):
+            raise error
+
+        monkeypatch.setattr(gan_cli, "cmd_sample", runs_out)
+        assert main(["gan", "sample", "-o", "x.png"]) == 2
+        err = capsys.readouterr().err
+        assert err == f"error: out of memory: {said}; ask for less (a smaller --size, -n, --batch-size or --width)\n"
+
+    def a_bug(args):
+        raise RuntimeError("a bug, not the user's input")
+
+    monkeypatch.setattr(gan_cli, "cmd_sample", a_bug)
+    with pytest.raises(RuntimeError, match="a bug"):
+        main(["gan", "sample", "-o", "x.png"])
 
 
 def test_unknown_command_is_a_usage_error(capsys):

@@ -505,6 +505,27 @@ def test_folder_batch_and_fps(tmp_path):
                                network(batch).numpy(), atol=1e-5)
 
 
+def test_apply_refuses_two_inputs_with_one_output_and_an_existing_one_before_painting_any(tmp_path):
+    from artlib import fast_style, imageio
+    from artlib.errors import ArtlibError
+
+    photo = np.full((20, 24, 3), 0.5, np.float32)
+    for name in ("a.png", "a.jpg", "b.png", "folder/a.png"):
+        imageio.save_image(tmp_path / "in" / name, photo)
+    network = fast_style.build_transformer(width=4, num_blocks=1)
+    out = tmp_path / "out"
+    for inputs in (["a.png", "a.jpg"], ["b.png", "a.png", "folder"]):  # a.png's output is a.jpg's, or the folder's
+        with pytest.raises(ArtlibError, match=r"'.*a\.(png|jpg)' and '.*a\.(png|jpg)' would both be written to "
+                                              r"'.*out/a\.png'; rename one"):
+            fast_style.apply(network, [tmp_path / "in" / i for i in inputs], out, force=True)
+        assert not out.exists()  # nothing painted, nothing overwritten
+    out.mkdir()
+    imageio.save_image(out / "b.png", np.zeros((4, 4)))
+    with pytest.raises(ArtlibError, match="b.png' exists; pass --force"):
+        fast_style.apply(network, [tmp_path / "in" / "a.png", tmp_path / "in" / "b.png"], out)
+    assert sorted(p.name for p in out.iterdir()) == ["b.png"]  # a.png was not painted first
+
+
 def test_a_network_may_be_named_one_input_need_not_be_in_a_list_and_a_missing_folder_says_so(tmp_path):
     from artlib import fast_style, imageio
     from artlib.errors import ArtlibError, DataError

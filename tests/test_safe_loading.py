@@ -194,6 +194,9 @@ def test_modelio_refuses_a_model_that_carries_python_code(tmp_path):
     keras.saving.load_model(path, safe_mode=False)  # what an unsafe load would do
     assert canary.exists()
     canary.unlink()
-    with pytest.raises(DataError, match=f"{path} is corrupt or not a Keras model.*Lambda"):
+    with pytest.raises(DataError, match=f"{path} cannot be loaded as a model: it holds a Sequential model named "
+                                        "'sequential.*'.*Lambda"):
         modelio.load_model(path)
     assert not canary.exists()
+    with pytest.raises(DataError, match=f"{tmp_path} is a folder, not a model file"):
+        modelio.load_model(tmp_path)

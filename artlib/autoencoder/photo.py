@@ -128,14 +128,26 @@ def estimate_sigma(image: np.ndarray) -> float:
     """The Gaussian noise σ of a photo (``skimage.restoration.estimate_sigma``, averaged over channels).
 
     Args:
-        image: ``H×W×3`` float in [0, 1].
+        image: ``H×W×3`` (or ``H×W``) float in [0, 1], at least 8×8.
 
     Returns:
-        σ on [0, 1] pixels.
+        σ on [0, 1] pixels; 0 for a flat picture (one colour: no detail to measure noise in).
+
+    Raises:
+        ImageError: Not an image, or smaller than 8×8.
     """
+    import warnings
+
     from skimage.restoration import estimate_sigma as skimage_estimate_sigma
 
-    return float(skimage_estimate_sigma(image, channel_axis=-1, average_sigmas=True))
+    image = np.asarray(image, np.float32)
+    image = image[..., np.newaxis] if image.ndim == 2 else image
+    if image.ndim != 3 or min(image.shape[:2]) < 8:
+        raise ImageError(f"estimate_sigma needs an H×W×C picture of at least 8×8 pixels; got shape {image.shape}")
+    with warnings.catch_warnings():  # a flat picture: the median of no wavelet details (NumPy warns, gives NaN)
+        warnings.simplefilter("ignore", RuntimeWarning)
+        sigma = float(skimage_estimate_sigma(image, channel_axis=-1, average_sigmas=True))
+    return sigma if np.isfinite(sigma) else 0.0
 
 
 def check_photo_denoiser(model: keras.Model) -> None:

@@ -47,7 +47,7 @@ def build_parser() -> Parser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run one command; returns its exit code (2 with one line on stderr for bad input)."""
+    """Run one command; returns its exit code (2 with one line on stderr for bad input or too little memory)."""
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
@@ -57,6 +57,29 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except Exception as err:  # noqa: BLE001  (only running out of memory is answered here; the rest is a bug)
+        if not _out_of_memory(err):
+            raise
+        print(f"error: out of memory: {_first_line(err)}; ask for less (a smaller --size, -n, --batch-size or "
+              "--width)", file=sys.stderr)
+        return 2
+
+
+def _out_of_memory(err: BaseException) -> bool:
+    """NumPy's ``MemoryError`` or TensorFlow's ``ResourceExhaustedError`` (TensorFlow only looked up if loaded)."""
+    if isinstance(err, MemoryError):
+        return True
+    errors = getattr(sys.modules.get("tensorflow"), "errors", None)
+    return errors is not None and isinstance(err, errors.ResourceExhaustedError)
+
+
+def _first_line(err: BaseException, limit: int = 200) -> str:
+    """The gist of an error: its first line without TensorFlow's ``{{function_node …}}`` prefix, cut at ``limit``."""
+    import re
+
+    text = re.sub(r"\{\{[^}]*\}\}\s*", "", str(err)).strip().splitlines()
+    line = (text[0] if text else type(err).__name__).strip()
+    return line if len(line) <= limit else line[:limit - 1] + "…"
 
 
 def run() -> None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from artlib.cli.common import (STYLE_SOURCES, at_least, check_folder, check_output, existing_inputs, force_option,
-                               max_seconds_option, nonnegative_float, nonnegative_int, out_option, positive_float,
-                               positive_int, seed_option, unit_closed)
+from artlib.cli.common import (MAX_SIDE, MAX_WIDTH, STYLE_SOURCES, between, check_folder, check_output,
+                               existing_inputs, force_option, max_seconds_option, nonnegative_float, nonnegative_int,
+                               out_option, positive_float, positive_int, seed_option, unit_closed)
 from artlib.errors import ArtlibError
 
 __all__ = ["register"]
@@ -152,9 +152,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     apply.add_argument("--mask", default=None, metavar="MASK.png", help="with two styles: the first paints "
                        "where the mask is white, the second where it is black (resized to each photo)")
     _decoder_option(apply)
-    apply.add_argument("--max-dim", type=positive_int, default=None, metavar="N",
+    apply.add_argument("--max-dim", type=between(1, MAX_SIDE), default=None, metavar="N",
                        help="resize each photo to this long side first")
-    apply.add_argument("--style-size", type=at_least(8), default=512, metavar="N", help="long side the styles "
+    apply.add_argument("--style-size", type=between(8, MAX_SIDE), default=512, metavar="N", help="long side the styles "
                        "are read at: the scale of their strokes against the photo's (default: %(default)s)")
     out_option(apply, "the output image (one photo) or folder (several: OUT/<name>.png)")
     seed_option(apply)
@@ -167,11 +167,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     train.add_argument("--run-dir", default="runs/arbitrary_style", help="checkpoints and TensorBoard logs; "
                        "training resumes if it holds a run (default: %(default)s)")
     out_option(train, "the trained decoder, NAME.keras (default: RUN_DIR/decoder.keras)", required=False)
-    train.add_argument("--size", type=at_least(16), default=None,
+    train.add_argument("--size", type=between(16, MAX_SIDE), default=None,
                        help="side of the square training crops (default: arbitrary_style.train's)")
     train.add_argument("--batch-size", type=positive_int, default=None,
                        help="pairs per step (default: arbitrary_style.train's)")
-    train.add_argument("--width", type=at_least(4), default=None,
+    train.add_argument("--width", type=between(4, MAX_WIDTH), default=None,
                        help="channels of the decoder's first level (default: arbitrary_style.DEFAULT_WIDTH)")
     train.add_argument("--style-weight", type=positive_float, default=None,
                        help="weight of the moment (style) loss against the content loss (default: "

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from artlib.cli.common import (check_output, existing_inputs, force_option, model_option, out_option,
-                               positive_int, unit_interval)
+from artlib.cli.common import (MAX_SIDE, between, check_output, existing_inputs, force_option, model_option,
+                               out_option, unit_interval)
 
 __all__ = ["register"]
 
@@ -43,7 +43,8 @@ def _add_denoise(sub: argparse._SubParsersAction, name: str, helptext: str) -> N
                        help="the kind of noise, its level estimated; salt-and-pepper gets a 3×3 median "
                             "filter first (default: %(default)s)")
     model_option(cmd, "a photo denoiser .keras file (default: the shipped one)")
-    cmd.add_argument("--size", type=positive_int, default=None, help="shrink the input to this long side first")
+    cmd.add_argument("--size", type=between(8, MAX_SIDE), default=None,
+                     help="shrink the input to this long side first (at least 8: the denoiser's smallest picture)")
     cmd.add_argument("--ensemble", action=argparse.BooleanOptionalAction, default=True,
                      help="denoise the 8 rotations and mirror images and average them: about 0.2–0.3 dB better, "
                           "8× the time (default: on; --no-ensemble for one pass)")

@@ -14,8 +14,9 @@ from pathlib import Path
 from artlib.errors import ArtlibError
 
 __all__ = ["STYLE_SOURCES", "Parser", "positive_int", "nonnegative_int", "positive_float", "nonnegative_float",
-           "unit_interval", "unit_closed", "at_least", "out_option", "force_option", "seed_option", "model_option",
-           "max_seconds_option", "check_output", "check_folder", "existing_inputs"]
+           "unit_interval", "unit_closed", "at_least", "between", "MAX_IMAGES", "MAX_SIDE", "MAX_WIDTH", "out_option",
+           "force_option", "seed_option", "model_option", "max_seconds_option", "check_output", "check_folder",
+           "existing_inputs"]
 
 
 #: What a ``--style`` argument may be, for the commands' help (the names are those of artlib.patterns and
@@ -57,6 +58,21 @@ unit_closed = _number(float, lambda v: 0 <= v <= 1, "in [0, 1]")  # NaN fails th
 def at_least(minimum: int) -> Callable[[str], int]:
     """An integer option that must be at least ``minimum``."""
     return _number(int, lambda v: v >= minimum, f"a whole number of at least {minimum}")
+
+
+def between(minimum: int, maximum: int) -> Callable[[str], int]:
+    """An integer option from ``minimum`` to ``maximum``: a count or size beyond any sensible use is an error
+    before any work, not an out-of-memory crash (or hours of work) later."""
+    return _number(int, lambda v: minimum <= v <= maximum, f"a whole number from {minimum} to {maximum:,}")
+
+
+#: The most images one command makes (``-n``, a latent map's cells, walks × frames): 50,000 Fashion-MNIST
+#: images are 39 megapixels, within the 50-megapixel limit on every image artlib reads.
+MAX_IMAGES = 50_000
+#: The longest side a command resizes a picture to (its input, a style image, a training crop).
+MAX_SIDE = 8192
+#: The widest network a command builds (channels of the first layer; the shipped ones use 8 to 64).
+MAX_WIDTH = 1024
 
 
 def one_of(*choices: int) -> Callable[[str], int]:

@@ -6,8 +6,10 @@ import argparse
 import time
 from pathlib import Path
 
-from artlib.cli.common import (check_folder, check_output, class_label, force_option, max_seconds_option, model_option,
-                               nonnegative_float, one_of, out_option, positive_int, seed_option, unit_closed)
+from artlib.cli.common import (MAX_IMAGES, MAX_WIDTH, between, check_folder, check_output, class_label, force_option,
+                               max_seconds_option, model_option, nonnegative_float, one_of, out_option, positive_int,
+                               seed_option, unit_closed)
+from artlib.errors import ArtlibError
 
 __all__ = ["register"]
 
@@ -37,8 +39,33 @@ def _sampling(args: argparse.Namespace) -> tuple:
     return model, dict(schedule=schedule, labels=labels, guidance=args.guidance, seed=args.seed)
 
 
+#: DDIM steps when ``--steps`` is not given (a schedule with fewer levels: all of them).
+DEFAULT_DDIM_STEPS = 50
+#: DDIM's η and order when ``--eta`` and ``--order`` are not given.
+DEFAULT_ETA, DEFAULT_ORDER = 1.0, 2
+
+
+def _ddim_options(args: argparse.Namespace) -> argparse.Namespace:
+    """``args`` with DDIM's ``--eta`` and ``--order`` filled in; with ``--ddpm`` (no DDIM), none of them may be given.
+
+    Raises:
+        ArtlibError: ``--ddpm`` with ``--steps``, ``--eta`` or ``--order`` (which it would ignore).
+    """
+    if getattr(args, "ddpm", False):
+        given = [flag for flag, value in (("--steps", args.steps), ("--eta", args.eta), ("--order", args.order))
+                 if value is not None]
+        if given:
+            one = len(given) == 1
+            raise ArtlibError(f"--ddpm takes all the schedule's levels with fresh noise at each: {', '.join(given)} "
+                              f"{'is' if one else 'are'} DDIM's; drop {'it' if one else 'them'}")
+    args.eta = DEFAULT_ETA if args.eta is None else args.eta
+    args.order = DEFAULT_ORDER if args.order is None else args.order
+    return args
+
+
 def _steps(args: argparse.Namespace, schedule) -> int:
-    return min(args.steps, schedule.num_timesteps)
+    """``--steps``, which must fit the schedule (ddim_sample says so in one line); unset, the default that fits."""
+    return args.steps if args.steps is not None else min(DEFAULT_DDIM_STEPS, schedule.num_timesteps)
 
 
 def _sample(args: argparse.Namespace):
@@ -46,13 +73,14 @@ def _sample(args: argparse.Namespace):
 
     model, common = _sampling(args)
     if args.ddpm:
-        return diffusion.ddpm_sample(model, args.n, **common)
-    return diffusion.ddim_sample(model, args.n, steps=_steps(args, common["schedule"]), eta=args.eta,
-                                 order=args.order, **common)
+        return diffusion.ddpm_sample(model, args.n, **common), common["schedule"].num_timesteps
+    steps = _steps(args, common["schedule"])
+    return diffusion.ddim_sample(model, args.n, steps=steps, eta=args.eta, order=args.order, **common), steps
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
     out = check_output(args.out, args.force, (".png", ".npz"))
+    args = _ddim_options(args)
     import numpy as np
 
     from artlib import plotting
@@ -60,19 +88,21 @@ def cmd_sample(args: argparse.Namespace) -> int:
     from artlib.imageio import save_image
 
     start = time.perf_counter()
-    images = _sample(args)[..., 0]  # (n, 28, 28) in [0, 1]
+    images, steps = _sample(args)
+    images = images[..., 0]  # (n, 28, 28) in [0, 1]
     if out.suffix.lower() == ".npz":
         with atomic_path(out) as tmp:
             np.savez_compressed(tmp, images=images)
     else:
         save_image(out, plotting.grid_array(images[..., np.newaxis], ncols=int(np.ceil(np.sqrt(args.n)))))
-    how = "1,000-step DDPM" if args.ddpm else f"{args.steps}-step DDIM, eta {args.eta:g}, order {args.order}"
+    how = f"{steps:,}-step DDPM" if args.ddpm else f"{steps}-step DDIM, eta {args.eta:g}, order {args.order}"
     print(f"{args.n} samples ({how}) in {time.perf_counter() - start:.1f} s -> {out}")
     return 0
 
 
 def cmd_denoise_path(args: argparse.Namespace) -> int:
     out = check_output(args.out, args.force, (".gif", ".png"))
+    args = _ddim_options(args)
     from artlib import diffusion, plotting
     from artlib.imageio import save_image
 
@@ -95,7 +125,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     train = d_sub.add_parser("train", help="train (or resume) a class-conditional DDPM into a run directory")
     train.add_argument("--steps", type=positive_int, default=None,
                        help="train up to this step (default: the recipe's, 9000, as shipped; fast mode: 3)")
-    train.add_argument("--width", type=positive_int, default=None, help="U-Net channels at 28×28 (default: 32)")
+    train.add_argument("--width", type=between(1, MAX_WIDTH), default=None,
+                       help="U-Net channels at 28×28 (default: 32)")
     train.add_argument("--batch-size", type=positive_int, default=None, help="images per step (default: 64)")
     max_seconds_option(train)
     train.add_argument("--run-dir", default="runs/diffusion", help="where checkpoints and samples go; training "
@@ -108,19 +139,20 @@ def register(sub: argparse._SubParsersAction) -> None:
         cmd = d_sub.add_parser(name, help=helptext)
         model_option(cmd, "a trained run directory (default: the shipped model)", "--run-dir")
         out_option(cmd, f"output file: {kinds}")
-        cmd.add_argument("-n", type=positive_int, default=64 if name == "sample" else 4,
+        cmd.add_argument("-n", type=between(1, MAX_IMAGES), default=64 if name == "sample" else 4,
                          help="how many images (default: %(default)s)")
-        cmd.add_argument("--steps", type=positive_int, default=50,
-                         help="DDIM steps, at most the schedule's 1,000 (default: %(default)s)")
+        cmd.add_argument("--steps", type=positive_int, default=None,
+                         help=f"DDIM steps, at most the schedule's levels (1,000 for the shipped model; default: "
+                              f"{DEFAULT_DDIM_STEPS}, or all of a shorter schedule's)")
         if name == "sample":
             cmd.add_argument("--ddpm", action="store_true", help="ancestral DDPM with all 1,000 steps instead (slow)")
-        cmd.add_argument("--eta", type=unit_closed, default=1.0,
+        cmd.add_argument("--eta", type=unit_closed, default=None,
                          help="DDIM's share of fresh noise per step: 0 deterministic (smoother), 1 as much as "
-                              "DDPM (default: %(default)s; sharper with this model, see data/README.md)")
-        cmd.add_argument("--order", type=one_of(1, 2), default=2,
+                              f"DDPM (default: {DEFAULT_ETA:g}; sharper with this model, see data/README.md)")
+        cmd.add_argument("--order", type=one_of(1, 2), default=None,
                          help="DDIM's order, 1 or 2: 1 as published; 2: each step also uses the last step's "
                               "estimate of the image (DPM-Solver++ 2M), closer to 1,000 DDPM steps in 50 "
-                              "(default: %(default)s; README)")
+                              f"(default: {DEFAULT_ORDER}; README)")
         cmd.add_argument("--class", dest="label", type=class_label, default=None,
                          help="a class, 0-9 or a name such as sneaker (default: one drawn for each image)")
         cmd.add_argument("--guidance", type=nonnegative_float, default=1.0,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from artlib.cli.common import (STYLE_SOURCES, check_folder, check_output, existing_inputs, force_option,
-                               nonnegative_int, out_option, positive_float, positive_int, seed_option)
+from artlib.cli.common import (MAX_SIDE, MAX_WIDTH, STYLE_SOURCES, between, check_folder, check_output, existing_inputs,
+                               force_option, nonnegative_int, out_option, positive_float, positive_int, seed_option)
 from artlib.errors import ArtlibError
 
 __all__ = ["register"]
@@ -67,11 +67,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     out_option(train, "the trained network, NAME.keras")
     train.add_argument("--steps", type=positive_int, default=None,
                        help="training steps (default: fast_style.train's; fast mode: a few)")
-    train.add_argument("--size", type=positive_int, default=None,
+    train.add_argument("--size", type=between(1, MAX_SIDE), default=None,
                        help="side of the square training crops (default: fast_style.train's)")
     train.add_argument("--batch-size", type=positive_int, default=None, help="crops per step "
                        "(default: fast_style.train's)")
-    train.add_argument("--width", type=positive_int, default=None,
+    train.add_argument("--width", type=between(1, MAX_WIDTH), default=None,
                        help="network width (default: fast_style.DEFAULT_WIDTH)")
     train.add_argument("--blocks", type=nonnegative_int, default=None,
                        help="residual blocks, 0 or more (default: fast_style.DEFAULT_BLOCKS)")
@@ -80,7 +80,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     train.add_argument("--content", nargs="*", default=None, help="content photos: sample names, opencv-doc (the "
                        "colour photos of Debian's opencv-doc), files, folders or URLs (default: scikit-image's "
                        "photos, and opencv-doc's where installed)")
-    train.add_argument("--style-size", type=positive_int, default=None, help="long side of the style image: "
+    train.add_argument("--style-size", type=between(1, MAX_SIDE), default=None, help="long side of the style image: "
                        "the scale of the texture the network paints (default: --size)")
     train.add_argument("--style-weight", type=positive_float, default=None,
                        help="weight of the style term (default: fast_style.FAST_STYLE_WEIGHTS)")
@@ -99,7 +99,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                             "--model is given, then images, folders, .gif files or videos")
     apply.add_argument("--model", default=None, help="the network: a .keras file or a shipped style name")
     out_option(apply, "output folder")
-    apply.add_argument("--size", type=positive_int, default=None, help="resize inputs to this long side first")
+    apply.add_argument("--size", type=between(1, MAX_SIDE), default=None, help="resize inputs to this long side first")
     force_option(apply)
     apply.set_defaults(func=cmd_apply)
     export = fs_sub.add_parser("export", help="export a network to ONNX or LiteRT (TFLite) for deployment")

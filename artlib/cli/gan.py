@@ -12,8 +12,10 @@ import time
 from pathlib import Path
 
 from artlib import config
-from artlib.cli.common import (at_least, check_folder, check_output, class_label, force_option, model_option,
-                               nonnegative_float, nonnegative_int, out_option, positive_int, seed_option)
+from artlib.cli.common import (MAX_IMAGES, MAX_WIDTH, between, check_folder, check_output, class_label,
+                               force_option, model_option, nonnegative_float, nonnegative_int, out_option, positive_int,
+                               seed_option)
+from artlib.errors import ArtlibError
 
 __all__ = ["register"]
 
@@ -93,6 +95,9 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
 def cmd_interpolate(args: argparse.Namespace) -> int:
     out = check_output(args.out, args.force, (".png", ".gif"))
+    if args.rows * args.frames > MAX_IMAGES:
+        raise ArtlibError(f"--rows {args.rows} × --frames {args.frames} is {args.rows * args.frames:,} images, more "
+                          f"than the {MAX_IMAGES:,} a command makes at once; ask for fewer")
     import numpy as np
 
     from artlib import gan, plotting
@@ -125,7 +130,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     train.add_argument("--steps", type=positive_int, default=None, help="train up to this step instead of --epochs")
     train.add_argument("--batch-size", type=positive_int, default=None,
                        help="images per step (default: the recipe's)")
-    train.add_argument("--width", type=at_least(2), default=None,
+    train.add_argument("--width", type=between(2, MAX_WIDTH), default=None,
                        help="channels of the networks' middle layers (default: the recipe's, 64)")
     train.add_argument("--classes", type=class_label, nargs="+", default=None, metavar="CLASS",
                        help="train on these classes only, by number 0-9 or name (default: all ten)")
@@ -164,10 +169,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         model_option(cmd, "a trained run directory (default: the shipped generator)", "--run-dir")
         out_option(cmd, f"output file: {kinds}")
         if name == "sample":
-            cmd.add_argument("-n", type=positive_int, default=64, help="how many images (default: %(default)s)")
+            cmd.add_argument("-n", type=between(1, MAX_IMAGES), default=64,
+                             help="how many images (default: %(default)s)")
         else:
-            cmd.add_argument("--rows", type=positive_int, default=4, help="how many walks (default: %(default)s)")
-            cmd.add_argument("--frames", "--steps", dest="frames", type=at_least(2), default=10,
+            cmd.add_argument("--rows", type=between(1, 1000), default=4, help="how many walks (default: %(default)s)")
+            cmd.add_argument("--frames", "--steps", dest="frames", type=between(2, 1000), default=10,
                              help="images per walk, both ends included (default: %(default)s)")
         cmd.add_argument("--label", type=class_label, default=None,
                          help="a class, 0-9 or a name (conditional runs only)")

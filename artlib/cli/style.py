@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from artlib.cli.common import (STYLE_SOURCES, check_output, existing_inputs, force_option, out_option, positive_float,
-                               positive_int, seed_option)
+from artlib.cli.common import (MAX_SIDE, STYLE_SOURCES, between, check_output, existing_inputs, force_option,
+                               out_option, positive_float, positive_int, seed_option)
 from artlib.errors import ArtlibError
 
 __all__ = ["register"]
@@ -28,12 +28,18 @@ def cmd_transfer(args: argparse.Namespace) -> int:
     budgets = [n for n, _ in style.stage_schedule(steps, stages)]  # a stage that settles sooner skips ahead
     starts = [sum(budgets[:k]) for k in range(stages)]
     bar = training.progress_bar(sum(budgets))
+
+    def report(i: int, record: dict) -> None:
+        done = starts[record["stage"]] + record["step"] + 1
+        if bar.target is not None and done > bar.target:  # L-BFGS's line search may take an evaluation or two
+            bar.target = done                              # more than its budget: the bar shows them, not "2/1"
+        bar.update(done, [("loss", record["total"])])
+
     result = style.style_transfer(
         content, styles, max_dim=size, steps=steps, optimizer=args.optimizer, weights=args.weights,
         style_weight=args.style_weight, blend=args.style_weights, seed=args.seed,
         preserve_color="luminance" if args.preserve_color else None, coarse_to_fine=args.optimizer == "lbfgs",
-        callback=lambda i, r: bar.update(starts[r["stage"]] + r["step"] + 1, [("loss", r["total"])]),
-        verbose=False)
+        callback=report, verbose=False)
     imageio.save_image(out, result.image)
     print(f"\n{result.summary()}\n-> {out}")
     return 0
@@ -45,7 +51,7 @@ def _add_transfer(sub: argparse._SubParsersAction, name: str, helptext: str) -> 
     cmd.add_argument("styles", nargs="+", metavar="STYLE",
                      help=f"style image(s): {STYLE_SOURCES}")
     out_option(cmd, "output image (.png, .jpg ...)")
-    cmd.add_argument("--size", type=positive_int, default=None,
+    cmd.add_argument("--size", type=between(1, MAX_SIDE), default=None,
                      help="long side of the output (default: style.DEFAULT_MAX_DIM; fast mode: 64)")
     cmd.add_argument("--steps", type=positive_int, default=None, help="steps at the final size, up to twice that "
                      "at each coarser one (default: style.DEFAULT_STEPS; fast mode: 5)")

@@ -7,8 +7,8 @@ import time
 from pathlib import Path
 
 from artlib.atomic import check_writable
-from artlib.cli.common import (check_folder, class_label, existing_inputs, force_option, max_seconds_option, out_option,
-                               positive_int, seed_option)
+from artlib.cli.common import (MAX_WIDTH, between, check_folder, class_label, existing_inputs, force_option,
+                               max_seconds_option, out_option, positive_int, seed_option)
 from artlib.errors import ArtlibError
 
 __all__ = ["register"]
@@ -106,7 +106,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     train.add_argument("--steps", type=positive_int, default=None,
                        help="train up to this step (default: the recipe's, translate.TranslateSettings; fast mode: 3)")
     max_seconds_option(train)
-    train.add_argument("--width", type=positive_int, default=None,
+    train.add_argument("--width", type=between(1, MAX_WIDTH), default=None,
                        help="channels of the generators' first layer (default: the recipe's)")
     train.add_argument("--batch-size", type=positive_int, default=None,
                        help="images of each class per step (default: the recipe's)")

@@ -6,8 +6,8 @@ import argparse
 import math
 
 from artlib import config
-from artlib.cli.common import (at_least, check_folder, check_output, force_option, model_option, nonnegative_float,
-                               out_option, positive_float, positive_int, seed_option)
+from artlib.cli.common import (MAX_IMAGES, between, check_folder, check_output, force_option, model_option,
+                               nonnegative_float, out_option, positive_float, positive_int, seed_option)
 
 __all__ = ["register"]
 
@@ -61,7 +61,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     train.add_argument("--epochs", type=positive_int, default=None,
                        help="epochs (default: vae.NUM_EPOCHS; fast mode: 1)")
     train.add_argument("--batch-size", type=positive_int, default=128, help="images per step (default: %(default)s)")
-    train.add_argument("--iw-samples", type=positive_int, default=10,
+    train.add_argument("--iw-samples", type=between(1, 10_000), default=10,
                        help="samples per test image for the bound on -log p(x) (default: %(default)s)")
     train.add_argument("--run-dir", default="runs/vae", help="settings, history, TensorBoard logs and the resume "
                        "backup; another recipe needs another folder (default: %(default)s)")
@@ -71,10 +71,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     sample = vae_sub.add_parser("sample", help="a PNG grid of samples, or of the 2-D latent map (--map)")
     out_option(sample, "output image (.png, .jpg ...)")
     model_option(sample, "a .keras VAE (default: the shipped 2-D one)")
-    sample.add_argument("-n", type=positive_int, default=64, help="how many samples (default: %(default)s)")
+    sample.add_argument("-n", type=between(1, MAX_IMAGES), default=64, help="how many samples (default: %(default)s)")
     sample.add_argument("--temperature", type=positive_float, default=1.0, help="scale of z (default: %(default)s)")
     sample.add_argument("--map", action="store_true", help="draw the decoder over the 2-D latent plane instead")
-    sample.add_argument("--grid", type=at_least(2), default=20, help="points per axis of --map (default: %(default)s)")
+    sample.add_argument("--grid", type=between(2, 200), default=20,
+                        help="points per axis of --map (default: %(default)s)")
     seed_option(sample)
     force_option(sample)
     sample.set_defaults(func=cmd_sample)

@@ -259,6 +259,37 @@ def measure_fps(network: keras.Model, size: int | Sequence[int] = 256, *, batch_
     return frames * batch_size / (time.perf_counter() - start)
 
 
+def _plan_outputs(inputs: Sequence[str | Path], out_dir: Path, force: bool) -> dict[Path, Path]:
+    """``{output: input}`` for every file :func:`apply` will write (a video: its first frame's name).
+
+    Raises:
+        ImageError: An input is missing. DataError: A folder without images. ArtlibError: Two inputs
+            share an output, or an output exists and ``force`` is False.
+    """
+    planned: dict[Path, Path] = {}
+    for source in map(Path, inputs):
+        if source.is_dir():
+            files = image_files(source)
+            if not files:
+                raise DataError(f"folder '{source}' holds no images (.png, .jpg, …)")
+            pairs = [(out_dir / (f.stem + ".png"), f) for f in files]
+        elif not source.is_file():
+            raise ImageError(f"input '{source}' does not exist")
+        elif source.suffix.lower() == ".gif":
+            pairs = [(out_dir / (source.stem + ".gif"), source)]
+        elif source.suffix.lower() in VIDEO_SUFFIXES:
+            pairs = [(out_dir / f"{source.stem}_{0:05d}.png", source)]
+        else:
+            pairs = [(out_dir / (source.stem + ".png"), source)]
+        for target, origin in pairs:
+            if target in planned:
+                raise ArtlibError(f"'{planned[target]}' and '{origin}' would both be written to '{target}'; "
+                                  "rename one or apply them separately")
+            _output(out_dir, target.name, force)  # an existing output, refused unless forced
+            planned[target] = origin
+    return planned
+
+
 def apply(network: keras.Model | str | Path, inputs: Iterable[str | Path], out_dir: str | Path, *,
           max_dim: int | None = None, force: bool = False, verbose: bool = False) -> list[Path]:
     """Stylize images, folders, animated GIFs and videos into ``out_dir`` (what the CLI's ``apply`` does).
@@ -275,13 +306,17 @@ def apply(network: keras.Model | str | Path, inputs: Iterable[str | Path], out_d
         The files written.
 
     Raises:
-        ArtlibError: ``max_dim`` is not a positive integer, or an output exists and ``force`` is False.
-        ImageError: an input is missing or unreadable. DataError: a bad network file.
+        ArtlibError: ``max_dim`` is not a positive integer, an output exists and ``force`` is False, or
+            two inputs would be written to one file (``a.png`` and ``a.jpg``: both ``a.png``). Both are
+            found before anything is painted, so that no result is written and then overwritten.
+        ImageError: an input is missing or unreadable. DataError: a bad network file, or a folder
+            without images.
     """
     max_dim = None if max_dim is None else positive_int(max_dim, "max_dim")
-    network = as_network(network)
-    inputs = [inputs] if isinstance(inputs, (str, Path)) else inputs  # one file, not its letters
+    inputs = [inputs] if isinstance(inputs, (str, Path)) else list(inputs)  # one file, not its letters
     out_dir = Path(out_dir)
+    _plan_outputs(inputs, out_dir, force)
+    network = as_network(network)
     written: list[Path] = []
     for source in inputs:
         source = Path(source)
