@@ -423,6 +423,10 @@ def test_cli_samples_and_draws_the_path(trained, tmp_path):
     assert main(["diffusion", "denoise-path", "--run-dir", run, "-n", "2", "--steps", "4",
                  "-o", str(tmp_path / "p.png")]) == 0
     assert np.asarray(Image.open(tmp_path / "p.png")).shape[1] > 4 * 28  # a strip of the 4 steps
+    schedule_levels = diffusion.load_model(trained[0])[1].num_timesteps
+    assert main(["diffusion", "sample", "--run-dir", run, "-n", "1", "--steps", str(schedule_levels + 1),
+                 "-o", str(tmp_path / "more.png")]) == 2  # more steps than levels: an error, not quietly fewer
+    assert not (tmp_path / "more.png").exists()
 
 
 @pytest.mark.parametrize("argv, message", [
