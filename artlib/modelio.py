@@ -15,7 +15,18 @@ from typing import Any, NamedTuple
 
 from artlib.errors import ArtlibError, CheckpointError, DataError
 
-__all__ = ["save_model", "load_model", "RunSource", "run_source"]
+__all__ = ["save_model", "load_model", "RUN_KINDS", "settings_kind", "run_kind", "check_run_kind", "RunSource",
+           "run_source"]
+
+#: The kinds of run directory, each told apart by keys of its ``settings.json`` that only it writes.
+RUN_KINDS = {
+    "arbitrary-style": ("kind",),  # {"kind": "arbitrary-style decoder", …}
+    "translation": ("cycle_weight", "disc_width"),
+    "diffusion": ("num_timesteps", "ema_decay"),
+    "GAN": ("latent_dim", "loss"),
+    "VAE": ("latent_dim", "beta"),
+    "fast-style": ("style_layers", "match_colours"),
+}
 
 
 def save_model(model: Any, path: str | Path, *, force: bool = True, optimizer: bool = False) -> Path:
@@ -102,6 +113,38 @@ def _held_model(path: Path) -> str | None:
         return None
 
 
+def settings_kind(settings: Any) -> str | None:
+    """Which kind of run wrote ``settings`` (a key of :data:`RUN_KINDS`), or None if none is known."""
+    if not isinstance(settings, dict):
+        return None
+    return next((kind for kind, keys in RUN_KINDS.items() if all(key in settings for key in keys)), None)
+
+
+def run_kind(folder: str | Path) -> str | None:
+    """Which kind of run ``folder`` holds (a key of :data:`RUN_KINDS`), from its ``settings.json``.
+
+    Returns:
+        The kind; None when there is no readable ``settings.json`` or it is of no known kind.
+    """
+    import json
+
+    try:
+        return settings_kind(json.loads((Path(folder) / "settings.json").read_text()))
+    except (OSError, ValueError):
+        return None
+
+
+def check_run_kind(folder: str | Path, kind: str) -> None:
+    """Refuse a run directory that holds another kind of run (a new or empty folder passes).
+
+    Raises:
+        CheckpointError: ``folder`` holds a run of another kind than ``kind`` (a key of :data:`RUN_KINDS`).
+    """
+    found = run_kind(folder)
+    if found is not None and found != kind:
+        raise CheckpointError(f"{folder} holds a {found} run, not a {kind} run; use another run directory")
+
+
 class RunSource(NamedTuple):
     """Where a trained model is read from (see :func:`run_source`)."""
 
@@ -110,7 +153,8 @@ class RunSource(NamedTuple):
     fix: str  #: What the user can do about a missing or broken file.
 
 
-def run_source(run_dir: str | Path | None, shipped_dir: Path, *, what: str, train: str) -> RunSource:
+def run_source(run_dir: str | Path | None, shipped_dir: Path, *, what: str, train: str,
+               kind: str | None = None) -> RunSource:
     """A run directory or the shipped folder, with the error and the advice that fit each.
 
     A missing or damaged shipped model is a broken installation (:class:`DataError`: reinstall, or
@@ -122,10 +166,16 @@ def run_source(run_dir: str | Path | None, shipped_dir: Path, *, what: str, trai
         shipped_dir: The folder of the shipped model.
         what: What ships there, for messages (``"GAN generator"``).
         train: The command that trains one, without ``--run-dir`` (``"python -m artlib gan train"``).
+        kind: The run's kind (a key of :data:`RUN_KINDS`): a folder of another kind is refused at once.
 
     Returns:
         ``RunSource(folder, error, fix)``.
+
+    Raises:
+        CheckpointError: ``run_dir`` holds a run of another kind than ``kind``.
     """
+    if run_dir is not None and kind is not None:
+        check_run_kind(run_dir, kind)
     folder = Path(shipped_dir if run_dir is None else run_dir)
     if folder.resolve() == Path(shipped_dir).resolve():
         return RunSource(folder, DataError, f"the shipped {what} is missing or damaged in this copy of artlib; "

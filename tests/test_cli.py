@@ -222,6 +222,64 @@ def test_an_output_that_cannot_be_written_is_one_line_before_tensorflow(hooked, 
     assert a_file.read_text() == "a file, not a folder" and not any(folder.iterdir())
 
 
+#: A shipped run's settings of each kind (a folder holding one is a run of that kind).
+SHIPPED_SETTINGS = {"GAN": "gan/settings.json", "diffusion": "diffusion/settings.json",
+                    "translation": "translate/settings.json", "fast-style": "fast_style_waves.json",
+                    "arbitrary-style": "arbitrary_style_decoder.json"}
+
+
+def _a_run_of(kind: str, folder):
+    import shutil
+
+    from conftest import REPO
+
+    folder.mkdir()
+    shutil.copy(REPO / "data" / "pretrained" / SHIPPED_SETTINGS[kind], folder / "settings.json")
+    return folder
+
+
+def test_every_shipped_kind_of_run_is_told_apart():
+    import json
+
+    from conftest import REPO
+
+    from artlib import modelio
+
+    for kind, name in SHIPPED_SETTINGS.items():
+        assert modelio.settings_kind(json.loads((REPO / "data" / "pretrained" / name).read_text())) == kind
+    assert modelio.settings_kind({"latent_dim": 2, "beta": 1.0, "num_images": 60000}) == "VAE"  # vae.train's
+    assert modelio.settings_kind({"seed": 0}) is None and modelio.settings_kind(["not", "a", "dict"]) is None
+
+
+@pytest.mark.parametrize("args, kind, found", [
+    (["gan", "train", "--run-dir", "{run}"], "GAN", "diffusion"),
+    (["gan", "finetune", "--from-run-dir", "x", "--target-class", "1", "--run-dir", "{run}"], "GAN", "translation"),
+    (["vae", "train", "-o", "{out}.keras", "--run-dir", "{run}"], "VAE", "GAN"),
+    (["diffusion", "train", "--run-dir", "{run}"], "diffusion", "GAN"),
+    (["translate", "train", "--run-dir", "{run}"], "translation", "fast-style"),
+    (["fast-style", "train", "pattern:waves", "-o", "{out}.keras", "--run-dir", "{run}"], "fast-style",
+     "arbitrary-style"),
+    (["arbitrary-style", "train", "--run-dir", "{run}"], "arbitrary-style", "diffusion"),
+])
+def test_a_run_directory_of_another_kind_is_named_before_tensorflow(hooked, tmp_path, args, kind, found):
+    run = _a_run_of(found, tmp_path / "run")
+    names = {"run": str(run), "out": str(tmp_path / "out")}
+    result = run_cli(*[a.format(**names) for a in args], env=without_tensorflow(hooked))
+    one_line_error(result, f"{run} holds a {found} run, not a {kind} run; use another run directory")
+    assert [p.name for p in tmp_path.iterdir()] == ["run"] and [p.name for p in run.iterdir()] == ["settings.json"]
+
+
+def test_a_sampler_given_another_kind_of_run_names_it(tmp_path, capsys):
+    diffusion_run, gan_run = _a_run_of("diffusion", tmp_path / "d"), _a_run_of("GAN", tmp_path / "g")
+    for argv, said in ((["gan", "sample", "--model", str(diffusion_run)], "holds a diffusion run, not a GAN run"),
+                       (["gan", "interpolate", "--run-dir", str(diffusion_run)], "holds a diffusion run, not a GAN"),
+                       (["diffusion", "sample", "--model", str(gan_run)], "holds a GAN run, not a diffusion run")):
+        assert main([*argv, "-o", str(tmp_path / "x.png")]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and said in err, err
+    assert not (tmp_path / "x.png").exists()
+
+
 def test_outputs_are_never_replaced_unasked(hooked, tmp_path):
     out = tmp_path / "samples.png"
     out.write_bytes(b"keep me")

@@ -210,7 +210,8 @@ def test_a_run_directory_of_another_kind_is_refused_by_name(tmp_path, kind):
     run_dir.mkdir()
     shutil.copy(REPO / "data" / "pretrained" / kind / "settings.json", run_dir / "settings.json")
     for call in (lambda: tiny_train(run_dir, 1), lambda: translate.load_translator(run_dir)):
-        with pytest.raises(CheckpointError, match=re.escape(f"{run_dir} is not a translation run directory")):
+        named = {"gan": "GAN"}.get(kind, kind)
+        with pytest.raises(CheckpointError, match=re.escape(f"{run_dir} holds a {named} run, not a translation run")):
             call()
     assert sorted(p.name for p in run_dir.iterdir()) == ["settings.json"]  # nothing written there
 
@@ -309,9 +310,9 @@ def test_cli_bad_input_is_one_line_before_tensorflow(tmp_path):
         (["translate", "train", "--classes", "7", "Sneaker"], "two different classes"),
         (["translate", "train", "--classes", "7"], "--classes"),
         (["translate", "train", "--steps", "0"], "--steps"),
-        (["translate", "train", "--run-dir", str(tmp_path / "gan")], "is not a translation run directory"),
+        (["translate", "train", "--run-dir", str(tmp_path / "gan")], "holds a GAN run, not a translation run"),
         (["translate", "apply", "--run-dir", str(tmp_path / "diffusion"), str(photo), "-o", str(tmp_path / "o")],
-         "is not a translation run directory"),
+         "holds a diffusion run, not a translation run"),
         (["translate", "apply", "--run-dir", str(tmp_path / "none"), str(photo), "-o", str(tmp_path / "o")],
          "no such file"),
         (["translate", "apply", str(tmp_path / "nowhere.png"), "-o", str(tmp_path / "o")], "no such file"),

@@ -92,7 +92,7 @@ def cmd_apply(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    check_folder(args.run_dir)
+    check_folder(args.run_dir, "arbitrary-style")
     out = check_output(args.out or str(Path(args.run_dir) / "decoder.keras"), args.force, (".keras",))
     existing_inputs(*args.style_folder, *([args.start_from] if args.start_from else []))  # --content may name photos
     from artlib import arbitrary_style

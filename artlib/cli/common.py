@@ -141,14 +141,23 @@ def check_output(path: str, force: bool, suffixes: Iterable[str] | None = None) 
     return check_writable(out)
 
 
-def check_folder(path: str | Path) -> Path:
+def check_folder(path: str | Path, kind: str | None = None) -> Path:
     """An output folder or run directory, once files can be made in it (it need not exist yet).
+
+    Args:
+        path: The folder.
+        kind: For a run directory, the kind of run to be trained there (a key of
+            :data:`artlib.modelio.RUN_KINDS`): a folder holding another kind is refused.
 
     Raises:
         WriteError: It is a file, or nothing can be written there (see :func:`artlib.atomic.check_writable`).
+        CheckpointError: It holds a run of another kind.
     """
     from artlib.atomic import check_writable
+    from artlib.modelio import check_run_kind
 
+    if kind is not None:
+        check_run_kind(path, kind)
     return check_writable(path, folder=True)
 
 

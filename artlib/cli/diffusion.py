@@ -15,7 +15,7 @@ __all__ = ["register"]
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    check_folder(args.run_dir)
+    check_folder(args.run_dir, "diffusion")
     from artlib import config, diffusion
 
     settings = diffusion.DiffusionSettings(seed=args.seed)

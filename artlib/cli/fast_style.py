@@ -13,7 +13,7 @@ __all__ = ["register"]
 
 def cmd_train(args: argparse.Namespace) -> int:
     out = check_output(args.out, args.force, (".keras",))
-    check_folder(args.run_dir)
+    check_folder(args.run_dir, "fast-style")
     existing_inputs(args.style)  # --content may also name bundled photos
     from artlib import fast_style
 

@@ -34,7 +34,7 @@ def _upsample_of(run_dir: str) -> str:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    check_folder(args.run_dir)
+    check_folder(args.run_dir, "GAN")
     from artlib import gan
 
     overrides = {"loss": args.loss, "conditional": args.conditional, "seed": args.seed, "classes": args.classes,
@@ -57,7 +57,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_finetune(args: argparse.Namespace) -> int:
-    check_folder(args.run_dir)
+    check_folder(args.run_dir, "GAN")
     from artlib import gan
 
     steps = args.steps if args.steps is not None else config.choose(full=gan.FINETUNE_STEPS, fast=3)

@@ -19,7 +19,7 @@ PHOTOS = ("Fashion-MNIST shows a light garment, centred, on a black background: 
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    check_folder(args.run_dir)
+    check_folder(args.run_dir, "translation")
     from artlib import config
     from artlib.translate.settings import TranslateSettings, check_run_dir
 

@@ -14,7 +14,7 @@ __all__ = ["register"]
 
 def cmd_train(args: argparse.Namespace) -> int:
     out = check_output(args.out, args.force, (".keras",))
-    check_folder(args.run_dir)
+    check_folder(args.run_dir, "VAE")
     from artlib import data, vae
 
     (x_train, _), (x_test, _) = data.load_fashion_mnist()

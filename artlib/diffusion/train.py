@@ -208,7 +208,7 @@ def load_model(run_dir: str | Path | None = None) -> tuple[keras.Model, NoiseSch
     Raises:
         DataError: The shipped model is missing or damaged. CheckpointError: ``run_dir`` has no finished model.
     """
-    folder, error, fix = modelio.run_source(run_dir, PRETRAINED_DIR, what="diffusion model",
+    folder, error, fix = modelio.run_source(run_dir, PRETRAINED_DIR, what="diffusion model", kind="diffusion",
                                             train="python -m artlib diffusion train")
     model = modelio.load_model(folder / MODEL_FILE, what="diffusion model", fix=fix, check=_model_problem,
                                error=error)

@@ -13,7 +13,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from artlib import config, imageio, style, training
+from artlib import config, imageio, modelio, style, training
 from artlib.atomic import atomic_write_text
 from artlib.errors import CheckpointError
 from artlib.checks import positive_float, positive_int, seed_value
@@ -170,6 +170,7 @@ def loss_extractor(weights: str | Path = "auto", content_layers: Sequence[str] |
 
 def _resumed_settings(run_dir: Path, given: dict[str, Any], *, quiet: bool | None) -> dict[str, Any]:
     """``given`` with :data:`RUN_SETTINGS` replaced by the run's own when ``run_dir`` holds a run to resume."""
+    modelio.check_run_kind(run_dir, "fast-style")  # a GAN's or a diffusion model's run directory: refused
     path = run_dir / SETTINGS_FILE
     if not (path.is_file() and tf.train.latest_checkpoint(str(run_dir / "checkpoints"))):
         return given

@@ -218,7 +218,7 @@ def load_generator(run_dir: str | Path | None = None) -> keras.Model:
         CheckpointError: No finished generator in ``run_dir``, or a corrupt one, or another kind of model.
         DataError: The shipped generator is missing or corrupt.
     """
-    run_dir, error, fix = modelio.run_source(run_dir, PRETRAINED_DIR, what="GAN generator",
+    run_dir, error, fix = modelio.run_source(run_dir, PRETRAINED_DIR, what="GAN generator", kind="GAN",
                                              train="python -m artlib gan train")
     return modelio.load_model(run_dir / "generator.keras", what="GAN generator", fix=fix,
                               check=_generator_problem, error=error)

@@ -27,6 +27,7 @@ import numpy as np
 
 from artlib.atomic import atomic_write_text
 from artlib.errors import CheckpointError
+from artlib.modelio import settings_kind
 
 __all__ = ["RunDir", "MAY_CHANGE", "read_json_object"]
 
@@ -123,6 +124,10 @@ class RunDir:
         new = _jsonable(settings)
         if self.settings_file.exists():
             old = self.read_settings()
+            kinds = settings_kind(old), settings_kind(new)
+            if None not in kinds and kinds[0] != kinds[1]:
+                raise CheckpointError(f"{self.path} holds a {kinds[0]} run, not a {kinds[1]} run; use another run "
+                                      "directory")
             differ = sorted(k for k in set(old) | set(new) if k not in may_change and old.get(k) != new.get(k))
             if differ:
                 changes = ", ".join(f"{k}: {old.get(k)!r} -> {new.get(k)!r}" for k in differ)

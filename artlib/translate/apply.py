@@ -81,7 +81,7 @@ def load_translator(run_dir: str | Path | None = None) -> Translator:
             or holds no finished generators (train it first), or damaged ones.
         DataError: The shipped pair is missing or damaged.
     """
-    folder, error, fix = modelio.run_source(run_dir, PRETRAINED_DIR, what="translation pair",
+    folder, error, fix = modelio.run_source(run_dir, PRETRAINED_DIR, what="translation pair", kind="translation",
                                             train="python -m artlib translate train --classes A B")
     try:
         classes = tuple(load_settings(folder)["classes"])

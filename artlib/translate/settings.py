@@ -9,6 +9,7 @@ from typing import Any
 from artlib import config
 from artlib.checks import positive_float, positive_int, seed_value
 from artlib.errors import ArtlibError, CheckpointError, DataError
+from artlib.modelio import check_run_kind
 from artlib.classes import class_pair
 
 __all__ = ["PRETRAINED_DIR", "TranslateSettings", "load_settings", "check_run_dir"]
@@ -86,6 +87,7 @@ def load_settings(run_dir: str | Path | None = None) -> TranslateSettings:
                         "and pass --run-dir DIR")
     if not path.is_file():
         raise CheckpointError(f"{folder} is not a translation run directory (no settings.json); {fix}")
+    check_run_kind(folder, "translation")  # a GAN's, a diffusion model's …: said in those words
     try:
         values = json.loads(path.read_text())
         if not isinstance(values, dict) or "classes" not in values:
