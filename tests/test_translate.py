@@ -399,6 +399,9 @@ def test_bad_images_and_no_inputs_are_refused_by_name(tmp_path):
         assert images.shape == (1, 28, 28) and names == ["shoe"]
     with pytest.raises(ArtlibError, match="no inputs: give image files or .npz files"):
         translate.read_inputs([])
+    (tmp_path / "notes.npz").write_text("not an archive")  # NumPy would call it pickled data
+    with pytest.raises(ImageError, match="notes.npz is not a .npz file: it is not a zip archive"):
+        translate.read_inputs(tmp_path / "notes.npz")
 
 
 if __name__ == "__main__":

@@ -188,7 +188,6 @@ def denoise_photo(model: keras.Model, image: Any, sigma: float | None = None, *,
     """
     if sigma is not None:
         sigma = positive_float(sigma, "sigma (the noise level on [0, 1] pixels)", zero=True)
-    check_photo_denoiser(model)
     image = imageio.as_array(image, "the image to denoise")
     if image.ndim == 2:
         image = image[..., np.newaxis]  # H×W -> H×W×1
@@ -200,6 +199,7 @@ def denoise_photo(model: keras.Model, image: Any, sigma: float | None = None, *,
         raise ImageError(f"the image to denoise is {image.shape[1]}×{image.shape[0]} pixels; the denoiser needs "
                          "at least 8×8")
     image = as_images(image[np.newaxis], "image")[0]
+    check_photo_denoiser(model)  # after the image's checks: a bad picture is named first
     if sigma is None:
         sigma = estimate_sigma(image)
     height, width = image.shape[:2]

@@ -9,6 +9,7 @@ background). An ``.npz`` file holds an array ``images``, ``(N, 28, 28[, 1])``, u
 
 from __future__ import annotations
 
+import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -77,6 +78,8 @@ def read_inputs(paths: Sequence[str | Path], *, invert: bool = False) -> tuple[n
     images, names = [], []
     for path in map(Path, paths):
         if path.suffix.lower() == ".npz":
+            if path.is_file() and not zipfile.is_zipfile(path):  # else NumPy takes it for a pickle and says so
+                raise ImageError(f"{path} is not a .npz file: it is not a zip archive, as np.savez writes")
             try:
                 with np.load(path, allow_pickle=False) as archive:
                     array = archive["images"]
