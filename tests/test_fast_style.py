@@ -701,7 +701,13 @@ def test_cli_blocks_may_be_zero_but_not_negative(tmp_path, capsys):
     assert exit_info.value.code == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("error:") and "\n" not in err, err
-    assert "--blocks" in err and "-1 must be a whole number of at least 0" in err, err
+    assert "--blocks" in err and "-1 must be a whole number from 0 to 64" in err, err
+    for option, value, wanted in (("--blocks", "65", "from 0 to 64"), ("--edge-kernel", "33", "from 1 to 31"),
+                                  ("--size", "4", "from 8 to 8,192"), ("--style-size", "7", "from 8 to 8,192")):
+        with pytest.raises(SystemExit):
+            main([*train, option, value])
+        err = capsys.readouterr().err.strip()
+        assert f"{option}: {value} must be a whole number {wanted}" in err and "\n" not in err, err
     assert not (tmp_path / "m.keras").exists()
 
 

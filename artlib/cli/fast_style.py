@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from artlib.cli.common import (MAX_SIDE, MAX_WIDTH, STYLE_SOURCES, between, check_folder, check_output, existing_inputs,
-                               force_option, nonnegative_int, out_option, positive_float, positive_int, seed_option)
+                               force_option, out_option, positive_float, positive_int, seed_option)
 from artlib.errors import ArtlibError
 
 __all__ = ["register"]
@@ -67,20 +67,21 @@ def register(sub: argparse._SubParsersAction) -> None:
     out_option(train, "the trained network, NAME.keras")
     train.add_argument("--steps", type=positive_int, default=None,
                        help="training steps (default: fast_style.train's; fast mode: a few)")
-    train.add_argument("--size", type=between(1, MAX_SIDE), default=None,
-                       help="side of the square training crops (default: fast_style.train's)")
+    train.add_argument("--size", type=between(8, MAX_SIDE), default=None,
+                       help="side of the square training crops, at least 8 (the loss's features pool 3 times; "
+                            "default: fast_style.train's)")
     train.add_argument("--batch-size", type=positive_int, default=None, help="crops per step "
                        "(default: fast_style.train's)")
     train.add_argument("--width", type=between(1, MAX_WIDTH), default=None,
                        help="network width (default: fast_style.DEFAULT_WIDTH)")
-    train.add_argument("--blocks", type=nonnegative_int, default=None,
-                       help="residual blocks, 0 or more (default: fast_style.DEFAULT_BLOCKS)")
-    train.add_argument("--edge-kernel", type=positive_int, default=None, help="kernel of the first and last "
-                       "convolutions (default: fast_style.DEFAULT_EDGE_KERNEL)")
+    train.add_argument("--blocks", type=between(0, 64), default=None,
+                       help="residual blocks, 0 to 64 (default: fast_style.DEFAULT_BLOCKS)")
+    train.add_argument("--edge-kernel", type=between(1, 31), default=None, help="kernel of the first and last "
+                       "convolutions, odd, up to 31 (default: fast_style.DEFAULT_EDGE_KERNEL)")
     train.add_argument("--content", nargs="*", default=None, help="content photos: sample names, opencv-doc (the "
                        "colour photos of Debian's opencv-doc), files, folders or URLs (default: scikit-image's "
                        "photos, and opencv-doc's where installed)")
-    train.add_argument("--style-size", type=between(1, MAX_SIDE), default=None, help="long side of the style image: "
+    train.add_argument("--style-size", type=between(8, MAX_SIDE), default=None, help="long side of the style image: "
                        "the scale of the texture the network paints (default: --size)")
     train.add_argument("--style-weight", type=positive_float, default=None,
                        help="weight of the style term (default: fast_style.FAST_STYLE_WEIGHTS)")
