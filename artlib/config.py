@@ -74,8 +74,23 @@ T = TypeVar("T")
 _TRUE = {"1", "true", "yes", "on"}
 
 
-def _flag(name: str) -> bool:
-    return os.environ.get(name, "").strip().lower() in _TRUE
+#: The words a yes/no variable may hold for "no" (unset or empty is "no" too).
+_FALSE = ("0", "false", "no", "off")
+
+
+def _flag(name: str, *, strict: bool = True) -> bool:
+    """A yes/no environment variable: ``1``/``true``/``yes``/``on`` or ``0``/``false``/``no``/``off`` (or unset).
+
+    Raises:
+        ArtlibError: Another word, when ``strict`` (artlib's own variables: ``ARTLIB_OFFLINE=2`` must not
+            quietly mean "online"); other programs' variables (``CI``) are read leniently.
+    """
+    value = os.environ.get(name, "").strip().lower()
+    if strict and value and value not in _TRUE and value not in _FALSE:
+        from artlib.errors import ArtlibError
+
+        raise ArtlibError(f"{name}={value!r} is neither yes nor no; use 1 (or true, yes, on) or 0 (or false, no, off)")
+    return value in _TRUE
 
 
 #: The three modes, smallest first.
@@ -173,7 +188,7 @@ def is_debug() -> bool:
 
 def is_ci() -> bool:
     """True when running under a CI service (``CI`` set), e.g. to skip interactive output."""
-    return _flag("CI")
+    return _flag("CI", strict=False)
 
 
 _UNSET: Any = object()

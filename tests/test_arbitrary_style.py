@@ -177,6 +177,22 @@ def test_check_alpha_accepts_zero_to_one_only():
 
 
 # ----------------------------------------------------------------------------- the decoder and the model
+def test_a_decoder_is_found_in_its_run_directory_and_a_missing_one_is_named(trained, tmp_path):
+    """``--decoder RUN_DIR`` had looked for RUN_DIR.json beside the folder; a missing file was a missing recipe."""
+    from artlib import arbitrary_style
+    from artlib.errors import DataError
+
+    folder = tmp_path / "run"
+    arbitrary_style.save_decoder(trained.decoder, folder / "decoder.keras", recipe=trained.settings)
+    assert arbitrary_style.decoder_file(folder) == folder / "decoder.keras"
+    decoder, _ = arbitrary_style.load_decoder(folder)
+    for mine, theirs in zip(decoder.get_weights(), trained.decoder.get_weights()):
+        np.testing.assert_array_equal(mine, theirs)
+    for missing in (tmp_path / "nowhere.keras", tmp_path):  # tmp_path holds no decoder.keras of its own
+        with pytest.raises(DataError, match="arbitrary-style decoder file .* not found"):
+            arbitrary_style.load(missing)
+
+
 def test_decoder_shapes_follow_the_encoder_depth():
     from artlib import arbitrary_style
     from artlib.errors import ArtlibError

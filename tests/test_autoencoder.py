@@ -317,6 +317,14 @@ def test_estimate_sigma_of_a_flat_picture_is_zero_and_a_tiny_one_is_refused():
             assert ae.estimate_sigma(flat) == 0.0  # one colour: no noise to measure (skimage gives NaN)
     with pytest.raises(ImageError, match=r"at least 8×8 pixels; got shape \(1, 1, 3\)"):
         ae.estimate_sigma(np.zeros((1, 1, 3), np.float32))
+    as_uint8 = np.round(noisy * 255).astype(np.uint8)  # on [0, 1] pixels whatever the dtype (was 0-255 units)
+    assert ae.estimate_sigma(as_uint8) == pytest.approx(ae.estimate_sigma(noisy), abs=0.005)
+
+
+def test_a_noise_level_on_0_255_pixels_is_refused():
+    model = ae.build_photo_denoiser(filters=4)
+    with pytest.raises(ArtlibError, match=r"at most 1; got 25 \(a level on 0-255 pixels\? pass 25 / 255\)"):
+        ae.denoise_photo(model, np.full((16, 16, 3), 0.5, np.float32), sigma=25)
 
 
 def test_photo_self_ensemble_turns_every_view_back():

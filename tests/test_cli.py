@@ -325,6 +325,46 @@ def test_running_out_of_memory_is_one_line_and_other_errors_are_not_hidden(monke
         main(["gan", "sample", "-o", "x.png"])
 
 
+@pytest.mark.parametrize("env, needle", [
+    ({"KERAS_BACKEND": "jax"}, "KERAS_BACKEND='jax': artlib runs on TensorFlow"),  # was a ModuleNotFoundError
+    ({"ARTLIB_OFFLINE": "2"}, "ARTLIB_OFFLINE='2' is neither yes nor no"),  # had quietly meant "online"
+    ({"ARTLIB_MODE": "quick"}, "ARTLIB_MODE='quick' is not a mode"),
+])
+def test_a_bad_environment_variable_is_one_line_before_anything_runs(hooked, env, needle):
+    one_line_error(run_cli("info", env={**without_tensorflow(hooked), **env}), needle)
+
+
+def test_sigterm_unwinds_like_ctrl_c_and_leaves_no_half_written_file(tmp_path):
+    """A ``kill`` (or a scheduler's stop) during an atomic write: the temporary file goes, the exit status is 143."""
+    from conftest import run_python
+
+    script = textwrap.dedent(f"""
+        import os, signal
+        from artlib.atomic import atomic_path
+        from artlib.cli import _exit_on_sigterm
+        _exit_on_sigterm()
+        with atomic_path({str(tmp_path / "model.onnx")!r}) as tmp:
+            tmp.write_bytes(b"half")
+            os.kill(os.getpid(), signal.SIGTERM)
+            signal.pause()
+    """)
+    result = run_python("-c", script)
+    assert result.returncode == 143, result.stderr
+    assert list(tmp_path.iterdir()) == []  # before: .model-XXXXXXXX.tmp.onnx stayed, and no later run removed it
+
+
+def test_fast_style_apply_reads_a_url_as_every_command_does(tmp_path, capsys):
+    """Offline, the URL's own error (it was taken for a path: 'https:/example.com/a.jpg' does not exist)."""
+    assert main(["fast-style", "apply", "swirls", "https://example.com/a.jpg", "-o", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "https://example.com/a.jpg" in err and "ARTLIB_OFFLINE" in err, err
+    from artlib import fast_style
+    from artlib.errors import ArtlibError
+
+    with pytest.raises(ArtlibError, match="apply's inputs are image files, .* not ndarray; paint an array with"):
+        fast_style.apply(fast_style.build_transformer(4, 1), [np.zeros((8, 8, 3))], tmp_path / "o")
+
+
 def test_unknown_command_is_a_usage_error(capsys):
     with pytest.raises(SystemExit) as exc:
         main(["paint-me-a-picture"])

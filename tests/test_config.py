@@ -74,6 +74,19 @@ def test_runs_dir_defaults_to_runs_under_the_working_directory(clean_env, tmp_pa
     assert config.runs_dir("01_images") == tmp_path / "runs" / "01_images" / "full"
 
 
+@pytest.mark.parametrize("value, offline", [("1", True), (" Yes ", True), ("on", True), ("0", False), ("off", False),
+                                            ("", False), ("2", None), ("offline", None), ("y", None)])
+def test_a_yes_no_variable_takes_yes_or_no_and_nothing_else(clean_env, value, offline):
+    clean_env.setenv("ARTLIB_OFFLINE", value)
+    if offline is None:  # ARTLIB_OFFLINE=2 had quietly meant "online"
+        with pytest.raises(ArtlibError, match=f"ARTLIB_OFFLINE={value.strip().lower()!r} is neither yes nor no"):
+            config.is_offline()
+    else:
+        assert config.is_offline() is offline
+    clean_env.setenv("CI", "gitlab")  # another program's variable: read leniently, never an error
+    assert config.is_ci() is False
+
+
 def test_solutions_run_only_when_asked(clean_env):
     assert config.run_solutions() is False
     clean_env.setenv("ARTLIB_SOLUTIONS", "1")

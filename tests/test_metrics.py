@@ -66,6 +66,17 @@ def test_psnr_single_image_matches_formula_and_skimage(shape):
     assert 15 < value < 30  # sigma 0.1 noise is about 20 dB
 
 
+def test_psnr_and_ssim_refuse_nan_pixels():
+    clean = np.full((16, 16), 0.5)
+    broken = clean.copy()
+    broken[3, 4] = np.nan
+    from artlib.errors import ImageError
+
+    for measure in (psnr, ssim):  # a NaN score would pass for a number in a table
+        with pytest.raises(ImageError, match="holds 1 NaN or infinite pixel value"):
+            measure(broken, clean)
+
+
 def test_psnr_known_value():
     clean = np.full((8, 8), 0.5)
     assert psnr(clean, clean + 0.1) == pytest.approx(20.0)  # MSE 0.01 -> 20 dB

@@ -60,6 +60,7 @@ from artlib.arbitrary_style.model import (
     MIN_SIDE,
     SHIPPED_DECODER,
     ArbitraryStyle,
+    decoder_file,
     load,
     load_decoder,
     load_recipe,
@@ -76,7 +77,8 @@ __all__ = [
     "content_loss", "moment_loss", "build_patch_discriminator", "discriminator_loss", "adversarial_loss",
     "STYLE_BANK_SIZES", "recolor", "style_bank", "jitter_colors", "PairBatches",                 # styles
     "STYLE_WEIGHT", "make_train_step", "ArbitraryStyleResult", "train",                          # train
-    "MIN_SIDE", "SHIPPED_DECODER", "save_decoder", "load_recipe", "load_decoder", "ArbitraryStyle", "load",
+    "MIN_SIDE", "SHIPPED_DECODER", "save_decoder", "decoder_file", "load_recipe", "load_decoder", "ArbitraryStyle",
+    "load",
     "INPUT_NAMES", "build_pipeline", "export_model", "load_exported",                          # export
     "ObjectiveOptimum", "optimize_objective",                                                  # optimum
 ]

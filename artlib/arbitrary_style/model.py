@@ -21,7 +21,8 @@ from artlib.errors import ArtlibError, DataError, ImageError
 from artlib.style.inputs import as_image_batch
 from artlib.training.rundir import read_json_object
 
-__all__ = ["SHIPPED_DECODER", "MIN_SIDE", "save_decoder", "load_recipe", "load_decoder", "ArbitraryStyle", "load"]
+__all__ = ["SHIPPED_DECODER", "MIN_SIDE", "save_decoder", "decoder_file", "load_recipe", "load_decoder",
+           "ArbitraryStyle", "load"]
 
 #: The decoder artlib ships (``.keras``; its recipe in the ``.json`` beside it).
 SHIPPED_DECODER = config.PRETRAINED_DIR / "arbitrary_style_decoder.keras"
@@ -36,13 +37,29 @@ def save_decoder(decoder: keras.Model, path: str | Path, *, recipe: dict[str, An
     return path
 
 
+def decoder_file(path: str | Path | None = None) -> Path:
+    """The decoder file ``path`` names: itself, ``decoder.keras`` in a run directory (what training writes
+    there), or the shipped decoder for None.
+
+    Raises:
+        DataError: There is no such file (named before its recipe beside it).
+    """
+    path = Path(path or SHIPPED_DECODER)
+    if path.is_dir():
+        path = path / "decoder.keras"
+    if not path.is_file():
+        raise DataError(f"arbitrary-style decoder file {path} not found: give a .keras file saved by "
+                        "arbitrary_style.save_decoder, or the run directory of `arbitrary-style train`")
+    return path
+
+
 def load_recipe(path: str | Path | None = None) -> dict[str, Any]:
     """The recipe beside a decoder file (default: the shipped one).
 
     Raises:
         DataError: The recipe is missing or unreadable (the decoder cannot be paired with its encoder).
     """
-    recipe_path = Path(path or SHIPPED_DECODER).with_suffix(".json")
+    recipe_path = decoder_file(path).with_suffix(".json")
     fix = "save decoders with arbitrary_style.save_decoder, which writes it"
     if not recipe_path.is_file():
         raise DataError(f"decoder recipe {recipe_path} is missing (the decoder cannot be paired with its encoder); "
@@ -66,10 +83,8 @@ def load_decoder(path: str | Path | None = None, *, encoder: Encoder | None = No
     Raises:
         DataError: A missing or corrupt file, or a decoder made for another encoder.
     """
-    path = Path(path or SHIPPED_DECODER)
+    path = decoder_file(path)  # the decoder itself, named before its recipe beside it
     fix = "give a decoder made by 'python -m artlib arbitrary-style train'"
-    if not path.is_file():  # the decoder itself, named before its recipe beside it
-        raise DataError(f"arbitrary-style decoder file {path} not found: {fix}")
     recipe = load_recipe(path)
     decoder = modelio.load_model(path, what="arbitrary-style decoder", fix=fix,
                                  check=lambda m: None if m.input_shape[-1] == recipe["channels"] and
@@ -273,6 +288,7 @@ def load(path: str | Path | None = None, *, weights: str | Path | None = None, j
     Raises:
         DataError: A missing or corrupt decoder, its encoder's weights missing, or another encoder's decoder.
     """
+    path = decoder_file(path)
     recipe = load_recipe(path)
     encoder = Encoder(weights or recipe["features"], recipe["depth"], verbose=verbose)
     decoder, recipe = load_decoder(path, encoder=encoder)

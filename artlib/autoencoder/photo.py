@@ -128,7 +128,7 @@ def estimate_sigma(image: np.ndarray) -> float:
     """The Gaussian noise σ of a photo (``skimage.restoration.estimate_sigma``, averaged over channels).
 
     Args:
-        image: ``H×W×3`` (or ``H×W``) float in [0, 1], at least 8×8.
+        image: ``H×W×3`` (or ``H×W``) float in [0, 1] or uint8 (a PIL image too), at least 8×8.
 
     Returns:
         σ on [0, 1] pixels; 0 for a flat picture (one colour: no detail to measure noise in).
@@ -140,10 +140,11 @@ def estimate_sigma(image: np.ndarray) -> float:
 
     from skimage.restoration import estimate_sigma as skimage_estimate_sigma
 
-    image = np.asarray(image, np.float32)
+    image = imageio.as_array(image, "the image to measure")  # a PIL image too
     image = image[..., np.newaxis] if image.ndim == 2 else image
     if image.ndim != 3 or min(image.shape[:2]) < 8:
         raise ImageError(f"estimate_sigma needs an H×W×C picture of at least 8×8 pixels; got shape {image.shape}")
+    image = as_images(image[np.newaxis], "the image to measure")[0]  # uint8 to [0, 1]: σ on [0, 1] pixels
     with warnings.catch_warnings():  # a flat picture: the median of no wavelet details (NumPy warns, gives NaN)
         warnings.simplefilter("ignore", RuntimeWarning)
         sigma = float(skimage_estimate_sigma(image, channel_axis=-1, average_sigmas=True))
@@ -183,11 +184,14 @@ def denoise_photo(model: keras.Model, image: Any, sigma: float | None = None, *,
 
     Raises:
         ImageError: Not an image, or smaller than 8×8.
-        ArtlibError: ``sigma`` is below 0, or ``model`` is not a photo denoiser (it does not take a photo
+        ArtlibError: ``sigma`` is below 0 or above 1, or ``model`` is not a photo denoiser (it does not take a photo
             of any size and a noise-level map, as :func:`build_photo_denoiser`'s do).
     """
     if sigma is not None:
         sigma = positive_float(sigma, "sigma (the noise level on [0, 1] pixels)", zero=True)
+        if sigma > 1:
+            raise ArtlibError(f"sigma is the noise level on [0, 1] pixels, at most 1; got {sigma:g} (a level on "
+                              f"0-255 pixels? pass {sigma:g} / 255)")
     image = imageio.as_array(image, "the image to denoise")
     if image.ndim == 2:
         image = image[..., np.newaxis]  # H×W -> H×W×1

@@ -82,11 +82,42 @@ def _first_line(err: BaseException, limit: int = 200) -> str:
     return line if len(line) <= limit else line[:limit - 1] + "…"
 
 
+def _check_environment() -> None:
+    """artlib's environment variables, read before anything runs.
+
+    Raises:
+        ArtlibError: ``KERAS_BACKEND`` names another backend than TensorFlow (artlib's models and steps are
+            TensorFlow's), or a yes/no variable or ``ARTLIB_MODE`` holds a word it does not know.
+    """
+    backend = os.environ.get("KERAS_BACKEND", "tensorflow")
+    if backend != "tensorflow":
+        raise ArtlibError(f"KERAS_BACKEND={backend!r}: artlib runs on TensorFlow; unset it or set "
+                          "KERAS_BACKEND=tensorflow")
+    config.is_debug(), config.is_offline(), config.run_solutions(), config.mode()
+
+
+def _exit_on_sigterm() -> None:
+    """SIGTERM (a ``kill``, a job scheduler's stop) unwinds like Ctrl-C, so every ``finally`` runs: an atomic
+    write in progress removes its temporary file, and the run's lock is released (exit status 143)."""
+    import signal
+
+    def terminate(signum, frame):
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, terminate)
+
+
 def run() -> None:
     """The program's entry point: :func:`main` with TensorFlow's start-up lines filtered out."""
     argv = sys.argv[1:]
     if "--verbose" in argv:  # = ARTLIB_DEBUG=1, which artlib's own first import of TensorFlow reads (artlib.quiet)
         os.environ["ARTLIB_DEBUG"] = "1"
+    try:
+        _check_environment()
+    except ArtlibError as err:
+        print(f"error: {err}", file=sys.stderr)
+        sys.exit(2)
+    _exit_on_sigterm()
     if config.is_debug() or os.name != "posix":  # the filter needs select() on a pipe
         sys.exit(main(argv))
     from artlib.quiet import QuietStderr

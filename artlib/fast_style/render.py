@@ -267,7 +267,16 @@ def _plan_outputs(inputs: Sequence[str | Path], out_dir: Path, force: bool) -> d
             share an output, or an output exists and ``force`` is False.
     """
     planned: dict[Path, Path] = {}
-    for source in map(Path, inputs):
+    for source in inputs:
+        if not isinstance(source, (str, Path)):
+            raise ArtlibError(f"apply's inputs are image files, folders, GIFs, videos or http(s) URLs, not "
+                              f"{type(source).__name__}; paint an array with stylize_image")
+        if _is_url(source):
+            outputs = [(out_dir / (_url_stem(source) + ".png"), source)]
+            for target, origin in outputs:
+                _claim(planned, target, origin, out_dir, force)
+            continue
+        source = Path(source)
         if source.is_dir():
             files = image_files(source)
             if not files:
@@ -282,12 +291,27 @@ def _plan_outputs(inputs: Sequence[str | Path], out_dir: Path, force: bool) -> d
         else:
             pairs = [(out_dir / (source.stem + ".png"), source)]
         for target, origin in pairs:
-            if target in planned:
-                raise ArtlibError(f"'{planned[target]}' and '{origin}' would both be written to '{target}'; "
-                                  "rename one or apply them separately")
-            _output(out_dir, target.name, force)  # an existing output, refused unless forced
-            planned[target] = origin
+            _claim(planned, target, origin, out_dir, force)
     return planned
+
+
+def _is_url(source: Any) -> bool:
+    return isinstance(source, str) and source.lower().startswith(("http://", "https://"))
+
+
+def _url_stem(url: str) -> str:
+    """The name a URL's picture is written under: its path's last part without the extension."""
+    from urllib.parse import urlparse
+
+    return Path(urlparse(url).path).stem or "image"
+
+
+def _claim(planned: dict, target: Path, origin: Any, out_dir: Path, force: bool) -> None:
+    if target in planned:
+        raise ArtlibError(f"'{planned[target]}' and '{origin}' would both be written to '{target}'; "
+                          "rename one or apply them separately")
+    _output(out_dir, target.name, force)  # an existing output, refused unless forced
+    planned[target] = origin
 
 
 def apply(network: keras.Model | str | Path, inputs: Iterable[str | Path], out_dir: str | Path, *,
@@ -296,7 +320,7 @@ def apply(network: keras.Model | str | Path, inputs: Iterable[str | Path], out_d
 
     Args:
         network: A network, a ``.keras`` path, or a shipped style name.
-        inputs: Image files, folders, ``.gif`` files, video files (or one of them, not in a list).
+        inputs: Image files, folders, ``.gif`` files, video files, http(s) URLs (or one of them, not in a list).
         out_dir: Output folder (``<name>.png``, ``<name>.gif``, ``<name>_NNNNN.png`` for video frames).
         max_dim: Resize each input to this long side first.
         force: Overwrite existing outputs.
@@ -319,8 +343,14 @@ def apply(network: keras.Model | str | Path, inputs: Iterable[str | Path], out_d
     network = as_network(network)
     written: list[Path] = []
     for source in inputs:
-        source = Path(source)
         start, before = time.perf_counter(), len(written)
+        if _is_url(source):  # read (or refused offline) by imageio, as every command reads a URL
+            target = out_dir / (_url_stem(source) + ".png")
+            written.append(imageio.save_image(target, stylize_image(network, source, max_dim=max_dim)))
+            if verbose:
+                print(f"{source} -> {target} ({time.perf_counter() - start:.2f} s)")
+            continue
+        source = Path(source)
         if source.is_dir():
             written += stylize_folder(network, source, out_dir, max_dim=max_dim, force=force)
         elif not source.is_file():

@@ -26,7 +26,8 @@ def save_image(path: str | os.PathLike, image: Any, *, quality: int = 95) -> Pat
         path: Where to write; ``.png``, ``.jpg``/``.jpeg``, ``.webp``, ``.bmp`` or
             ``.tif``/``.tiff``. Missing parent folders are created. An existing file
             is replaced only once the new one is complete.
-        image: Float pixels in [0, 1] (clipped) or uint8 pixels, shaped H×W, H×W×1 or
+        image: Float pixels in [0, 1] (a little past is clipped; beyond −0.5 or 1.5 is another scale and an
+            error) or uint8 pixels, shaped H×W, H×W×1 or
             H×W×3, or a batch of one (1×H×W×C); NumPy array or ``tf.Tensor``.
         quality: JPEG/WebP quality, 1..100 (ignored by the lossless formats).
 
@@ -77,4 +78,9 @@ def _to_uint8_pixels(image: Any, fail: str) -> np.ndarray:
     if not np.isfinite(array).all():
         bad = int(np.size(array) - np.isfinite(array).sum())
         raise ImageError(f"{fail} {bad} pixel value(s) are NaN or infinite. Check the model output.")
+    low, high = float(array.min()), float(array.max())
+    if low < -0.5 or high > 1.5:  # another scale, not a network's overshoot: clipping would paint it white or black
+        hint = "0-255 pixels? divide by 255" if high > 1.5 and low >= -0.5 else "[-1, 1] pixels? pass (x + 1) / 2"
+        raise ImageError(f"{fail} float pixels must be in [0, 1] (a little past is clipped); got {low:.3g} to "
+                         f"{high:.3g} ({hint}, or give uint8).")
     return np.round(np.clip(array, 0.0, 1.0) * 255.0).astype(np.uint8)

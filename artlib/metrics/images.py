@@ -50,8 +50,9 @@ def _to_float(x: Any, name: str, data_range: float) -> np.ndarray:
         A float64 array of the same shape.
 
     Raises:
-        ImageError: ``x`` is uint8 with a data range other than 1, does not hold numbers, or spans more
-            than twice ``data_range`` (pixels of another scale, e.g. 0–255 floats with the default 1.0).
+        ImageError: ``x`` is uint8 with a data range other than 1, does not hold numbers, holds NaN or
+            infinite values, or spans more than twice ``data_range`` (pixels of another scale, e.g. 0–255
+            floats with the default 1.0).
     """
     arr = np.asarray(x)
     if arr.dtype == np.uint8:
@@ -64,6 +65,8 @@ def _to_float(x: Any, name: str, data_range: float) -> np.ndarray:
     if arr.dtype == bool or not np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.complexfloating):
         raise ImageError(f"{name} must hold real numbers (got dtype {arr.dtype}).")
     arr = arr.astype(np.float64)
+    if not np.isfinite(arr).all():  # a NaN score would pass for a number in a table
+        raise ImageError(f"{name} holds {int(np.size(arr) - np.isfinite(arr).sum())} NaN or infinite pixel value(s)")
     low, high = (float(arr.min()), float(arr.max())) if arr.size else (0.0, 0.0)
     if high - low > 2 * data_range:  # another scale, not noise past the edges: the score would mean nothing
         raise ImageError(f"{name} holds values from {low:.4g} to {high:.4g}, far wider than data_range={data_range:g}; "
