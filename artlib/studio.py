@@ -44,11 +44,21 @@ def clean_and_paint(photo: Any, paint: Callable[[np.ndarray], Any], *, denoiser:
 
     Returns:
         ``{"denoised": …, "painted": …}``, each ``H×W×3`` in [0, 1].
+
+    Raises:
+        ArtlibError: ``paint`` is not a function, or what it returns is not one ``H×W×3`` picture.
     """
     from artlib import autoencoder
 
+    if not callable(paint):  # a style's name, say: the painter is a function of the picture
+        raise ArtlibError(f"paint must be a function of the picture, e.g. lambda p: fast_style.stylize_image("
+                          f"'waves', p); got {type(paint).__name__} {paint!r}"[:300])
     denoised = np.asarray(autoencoder.denoise_photo(denoiser, photo, sigma))
-    return {"denoised": denoised, "painted": np.asarray(paint(denoised))}
+    painted = np.asarray(paint(denoised))
+    if painted.ndim != 3 or painted.shape[-1] != 3 or painted.dtype == object:
+        raise ArtlibError(f"paint must return one H×W×3 picture; it returned {painted.dtype} of shape "
+                          f"{painted.shape}")
+    return {"denoised": denoised, "painted": painted}
 
 
 def paint_blend(painter: Any, photo: Any, style_a: Any, style_b: Any, *, blend: float = 0.0, alpha: float = 1.0,
@@ -59,9 +69,12 @@ def paint_blend(painter: Any, photo: Any, style_a: Any, style_b: Any, *, blend: 
     ``ArbitraryStyle.stylize``); neither: the decoder's own.
 
     Raises:
-        ArtlibError: ``blend`` outside [0, 1] (``alpha`` is checked by the painter).
+        ArtlibError: ``blend`` outside [0, 1] (``alpha`` is checked by the painter), or ``painter`` is not one.
     """
     blend = unit_float(blend, "blend")
+    if not callable(getattr(painter, "stylize", None)):
+        raise ArtlibError(f"painter must be an arbitrary_style.ArbitraryStyle (arbitrary_style.load() gives the "
+                          f"shipped one); got {type(painter).__name__}")
     if blend == 0.0 or style_a == style_b:
         styles, weights = [style_a], None
     elif blend == 1.0:
@@ -79,7 +92,13 @@ def blend_grid(painter: Any, photo: Any, style_a: Any, style_b: Any, *, blends: 
 
     Returns:
         ``(images, titles)``: ``len(alphas)·len(blends)`` paintings, row by row (one row per α).
+
+    Raises:
+        ArtlibError: No blends or no alphas (or a bad value among them, as :func:`paint_blend` says).
     """
+    blends, alphas = list(blends), list(alphas)
+    if not blends or not alphas:
+        raise ArtlibError(f"blend_grid needs at least one blend and one alpha; got {len(blends)} and {len(alphas)}")
     images, titles = [], []
     for alpha in alphas:
         for blend in blends:

@@ -151,6 +151,19 @@ def test_train_writes_the_run_and_a_model_that_reloads_to_the_same_outputs(train
     np.testing.assert_array_equal(model(args).numpy(), again(args).numpy())
 
 
+def test_a_sampler_without_its_schedule_or_with_a_wrong_path_is_an_artlib_error():
+    from artlib import diffusion
+    from artlib.errors import ArtlibError
+
+    with pytest.raises(ArtlibError, match="schedule must be the model's NoiseSchedule .*got NoneType"):
+        diffusion.ddim_sample(None, 2, schedule=None, steps=3)  # was an AttributeError
+    schedule = diffusion.NoiseSchedule.cosine(50)
+    for path, said in ((True, "return_path is a list of levels from 1 to 50 .* not True; ddim_sample's"),
+                       ([51], "levels must be from 1 to 50; got 51"), ([-1], "a return_path level")):
+        with pytest.raises(ArtlibError, match=said):  # were a TypeError and TensorFlow's InvalidArgumentError
+            diffusion.ddpm_sample(None, 1, schedule=schedule, return_path=path)
+
+
 def test_sampling_shapes_range_and_ddim_determinism(trained):
     from artlib import diffusion
 

@@ -539,6 +539,10 @@ def test_a_network_may_be_named_one_input_need_not_be_in_a_list_and_a_missing_fo
                                                   rf"name \(.*waves.*\); got {type(bad).__name__}"):
                 call()
     network = fast_style.build_transformer(width=4, num_blocks=1)
+    from PIL import Image
+
+    np.testing.assert_array_equal(fast_style.stylize_image(network, Image.fromarray(imageio.to_uint8(photo))),
+                                  fast_style.stylize_image(network, imageio.to_uint8(photo)))  # a PIL image too
     imageio.save_image(tmp_path / "p.png", photo)
     for one in (str(tmp_path / "p.png"), tmp_path / "p.png"):  # one file: not read letter by letter
         assert fast_style.apply(network, one, tmp_path / "out", force=True) == [tmp_path / "out" / "p.png"]

@@ -42,6 +42,21 @@ def test_clean_and_paint_denoises_then_paints_at_the_photos_size(painter, photo)
                                atol=1e-5)
 
 
+def test_slips_in_the_studio_are_artlib_errors(painter, photo):
+    from artlib import autoencoder as ae
+    from artlib import studio
+
+    denoiser = ae.build_photo_denoiser(filters=4)
+    with pytest.raises(ArtlibError, match="paint must be a function of the picture"):  # was "str is not callable"
+        studio.clean_and_paint(photo, "waves", denoiser=denoiser, sigma=0.1)
+    with pytest.raises(ArtlibError, match=r"paint must return one H×W×3 picture; it returned object of shape \(\)"):
+        studio.clean_and_paint(photo, lambda p: None, denoiser=denoiser, sigma=0.1)
+    with pytest.raises(ArtlibError, match="painter must be an arbitrary_style.ArbitraryStyle.*got NoneType"):
+        studio.paint_blend(None, photo, "pattern:waves", "pattern:mosaic")
+    with pytest.raises(ArtlibError, match="at least one blend and one alpha; got 0 and 2"):  # was an IndexError
+        studio.blend_grid(painter, photo, "pattern:waves", "pattern:mosaic", blends=())
+
+
 def test_blend_ends_are_the_single_styles_and_the_middle_differs(painter, photo):
     from artlib import studio
 

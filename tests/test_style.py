@@ -38,6 +38,10 @@ def test_gram_matrix_against_a_numpy_loop():
                 expected[n, c, d] = sum(features[n, i, j, c] * features[n, i, j, d]
                                         for i in range(5) for j in range(7)) / (5 * 7)
     np.testing.assert_allclose(style.gram_matrix(features).numpy(), expected, rtol=1e-5, atol=1e-6)
+    for slip, hint in ((features[0], " — add a batch axis"), (features[0, 0, 0], "")):  # was a TensorFlow error
+        with pytest.raises(ArtlibError, match=f"gram_matrix takes N×H×W×C features \\(rank 4\\); got rank "
+                                              f"{slip.ndim}{hint}"):
+            style.gram_matrix(slip)
 
 
 def test_losses_against_numpy():

@@ -67,6 +67,26 @@ def guided_noise(model: keras.Model, x: tf.Tensor, t: tf.Tensor, labels: tf.Tens
     return unconditional + guidance * (conditional - unconditional)
 
 
+def _check_schedule(schedule: Any) -> NoiseSchedule:
+    if not isinstance(schedule, NoiseSchedule):
+        raise ArtlibError(f"schedule must be the model's NoiseSchedule (diffusion.load_model returns both); got "
+                          f"{type(schedule).__name__}")
+    return schedule
+
+
+def _path_levels(return_path: Any, num_timesteps: int) -> list[int] | None:
+    """``ddpm_sample``'s ``return_path``: None, or the levels 1…T to keep (``True``: a mistake for ddim's flag)."""
+    if return_path is None:
+        return None
+    if isinstance(return_path, bool) or not isinstance(return_path, Sequence | np.ndarray):
+        raise ArtlibError(f"return_path is a list of levels from 1 to {num_timesteps} (the images to keep), not "
+                          f"{return_path!r}; ddim_sample's return_path is the one that takes True")
+    levels = [positive_int(t, "a return_path level") for t in return_path]
+    if any(t > num_timesteps for t in levels):
+        raise ArtlibError(f"return_path levels must be from 1 to {num_timesteps}; got {max(levels)}")
+    return levels
+
+
 def _prepare(n, labels, guidance, seed):
     n = positive_int(n, "n")
     labels = _labels(labels, n)
@@ -203,13 +223,15 @@ def ddpm_sample(model: keras.Model, n: int, *, schedule: NoiseSchedule, labels: 
         ``n×28×28×1`` float32 in [0, 1]; with ``return_path``, ``(images, {t: images})``.
 
     Raises:
-        ArtlibError: ``n`` below 1, a label that names no class, labels neither one nor ``n``, or a
-            guidance weight below 0.
+        ArtlibError: ``n`` below 1, a label that names no class, labels neither one nor ``n``, a
+            guidance weight below 0, no :class:`NoiseSchedule`, or ``return_path`` not a list of levels 1…T.
     """
     seed = seed_value(seed)
+    schedule = _check_schedule(schedule)
+    return_path = _path_levels(return_path, schedule.num_timesteps)
     labels, guidance, noise = _prepare(n, labels, guidance, seed)
     levels = np.arange(schedule.num_timesteps, -1, -1, dtype=np.int32)
-    keep = None if return_path is None else np.isin(levels[:-1], list(return_path))
+    keep = None if return_path is None else np.isin(levels[:-1], return_path)
     images, path = _sample(model, "ddpm", levels, labels, guidance, noise, seed, 1.0, schedule, keep)
     if return_path is None:
         return images
@@ -252,6 +274,7 @@ def ddim_sample(model: keras.Model, n: int, *, schedule: NoiseSchedule, steps: i
         ArtlibError: As :func:`ddpm_sample`, or ``steps``, ``eta`` or ``order`` out of range.
     """
     seed = seed_value(seed)
+    schedule = _check_schedule(schedule)
     eta = unit_float(eta, "eta")
     if isinstance(order, bool) or not isinstance(order, numbers.Integral) or order not in (1, 2):
         raise ArtlibError(f"order must be 1 (DDIM) or 2 (with the multistep correction); got {order!r}")

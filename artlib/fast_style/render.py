@@ -84,7 +84,7 @@ def stylize_image(network: keras.Model, image: Any, *, max_dim: int | None = Non
 
     Args:
         network: The transformation network, a ``.keras`` path or a shipped style name.
-        image: An ``H×W×C`` array (grayscale and uint8 are converted), a path, a URL or bytes.
+        image: An ``H×W×C`` array (grayscale and uint8 are converted), a PIL image, a path, a URL or bytes.
         max_dim: Resize to this long side first (default: keep the size).
 
     Returns:
@@ -95,6 +95,8 @@ def stylize_image(network: keras.Model, image: Any, *, max_dim: int | None = Non
         ImageError: the image cannot be read. DataError: a bad network file or name.
     """
     max_dim = None if max_dim is None else positive_int(max_dim, "max_dim")
+    if type(image).__module__.startswith("PIL."):  # a PIL image, as the other painters take
+        image = imageio.as_array(image, "the image")
     if isinstance(image, np.ndarray):
         image = style.load_style_image(image, max_dim=max_dim)
     else:

@@ -7,6 +7,7 @@ from typing import Any
 
 from artlib import config  # noqa: F401  (first: selects the TensorFlow backend)
 
+import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from artlib.checks import positive_float, sequence  # noqa: E402
@@ -25,7 +26,14 @@ def gram_matrix(features: tf.Tensor) -> tf.Tensor:
 
     Returns:
         ``N×C×C`` float32 tensor.
+
+    Raises:
+        ArtlibError: ``features`` is not of rank 4 (one layer's ``H×W×C`` needs a batch axis: ``x[None]``).
     """
+    rank = features.shape.rank if tf.is_tensor(features) else np.ndim(features)
+    if rank is not None and rank != 4:
+        raise ArtlibError(f"gram_matrix takes N×H×W×C features (rank 4); got rank {rank}"
+                          + (" — add a batch axis: features[None]" if rank == 3 else ""))
     shape = tf.shape(features)
     positions = tf.cast(shape[1] * shape[2], tf.float32)
     return tf.einsum("bijc,bijd->bcd", features, features) / positions
