@@ -17,6 +17,7 @@ from artlib.errors import ArtlibError, DataError, ImageError
 from artlib.checks import positive_int, size_pair
 from artlib.fast_style.content import image_files
 from artlib.fast_style.io import as_network
+from artlib.net import is_url
 
 __all__ = ["VIDEO_SUFFIXES", "FORWARD_CACHE", "compiled_forward", "stylize_batch", "stylize_image",
            "stylize_folder", "stylize_gif", "stylize_video", "measure_fps", "apply"]
@@ -273,7 +274,7 @@ def _plan_outputs(inputs: Sequence[str | Path], out_dir: Path, force: bool) -> d
         if not isinstance(source, (str, Path)):
             raise ArtlibError(f"apply's inputs are image files, folders, GIFs, videos or http(s) URLs, not "
                               f"{type(source).__name__}; paint an array with stylize_image")
-        if _is_url(source):
+        if is_url(source):
             outputs = [(out_dir / (_url_stem(source) + ".png"), source)]
             for target, origin in outputs:
                 _claim(planned, target, origin, out_dir, force)
@@ -295,10 +296,6 @@ def _plan_outputs(inputs: Sequence[str | Path], out_dir: Path, force: bool) -> d
         for target, origin in pairs:
             _claim(planned, target, origin, out_dir, force)
     return planned
-
-
-def _is_url(source: Any) -> bool:
-    return isinstance(source, str) and source.lower().startswith(("http://", "https://"))
 
 
 def _url_stem(url: str) -> str:
@@ -346,7 +343,7 @@ def apply(network: keras.Model | str | Path, inputs: Iterable[str | Path], out_d
     written: list[Path] = []
     for source in inputs:
         start, before = time.perf_counter(), len(written)
-        if _is_url(source):  # read (or refused offline) by imageio, as every command reads a URL
+        if is_url(source):  # read (or refused offline) by imageio, as every command reads a URL
             target = out_dir / (_url_stem(source) + ".png")
             written.append(imageio.save_image(target, stylize_image(network, source, max_dim=max_dim)))
             if verbose:
