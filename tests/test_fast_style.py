@@ -526,6 +526,30 @@ def test_apply_refuses_two_inputs_with_one_output_and_an_existing_one_before_pai
     assert sorted(p.name for p in out.iterdir()) == ["b.png"]  # a.png was not painted first
 
 
+def test_an_unreadable_input_stops_apply_before_anything_is_painted(tmp_path):
+    """A folder with one broken photo: nothing written (before, the photos sorted ahead of it were painted, and
+    the same command, run again once the photo was fixed, refused their outputs as existing)."""
+    from artlib import fast_style, imageio
+    from artlib.errors import ImageError
+
+    folder = tmp_path / "class"
+    for name in ("a.png", "c.png"):
+        imageio.save_image(folder / name, np.full((20, 24, 3), 0.5, np.float32))
+    good = (folder / "a.png").read_bytes()
+    (folder / "b.png").write_bytes(good[:len(good) // 2])  # truncated
+    (tmp_path / "bad.gif").write_bytes(b"GIF89a broken")
+    network = fast_style.build_transformer(width=4, num_blocks=1)
+    out = tmp_path / "out"
+    for call, name in ((lambda: fast_style.apply(network, [folder], out), "b.png"),
+                       (lambda: fast_style.stylize_folder(network, folder, out), "b.png"),
+                       (lambda: fast_style.apply(network, [folder / "a.png", tmp_path / "bad.gif"], out), "bad.gif")):
+        with pytest.raises(ImageError, match=name):
+            call()
+        assert not out.exists()
+    (folder / "b.png").write_bytes(good)
+    assert [p.name for p in fast_style.stylize_folder(network, folder, out)] == ["a.png", "b.png", "c.png"]
+
+
 def test_a_network_may_be_named_one_input_need_not_be_in_a_list_and_a_missing_folder_says_so(tmp_path):
     from artlib import fast_style, imageio
     from artlib.errors import ArtlibError, DataError

@@ -127,16 +127,13 @@ def stylize_folder(network: keras.Model, folder: str | Path, out_dir: str | Path
         The files written.
 
     Raises:
-        DataError: ``folder`` is not a folder or holds no images. ArtlibError: an output exists and ``force``
-            is False.
+        DataError: ``folder`` is not a folder or holds no images. ImageError: an image in it is unreadable.
+            ArtlibError: an output exists and ``force`` is False. Each is found before anything is painted.
     """
     if not Path(folder).is_dir():
         raise DataError(f"folder '{folder}' {'is a file' if Path(folder).exists() else 'does not exist'}; "
                         "give a folder of images")
-    files = image_files(Path(folder))
-    if not files:
-        raise DataError(f"folder '{folder}' holds no images (.png, .jpg, …)")
-    return [p for f in files for p in apply(network, [f], out_dir, max_dim=max_dim, force=force)]
+    return apply(network, [folder], out_dir, max_dim=max_dim, force=force)  # every image checked before any is painted
 
 
 def _read_gif(path: str | Path) -> tuple[list[np.ndarray], list[int], int]:
@@ -154,6 +151,17 @@ def _read_gif(path: str | Path) -> tuple[list[np.ndarray], list[int], int]:
                 durations.append(int(frame.info.get("duration", im.info.get("duration", 100)) or 100))
                 frames.append(np.asarray(frame.convert("RGB"), np.float32) / 255.0)
             return frames, durations, im.info.get("loop", 0)
+    except (OSError, UnidentifiedImageError, ValueError) as err:
+        raise ImageError(f"'{path}' is not a readable GIF ({err})") from err
+
+
+def _check_gif(path: Path) -> None:
+    """Raise :class:`ImageError` unless ``path`` opens as a GIF (its header only: the frames are read once)."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path, formats=["GIF"]):
+            pass
     except (OSError, UnidentifiedImageError, ValueError) as err:
         raise ImageError(f"'{path}' is not a readable GIF ({err})") from err
 
@@ -262,39 +270,46 @@ def measure_fps(network: keras.Model, size: int | Sequence[int] = 256, *, batch_
     return frames * batch_size / (time.perf_counter() - start)
 
 
-def _plan_outputs(inputs: Sequence[str | Path], out_dir: Path, force: bool) -> dict[Path, Path]:
-    """``{output: input}`` for every file :func:`apply` will write (a video: its first frame's name).
+def _plan_outputs(inputs: Sequence[str | Path], out_dir: Path, force: bool,
+                  max_dim: int | None) -> dict[Path, str | Path]:
+    """``{output: input}``, in order, for every file :func:`apply` will paint (a video: its first frame's name).
+
+    Every still image is read here once (and again when painted), so that an unreadable one stops the
+    command before anything is written: a folder with one broken file otherwise left half its outputs
+    painted, and the same command, run again once the file was fixed, refused them as existing.
 
     Raises:
-        ImageError: An input is missing. DataError: A folder without images. ArtlibError: Two inputs
-            share an output, or an output exists and ``force`` is False.
+        ImageError: An input is missing or unreadable. DataError: A folder without images. ArtlibError: Two
+            inputs share an output, or an output exists and ``force`` is False.
     """
-    planned: dict[Path, Path] = {}
+    planned: dict[Path, str | Path] = {}
     for source in inputs:
         if not isinstance(source, (str, Path)):
             raise ArtlibError(f"apply's inputs are image files, folders, GIFs, videos or http(s) URLs, not "
                               f"{type(source).__name__}; paint an array with stylize_image")
-        if is_url(source):
-            outputs = [(out_dir / (_url_stem(source) + ".png"), source)]
-            for target, origin in outputs:
-                _claim(planned, target, origin, out_dir, force)
+        if is_url(source):  # read when painted: a download is not made twice
+            _claim(planned, out_dir / (_url_stem(source) + ".png"), source, out_dir, force)
             continue
         source = Path(source)
         if source.is_dir():
             files = image_files(source)
             if not files:
                 raise DataError(f"folder '{source}' holds no images (.png, .jpg, …)")
-            pairs = [(out_dir / (f.stem + ".png"), f) for f in files]
         elif not source.is_file():
             raise ImageError(f"input '{source}' does not exist")
-        elif source.suffix.lower() == ".gif":
-            pairs = [(out_dir / (source.stem + ".gif"), source)]
-        elif source.suffix.lower() in VIDEO_SUFFIXES:
-            pairs = [(out_dir / f"{source.stem}_{0:05d}.png", source)]
         else:
-            pairs = [(out_dir / (source.stem + ".png"), source)]
-        for target, origin in pairs:
-            _claim(planned, target, origin, out_dir, force)
+            files = [source]
+        for file in files:
+            suffix = file.suffix.lower()
+            if suffix == ".gif":
+                _check_gif(file)
+                target = out_dir / (file.stem + ".gif")
+            elif suffix in VIDEO_SUFFIXES:
+                target = out_dir / f"{file.stem}_{0:05d}.png"
+            else:
+                imageio.load_image(file, max_dim=max_dim)  # as stylize_image reads it
+                target = out_dir / (file.stem + ".png")
+            _claim(planned, target, file, out_dir, force)
     return planned
 
 
@@ -332,37 +347,26 @@ def apply(network: keras.Model | str | Path, inputs: Iterable[str | Path], out_d
         ArtlibError: ``max_dim`` is not a positive integer, an output exists and ``force`` is False, or
             two inputs would be written to one file (``a.png`` and ``a.jpg``: both ``a.png``). Both are
             found before anything is painted, so that no result is written and then overwritten.
-        ImageError: an input is missing or unreadable. DataError: a bad network file, or a folder
+        ImageError: an input is missing or unreadable (every image is read, and every GIF's header, before
+            anything is painted). DataError: a bad network file, or a folder
             without images.
     """
     max_dim = None if max_dim is None else positive_int(max_dim, "max_dim")
     inputs = [inputs] if isinstance(inputs, (str, Path)) else list(inputs)  # one file, not its letters
     out_dir = Path(out_dir)
-    _plan_outputs(inputs, out_dir, force)
+    planned = _plan_outputs(inputs, out_dir, force, max_dim)
     network = as_network(network)
     written: list[Path] = []
-    for source in inputs:
+    for target, source in planned.items():
         start, before = time.perf_counter(), len(written)
-        if is_url(source):  # read (or refused offline) by imageio, as every command reads a URL
-            target = out_dir / (_url_stem(source) + ".png")
-            written.append(imageio.save_image(target, stylize_image(network, source, max_dim=max_dim)))
-            if verbose:
-                print(f"{source} -> {target} ({time.perf_counter() - start:.2f} s)")
-            continue
-        source = Path(source)
-        if source.is_dir():
-            written += stylize_folder(network, source, out_dir, max_dim=max_dim, force=force)
-        elif not source.is_file():
-            raise ImageError(f"input '{source}' does not exist")
-        elif source.suffix.lower() == ".gif":
-            written.append(stylize_gif(network, source, _output(out_dir, source.stem + ".gif", force),
-                                       max_dim=max_dim, force=True))
-        elif source.suffix.lower() in VIDEO_SUFFIXES:
+        suffix = "" if is_url(source) else Path(source).suffix.lower()
+        if suffix == ".gif":
+            written.append(stylize_gif(network, source, target, max_dim=max_dim, force=True))
+        elif suffix in VIDEO_SUFFIXES:
             written += stylize_video(network, source, out_dir, max_dim=max_dim, force=force)
-        else:
-            target = _output(out_dir, source.stem + ".png", force)
+        else:  # a URL is read (or refused offline) by imageio, as every command reads one
             written.append(imageio.save_image(target, stylize_image(network, source, max_dim=max_dim)))
-        if verbose and not source.is_dir():
-            print(f"{source} -> {written[-1] if len(written) == before + 1 else out_dir} "
-                  f"({time.perf_counter() - start:.2f} s)")
+        if verbose:
+            shown = written[-1] if len(written) == before + 1 else out_dir
+            print(f"{source} -> {shown} ({time.perf_counter() - start:.2f} s)")
     return written
