@@ -15,7 +15,8 @@ so code that catches ``OSError`` still does. A place where no file can be writte
 permission, a read-only disk, a part of the path that is a file, a folder where the file should go)
 is a :class:`~artlib.errors.WriteError` of the same kind, raised when the folder, the temporary
 file or the final rename fails; :func:`check_writable` finds it before any work is done (the
-command line checks every output and run directory so, before TensorFlow loads).
+command line checks every output and run directory so, before TensorFlow loads), and
+:func:`plan_outputs` checks the many files of one command alike.
 """
 
 from __future__ import annotations
@@ -25,13 +26,14 @@ import errno
 import os
 import re
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
-from artlib.errors import DiskFullError, WriteError  # raised here; defined with the other errors
+from artlib.errors import ArtlibError, DiskFullError, WriteError  # raised here; defined with the other errors
 
 __all__ = ["DiskFullError", "WriteError", "atomic_path", "atomic_write_bytes", "atomic_write_text", "check_writable",
-           "remove_leftovers"]
+           "plan_outputs", "remove_leftovers"]
 
 #: The name :func:`atomic_path` gives its temporary file: ``.`` + the target's name without its
 #: extensions + ``-`` + mkstemp's eight random characters + ``.tmp`` + the target's extensions.
@@ -176,6 +178,38 @@ def atomic_write_text(target: str | os.PathLike, text: str) -> Path:
         DiskFullError: The disk is full (``target`` keeps its previous content).
     """
     return atomic_write_bytes(target, text.encode("utf-8"))
+
+
+def plan_outputs(pairs: Iterable[tuple[str | os.PathLike, Any]], *, force: bool = False) -> dict[Path, Any]:
+    """The files one command will write, checked before any work: ``{target: what it is made from}``, in order.
+
+    Args:
+        pairs: ``(target, source)`` for every file to write; the source only names it in messages.
+        force: Whether existing targets may be replaced.
+
+    Returns:
+        The targets (as ``Path``) and their sources, in the order given.
+
+    Raises:
+        ArtlibError: Two sources would be written to one file (``a.png`` and ``a.jpg`` both to ``a.png``:
+            the first result would be lost), or a target exists and ``force`` is False.
+        WriteError: A target cannot be written (see :func:`check_writable`).
+    """
+    planned: dict[Path, Any] = {}
+    for target, source in pairs:
+        target = Path(target)
+        if target in planned:
+            raise ArtlibError(f"'{planned[target]}' and '{source}' would both be written to '{target}'; "
+                              "rename one or apply them separately")
+        if target.is_file() and not force:
+            raise ArtlibError(f"'{target}' exists; pass --force to overwrite it")
+        planned[target] = source
+    probed: set[Path] = set()
+    for target in planned:  # a probe per folder, not per file; a folder in a file's place is told by name
+        if target.parent not in probed or target.is_dir():
+            check_writable(target)
+            probed.add(target.parent)
+    return planned
 
 
 def remove_leftovers(folder: str | os.PathLike) -> list[Path]:

@@ -692,6 +692,12 @@ def test_cli_apply_writes_files(tmp_path, encoder, model, capsys):
     assert len(capsys.readouterr().out.strip().splitlines()) == 2
     assert imageio.load_image(folder / "photo.png", min_dim=1).shape == (15, 20, 3)
     assert imageio.load_image(folder / "second.png", min_dim=1).shape == (13, 20, 3)
+    imageio.save_image(tmp_path / "photo.jpg", np.full((16, 24, 3), 0.3, np.float32))
+    clash = ["arbitrary-style", "apply", str(photo), str(tmp_path / "photo.jpg"), "--style", "pattern:mosaic",
+             "--decoder", str(decoder), "-o", str(tmp_path / "clash")]
+    assert main(clash) == 2  # both would be clash/photo.png: the first result lost
+    assert "photo.png' and '" in (err := _one_line(capsys)) and "photo.jpg' would both be written to" in err, err
+    assert not (tmp_path / "clash").exists()
 
 
 # ----------------------------------------------------------------------------- the objective's optimum

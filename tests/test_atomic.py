@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 import artlib.atomic
-from artlib.atomic import atomic_path, atomic_write_bytes, atomic_write_text, check_writable, remove_leftovers
+from artlib.atomic import (atomic_path, atomic_write_bytes, atomic_write_text, check_writable, plan_outputs,
+                           remove_leftovers)
 from artlib.errors import ArtlibError, DiskFullError, WriteError
 
 
@@ -233,3 +234,30 @@ def test_check_writable_finds_the_nearest_folder_and_leaves_nothing(tmp_path, mo
     monkeypatch.setattr(artlib.atomic.tempfile, "mkstemp", read_only)
     with pytest.raises(WriteError, match="out.png: the disk is read-only; nothing was written"):
         check_writable(tmp_path / "sub" / "out.png")
+
+
+def test_plan_outputs_refuses_a_shared_target_an_existing_file_and_a_place_it_cannot_write(tmp_path, monkeypatch):
+    """The one check of every command that writes many files (fast and arbitrary style, translation)."""
+    out = tmp_path / "out"
+    pairs = [(out / "a.png", "in/a.png"), (out / "b.png", "in/b.png")]
+    assert plan_outputs(pairs) == {out / "a.png": "in/a.png", out / "b.png": "in/b.png"}  # in order; nothing made
+    assert list(plan_outputs(reversed(pairs))) == [out / "b.png", out / "a.png"] and not out.exists()
+    with pytest.raises(ArtlibError, match=r"'in/a.png' and 'in/a.jpg' would both be written to '.*out/a.png'; "
+                                          "rename one or apply them separately"):
+        plan_outputs([*pairs, (out / "a.png", "in/a.jpg")], force=True)  # force does not make one file hold two
+    out.mkdir()
+    (out / "b.png").write_bytes(b"an earlier result")
+    with pytest.raises(ArtlibError, match=r"'.*out/b.png' exists; pass --force to overwrite it"):
+        plan_outputs(pairs)
+    assert list(plan_outputs(pairs, force=True)) == [out / "a.png", out / "b.png"]
+    (out / "a.png").mkdir()
+    with pytest.raises(WriteError, match="a.png: a folder of that name is in the way"):
+        plan_outputs(pairs, force=True)
+    probes = []
+    mkstemp = tempfile.mkstemp
+    monkeypatch.setattr(artlib.atomic.tempfile, "mkstemp", lambda **kw: probes.append(kw["dir"]) or mkstemp(**kw))
+    plan_outputs([(tmp_path / "many" / f"{i}.png", i) for i in range(50)] + [(tmp_path / "x.png", "x")])
+    assert probes == [tmp_path, tmp_path]  # a probe per folder (the nearest that exists), not one per file
+    (tmp_path / "notes.txt").write_text("a file")
+    with pytest.raises(WriteError, match="notes.txt/c.png: a part of its path is a file"):
+        plan_outputs([(tmp_path / "notes.txt" / "c.png", "c")])

@@ -368,6 +368,18 @@ def test_cli_apply_writes_pngs_a_png_or_an_npz_and_never_overwrites(trained, tmp
     assert main(["translate", "apply", "--run-dir", run, *inputs, "-o", str(tmp_path / "two.png")]) == 2
     assert "do not fit in one .png" in capsys.readouterr().err
     assert main(["translate", "apply", "--run-dir", run, inputs[0], "-o", str(tmp_path / "one.png"), "--force"]) == 0
+    (tmp_path / "sub").mkdir()
+    Image.fromarray(sneakers[1]).save(tmp_path / "sub" / "in0.png")
+    capsys.readouterr()
+    assert main(["translate", "apply", "--run-dir", run, inputs[0], str(tmp_path / "sub" / "in0.png"),
+                 "-o", str(tmp_path / "clash")]) == 2  # both would be clash/in0.png (before, the second in0-2.png)
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "in0.png' and '" in err and "sub/in0.png' would both be written to" in err, err
+    assert not (tmp_path / "clash").exists()
+    np.savez(tmp_path / "sub" / "batch.npz", images=sneakers[:1])  # an .npz's images are named by their place
+    batches = [str(tmp_path / "batch.npz"), str(tmp_path / "sub" / "batch.npz")]
+    assert main(["translate", "apply", "--run-dir", run, *batches, "-o", str(tmp_path / "clash")]) == 2
+    assert "batch.npz[0]' and '" in (err := capsys.readouterr().err) and "batch-000.png" in err, err
 
 
 def test_a_photo_is_made_fashion_mnist_like():

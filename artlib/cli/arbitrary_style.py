@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from artlib.atomic import plan_outputs
 from artlib.cli.common import (MAX_SIDE, MAX_WIDTH, STYLE_SOURCES, between, check_folder, check_output,
                                existing_inputs, force_option, max_seconds_option, nonnegative_float, nonnegative_int,
                                out_option, positive_float, positive_int, seed_option, unit_closed)
@@ -42,13 +43,8 @@ def _targets(inputs: list[str], sources: list[str], out: str, force: bool) -> li
         if not single:
             raise ArtlibError(f"-o {out}: give a folder for {len(sources)} photos (one output each)")
         return [check_output(out, force, suffixes)]
-    targets = [Path(out) / (Path(s.split("?", 1)[0]).stem + ".png") for s in sources]
-    twice = sorted({str(t) for t in targets if targets.count(t) > 1})
-    if twice:
-        raise ArtlibError(f"two photos would both be written to {twice[0]}; rename one or apply them separately")
-    for target in targets:
-        check_output(str(target), force)
-    return targets
+    return list(plan_outputs(((Path(out) / (Path(s.split("?", 1)[0]).stem + ".png"), s) for s in sources),
+                             force=force))
 
 
 def cmd_apply(args: argparse.Namespace) -> int:

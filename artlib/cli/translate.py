@@ -6,7 +6,7 @@ import argparse
 import time
 from pathlib import Path
 
-from artlib.atomic import check_writable
+from artlib.atomic import plan_outputs
 from artlib.cli.common import (MAX_WIDTH, between, check_folder, class_label, existing_inputs, force_option,
                                max_seconds_option, out_option, positive_int, seed_option)
 from artlib.errors import ArtlibError
@@ -40,28 +40,19 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
-def _outputs(out: Path, names: list[str], force: bool) -> list[Path]:
+def _outputs(out: Path, names: list[str], sources: list[str], force: bool) -> list[Path]:
     """The files to write: ``out`` itself (a ``.png`` for one image, an ``.npz``) or one PNG per image in a folder."""
     if out.suffix.lower() == ".npz":
-        targets = [out]
+        pairs = [(out, "the images")]
     elif out.suffix.lower() == ".png":
         if len(names) != 1:
             raise ArtlibError(f"-o {out}: {len(names)} images do not fit in one .png; give a folder or an .npz")
-        targets = [out]
+        pairs = [(out, sources[0])]
     elif out.suffix and not out.is_dir():
         raise ArtlibError(f"-o {out}: give a folder, a .png (one image) or an .npz")
-    else:
-        seen: dict[str, int] = {}
-        targets = []
-        for name in names:  # a.png and b/a.png both become a.png: number the second
-            seen[name] = seen.get(name, 0) + 1
-            targets.append(out / (f"{name}.png" if seen[name] == 1 else f"{name}-{seen[name]}.png"))
-    existing = [str(t) for t in targets if t.exists()]
-    if existing and not force:
-        raise ArtlibError(f"{existing[0]} exists; pass --force to overwrite it")
-    for target in targets:
-        check_writable(target)
-    return targets
+    else:  # a.png and b/a.png would both be OUT/a.png: refused, as every command refuses it
+        pairs = [(out / f"{name}.png", source) for name, source in zip(names, sources)]
+    return list(plan_outputs(pairs, force=force))
 
 
 def cmd_apply(args: argparse.Namespace) -> int:
@@ -72,11 +63,17 @@ def cmd_apply(args: argparse.Namespace) -> int:
     from artlib.translate.settings import load_settings
 
     classes = load_settings(args.run_dir)["classes"]  # another kind of run: one line, before TensorFlow
-    images, names = read_inputs(args.inputs, invert=args.invert)  # (N, 28, 28) in [0, 1]
-    out = Path(args.out)
-    targets = _outputs(out, names, args.force)
     import numpy as np
 
+    batches, names, sources = [], [], []
+    for path in args.inputs:  # one at a time, so that each output can name its input
+        batch, batch_names = read_inputs(path, invert=args.invert)  # (n, 28, 28) in [0, 1]
+        batches.append(batch)
+        names += batch_names
+        sources += [f"{path}[{i}]" for i in range(len(batch))] if path.lower().endswith(".npz") else [path]
+    images = np.concatenate(batches)
+    out = Path(args.out)
+    targets = _outputs(out, names, sources, args.force)
     from artlib import translate
     from artlib.atomic import atomic_path
     from artlib.imageio import save_image

@@ -17,6 +17,7 @@ from artlib.errors import ArtlibError, DataError, ImageError
 from artlib.checks import positive_int, size_pair
 from artlib.fast_style.content import image_files
 from artlib.fast_style.io import as_network
+from artlib.atomic import plan_outputs
 from artlib.net import is_url
 
 __all__ = ["VIDEO_SUFFIXES", "FORWARD_CACHE", "compiled_forward", "stylize_batch", "stylize_image",
@@ -274,7 +275,7 @@ def _plan_outputs(inputs: Sequence[str | Path], out_dir: Path, force: bool,
                   max_dim: int | None) -> dict[Path, str | Path]:
     """``{output: input}``, in order, for every file :func:`apply` will paint (a video: its first frame's name).
 
-    Every still image is read here once (and again when painted), so that an unreadable one stops the
+    Every still image is then read once (and again when painted), so that an unreadable one stops the
     command before anything is written: a folder with one broken file otherwise left half its outputs
     painted, and the same command, run again once the file was fixed, refused them as existing.
 
@@ -282,13 +283,13 @@ def _plan_outputs(inputs: Sequence[str | Path], out_dir: Path, force: bool,
         ImageError: An input is missing or unreadable. DataError: A folder without images. ArtlibError: Two
             inputs share an output, or an output exists and ``force`` is False.
     """
-    planned: dict[Path, str | Path] = {}
+    pairs: list[tuple[Path, str | Path]] = []
     for source in inputs:
         if not isinstance(source, (str, Path)):
             raise ArtlibError(f"apply's inputs are image files, folders, GIFs, videos or http(s) URLs, not "
                               f"{type(source).__name__}; paint an array with stylize_image")
         if is_url(source):  # read when painted: a download is not made twice
-            _claim(planned, out_dir / (_url_stem(source) + ".png"), source, out_dir, force)
+            pairs.append((out_dir / (_url_stem(source) + ".png"), source))
             continue
         source = Path(source)
         if source.is_dir():
@@ -301,15 +302,18 @@ def _plan_outputs(inputs: Sequence[str | Path], out_dir: Path, force: bool,
             files = [source]
         for file in files:
             suffix = file.suffix.lower()
-            if suffix == ".gif":
-                _check_gif(file)
-                target = out_dir / (file.stem + ".gif")
-            elif suffix in VIDEO_SUFFIXES:
-                target = out_dir / f"{file.stem}_{0:05d}.png"
-            else:
-                imageio.load_image(file, max_dim=max_dim)  # as stylize_image reads it
-                target = out_dir / (file.stem + ".png")
-            _claim(planned, target, file, out_dir, force)
+            name = f"{file.stem}_{0:05d}.png" if suffix in VIDEO_SUFFIXES else file.stem + (
+                ".gif" if suffix == ".gif" else ".png")
+            pairs.append((out_dir / name, file))
+    planned = plan_outputs(pairs, force=force)
+    for source in planned.values():
+        if is_url(source):
+            continue
+        suffix = Path(source).suffix.lower()
+        if suffix == ".gif":
+            _check_gif(source)
+        elif suffix not in VIDEO_SUFFIXES:
+            imageio.load_image(source, max_dim=max_dim)  # as stylize_image reads it
     return planned
 
 
@@ -318,14 +322,6 @@ def _url_stem(url: str) -> str:
     from urllib.parse import urlparse
 
     return Path(urlparse(url).path).stem or "image"
-
-
-def _claim(planned: dict, target: Path, origin: Any, out_dir: Path, force: bool) -> None:
-    if target in planned:
-        raise ArtlibError(f"'{planned[target]}' and '{origin}' would both be written to '{target}'; "
-                          "rename one or apply them separately")
-    _output(out_dir, target.name, force)  # an existing output, refused unless forced
-    planned[target] = origin
 
 
 def apply(network: keras.Model | str | Path, inputs: Iterable[str | Path], out_dir: str | Path, *,
