@@ -790,8 +790,8 @@ def test_save_accepts_gray_batch_of_one_tensor_and_clips(tmp_path):
     (np.full((16, 16, 3), np.nan), "nan"),
     (np.full((16, 16), np.inf), "infinite"),
     (np.zeros((16, 16, 3), np.int32), "int32"),
-    (np.full((16, 16, 3), 200.0), "0-255 pixels? divide by 255"),  # was saved all white
-    (np.linspace(-1, 1, 16 * 16).reshape(16, 16), "[-1, 1] pixels? pass (x + 1) / 2"),  # half of it clipped
+    (np.full((16, 16, 3), 200.0), "(0–255 floats: divide by 255)"),  # was saved all white
+    (np.linspace(-1, 1, 16 * 16).reshape(16, 16), "[-1, 1] pixels: pass (images + 1) / 2"),  # half of it clipped
 ])
 def test_save_rejects_bad_images(tmp_path, bad, words):
     target = tmp_path / "out.png"

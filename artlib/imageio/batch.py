@@ -10,7 +10,7 @@ import numpy as np
 from artlib.checks import pair, positive_float, positive_int
 from artlib.errors import ImageError
 
-__all__ = ["as_array", "as_batch"]
+__all__ = ["as_array", "as_batch", "float_pixels"]
 
 
 def as_array(images: Any, name: str = "images") -> np.ndarray:
@@ -86,15 +86,36 @@ def as_batch(images: Any, *, name: str = "images", shape: Sequence[int] | None =
         hint = (" Convert it: images.astype(np.uint8) for 0–255 values, or divide by the largest value (65535 "
                 "for 16-bit) for floats." if np.issubdtype(array.dtype, np.integer) else "")
         raise ImageError(f"{name} must hold uint8 (0–255) or float pixels in [0, 1]; got dtype {array.dtype}.{hint}")
-    array = array.astype(np.float32)
-    if not np.isfinite(array).all():
-        raise ImageError(f"{name} holds NaN or infinite pixels; pixels must be in [0, 1] (or uint8 0–255)")
+    return float_pixels(array, name, tolerance=tolerance)
+
+
+def float_pixels(pixels: Any, name: str = "images", *, tolerance: float = 0.0) -> np.ndarray:
+    """Float pixels as float32, once they are finite and in [0, 1]: the value check of every image artlib takes.
+
+    Args:
+        pixels: Float (or bool) pixels, any shape.
+        name: What to call them in an error message.
+        tolerance: How far past [0, 1] they may go (a network's overshoot), clipped back; further is
+            another scale (0–255 or [-1, 1]) and an error, since clipping it would paint white or black.
+
+    Returns:
+        float32 pixels in [0, 1], the shape of ``pixels``.
+
+    Raises:
+        ImageError: NaN or infinite pixels, or pixels beyond the tolerance (the message says what to pass).
+    """
+    array = np.asarray(pixels, dtype=np.float32)
+    finite = np.isfinite(array)
+    if not finite.all():
+        raise ImageError(f"{name} holds {array.size - int(finite.sum()):,} NaN or infinite pixel value(s); pixels "
+                         "must be in [0, 1] (or uint8 0–255)")
     low, high = float(array.min()), float(array.max())
     if low < -tolerance or high > 1 + tolerance:
-        hint = (" They look like [-1, 1] pixels: pass (images + 1) / 2." if low < 0 and high <= 1 + tolerance
-                else " Pass uint8 images, or floats scaled to [0, 1].")
-        raise ImageError(f"{name} must hold pixels in [0, 1] (or uint8 0–255); got values from {low:.3g} to "
-                         f"{high:.3g}.{hint}")
+        hint = ("They look like [-1, 1] pixels: pass (images + 1) / 2." if high <= 1 + tolerance
+                else "Pass uint8 images, or floats scaled to [0, 1] (0–255 floats: divide by 255).")
+        past = f" (up to {tolerance:g} past is clipped)" if tolerance else ""
+        raise ImageError(f"{name} must hold pixels in [0, 1]{past} or uint8 0–255; got values from {low:.3g} to "
+                         f"{high:.3g}. {hint}")
     return np.clip(array, 0.0, 1.0) if tolerance else array
 
 

@@ -11,6 +11,7 @@ from PIL import Image
 
 from artlib.atomic import atomic_path
 from artlib.errors import ArtlibError, ImageError
+from artlib.imageio.batch import float_pixels
 
 __all__ = ["SAVE_FORMATS", "save_image"]
 
@@ -35,7 +36,8 @@ def save_image(path: str | os.PathLike, image: Any, *, quality: int = 95) -> Pat
         The ``Path`` written.
 
     Raises:
-        ImageError: Unknown extension, wrong shape or dtype, or NaN/Inf pixels.
+        ImageError: Unknown extension, wrong shape or dtype, NaN/Inf pixels, or floats beyond −0.5 to 1.5
+            (checked by :func:`~artlib.imageio.batch.float_pixels`, as every image artlib takes).
         ArtlibError: ``quality`` is not an integer in 1..100.
 
     Example:
@@ -74,13 +76,4 @@ def _to_uint8_pixels(image: Any, fail: str) -> np.ndarray:
     if not (np.issubdtype(array.dtype, np.floating) or array.dtype == bool):
         raise ImageError(f"{fail} dtype {array.dtype} is ambiguous; give floats in [0, 1] or "
                          "uint8 in 0..255 (see to_float / to_uint8).")
-    array = array.astype(np.float32)
-    if not np.isfinite(array).all():
-        bad = int(np.size(array) - np.isfinite(array).sum())
-        raise ImageError(f"{fail} {bad} pixel value(s) are NaN or infinite. Check the model output.")
-    low, high = float(array.min()), float(array.max())
-    if low < -0.5 or high > 1.5:  # another scale, not a network's overshoot: clipping would paint it white or black
-        hint = "0-255 pixels? divide by 255" if high > 1.5 and low >= -0.5 else "[-1, 1] pixels? pass (x + 1) / 2"
-        raise ImageError(f"{fail} float pixels must be in [0, 1] (a little past is clipped); got {low:.3g} to "
-                         f"{high:.3g} ({hint}, or give uint8).")
-    return np.round(np.clip(array, 0.0, 1.0) * 255.0).astype(np.uint8)
+    return np.round(float_pixels(array, f"{fail} the image", tolerance=0.5) * 255.0).astype(np.uint8)
