@@ -266,10 +266,11 @@ def test_train_feeds_fit_the_shared_epoch_order_scaled_to_floats(tmp_path):
 
 
 def test_a_run_directory_refuses_another_recipe(tmp_path):
-    from artlib import CheckpointError, vae
+    from artlib import CheckpointError, modelio, vae
 
     vae.train(vae.build_vae(latent_dim=2, filters=(4, 8)), tiny_images(16), num_epochs=1, run_dir=tmp_path,
               batch_size=8, verbose=0)
+    assert modelio.run_kind(tmp_path) == "VAE"  # what the command line checks other kinds of training against
     with pytest.raises(CheckpointError, match=r"other settings \(seed: 0 -> 1\)"):
         vae.train(vae.build_vae(latent_dim=2, filters=(4, 8)), tiny_images(16), num_epochs=2, run_dir=tmp_path,
                   batch_size=8, seed=1, verbose=0)
