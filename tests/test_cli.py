@@ -409,13 +409,48 @@ def subset_env():
     return {"ARTLIB_DATA_DIR": str(data.SHIPPED_DIR)}
 
 
+def ctrl_c_after_a_checkpoint(argv: list[str], run_dir, env) -> tuple[int, str, int]:
+    """Run ``python -m artlib ARGV…`` and press Ctrl-C (SIGINT) once it has saved a checkpoint.
+
+    Returns:
+        The exit status, stderr, and the step of the newest checkpoint whose save finished (named in
+        TensorFlow's ``checkpoints/checkpoint`` file, written last).
+    """
+    import re
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from conftest import HANG_TIMEOUT, REPO, subprocess_env
+
+    process = subprocess.Popen([sys.executable, "-m", "artlib", *argv], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True, cwd=REPO,
+                               env=subprocess_env(env))
+    deadline = time.monotonic() + HANG_TIMEOUT
+    state = run_dir / "checkpoints" / "checkpoint"
+    while not state.exists() and process.poll() is None:
+        assert time.monotonic() < deadline, "no checkpoint was saved"
+        time.sleep(0.02)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=HANG_TIMEOUT)
+    return process.returncode, stderr, int(re.search(r'^model_checkpoint_path: "ckpt-(\d+)"', state.read_text(),
+                                                     re.MULTILINE).group(1))
+
+
 @pytest.mark.slow
-def test_gan_train_then_sample_and_interpolate(tmp_path):
+def test_gan_train_stopped_by_ctrl_c_resumes_then_samples_and_interpolates(tmp_path, hooked):
+    """Ctrl-C in a real process, through the filter of TensorFlow's lines: one line, exit 130, the run folder
+    left usable (no temporary file, the lock released), and the command run again goes on from the checkpoint."""
     run_dir = tmp_path / "run"
-    result = run_cli("gan", "train", "--steps", "3", "--batch-size", "16", "--run-dir", str(run_dir),
-                     env=subset_env())
+    argv = ["gan", "train", "--images", "64", "--batch-size", "16", "--run-dir", str(run_dir)]  # a save every 4 steps
+    code, stderr, saved = ctrl_c_after_a_checkpoint([*argv, "--steps", "400"], run_dir, {**subset_env(), **hooked})
+    assert code == 130 and stderr == "interrupted\n", (code, stderr)
+    assert not [p for p in run_dir.rglob("*") if ".tmp" in p.name or p.name.endswith(".lock")]
+    result = run_cli(*argv, "--steps", str(saved + 2), env=subset_env())
     assert result.returncode == 0, result.stderr
-    assert "trained to step 3" in result.stdout and (run_dir / "generator.keras").is_file()
+    assert f"(step {saved} of {saved + 2})" in result.stdout and f"trained to step {saved + 2}" in result.stdout
+    assert (run_dir / "generator.keras").is_file()
     from artlib.__main__ import main  # the trained run's other commands in this process: no second import
 
     npz = tmp_path / "s.npz"
