@@ -265,7 +265,7 @@ def test_train_feeds_fit_the_shared_epoch_order_scaled_to_floats(tmp_path):
         np.testing.assert_allclose(got, order, atol=1e-4)
 
 
-def test_a_run_directory_refuses_another_recipe(tmp_path):
+def test_a_run_directory_refuses_another_recipe_and_says_where_it_resumes(tmp_path, capsys):
     from artlib import CheckpointError, modelio, vae
 
     vae.train(vae.build_vae(latent_dim=2, filters=(4, 8)), tiny_images(16), num_epochs=1, run_dir=tmp_path,
@@ -274,6 +274,21 @@ def test_a_run_directory_refuses_another_recipe(tmp_path):
     with pytest.raises(CheckpointError, match=r"other settings \(seed: 0 -> 1\)"):
         vae.train(vae.build_vae(latent_dim=2, filters=(4, 8)), tiny_images(16), num_epochs=2, run_dir=tmp_path,
                   batch_size=8, seed=1, verbose=0)
+    import keras
+
+    class StopAfterOneEpoch(keras.callbacks.Callback):  # Ctrl-C once epoch 1 is backed up
+        def on_epoch_end(self, epoch, logs=None):
+            raise KeyboardInterrupt
+
+    capsys.readouterr()
+    with pytest.raises(KeyboardInterrupt):  # what `vae train --epochs 2` shows, run again and stopped
+        vae.train(vae.build_vae(latent_dim=2, filters=(4, 8)), tiny_images(16), num_epochs=2, run_dir=tmp_path,
+                  batch_size=8, verbose=2, extra_callbacks=[StopAfterOneEpoch()])
+    assert f"{tmp_path} holds no backup to resume from (fit deletes it when a run completes): training from the " \
+           "first epoch again." in capsys.readouterr().out  # the finished 1-epoch run is not extended
+    vae.train(vae.build_vae(latent_dim=2, filters=(4, 8)), tiny_images(16), num_epochs=2, run_dir=tmp_path,
+              batch_size=8, verbose=2)  # and once more
+    assert f"Resuming from {tmp_path / 'backup'} (epoch 1 of 2)." in capsys.readouterr().out
 
 
 @pytest.mark.slow

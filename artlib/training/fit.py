@@ -309,6 +309,11 @@ def fit(model: keras.Model, data: Any, *, num_epochs: int, batch_size: int, seed
                                 first_epoch=first_epoch, map_fn=map_fn)
         if verbose == "auto":
             verbose = 0 if config.is_ci() else 2
+        if verbose and first_epoch:  # as train_loop says it (fit's own lines start at "Epoch N/M", unexplained)
+            print(f"Resuming from {backups[0].backup_dir} (epoch {first_epoch} of {num_epochs}).")
+        elif verbose and run is not None and run.read_history().get("epoch"):
+            print(f"{run.path} holds no backup to resume from (fit deletes it when a run completes): training from "
+                  "the first epoch again.")
         keras_history = model.fit(dataset, epochs=num_epochs, initial_epoch=first_epoch,
                                   steps_per_epoch=steps_per_epoch, shuffle=False, verbose=verbose,
                                   callbacks=[*chosen, *extra_callbacks], **fit_kwargs)
