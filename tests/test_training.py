@@ -781,20 +781,25 @@ def test_train_loop_writes_the_run_directory_and_returns_a_result(tmp_path):
     assert again["step"] == [] and again.final_step == 4  # already finished: nothing to do
 
 
-def test_history_is_merged_across_resumes_and_redone_steps_replace_old_ones(tmp_path):
+def test_history_is_merged_across_resumes_and_redone_steps_replace_old_ones(tmp_path, capsys):
     from artlib.training import RunDir, shuffled_batches, train_loop
 
     data = tiny_data()
 
-    def train(num_steps, seed, resume_from=None, order=0):
+    def train(num_steps, seed, resume_from=None, order=0, quiet=True):
         model, optimizer, noise, step = tiny_training(seed)
         return train_loop(step, lambda epoch: shuffled_batches(data, 8, seed=order + epoch),
                           num_steps=num_steps, run_dir=tmp_path,
                           state={"model": model, "optimizer": optimizer, "noise": noise},
-                          save_every=3, max_to_keep=5, resume_from=resume_from, summary=False, quiet=True)
+                          save_every=3, max_to_keep=5, resume_from=resume_from, summary=False, quiet=quiet)
 
     first = train(7, seed=0)
     assert first["step"] == list(range(1, 8))
+    capsys.readouterr()
+    again = train(5, seed=1, quiet=None)  # fewer steps than the run has: nothing trained, and said so
+    assert again.final_step == 7 and again["step"] == [] and RunDir(tmp_path).read_history()["step"][-1] == 7
+    assert f"{tmp_path} is at step 7, past the 5 asked for: nothing to train (its checkpoint stays at step 7).\n" \
+        in capsys.readouterr().out
     # Go back to ckpt-3 (fresh objects, another seed) and train to 9 on another data order:
     # steps 4..7 are redone, with other values.
     second = train(9, seed=1, resume_from=str(tmp_path / "checkpoints" / "ckpt-3"), order=100)

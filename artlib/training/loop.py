@@ -180,7 +180,9 @@ def train_loop(
         checkpointer = Checkpointer(run_dir, max_to_keep=max_to_keep, **state)
         step = start = checkpointer.restore(resume_from)
         if checkpointer.restored_path and quiet is not True:
-            print(f"Resuming from {checkpointer.restored_path} (step {step} of {num_steps}).")
+            print(f"Resuming from {checkpointer.restored_path} (step {step} of {num_steps})." if step <= num_steps
+                  else f"{run.path} is at step {step}, past the {num_steps} asked for: nothing to train (its "
+                       f"checkpoint stays at step {step}).")
         steps_per_epoch = steps_per_epoch or _count_batches(make_dataset(0))
         earlier = run.read_history()
         keep = sum(1 for s in earlier.get("step", []) if s <= start)  # later ones get redone
