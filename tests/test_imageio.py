@@ -784,6 +784,7 @@ def test_save_accepts_gray_batch_of_one_tensor_and_clips(tmp_path):
 @pytest.mark.parametrize("bad, words", [
     (np.zeros((2, 16, 16, 3)), "batch"),
     (np.zeros((16, 16, 2)), "shape"),
+    (np.zeros((3, 16, 16)), "channels-first (c×h×w), as pytorch keeps images: pass np.moveaxis(image, -3, -1)"),
     (np.zeros((16, 16, 4)), "shape"),
     (np.zeros(16), "shape"),
     (np.zeros((0, 16, 3)), "shape"),
@@ -929,6 +930,9 @@ def test_as_batch_tolerance_clips_only_what_it_allows():
                                                  "A grayscale batch (N, 28, 28) is accepted too."),
     (np.zeros((2, 28, 28, 3)), {"shape": (28, 28), "channels": 1}, "shape (N, 28, 28, 1); got shape (2, 28, 28, 3). "
                                                                    "A grayscale batch (N, 28, 28) is accepted too."),
+    (np.zeros((2, 3, 32, 32)), {"channels": 3}, "got shape (2, 3, 32, 32). It looks channels-first (N, C, H, W), "
+                                                "as PyTorch keeps images: pass np.moveaxis(images, 1, -1)."),
+    (np.zeros((2, 1, 28, 28)), {"shape": (28, 28)}, "is accepted too. It looks channels-first"),
     (np.zeros((2, 8, 8), bool), {}, "dtype bool"),
     (np.zeros((2, 8, 8), np.complex64), {}, "dtype complex64"),
     (np.array([[["a"]]]), {}, "dtype <U1"),

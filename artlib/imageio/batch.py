@@ -126,8 +126,16 @@ def _shape_message(name: str, shape: Sequence[int] | None, channels: int | None,
     """
     height, width = (str(size) for size in shape) if shape is not None else ("H", "W")
     wanted = f"{height}×{width} " if shape is not None else ""
-    message = (f"{name} must be a non-empty batch of {wanted}images, shape (N, {height}, {width}, "
-               f"{channels or 'C'}); got shape {got}")
+    sentences = [f"{name} must be a non-empty batch of {wanted}images, shape (N, {height}, {width}, "
+                 f"{channels or 'C'}); got shape {got}"]
     if channels in (None, 1):
-        message += f". A grayscale batch (N, {height}, {width}) is accepted too."
-    return message
+        sentences.append(f"A grayscale batch (N, {height}, {width}) is accepted too")
+    if channels_first(got):
+        sentences.append("It looks channels-first (N, C, H, W), as PyTorch keeps images: pass "
+                         "np.moveaxis(images, 1, -1)")
+    return ". ".join(sentences) + ("." if len(sentences) > 1 else "")
+
+
+def channels_first(shape: tuple[int, ...]) -> bool:
+    """Whether ``shape`` looks like images stored channels first, ``(C, H, W)`` or ``(N, C, H, W)`` with C 1 or 3."""
+    return len(shape) in (3, 4) and shape[-3] in (1, 3) and shape[-1] not in (1, 3, 4) and min(shape[-2:]) > 4

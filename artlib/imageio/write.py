@@ -11,7 +11,7 @@ from PIL import Image
 
 from artlib.atomic import atomic_path
 from artlib.errors import ArtlibError, ImageError
-from artlib.imageio.batch import float_pixels
+from artlib.imageio.batch import channels_first, float_pixels
 
 __all__ = ["SAVE_FORMATS", "save_image"]
 
@@ -69,8 +69,10 @@ def _to_uint8_pixels(image: Any, fail: str) -> np.ndarray:
     if array.ndim == 3 and array.shape[-1] == 1:
         array = array[..., 0]  # H×W×1 -> H×W
     if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[-1] != 3) or array.size == 0:
+        hint = (" It looks channels-first (C×H×W), as PyTorch keeps images: pass np.moveaxis(image, -3, -1)."
+                if channels_first(array.shape) else " Save a batch one image at a time.")
         raise ImageError(f"{fail} shape {array.shape} is not an image; expected H×W, H×W×1, "
-                         "H×W×3 or a batch of one (1×H×W×C). Save a batch one image at a time.")
+                         f"H×W×3 or a batch of one (1×H×W×C).{hint}")
     if array.dtype == np.uint8:
         return np.ascontiguousarray(array)
     if not (np.issubdtype(array.dtype, np.floating) or array.dtype == bool):
