@@ -54,7 +54,8 @@ def load_image(
     composited on white; palette, CMYK, YCbCr, LAB and HSV become RGB; 16-bit
     grayscale is divided by 65535 without passing through 8 bits (32-bit
     integer data above 65535 is divided by 2**31 - 1); 32-bit float images
-    (mode ``F``) are taken as already in [0, 1] and clipped, NaN/Inf rejected.
+    (mode ``F``) are taken as already in [0, 1] and clipped (NaN, Inf and values
+    beyond −0.5 or 1.5, another scale, rejected, as :func:`save_image` rejects them).
     The EXIF orientation is applied (all 8 values) and an animated GIF, WebP or
     APNG gives its first frame. Pillow reads 16-bit colour PNGs as 8-bit RGB, and
     embedded ICC colour profiles are not applied.
@@ -268,6 +269,11 @@ def _to_float_rgb(im: Image.Image, scale: float, fail: str) -> np.ndarray:
     if im.mode == "F":
         if not np.isfinite(array).all():
             raise ImageError(f"{fail} it holds NaN or infinite values. Fix the data that made it.")
+        low, high = float(array.min()), float(array.max())
+        if low < -0.5 or high > 1.5:  # another scale (0-255?): clipped, it would read as black and white
+            raise ImageError(f"{fail} its 32-bit float pixels span {low:.3g} to {high:.3g}, where artlib reads "
+                             "float images as [0, 1] (a little past is clipped). Re-save it scaled to [0, 1], or "
+                             "as 8- or 16-bit.")
         array = np.repeat(np.clip(array, 0.0, 1.0)[:, :, None], 3, axis=2)  # H×W -> H×W×3
     elif im.mode == "RGBA":
         rgb, alpha = array[..., :3], array[..., 3:]
