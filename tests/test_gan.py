@@ -547,6 +547,7 @@ def test_a_run_directory_with_the_old_gan_json_still_loads_and_is_checked(tmp_pa
 
     assert gan.load_settings(gan.PRETRAINED_DIR) == gan.GANSettings()  # the shipped run's settings.json
     (tmp_path / "gan.json").write_text(json.dumps(dict(gan.GANSettings(**TINY))))  # written before settings.json
+    (tmp_path / "history.json").write_text('{"step": [1, 2], "d_loss": [1.4, 1.3]}')  # the run had trained
     assert gan.load_settings(tmp_path) == gan.GANSettings(**TINY)
     with pytest.raises(CheckpointError, match="other settings"):
         tiny_train(tmp_path, 2, loss="lsgan")

@@ -832,6 +832,34 @@ def test_settings_mismatch_is_a_checkpoint_error(tmp_path):
         train(4, {"learning_rate": 0.01, "num_steps": 4})  # a setting left out is a change too
 
 
+def test_a_run_stopped_before_it_saved_anything_takes_other_settings(tmp_path, capsys):
+    """Ctrl-C in the first seconds, then another --batch-size: nothing is lost, so nothing is refused."""
+    from artlib.errors import CheckpointError
+    from artlib.training import RunDir, shuffled_batches, train_loop
+
+    model, optimizer, _, step = tiny_training(0)
+    data = tiny_data()
+
+    def stopped_at_once(*batch):
+        raise KeyboardInterrupt
+
+    def train(step_fn, learning_rate):
+        return train_loop(step_fn, lambda epoch: shuffled_batches(data, 8, seed=epoch), num_steps=2,
+                          run_dir=tmp_path, state={"model": model, "optimizer": optimizer},
+                          settings={"learning_rate": learning_rate}, summary=False, quiet=True)
+
+    with pytest.raises(KeyboardInterrupt):
+        train(stopped_at_once, 0.01)
+    run = RunDir(tmp_path)
+    assert run.read_settings() == {"learning_rate": 0.01} and not run.has_progress()
+    capsys.readouterr()
+    assert train(step, 0.02)["step"] == [1, 2] and run.has_progress()
+    assert f"{tmp_path} held the settings of a run stopped before it saved anything; starting afresh with these " \
+           "(learning_rate: 0.01 -> 0.02)." in capsys.readouterr().out
+    with pytest.raises(CheckpointError, match=r"other settings \(learning_rate: 0.02 -> 0.03\)"):
+        train(step, 0.03)  # once something is saved, refused as before
+
+
 @pytest.mark.parametrize("text, words", [('{"num_steps": ', "is not valid JSON"), ("[1, 2]", "holds a JSON array"),
                                          ('"run"', "holds a JSON string"), ("null", "holds a JSON null"),
                                          ("\xff", "is not valid JSON")])

@@ -140,7 +140,8 @@ def train_loop(
         stop_when: ``stop_when(step, history) -> bool`` after every step, with the whole
             run's history (as in ``history.json``): True stops there (a target reached).
         settings: The recipe; written to ``settings.json``, and a run directory that holds
-            other settings is refused (``num_steps``/``num_epochs`` may change).
+            other settings is refused (``num_steps``/``num_epochs`` may change), unless its run
+            saved nothing yet (:meth:`RunDir.has_progress`).
         resume_from: A checkpoint path to start from instead of the newest in ``run_dir``.
         max_to_keep: How many checkpoints to keep.
         summary: At the end, write ``samples.gif`` and ``losses.png`` (:meth:`RunDir.finish`).

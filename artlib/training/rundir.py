@@ -3,7 +3,7 @@
 ::
 
     run_dir/
-        settings.json            the recipe; a later call with other settings is refused
+        settings.json            the recipe; a later call with other settings is refused (unless nothing was saved)
         history.json             every step's (or epoch's) values, merged across resumed calls
         checkpoints/             explicit loops: ckpt-<step>.index, ckpt-<step>.data-*, checkpoint
         backup/                  fit: the BackupAndRestore state (deleted when fit completes)
@@ -131,10 +131,23 @@ class RunDir:
             differ = sorted(k for k in set(old) | set(new) if k not in may_change and old.get(k) != new.get(k))
             if differ:
                 changes = ", ".join(f"{k}: {old.get(k)!r} -> {new.get(k)!r}" for k in differ)
-                raise CheckpointError(f"{self.path} holds a run with other settings ({changes}); "
-                                      "use a new run directory, or delete this one to start over")
+                if self.has_progress():
+                    raise CheckpointError(f"{self.path} holds a run with other settings ({changes}); "
+                                          "use a new run directory, or delete this one to start over")
+                print(f"{self.path} held the settings of a run stopped before it saved anything; starting afresh "
+                      f"with these ({changes}).")
         atomic_write_text(self.settings_file, json.dumps(new, indent=1))
         return new
+
+    def has_progress(self) -> bool:
+        """Whether a training here saved anything to go on from or to keep: a checkpoint, a backup or a history.
+
+        A run stopped (Ctrl-C, a crash) before its first save has none: its ``settings.json`` may be replaced
+        by other settings, where a run with progress refuses them.
+        """
+        return (self.history_file.exists() or (self.path / "backup" / "backup.json").exists()
+                or (self.path / "checkpoints" / "checkpoint").exists()
+                or any((self.path / "checkpoints").glob("ckpt-*")))
 
     # ------------------------------------------------------------------ history
     def read_history(self) -> dict[str, list]:
