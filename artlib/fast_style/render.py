@@ -281,7 +281,8 @@ def _plan_outputs(inputs: Sequence[str | Path], out_dir: Path, force: bool,
 
     Raises:
         ImageError: An input is missing or unreadable. DataError: A folder without images. ArtlibError: Two
-            inputs share an output, or an output exists and ``force`` is False.
+            inputs share an output, or an output exists and ``force`` is False. WriteError: Nothing can be
+            written in ``out_dir``.
     """
     pairs: list[tuple[Path, str | Path]] = []
     for source in inputs:
@@ -302,8 +303,10 @@ def _plan_outputs(inputs: Sequence[str | Path], out_dir: Path, force: bool,
             files = [source]
         for file in files:
             suffix = file.suffix.lower()
-            name = f"{file.stem}_{0:05d}.png" if suffix in VIDEO_SUFFIXES else file.stem + (
-                ".gif" if suffix == ".gif" else ".png")
+            if suffix in VIDEO_SUFFIXES:
+                name = f"{file.stem}_{0:05d}.png"  # its first frame's
+            else:
+                name = file.stem + (".gif" if suffix == ".gif" else ".png")
             pairs.append((out_dir / name, file))
     planned = plan_outputs(pairs, force=force)
     for source in planned.values():
@@ -344,7 +347,7 @@ def apply(network: keras.Model | str | Path, inputs: Iterable[str | Path], out_d
             two inputs would be written to one file (``a.png`` and ``a.jpg``: both ``a.png``). Both are
             found before anything is painted, so that no result is written and then overwritten.
         ImageError: an input is missing or unreadable (every image is read, and every GIF's header, before
-            anything is painted). DataError: a bad network file, or a folder
+            anything is painted). WriteError: nothing can be written in ``out_dir``. DataError: a bad network file, or a folder
             without images.
     """
     max_dim = None if max_dim is None else positive_int(max_dim, "max_dim")
