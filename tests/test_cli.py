@@ -466,6 +466,13 @@ def test_gan_train_stopped_by_ctrl_c_resumes_then_samples_and_interpolates(tmp_p
 
     with Image.open(gif) as im:
         assert im.n_frames == 4  # there and back: 0 1 2 1, then the loop starts again
+    (run_dir / "settings.json").unlink()  # nothing left to refuse other settings: the checkpoint does it
+    (run_dir / "checkpoints" / "checkpoint").write_text("garbage {{{")
+    wider = run_cli(*argv, "--steps", str(saved + 3), "--width", "32", env={**subset_env(), **hooked})
+    assert wider.returncode == 2, wider.stderr  # and TensorFlow's lines about the half-restored model went too
+    assert wider.stderr.startswith("warning: ") and "checkpoint is damaged" in wider.stderr, wider.stderr
+    assert wider.stderr.splitlines()[1].startswith("error: checkpoint ") and "does not fit" in wider.stderr
+    assert len(wider.stderr.splitlines()) == 2, wider.stderr
 
 
 def small_subset_env(folder):

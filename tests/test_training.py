@@ -485,7 +485,8 @@ def test_unreadable_newest_checkpoint_falls_back(tmp_path, damage):
         data_file.unlink()
 
     checkpointer, weights = _counter_checkpointer(tmp_path)
-    with pytest.warns(RuntimeWarning, match="ckpt-2 cannot be read"):
+    with pytest.warns(RuntimeWarning, match=r"checkpoint .*ckpt-2 \(.*\) cannot be read; resuming from the "
+                                            r"older .*ckpt-1$"):
         assert checkpointer.restore() == 1
     assert checkpointer.restored_path.endswith("ckpt-1")
     assert np.all(weights.numpy() == 1.0)
@@ -497,10 +498,36 @@ def test_no_readable_checkpoint_is_an_error(tmp_path):
     for path in _save_steps(tmp_path, [1, 2]).checkpoints:
         Path(path + ".index").write_bytes(b"garbage")
     checkpointer, _ = _counter_checkpointer(tmp_path)
-    with pytest.warns(RuntimeWarning), pytest.raises(CheckpointError, match="no checkpoint could be read"):
-        checkpointer.restore()
+    with pytest.raises(CheckpointError, match=r"no checkpoint in .*checkpoints could "
+                                                                          r"be read \(.*ckpt-2 \(.*\); .*ckpt-1 \(.*\)\); "
+                                                                          r"delete .*checkpoints to start over$"):
+        checkpointer.restore()  # one line, for the command line's one-line error
     with pytest.raises(CheckpointError):  # an explicit path does not fall back
         checkpointer.restore(str(tmp_path / "checkpoints" / "ckpt-2"))
+
+
+@pytest.mark.parametrize("damage", ["deleted", "garbage", "empty", "names none"])
+def test_a_damaged_list_of_checkpoints_still_finds_them(tmp_path, damage, recwarn):
+    """TensorFlow's ``checkpoint`` file only names the checkpoints: without it a run had started over silently
+    (and a shorter run then overwrote the longer one's results); empty, it was a traceback."""
+    _save_steps(tmp_path, [1, 2])
+    state = tmp_path / "checkpoints" / "checkpoint"
+    if damage == "deleted":
+        state.unlink()
+    else:
+        state.write_text({"garbage": "garbage {{{", "empty": "", "names none": 'all_model_checkpoint_paths: ""'}[damage])
+    checkpointer, weights = _counter_checkpointer(tmp_path)
+    assert checkpointer.restore() == 2 and np.all(weights.numpy() == 2.0)
+    assert checkpointer.on_disk() == [str(tmp_path / "checkpoints" / f"ckpt-{s}") for s in (1, 2)]
+    said = [str(w.message) for w in recwarn if issubclass(w.category, RuntimeWarning)]
+    if damage == "deleted":
+        assert said == []
+    else:
+        assert len(said) == 1 and "checkpoint is damaged" in said[0] and "set aside as checkpoint.damaged" in said[0]
+        assert (tmp_path / "checkpoints" / "checkpoint.damaged").is_file()
+    checkpointer.step.assign(3)
+    checkpointer.save()  # and the list is written afresh
+    assert _counter_checkpointer(tmp_path)[0].latest.endswith("ckpt-3")
 
 
 def test_empty_run_dir_starts_at_zero(tmp_path):
@@ -955,6 +982,35 @@ def test_fit_nan_guard_stops_and_keeps_the_last_good_backup(tmp_path):
     assert BackupAndRestore(tmp_path / "backup").restore(fresh) == 1
     assert all(np.isfinite(w).all() for w in fresh.get_weights())
     assert int(fresh.optimizer.iterations.numpy()) == 5  # epoch 1's five steps, restored
+
+
+def test_an_unreadable_backup_falls_back_to_the_older_one_and_none_readable_is_one_error(tmp_path):
+    import keras
+
+    from artlib.errors import CheckpointError
+    from artlib.training import BackupAndRestore, fit
+
+    class StopAfterTwoEpochs(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 1:
+                raise KeyboardInterrupt
+
+    model = tiny_model(0)
+    model.compile(optimizer=keras.optimizers.Adam(1e-2), loss="mse")
+    with pytest.raises(KeyboardInterrupt):
+        fit(model, tiny_data(), num_epochs=3, batch_size=8, run_dir=tmp_path, verbose=0,
+            map_fn=lambda clean, seed: (clean, clean), extra_callbacks=[StopAfterTwoEpochs()])
+    backup = tmp_path / "backup"
+    (backup / "epoch-2.weights.h5").write_bytes(b"truncated")
+    fresh = tiny_model(1)
+    fresh.compile(optimizer=keras.optimizers.Adam(1e-2), loss="mse")
+    with pytest.warns(RuntimeWarning, match=r"^backup .*epoch-2.weights.h5 \(.*\) cannot be read; resuming from "
+                                            r"the older .*epoch-1.weights.h5$"):
+        assert BackupAndRestore(backup).restore(fresh) == 1
+    (backup / "epoch-1.weights.h5").write_bytes(b"")
+    with pytest.raises(CheckpointError, match=r"^no backup in .*backup could be read \(.*epoch-2.weights.h5 \(.*\); "
+                                              r".*epoch-1.weights.h5 \(.*\)\); delete .*backup to start over$"):
+        BackupAndRestore(backup).restore(fresh)  # one line, for the command line's one-line error
 
 
 def test_fit_checks_its_arguments(tmp_path):

@@ -276,19 +276,30 @@ def test_a_run_directory_refuses_another_recipe_and_says_where_it_resumes(tmp_pa
                   batch_size=8, seed=1, verbose=0)
     import keras
 
-    class StopAfterOneEpoch(keras.callbacks.Callback):  # Ctrl-C once epoch 1 is backed up
+    class StopAfterTwoEpochs(keras.callbacks.Callback):  # Ctrl-C once epoch 2 is backed up
         def on_epoch_end(self, epoch, logs=None):
-            raise KeyboardInterrupt
+            if epoch == 1:
+                raise KeyboardInterrupt
+
+    def train(num_epochs, **options):
+        return vae.train(vae.build_vae(latent_dim=2, filters=(4, 8)), tiny_images(16), num_epochs=num_epochs,
+                         run_dir=tmp_path, batch_size=8, verbose=2, **options)
 
     capsys.readouterr()
-    with pytest.raises(KeyboardInterrupt):  # what `vae train --epochs 2` shows, run again and stopped
-        vae.train(vae.build_vae(latent_dim=2, filters=(4, 8)), tiny_images(16), num_epochs=2, run_dir=tmp_path,
-                  batch_size=8, verbose=2, extra_callbacks=[StopAfterOneEpoch()])
+    with pytest.raises(KeyboardInterrupt):  # what `vae train --epochs 3` shows, run again and stopped
+        train(3, extra_callbacks=[StopAfterTwoEpochs()])
     assert f"{tmp_path} holds no backup to resume from (fit deletes it when a run completes): training from the " \
            "first epoch again." in capsys.readouterr().out  # the finished 1-epoch run is not extended
-    vae.train(vae.build_vae(latent_dim=2, filters=(4, 8)), tiny_images(16), num_epochs=2, run_dir=tmp_path,
-              batch_size=8, verbose=2)  # and once more
-    assert f"Resuming from {tmp_path / 'backup'} (epoch 1 of 2)." in capsys.readouterr().out
+    result = train(1)  # fewer epochs than the stopped run did: nothing trained, nothing forgotten
+    assert result.final_step == 2 and result["epoch"] == [] and (tmp_path / "backup" / "backup.json").is_file()
+    assert f"{tmp_path} is at epoch 2, past the 1 asked for: nothing to train (its backup stays at epoch 2)." \
+        in capsys.readouterr().out
+    assert train(3)["epoch"] == [3]  # and the whole run goes on from there
+    assert f"Resuming from {tmp_path / 'backup'} (epoch 2 of 3)." in capsys.readouterr().out
+    (tmp_path / "backup").mkdir()
+    (tmp_path / "backup" / "epoch-3.weights.h5").write_bytes(b"weights without the file that names them")
+    with pytest.raises(CheckpointError, match=r"backup holds epoch-3.weights.h5 but not backup.json, .* delete"):
+        train(4)
 
 
 @pytest.mark.slow

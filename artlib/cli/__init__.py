@@ -53,6 +53,7 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except ArtlibError as err:
         print(f"error: {err}", file=sys.stderr)
+        _quiet_tensorflow_from_now_on()
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
@@ -63,6 +64,20 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: out of memory: {_first_line(err)}; ask for less (a smaller --size, -n, --batch-size or "
               "--width)", file=sys.stderr)
         return 2
+
+
+def _quiet_tensorflow_from_now_on() -> None:
+    """After the error's one line, no more from TensorFlow's Python logger: a model or checkpoint that a
+    refused resume left half-restored says so as it is deleted at exit, in lines that follow the error."""
+    if "tensorflow" in sys.modules:
+        import logging
+
+        logging.getLogger("tensorflow").setLevel(logging.ERROR)
+
+
+def _one_line_warning(message, category, filename, lineno, line=None) -> str:
+    """How the command line shows a warning: ``warning: MESSAGE``, without Python's file, line and source."""
+    return f"warning: {message}\n"
 
 
 def _out_of_memory(err: BaseException) -> bool:
@@ -118,6 +133,10 @@ def run() -> None:
         print(f"error: {err}", file=sys.stderr)
         sys.exit(2)
     _exit_on_sigterm()
+    if not config.is_debug():
+        import warnings
+
+        warnings.formatwarning = _one_line_warning
     if config.is_debug() or os.name != "posix":  # the filter needs select() on a pipe
         sys.exit(main(argv))
     from artlib.quiet import QuietStderr

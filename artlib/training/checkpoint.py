@@ -21,6 +21,7 @@ counter). Facts about Keras 3 and ``tf.train.Checkpoint`` this file relies on
 
 from __future__ import annotations
 
+import re
 import shutil
 import warnings
 from collections.abc import Mapping
@@ -69,6 +70,37 @@ def _variables(obj: Any) -> list[Any]:
     if isinstance(obj, (tf.Variable, keras.Variable)):
         return [obj]
     return list(getattr(obj, "variables", []))
+
+
+def _step_of(path: str) -> int:
+    """The step in a checkpoint's name, ``…/ckpt-300`` → 300."""
+    return int(path.rsplit("-", 1)[1])
+
+
+def _set_aside_a_damaged_state_file(directory: Path) -> None:
+    """Rename TensorFlow's ``checkpoint`` file to ``checkpoint.damaged`` if it cannot be parsed, with a warning.
+
+    The file only names the checkpoints (:meth:`Checkpointer.on_disk` finds them without it); damaged,
+    TensorFlow's manager would fail to start (an empty file) or forget every checkpoint with two lines of
+    its own on stderr (garbage), and the run would start over.
+    """
+    state = directory / "checkpoint"
+    if not state.is_file():
+        return
+    logger = tf.get_logger()
+    level = logger.level
+    logger.setLevel("ERROR")  # TensorFlow logs a parse error as a warning of its own and ignores the file
+    try:
+        parsed = tf.train.get_checkpoint_state(str(directory))
+        damaged = None if parsed is not None and parsed.model_checkpoint_path else "it cannot be parsed"
+    except (ValueError, OSError) as err:  # an empty file: "Invalid checkpoint state loaded from …"
+        damaged = str(err).splitlines()[0] if str(err) else type(err).__name__
+    finally:
+        logger.setLevel(level)
+    if damaged:
+        state.replace(state.with_name("checkpoint.damaged"))
+        warnings.warn(f"{state} is damaged ({damaged}); set aside as checkpoint.damaged, and the checkpoints "
+                      "are found by their file names", RuntimeWarning, stacklevel=3)
 
 
 def _unreadable(path: str) -> str | None:
@@ -120,6 +152,7 @@ class Checkpointer:
         trackables = _trackables(state)
         self._variables = _variables(list(trackables.values()))
         self._checkpoint = tf.train.Checkpoint(step=self.step, **trackables)
+        _set_aside_a_damaged_state_file(self.directory)
         self._manager = tf.train.CheckpointManager(
             self._checkpoint, str(self.directory), max_to_keep=max(2, max_to_keep), checkpoint_name="ckpt")
         self._status: Any = None
@@ -134,6 +167,16 @@ class Checkpointer:
     def checkpoints(self) -> list[str]:
         """Paths of the kept checkpoints, oldest first."""
         return list(self._manager.checkpoints)
+
+    def on_disk(self) -> list[str]:
+        """Paths of every ``ckpt-<step>`` whose ``.index`` file is in the folder, by step, oldest first.
+
+        The same as :attr:`checkpoints` unless TensorFlow's ``checkpoint`` file, which names them, was
+        deleted or damaged: the checkpoints themselves are still found.
+        """
+        steps = [int(m.group(1)) for index in self.directory.glob("ckpt-*.index")
+                 if (m := re.fullmatch(r"ckpt-(\d+)\.index", index.name))]
+        return [str(self.directory / f"ckpt-{step}") for step in sorted(steps)]
 
     def save(self) -> str:
         """Write checkpoint ``ckpt-<step>`` after checking that every variable is finite.
@@ -161,7 +204,7 @@ class Checkpointer:
         """Load a checkpoint: the newest readable one, or the one at ``path``.
 
         An unreadable newest checkpoint (truncated, garbled, missing files) is
-        skipped with a warning and the one before it is tried.
+        skipped and the one before it is tried (a warning says so when an older one is read).
 
         Args:
             path: A checkpoint path such as ``run_dir/checkpoints/ckpt-300``;
@@ -174,15 +217,13 @@ class Checkpointer:
             CheckpointError: If no checkpoint can be read, or they were written
                 for different models (other layers or shapes).
         """
-        candidates = [str(path)] if path else self.checkpoints[::-1]
+        newest_first = sorted(set(self.checkpoints) | set(self.on_disk()), key=_step_of, reverse=True)
+        candidates = [str(path)] if path else newest_first
         problems = []
         for candidate in candidates:
             problem = _unreadable(candidate)
             if problem:
-                problems.append(f"{candidate}: {problem}")
-                if not path:
-                    warnings.warn(f"checkpoint {candidate} cannot be read ({problem}); trying an "
-                                  "older one", RuntimeWarning, stacklevel=2)
+                problems.append(f"{candidate} ({problem})")
                 continue
             status = None
             try:
@@ -196,10 +237,14 @@ class Checkpointer:
                     f"for a different model ({str(err).splitlines()[0]}). Use a new run directory, "
                     f"or delete {self.directory} to start over.") from err
             status.expect_partial()  # optimizer variables may appear later; checked by assert_restored
+            if problems:  # said once it is known that an older one did the job (else the error says it all)
+                warnings.warn(f"checkpoint {' and '.join(problems)} cannot be read; resuming from the older "
+                              f"{candidate}", RuntimeWarning, stacklevel=2)
             self._status, self.restored_path = status, candidate
             return int(self.step.numpy())
         if problems:
-            raise CheckpointError("no checkpoint could be read:\n  " + "\n  ".join(problems))
+            raise CheckpointError(f"no checkpoint in {self.directory} could be read ({'; '.join(problems)}); "
+                                  f"delete {self.directory} to start over")
         return 0
 
     def assert_restored(self) -> None:

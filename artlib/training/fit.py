@@ -132,6 +132,11 @@ class BackupAndRestore(keras.callbacks.Callback):
             CheckpointError: The model is not built, or no backup could be read.
         """
         entries, problems = self._entries(), []
+        orphans = sorted(p.name for p in self.backup_dir.glob("epoch-*.weights.h5"))
+        if not entries and set(orphans) - {"epoch-1.weights.h5"}:  # epoch 1's alone: a kill inside the first save
+            raise CheckpointError(f"{self.backup_dir} holds {', '.join(orphans)} but not {self.STATE_FILE}, which "
+                                  "names them with their random-number state (deleted?), so the run cannot go on "
+                                  f"exactly; delete {self.backup_dir} to start over")
         self.restored_epoch = 0
         if entries and not model.built:
             raise CheckpointError(f"{self.backup_dir} holds a backup, but the model is not built: call it "
@@ -144,16 +149,18 @@ class BackupAndRestore(keras.callbacks.Callback):
                         model.optimizer.build(model.trainable_variables)
                 model.load_weights(weights)
             except (OSError, ValueError) as err:
-                problems.append(f"{weights}: {type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}")
-                warnings.warn(f"backup {weights} cannot be read ({problems[-1]}); trying an older one",
-                              RuntimeWarning, stacklevel=2)
+                problems.append(f"{weights} ({type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''})")
                 continue
             for variable, value in zip(seed_states(model), entry["seed_states"]):
                 variable.assign(np.asarray(value, dtype=variable.dtype))
+            if problems:  # said once it is known that an older one did the job (else the error says it all)
+                warnings.warn(f"backup {' and '.join(problems)} cannot be read; resuming from the older {weights}",
+                              RuntimeWarning, stacklevel=2)
             self.restored_epoch = int(entry["epoch"])
             return self.restored_epoch
         if problems:
-            raise CheckpointError("no backup could be read:\n  " + "\n  ".join(problems))
+            raise CheckpointError(f"no backup in {self.backup_dir} could be read ({'; '.join(problems)}); delete "
+                                  f"{self.backup_dir} to start over")
         return 0
 
     def on_train_begin(self, logs: dict | None = None) -> None:
@@ -304,11 +311,18 @@ def fit(model: keras.Model, data: Any, *, num_epochs: int, batch_size: int, seed
         if run is not None:
             chosen.insert(len(chosen) - 1, _HistoryFile(run))  # before BackupAndRestore
         backups = [c for c in chosen if isinstance(c, BackupAndRestore)]
-        first_epoch = min(backups[0].restore(model), num_epochs) if backups else 0
-        dataset = epoch_dataset(data, batch_size, seed=seed, num_epochs=num_epochs, steps_per_epoch=steps_per_epoch,
-                                first_epoch=first_epoch, map_fn=map_fn)
+        first_epoch = backups[0].restore(model) if backups else 0
         if verbose == "auto":
             verbose = 0 if config.is_ci() else 2
+        if first_epoch > num_epochs:  # fit would finish at once, delete the backup and forget the epochs past
+            if verbose:
+                print(f"{run.path} is at epoch {first_epoch}, past the {num_epochs} asked for: nothing to train "
+                      f"(its backup stays at epoch {first_epoch}).")
+            backups[0].restored_epoch = None
+            return TrainResult(history={"epoch": []}, final_step=first_epoch, seconds=time.perf_counter() - started,
+                               run_dir=run.path)
+        dataset = epoch_dataset(data, batch_size, seed=seed, num_epochs=num_epochs, steps_per_epoch=steps_per_epoch,
+                                first_epoch=first_epoch, map_fn=map_fn)
         if verbose and first_epoch:  # as train_loop says it (fit's own lines start at "Epoch N/M", unexplained)
             print(f"Resuming from {backups[0].backup_dir} (epoch {first_epoch} of {num_epochs}).")
         elif verbose and run is not None and run.read_history().get("epoch"):
