@@ -10,6 +10,7 @@ script in a subprocess (through ``conftest.run_python``, as tests/test_training.
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -427,6 +428,14 @@ def test_a_given_network_decides_match_colours_and_must_fit_a_resumed_run(tmp_pa
     assert json.loads((tmp_path / "settings.json").read_text())["match_colours"] is True
     with pytest.raises(CheckpointError, match="match_colours=True.*does not end in MatchColours"):
         run(2, fast_style.build_transformer(4, 1))
+    for other, said in ((dict(style_source="pattern:swirls"), "style: 'array' -> 'pattern:swirls'"),
+                        (dict(style_weight=5.0), "style_weight: 20.0 -> 5.0"),
+                        (dict(width=8, network=None), "width: 4 -> 8")):  # each had been taken silently
+        with pytest.raises(CheckpointError, match=rf"holds a run with other settings \({re.escape(said)}\)"):
+            fast_style.train(**{**dict(style_source=style_image, num_steps=2, run_dir=tmp_path, image_size=32,
+                                       batch_size=2, width=4, num_blocks=1, content=["astronaut"],
+                                       extractor=extractor, quiet=True, verbose=False,
+                                       network=fast_style.build_transformer(4, 1, style_colours=palette)), **other})
     with pytest.raises(ArtlibError, match="style_colours"):
         fast_style.build_transformer(4, 1, style_colours=(0.5, 0.5, 0.5))
     with pytest.raises(ArtlibError, match="finite"):

@@ -172,7 +172,7 @@ def _resumed_settings(run_dir: Path, given: dict[str, Any], *, quiet: bool | Non
     """``given`` with :data:`RUN_SETTINGS` replaced by the run's own when ``run_dir`` holds a run to resume."""
     modelio.check_run_kind(run_dir, "fast-style")  # a GAN's or a diffusion model's run directory: refused
     path = run_dir / SETTINGS_FILE
-    if not (path.is_file() and tf.train.latest_checkpoint(str(run_dir / "checkpoints"))):
+    if not (path.is_file() and any((run_dir / "checkpoints").glob("ckpt-*.index"))):  # found by name, as restored
         return given
     saved = training.read_json_object(path, f"delete {run_dir} to start over")
     saved.setdefault("match_colours", False)  # a run from before the setting: its network had no such layer
@@ -181,6 +181,24 @@ def _resumed_settings(run_dir: Path, given: dict[str, Any], *, quiet: bool | Non
         print(f"fast-style: resuming {run_dir} with its own " +
               ", ".join(f"{k} {v} (not {given[k]})" for k, v in kept.items()))
     return {**given, **kept}
+
+
+def _check_the_rest(run_dir: Path, settings: dict[str, Any]) -> None:
+    """Refuse to resume a run with another style, features, network or loss than it was trained with.
+
+    :data:`RUN_SETTINGS` are the run's own already; a setting its ``settings.json`` does not hold (a run from
+    before it) is taken as it is asked for.
+
+    Raises:
+        CheckpointError: A setting differs (the message names each, as a run directory of another topic does).
+    """
+    saved = training.read_json_object(run_dir / SETTINGS_FILE, f"delete {run_dir} to start over")
+    asked = json.loads(json.dumps(settings, default=str))  # as JSON gives it back: tuples as lists
+    differ = sorted(k for k in asked if k in saved and k not in training.MAY_CHANGE and saved[k] != asked[k])
+    if differ:
+        changes = ", ".join(f"{k}: {saved[k]!r} -> {asked[k]!r}" for k in differ)
+        raise CheckpointError(f"{run_dir} holds a run with other settings ({changes}); use a new run directory, "
+                              "or delete this one to start over")
 
 
 def train(style_source: Any, *, num_steps: int | None = None, run_dir: str | Path = "runs/fast_style",
@@ -194,8 +212,9 @@ def train(style_source: Any, *, num_steps: int | None = None, run_dir: str | Pat
     """Train a transformation network for one style, resuming from ``run_dir`` if it holds a run.
 
     A resumed run continues exactly where it stopped, with the :data:`RUN_SETTINGS` (seed, crop
-    size, batch size, steps per epoch, ``match_colours``) it started with; the run's settings are in
-    ``run_dir/settings.json``.
+    size, batch size, steps per epoch, ``match_colours``) it started with; another style, feature
+    network, network size, content or loss weight than it was trained with is refused (only
+    ``num_steps`` may change). The run's settings are in ``run_dir/settings.json``.
 
     Args:
         style_source: The style: an array, a path, an http(s) URL, ``"pattern:NAME"`` or ``"painting:NAME"``.
@@ -232,7 +251,7 @@ def train(style_source: Any, *, num_steps: int | None = None, run_dir: str | Pat
         ArtlibError: a count or size that is not a positive integer, a learning rate ≤ 0, or
             a ``batch_size`` that does not split evenly over the strategy's replicas.
         ImageError: a bad style or content image. DataError: a missing weights file.
-        CheckpointError: ``run_dir`` holds another network's checkpoints.
+        CheckpointError: ``run_dir`` holds another network's checkpoints, or a run with other settings.
         NonFiniteLossError: the loss diverged (the last good checkpoint is kept).
     """
     start = time.perf_counter()
@@ -291,6 +310,8 @@ def train(style_source: Any, *, num_steps: int | None = None, run_dir: str | Pat
     with training.run_lock(run_dir):  # from the settings file on: a second training here is refused
         if run is given:  # a new run: record how it starts
             atomic_write_text(run_dir / SETTINGS_FILE, json.dumps(settings, indent=1, default=str))
+        else:
+            _check_the_rest(run_dir, settings)
         history = training.train_loop(
             step, make_dataset, num_steps=num_steps, run_dir=run_dir,
             state={"network": network, "optimizer": optimizer}, steps_per_epoch=run["steps_per_epoch"],
