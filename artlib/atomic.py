@@ -89,6 +89,9 @@ def check_writable(target: str | os.PathLike, *, folder: bool = False) -> Path:
         WriteError: Nothing could be written there (the message says why).
     """
     target = Path(target).expanduser()
+    if target.is_symlink() and not target.exists():
+        raise WriteError(f"cannot use {target}: it is a link to {os.readlink(target)}, which does not exist. Make "
+                         "that, or name another place.", errno.ENOENT)
     if folder and target.exists() and not target.is_dir():
         raise WriteError(f"cannot use {target} as a folder: it is a file. Name a folder.", errno.ENOTDIR)
     if not folder and target.is_dir():

@@ -140,11 +140,22 @@ def runs_dir(*parts: str) -> Path:
 
     Returns:
         The folder (created).
+
+    Raises:
+        WriteError: The folder cannot be made (``ARTLIB_RUNS_DIR`` names a file, or a place without
+            permission); the message names the variable.
     """
     value = os.environ.get("ARTLIB_RUNS_DIR", "").strip()
     root = Path(value).expanduser() if value else Path.cwd() / "runs"
     folder = root.joinpath(*parts, mode())
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        from artlib.errors import WriteError
+
+        fix = (f"point ARTLIB_RUNS_DIR (now {value!r}) at a folder that can be written" if value
+               else "set ARTLIB_RUNS_DIR to a folder that can be written")
+        raise WriteError(f"cannot make {folder} for the runs ({err.strerror or err}); {fix}", err.errno) from err
     return folder
 
 

@@ -150,7 +150,10 @@ def _complete(source: Source) -> bool:
     """True if the source holds all four files; DataError if it holds only some of them."""
     if source.folder is None:
         return True
-    present = [name for name in FASHION_MNIST_FILES.values() if (source.folder / name).is_file()]
+    try:
+        present = [name for name in FASHION_MNIST_FILES.values() if (source.folder / name).is_file()]
+    except OSError as err:  # a folder that cannot be searched (no permission)
+        raise DataError(f"{source} cannot be read ({err.strerror or err}); check its permissions") from err
     if present and len(present) < len(FASHION_MNIST_FILES):
         missing = sorted(set(FASHION_MNIST_FILES.values()) - set(present))
         raise DataError(

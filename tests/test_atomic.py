@@ -227,6 +227,11 @@ def test_check_writable_finds_the_nearest_folder_and_leaves_nothing(tmp_path, mo
     with pytest.raises(WriteError, match="a folder of that name is in the way"):
         check_writable(tmp_path, folder=False)
     assert check_writable(a_file) == a_file  # an existing file may be replaced (the caller asks about --force)
+    (tmp_path / "runs").symlink_to(tmp_path / "gone")
+    for folder in (True, False):  # had passed, and the lock's mkdir failed with a traceback after TensorFlow loaded
+        with pytest.raises(WriteError, match=r"cannot use .*runs: it is a link to .*gone, which does not exist"):
+            check_writable(tmp_path / "runs", folder=folder)
+    (tmp_path / "runs").unlink()
 
     def read_only(*args, **kwargs):  # what root meets on a read-only or virtual file system
         raise OSError(errno.EROFS, "Read-only file system")

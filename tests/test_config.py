@@ -69,6 +69,16 @@ def test_runs_dir_is_stable_per_notebook_and_mode(clean_env, tmp_path):
     assert config.runs_dir("04_gan") == tmp_path / "04_gan" / "full"  # another mode never resumes this one
 
 
+def test_runs_dir_that_cannot_be_made_names_the_variable(clean_env, tmp_path):
+    from artlib.errors import WriteError
+
+    (tmp_path / "notes.txt").write_text("a file")
+    clean_env.setenv("ARTLIB_RUNS_DIR", str(tmp_path / "notes.txt"))
+    with pytest.raises(WriteError, match=r"cannot make .*notes.txt/04_gan/.* for the runs \(.*\); point "
+                                         r"ARTLIB_RUNS_DIR \(now '.*notes.txt'\) at a folder that can be written"):
+        config.runs_dir("04_gan")
+
+
 def test_runs_dir_defaults_to_runs_under_the_working_directory(clean_env, tmp_path):
     clean_env.chdir(tmp_path)
     assert config.runs_dir("01_images") == tmp_path / "runs" / "01_images" / "full"

@@ -187,6 +187,24 @@ def test_nothing_found_is_a_clear_error(tmp_path):
         data.load_fashion_mnist(sources=[Source("debian", tmp_path / "none")], verbose=False)
 
 
+def test_a_folder_that_cannot_be_searched_is_a_data_error(tmp_path, monkeypatch):
+    """No permission to look inside ARTLIB_DATA_DIR (root is not refused, so the refusal is simulated)."""
+    from pathlib import Path
+
+    folder = tmp_path / "locked"
+    folder.mkdir()
+    is_file = Path.is_file
+
+    def refused(path):
+        if path.parent == folder:
+            raise PermissionError(13, "Permission denied")
+        return is_file(path)
+
+    monkeypatch.setattr(Path, "is_file", refused)
+    with pytest.raises(DataError, match=r"locked\) cannot be read \(Permission denied\); check its permissions"):
+        data.load_fashion_mnist(sources=[Source("ARTLIB_DATA_DIR", folder)], verbose=False)
+
+
 def test_describe_source_matches_what_load_uses(tmp_path, monkeypatch):
     make_fixture(tmp_path / "mine")
     monkeypatch.setenv("ARTLIB_DATA_DIR", str(tmp_path / "mine"))

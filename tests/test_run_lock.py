@@ -170,6 +170,25 @@ def test_the_lock_is_released_after_a_normal_return(tmp_path):
     assert tiny_fit(None).run_dir is None  # no run directory: nothing to lock
 
 
+def test_a_run_folder_or_lock_file_in_an_odd_state_is_a_checkpoint_error(tmp_path):
+    """A link to nowhere as the run folder, a folder or a link to nowhere as its lock: tracebacks before."""
+    from artlib.errors import CheckpointError
+
+    (tmp_path / "run").symlink_to(tmp_path / "gone" / "run")
+    with pytest.raises(CheckpointError, match=r"run is a link to .*gone/run, which does not exist; make that folder"):
+        tiny_loop(tmp_path / "run")
+    for odd in ("folder", "link"):
+        run_dir = tmp_path / odd
+        run_dir.mkdir()
+        if odd == "folder":
+            (run_dir / ".lock").mkdir()
+        else:
+            (run_dir / ".lock").symlink_to(tmp_path / "gone" / "lock")
+        with pytest.raises(CheckpointError, match=r"cannot open .*\.lock, the lock that keeps a second training "
+                                                  r"out of .* \(.*\); delete it \(a training makes it afresh\)"):
+            tiny_loop(run_dir)
+
+
 @pytest.mark.parametrize("error", [RuntimeError, KeyboardInterrupt])
 def test_the_lock_is_released_after_an_exception_in_the_loop(tmp_path, error):
     calls = []

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -324,7 +325,7 @@ def scenario_fit_entry(out: Path) -> None:
     info = {"backup_files": interrupt("resumed")}
     resumed, result = run("resumed", seed=5)  # other initial weights and Dropout seed: only the backup helps
     interrupt("no_backup")
-    (out / "no_backup" / "backup" / "backup.json").unlink()  # the backup's index: without it, nothing resumes
+    shutil.rmtree(out / "no_backup" / "backup")  # without it, nothing resumes (its files alone are refused)
     from_scratch, scratch_result = run("no_backup", seed=5)
     history = json.loads((out / "resumed" / "history.json").read_text())
     info |= {"straight_epochs": straight_result["epoch"], "resumed_epochs": result["epoch"],
@@ -885,6 +886,21 @@ def test_a_run_stopped_before_it_saved_anything_takes_other_settings(tmp_path, c
            "(learning_rate: 0.01 -> 0.02)." in capsys.readouterr().out
     with pytest.raises(CheckpointError, match=r"other settings \(learning_rate: 0.02 -> 0.03\)"):
         train(step, 0.03)  # once something is saved, refused as before
+
+
+@pytest.mark.parametrize("text, words", [
+    ('{"step": ["a", "b"], "loss": [1, 2]}', "holds step values that are not whole numbers"),
+    ('{"epoch": [1.5], "loss": [1]}', "holds epoch values that are not whole numbers"),
+    ('{"step": [1, 2, 3], "loss": [1]}', r"holds lists of different lengths \(step 3, loss 1\)"),
+])
+def test_a_history_that_is_json_but_not_a_history_is_a_checkpoint_error(tmp_path, text, words):
+    """Had been a TypeError or IndexError from the merge, after the settings were checked."""
+    from artlib.errors import CheckpointError
+    from artlib.training import RunDir
+
+    (tmp_path / "history.json").write_text(text)
+    with pytest.raises(CheckpointError, match=f"history.json {words}; delete it to start the history afresh"):
+        RunDir(tmp_path).read_history()
 
 
 @pytest.mark.parametrize("text, words", [('{"num_steps": ', "is not valid JSON"), ("[1, 2]", "holds a JSON array"),

@@ -186,7 +186,11 @@ class BackupAndRestore(keras.callbacks.Callback):
 
     def on_train_end(self, logs: dict | None = None) -> None:
         self.restored_epoch = None
-        shutil.rmtree(self.backup_dir, ignore_errors=True)
+        finished = self.backup_dir.with_name(f".{self.backup_dir.name}-finished")
+        shutil.rmtree(finished, ignore_errors=True)
+        if self.backup_dir.is_dir():  # renamed first: a kill while deleting leaves no half backup to refuse
+            os.replace(self.backup_dir, finished)
+        shutil.rmtree(finished, ignore_errors=True)
 
 
 class _HistoryFile(keras.callbacks.Callback):

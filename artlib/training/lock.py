@@ -106,7 +106,11 @@ def _acquire(run_dir: Path, path: Path) -> int | None:
         CheckpointError: Another process holds it.
     """
     for _ in range(10):  # a retry only follows a holder that finished in between
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as err:  # a folder, or a link to nowhere, where the lock file goes
+            raise CheckpointError(f"cannot open {path}, the lock that keeps a second training out of {run_dir} "
+                                  f"({err.strerror or err}); delete it (a training makes it afresh)") from err
         try:
             _try_lock(fd)
         except OSError as err:
@@ -168,6 +172,9 @@ def run_lock(run_dir: str | Path) -> Iterator[Path]:
             modelio.save_model(generator, "runs/gan/generator.keras")
     """
     folder = Path(run_dir)
+    if folder.is_symlink() and not folder.exists():
+        raise CheckpointError(f"{run_dir} is a link to {os.readlink(folder)}, which does not exist; make that "
+                              "folder, or pick another run directory (--run-dir)")
     folder.mkdir(parents=True, exist_ok=True)
     key = folder.resolve()
     me = threading.get_ident()

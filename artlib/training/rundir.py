@@ -154,14 +154,21 @@ class RunDir:
         """The whole run's history from ``history.json`` (empty when there is none).
 
         Raises:
-            CheckpointError: The file is not valid JSON, or not an object of lists.
+            CheckpointError: The file is not valid JSON, not an object of lists of one length, or its
+                counter (``step`` or ``epoch``) holds something other than whole numbers.
         """
         if not self.history_file.is_file():
             return {}
-        history = read_json_object(self.history_file, "delete it to start the history afresh")
+        fix = "delete it to start the history afresh"
+        history = read_json_object(self.history_file, fix)
         if not all(isinstance(values, list) for values in history.values()):
-            raise CheckpointError(f"{self.history_file} holds values that are not lists; delete it to start the "
-                                  "history afresh")
+            raise CheckpointError(f"{self.history_file} holds values that are not lists; {fix}")
+        if len({len(values) for values in history.values()}) > 1:
+            lengths = ", ".join(f"{name} {len(values)}" for name, values in history.items())
+            raise CheckpointError(f"{self.history_file} holds lists of different lengths ({lengths}); {fix}")
+        for counter in ("step", "epoch"):
+            if not all(isinstance(v, int) and not isinstance(v, bool) for v in history.get(counter, [])):
+                raise CheckpointError(f"{self.history_file} holds {counter} values that are not whole numbers; {fix}")
         return history
 
     def merge_history(self, new: Mapping[str, Sequence[float]], *, key: str = "step") -> dict[str, list]:
