@@ -3,7 +3,7 @@
 Fashion-MNIST (Xiao, Rasul & Vollgraf 2017; 28×28 grayscale, 10 classes, MIT
 licence) is looked for in this order, and the first complete copy wins:
 
-1. ``path=`` given by the caller (which must hold the files), else the folder in ``ARTLIB_DATA_DIR``;
+1. ``path=`` given by the caller, else the folder in ``ARTLIB_DATA_DIR`` (either must hold the files);
 2. the Keras cache, ``~/.keras/datasets/fashion-mnist`` (what ``keras.datasets`` downloaded before);
 3. the Debian package ``dataset-fashion-mnist`` (``/usr/share/datasets/fashion-mnist``);
 4. a download of the four files ``keras.datasets`` fetches, from the same address, into the Keras
@@ -247,7 +247,8 @@ def load_fashion_mnist(
 
     Args:
         path: A folder with the four idx ``.gz`` files; overrides ``ARTLIB_DATA_DIR``. A folder given
-            here that holds none of them is an error, not a reason to look elsewhere.
+            here (or in ``ARTLIB_DATA_DIR``) that holds none of them is an error, not a reason to look
+            elsewhere.
         sources: Replace the whole search order (tests point this at fixture folders).
         verbose: Print one line naming the source and the sizes.
 
@@ -257,8 +258,8 @@ def load_fashion_mnist(
         says where they came from.
 
     Raises:
-        DataError: a source is partial or corrupt (the message names the file), ``path`` holds no
-            Fashion-MNIST, or no source has the data.
+        DataError: a source is partial or corrupt (the message names the file), ``path`` or
+            ``ARTLIB_DATA_DIR`` holds no Fashion-MNIST, or no source has the data.
 
     Example:
         >>> (x_train, y_train), (x_test, y_test) = load_fashion_mnist()  # doctest: +SKIP
@@ -276,10 +277,12 @@ def load_fashion_mnist(
                 continue
         elif _complete(source):
             train, test = _read_folder(source.folder)
-        elif source.name == "path":  # the caller named this folder: a typo must not load another copy
-            raise DataError(f"{source.folder} holds no Fashion-MNIST (the files "
-                            f"{', '.join(FASHION_MNIST_FILES.values())}); give the folder that does, or no path "
-                            "to search the usual places")
+        elif source.name in ("path", "ARTLIB_DATA_DIR"):  # named by the caller: a typo must not load another copy
+            fix = ("give the folder that does, or no path to search the usual places" if source.name == "path"
+                   else "point ARTLIB_DATA_DIR at the folder that does, or unset it to search the usual places")
+            where = source.folder if source.name == "path" else source  # "ARTLIB_DATA_DIR (/its/folder)"
+            raise DataError(f"{where} holds no Fashion-MNIST (the files "
+                            f"{', '.join(FASHION_MNIST_FILES.values())}); {fix}")
         else:
             tried.append(f"{source}: not there")
             continue
@@ -288,7 +291,7 @@ def load_fashion_mnist(
             subset = " (a balanced subset, not the full dataset)" if source.name == "shipped-subset" else ""
             print(f"Fashion-MNIST: {len(train[0])} train + {len(test[0])} test images from {source}{subset}")
         return data
-    raise DataError("Fashion-MNIST was not found anywhere:\n  " + "\n  ".join(tried))
+    raise DataError("Fashion-MNIST was not found anywhere (" + "; ".join(tried) + ")")
 
 
 def describe_fashion_mnist_source(path: str | Path | None = None) -> str:
@@ -299,6 +302,8 @@ def describe_fashion_mnist_source(path: str | Path | None = None) -> str:
                 return str(source) + (" — a balanced subset" if source.name == "shipped-subset" else "")
         except DataError as err:
             return f"problem: {err}"
+        if source.name in ("path", "ARTLIB_DATA_DIR"):  # as load_fashion_mnist refuses it
+            return f"problem: {source} holds no Fashion-MNIST"
     return "none found"
 
 

@@ -106,6 +106,13 @@ def test_explicit_path_and_env_var_come_first(tmp_path, monkeypatch):
     for typo in (tmp_path / "mien", tmp_path):  # missing, or a folder without the files
         with pytest.raises(DataError, match=f"{typo} holds no Fashion-MNIST .*train-images-idx3-ubyte.gz"):
             data.load_fashion_mnist(typo, verbose=False)  # not the ARTLIB_DATA_DIR copy, nor any other
+    (tmp_path / "notes.txt").write_text("a file")
+    for typo in (tmp_path / "mien", tmp_path, tmp_path / "notes.txt"):  # the variable wrong: had been skipped
+        monkeypatch.setenv("ARTLIB_DATA_DIR", str(typo))
+        with pytest.raises(DataError, match=f"{typo}\\) holds no Fashion-MNIST .*; point ARTLIB_DATA_DIR at the "
+                                            "folder that does, or unset it"):
+            data.load_fashion_mnist(verbose=False)
+        assert data.describe_fashion_mnist_source().startswith("problem: ")
 
 
 def test_offline_skips_the_download_and_online_tries_it(monkeypatch):
