@@ -9,6 +9,7 @@ that names the file and says what to do.
 
 from __future__ import annotations
 
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -60,6 +61,12 @@ def save_model(model: Any, path: str | Path, *, force: bool = True, optimizer: b
     return path
 
 
+def _gist(err: BaseException, limit: int = 200) -> str:
+    """An error's first line, cut at a word near ``limit`` characters (with an ellipsis), not mid-word."""
+    line = str(err).splitlines()[0] if str(err) else ""
+    return line if len(line) <= limit else line[:limit].rsplit(" ", 1)[0] + " …"
+
+
 def load_model(path: str | Path, *, what: str = "model", fix: str = "train or restore it again",
                check: Callable[[Any], str | None] | None = None, error: type[ArtlibError] = DataError) -> Any:
     """Load a ``.keras`` model with ``safe_mode=True`` (uncompiled).
@@ -84,10 +91,14 @@ def load_model(path: str | Path, *, what: str = "model", fix: str = "train or re
         raise error(f"{path} is a folder, not a {what} file (.keras)")
     if not path.is_file():
         raise error(f"{what} file {path} not found: {fix}")
+    if not zipfile.is_zipfile(path):  # Keras would say "File not found" of a file that is there
+        size = path.stat().st_size
+        raise error(f"{what} file {path} is {'empty' if size == 0 else 'corrupt or not a .keras file'} (a .keras "
+                    f"file is a zip archive{'' if size == 0 else '; this one is not'}); {fix}")
     try:
         model = keras.saving.load_model(path, safe_mode=True, compile=False)
     except Exception as err:  # noqa: BLE001 - zip, JSON, HDF5 and Keras errors all mean "not usable"
-        first = str(err).splitlines()[0][:200] if str(err) else ""
+        first = _gist(err)
         held = _held_model(path)
         if held:  # a sound .keras file: another kind of model (or one safe mode refuses), not a broken one
             raise error(f"{path} cannot be loaded as a {what}: it holds {held} ({type(err).__name__}: {first}); "

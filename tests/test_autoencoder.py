@@ -408,8 +408,13 @@ def test_load_model_errors_name_the_file(tmp_path):
     with pytest.raises(DataError, match="missing.keras not found"):
         ae.load_model(tmp_path / "missing.keras")
     (tmp_path / "broken.keras").write_bytes(b"PK\x03\x04 not really a zip")
-    with pytest.raises(DataError, match="broken.keras is corrupt"):
+    with pytest.raises(DataError, match=r"broken.keras is corrupt or not a .keras file \(a .keras file is a zip "
+                                        r"archive; this one is not\)") as caught:
         ae.load_model(tmp_path / "broken.keras")
+    assert "not found" not in str(caught.value)  # Keras's words for it, of a file that is there
+    (tmp_path / "empty.keras").write_bytes(b"")
+    with pytest.raises(DataError, match=r"empty.keras is empty \(a .keras file is a zip archive\)"):
+        ae.load_model(tmp_path / "empty.keras")
 
 
 # ----------------------------------------------------------------------------- training
