@@ -168,6 +168,8 @@ def _read_idx(path: Path, *, ndim: int) -> np.ndarray:
     try:
         with gzip.open(path, "rb") as f:
             raw = f.read()
+    except PermissionError as err:  # the file is sound, its permissions are not: fetching it again is no fix
+        raise DataError(f"{path} cannot be read ({err.strerror}); check its permissions.") from err
     except (OSError, EOFError, zlib.error) as err:  # BadGzipFile is an OSError
         raise DataError(f"{path} is not a readable gzip file ({err}); delete it and fetch it again.") from err
     header_size = 4 + 4 * ndim

@@ -212,6 +212,17 @@ def test_a_folder_that_cannot_be_searched_is_a_data_error(tmp_path, monkeypatch)
         data.load_fashion_mnist(sources=[Source("ARTLIB_DATA_DIR", folder)], verbose=False)
 
 
+def test_an_idx_file_that_cannot_be_opened_asks_for_its_permissions_not_a_new_copy(tmp_path, monkeypatch):
+    make_fixture(tmp_path / "mine")
+
+    def refused(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(data.gzip, "open", refused)
+    with pytest.raises(DataError, match=r"ubyte.gz cannot be read \(Permission denied\); check its permissions"):
+        data.load_fashion_mnist(tmp_path / "mine", verbose=False)
+
+
 def test_describe_source_matches_what_load_uses(tmp_path, monkeypatch):
     make_fixture(tmp_path / "mine")
     monkeypatch.setenv("ARTLIB_DATA_DIR", str(tmp_path / "mine"))

@@ -14,7 +14,8 @@ __all__ = ["register"]
 def cmd_demo(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if (out / "index.html").exists() and not args.force:
-        raise ArtlibError(f"{out} already holds a gallery; pass --force to overwrite it, or choose another --out")
+        raise ArtlibError(f"{out / 'index.html'} exists (a gallery, or a page of yours); pass --force to write the "
+                          "gallery over it, or choose another --out")
     check_folder(out)
     from artlib import gallery
 
