@@ -426,7 +426,10 @@ def ctrl_c_after_a_checkpoint(argv: list[str], run_dir, env) -> tuple[int, str, 
 
     process = subprocess.Popen([sys.executable, "-m", "artlib", *argv], stdout=subprocess.DEVNULL,
                                stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True, cwd=REPO,
-                               env=subprocess_env(env))
+                               env=subprocess_env(env),  # Ctrl-C as at a terminal, even where the tests were
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # started with
+    # SIGINT ignored (a background job of a script, as CI starts them): Python then never turns it into
+    # KeyboardInterrupt, and the training ran to its end
     deadline = time.monotonic() + HANG_TIMEOUT
     state = run_dir / "checkpoints" / "checkpoint"
     while not state.exists() and process.poll() is None:
