@@ -10,6 +10,7 @@ from __future__ import annotations
 import errno
 
 __all__ = [
+    "first_line",
     "ArtlibError",
     "ImageError",
     "DataError",
@@ -69,3 +70,13 @@ class DiskFullError(WriteError):
 
     def __init__(self, message: str, code: int = errno.ENOSPC) -> None:
         super().__init__(message, code)
+
+
+def first_line(err: BaseException, limit: int = 200) -> str:
+    """The gist of an error for a one-line message: its first line, without TensorFlow's ``{{function_node …}}``
+    prefix, cut at a word near ``limit`` characters (with an ellipsis); its class name if it says nothing."""
+    import re
+
+    text = re.sub(r"\{\{[^}]*\}\}\s*", "", str(err)).strip().splitlines()
+    line = (text[0] if text else type(err).__name__).strip()
+    return line if len(line) <= limit else line[:limit].rsplit(" ", 1)[0] + " …"

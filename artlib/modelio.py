@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from artlib.errors import ArtlibError, CheckpointError, DataError
+from artlib.errors import ArtlibError, CheckpointError, DataError, first_line
 
 __all__ = ["save_model", "load_model", "RUN_KINDS", "settings_kind", "run_kind", "check_run_kind", "RunSource",
            "run_source"]
@@ -61,12 +61,6 @@ def save_model(model: Any, path: str | Path, *, force: bool = True, optimizer: b
     return path
 
 
-def _gist(err: BaseException, limit: int = 200) -> str:
-    """An error's first line, cut at a word near ``limit`` characters (with an ellipsis), not mid-word."""
-    line = str(err).splitlines()[0] if str(err) else ""
-    return line if len(line) <= limit else line[:limit].rsplit(" ", 1)[0] + " …"
-
-
 def load_model(path: str | Path, *, what: str = "model", fix: str = "train or restore it again",
                check: Callable[[Any], str | None] | None = None, error: type[ArtlibError] = DataError) -> Any:
     """Load a ``.keras`` model with ``safe_mode=True`` (uncompiled).
@@ -98,7 +92,7 @@ def load_model(path: str | Path, *, what: str = "model", fix: str = "train or re
     try:
         model = keras.saving.load_model(path, safe_mode=True, compile=False)
     except Exception as err:  # noqa: BLE001 - zip, JSON, HDF5 and Keras errors all mean "not usable"
-        first = _gist(err)
+        first = first_line(err)
         held = _held_model(path)
         if held:  # a sound .keras file: another kind of model (or one safe mode refuses), not a broken one
             raise error(f"{path} cannot be loaded as a {what}: it holds {held} ({type(err).__name__}: {first}); "

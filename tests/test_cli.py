@@ -299,6 +299,16 @@ def test_fast_style_train_on_missing_opencv_doc_photos_is_one_line_naming_the_fi
     assert not out.exists() and not (tmp_path / "run" / "settings.json").exists()
 
 
+def test_first_line_is_the_gist_of_an_error_cut_at_a_word():
+    """The one helper behind every message that quotes another library's error (it had a twin in modelio)."""
+    from artlib.errors import first_line
+
+    assert first_line(ValueError("{{function_node __wrapped__MatMul}} OOM here\nmore")) == "OOM here"
+    assert first_line(KeyError()) == "KeyError"  # an error that says nothing: its kind
+    long = ValueError("Could not deserialize the layer returned by get_config() " * 5)
+    assert first_line(long, limit=60) == "Could not deserialize the layer returned by get_config() …"
+
+
 def test_running_out_of_memory_is_one_line_and_other_errors_are_not_hidden(monkeypatch, capsys):
     import tensorflow as tf
 

@@ -27,7 +27,7 @@ import sys
 from artlib import config
 from artlib.cli import arbitrary_style, autoencoder, demo, diffusion, fast_style, gan, info, style, translate, vae
 from artlib.cli.common import Parser
-from artlib.errors import ArtlibError
+from artlib.errors import ArtlibError, first_line
 
 __all__ = ["build_parser", "main", "run"]
 
@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as err:  # noqa: BLE001  (only running out of memory is answered here; the rest is a bug)
         if not _out_of_memory(err):
             raise
-        print(f"error: out of memory: {_first_line(err)}; ask for less (a smaller --size, -n, --batch-size or "
+        print(f"error: out of memory: {first_line(err)}; ask for less (a smaller --size, -n, --batch-size or "
               "--width)", file=sys.stderr)
         return 2
 
@@ -86,15 +86,6 @@ def _out_of_memory(err: BaseException) -> bool:
         return True
     errors = getattr(sys.modules.get("tensorflow"), "errors", None)
     return errors is not None and isinstance(err, errors.ResourceExhaustedError)
-
-
-def _first_line(err: BaseException, limit: int = 200) -> str:
-    """The gist of an error: its first line without TensorFlow's ``{{function_node …}}`` prefix, cut at ``limit``."""
-    import re
-
-    text = re.sub(r"\{\{[^}]*\}\}\s*", "", str(err)).strip().splitlines()
-    line = (text[0] if text else type(err).__name__).strip()
-    return line if len(line) <= limit else line[:limit - 1] + "…"
 
 
 def _check_environment() -> None:

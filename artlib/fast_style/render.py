@@ -13,7 +13,7 @@ import numpy as np
 import tensorflow as tf
 
 from artlib import imageio, plotting, style
-from artlib.errors import ArtlibError, DataError, ImageError
+from artlib.errors import ArtlibError, DataError, ImageError, first_line
 from artlib.checks import positive_int, size_pair
 from artlib.fast_style.content import image_files
 from artlib.fast_style.io import as_network
@@ -233,7 +233,7 @@ def stylize_video(network: keras.Model, path: str | Path, out_dir: str | Path, *
     except (ImportError, ValueError, OSError, RuntimeError) as err:
         if isinstance(err, ArtlibError):
             raise
-        raise ArtlibError(f"cannot read video '{path}' ({type(err).__name__}: {str(err).splitlines()[0]}); "
+        raise ArtlibError(f"cannot read video '{path}' ({type(err).__name__}: {first_line(err)}); "
                           "install a video reader: pip install 'imageio[ffmpeg]' (or av)") from err
     return written
 

@@ -34,7 +34,7 @@ import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from artlib.checks import positive_int  # noqa: E402
-from artlib.errors import CheckpointError, NonFiniteLossError  # noqa: E402
+from artlib.errors import CheckpointError, NonFiniteLossError, first_line  # noqa: E402
 
 __all__ = ["Checkpointer", "seed_states"]
 
@@ -94,7 +94,7 @@ def _set_aside_a_damaged_state_file(directory: Path) -> None:
         parsed = tf.train.get_checkpoint_state(str(directory))
         damaged = None if parsed is not None and parsed.model_checkpoint_path else "it cannot be parsed"
     except (ValueError, OSError) as err:  # an empty file: "Invalid checkpoint state loaded from …"
-        damaged = str(err).splitlines()[0] if str(err) else type(err).__name__
+        damaged = first_line(err)
     finally:
         logger.setLevel(level)
     if damaged:
@@ -234,7 +234,7 @@ class Checkpointer:
                     status.expect_partial()  # no warnings about it on exit: we raise instead
                 raise CheckpointError(
                     f"checkpoint {candidate} does not fit {', '.join(self.names)}: it was written "
-                    f"for a different model ({str(err).splitlines()[0]}). Use a new run directory, "
+                    f"for a different model ({first_line(err)}). Use a new run directory, "
                     f"or delete {self.directory} to start over.") from err
             status.expect_partial()  # optimizer variables may appear later; checked by assert_restored
             if problems:  # said once it is known that an older one did the job (else the error says it all)

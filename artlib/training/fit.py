@@ -35,7 +35,7 @@ import tensorflow as tf  # noqa: E402
 
 from artlib.atomic import atomic_write_text  # noqa: E402
 from artlib.checks import positive_int, seed_value  # noqa: E402
-from artlib.errors import ArtlibError, CheckpointError, NonFiniteLossError  # noqa: E402
+from artlib.errors import ArtlibError, CheckpointError, NonFiniteLossError, first_line  # noqa: E402
 from artlib.training.checkpoint import seed_states  # noqa: E402
 from artlib.training.finite import DEFAULT_HINT  # noqa: E402
 from artlib.training.lock import run_lock  # noqa: E402
@@ -149,7 +149,7 @@ class BackupAndRestore(keras.callbacks.Callback):
                         model.optimizer.build(model.trainable_variables)
                 model.load_weights(weights)
             except (OSError, ValueError) as err:
-                problems.append(f"{weights} ({type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''})")
+                problems.append(f"{weights} ({type(err).__name__}: {first_line(err)})")
                 continue
             for variable, value in zip(seed_states(model), entry["seed_states"]):
                 variable.assign(np.asarray(value, dtype=variable.dtype))
