@@ -172,7 +172,7 @@ def _resumed_settings(run_dir: Path, given: dict[str, Any], *, quiet: bool | Non
     """``given`` with :data:`RUN_SETTINGS` replaced by the run's own when ``run_dir`` holds a run to resume."""
     modelio.check_run_kind(run_dir, "fast-style")  # a GAN's or a diffusion model's run directory: refused
     path = run_dir / SETTINGS_FILE
-    if not (path.is_file() and any((run_dir / "checkpoints").glob("ckpt-*.index"))):  # found by name, as restored
+    if not (path.is_file() and training.RunDir(run_dir).has_progress()):
         return given
     saved = training.read_json_object(path, f"delete {run_dir} to start over")
     saved.setdefault("match_colours", False)  # a run from before the setting: its network had no such layer
@@ -192,13 +192,9 @@ def _check_the_rest(run_dir: Path, settings: dict[str, Any]) -> None:
     Raises:
         CheckpointError: A setting differs (the message names each, as a run directory of another topic does).
     """
-    saved = training.read_json_object(run_dir / SETTINGS_FILE, f"delete {run_dir} to start over")
-    asked = json.loads(json.dumps(settings, default=str))  # as JSON gives it back: tuples as lists
-    differ = sorted(k for k in asked if k in saved and k not in training.MAY_CHANGE and saved[k] != asked[k])
-    if differ:
-        changes = ", ".join(f"{k}: {saved[k]!r} -> {asked[k]!r}" for k in differ)
-        raise CheckpointError(f"{run_dir} holds a run with other settings ({changes}); use a new run directory, "
-                              "or delete this one to start over")
+    run = training.RunDir(run_dir)
+    if changes := run.settings_changes(settings, known_only=True):
+        raise run.other_settings(changes)
 
 
 def train(style_source: Any, *, num_steps: int | None = None, run_dir: str | Path = "runs/fast_style",

@@ -128,16 +128,32 @@ class RunDir:
             if None not in kinds and kinds[0] != kinds[1]:
                 raise CheckpointError(f"{self.path} holds a {kinds[0]} run, not a {kinds[1]} run; use another run "
                                       "directory")
-            differ = sorted(k for k in set(old) | set(new) if k not in may_change and old.get(k) != new.get(k))
-            if differ:
-                changes = ", ".join(f"{k}: {old.get(k)!r} -> {new.get(k)!r}" for k in differ)
+            if changes := self.settings_changes(new, may_change=may_change):
                 if self.has_progress():
-                    raise CheckpointError(f"{self.path} holds a run with other settings ({changes}); "
-                                          "use a new run directory, or delete this one to start over")
+                    raise self.other_settings(changes)
                 print(f"{self.path} held the settings of a run stopped before it saved anything; starting afresh "
                       f"with these ({changes}).")
         atomic_write_text(self.settings_file, json.dumps(new, indent=1))
         return new
+
+    def settings_changes(self, settings: Mapping[str, Any], *, may_change: Sequence[str] = MAY_CHANGE,
+                         known_only: bool = False) -> str:
+        """How ``settings`` differ from ``settings.json``: ``"key: old -> new, …"``, or ``""`` where they agree.
+
+        Args:
+            settings: The settings a call asks for.
+            may_change: Keys left out of the comparison (default: how long to train).
+            known_only: Compare only the keys the file holds (a run from before a setting existed).
+        """
+        old, new = self.read_settings(), _jsonable(settings)
+        keys = [k for k in new if k in old] if known_only else set(old) | set(new)
+        differ = sorted(k for k in keys if k not in may_change and old.get(k) != new.get(k))
+        return ", ".join(f"{k}: {old.get(k)!r} -> {new.get(k)!r}" for k in differ)
+
+    def other_settings(self, changes: str) -> CheckpointError:
+        """The error for a call that asks this run for other settings (``changes`` from :meth:`settings_changes`)."""
+        return CheckpointError(f"{self.path} holds a run with other settings ({changes}); use a new run directory, "
+                               "or delete this one to start over")
 
     def has_progress(self) -> bool:
         """Whether a training here saved anything to go on from or to keep: a checkpoint, a backup or a history.
