@@ -89,7 +89,7 @@ def as_batch(images: Any, *, name: str = "images", shape: Sequence[int] | None =
     return float_pixels(array, name, tolerance=tolerance)
 
 
-def float_pixels(pixels: Any, name: str = "images", *, tolerance: float = 0.0) -> np.ndarray:
+def float_pixels(pixels: Any, name: str = "images", *, tolerance: float = 0.0, fix: str | None = None) -> np.ndarray:
     """Float pixels as float32, once they are finite and in [0, 1]: the value check of every image artlib takes.
 
     Args:
@@ -97,6 +97,7 @@ def float_pixels(pixels: Any, name: str = "images", *, tolerance: float = 0.0) -
         name: What to call them in an error message.
         tolerance: How far past [0, 1] they may go (a network's overshoot), clipped back; further is
             another scale (0–255 or [-1, 1]) and an error, since clipping it would paint white or black.
+        fix: What to do about pixels of another scale (default: what to pass instead, for an array).
 
     Returns:
         float32 pixels in [0, 1], the shape of ``pixels``.
@@ -111,8 +112,8 @@ def float_pixels(pixels: Any, name: str = "images", *, tolerance: float = 0.0) -
                          "must be in [0, 1] (or uint8 0–255)")
     low, high = float(array.min()), float(array.max())
     if low < -tolerance or high > 1 + tolerance:
-        hint = ("They look like [-1, 1] pixels: pass (images + 1) / 2." if high <= 1 + tolerance
-                else "Pass uint8 images, or floats scaled to [0, 1] (0–255 floats: divide by 255).")
+        hint = fix or ("They look like [-1, 1] pixels: pass (images + 1) / 2." if high <= 1 + tolerance
+                       else "Pass uint8 images, or floats scaled to [0, 1] (0–255 floats: divide by 255).")
         past = f" (up to {tolerance:g} past is clipped)" if tolerance else ""
         raise ImageError(f"{name} must hold pixels in [0, 1]{past} or uint8 0–255; got values from {low:.3g} to "
                          f"{high:.3g}. {hint}")

@@ -20,6 +20,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from artlib import net
 from artlib.errors import ArtlibError, ImageError, OfflineError
+from artlib.imageio.batch import float_pixels
 
 __all__ = ["ImageSource", "DEFAULT_MAX_PIXELS", "DEFAULT_MAX_BYTES", "DEFAULT_MAX_ASPECT", "READ_FORMATS",
            "load_image", "fit_size"]
@@ -266,15 +267,10 @@ def _canonical(im: Image.Image, fail: str) -> tuple[Image.Image, float]:
 
 def _to_float_rgb(im: Image.Image, scale: float, fail: str) -> np.ndarray:
     array = np.asarray(im, dtype=np.float32) / np.float32(scale)
-    if im.mode == "F":
-        if not np.isfinite(array).all():
-            raise ImageError(f"{fail} it holds NaN or infinite values. Fix the data that made it.")
-        low, high = float(array.min()), float(array.max())
-        if low < -0.5 or high > 1.5:  # another scale (0-255?): clipped, it would read as black and white
-            raise ImageError(f"{fail} its 32-bit float pixels span {low:.3g} to {high:.3g}, where artlib reads "
-                             "float images as [0, 1] (a little past is clipped). Re-save it scaled to [0, 1], or "
-                             "as 8- or 16-bit.")
-        array = np.repeat(np.clip(array, 0.0, 1.0)[:, :, None], 3, axis=2)  # H×W -> H×W×3
+    if im.mode == "F":  # the check of every float image artlib takes: of another scale, clipping would paint it
+        array = float_pixels(array, f"{fail} the 32-bit float file", tolerance=0.5,  # black and white
+                             fix="Re-save it scaled to [0, 1], or as 8- or 16-bit.")
+        array = np.repeat(array[:, :, None], 3, axis=2)  # H×W -> H×W×3
     elif im.mode == "RGBA":
         rgb, alpha = array[..., :3], array[..., 3:]
         array = rgb * alpha + (1.0 - alpha)  # composite on white
