@@ -146,6 +146,10 @@ def default_sources(path: str | Path | None = None) -> list[Source]:
     return sources
 
 
+#: The sources a user names: one that holds no Fashion-MNIST is an error (a typo), not a reason to look elsewhere.
+_NAMED_BY_THE_USER = ("path", "ARTLIB_DATA_DIR")
+
+
 def _complete(source: Source) -> bool:
     """True if the source holds all four files; DataError if it holds only some of them."""
     if source.folder is None:
@@ -279,7 +283,7 @@ def load_fashion_mnist(
                 continue
         elif _complete(source):
             train, test = _read_folder(source.folder)
-        elif source.name in ("path", "ARTLIB_DATA_DIR"):  # named by the caller: a typo must not load another copy
+        elif source.name in _NAMED_BY_THE_USER:  # named by the caller: a typo must not load another copy
             fix = ("give the folder that does, or no path to search the usual places" if source.name == "path"
                    else "point ARTLIB_DATA_DIR at the folder that does, or unset it to search the usual places")
             where = source.folder if source.name == "path" else source  # "ARTLIB_DATA_DIR (/its/folder)"
@@ -304,7 +308,7 @@ def describe_fashion_mnist_source(path: str | Path | None = None) -> str:
                 return str(source) + (" — a balanced subset" if source.name == "shipped-subset" else "")
         except DataError as err:
             return f"problem: {err}"
-        if source.name in ("path", "ARTLIB_DATA_DIR"):  # as load_fashion_mnist refuses it
+        if source.name in _NAMED_BY_THE_USER:  # as load_fashion_mnist refuses it
             return f"problem: {source} holds no Fashion-MNIST"
     return "none found"
 

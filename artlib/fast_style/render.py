@@ -187,9 +187,7 @@ def stylize_gif(network: keras.Model, path: str | Path, out_path: str | Path, *,
         ImageError: the file is not a readable GIF. ArtlibError: ``out_path`` exists and
             ``force`` is False.
     """
-    out_path = Path(out_path)
-    if out_path.exists() and not force:
-        raise ArtlibError(f"'{out_path}' exists; pass --force to overwrite it")
+    out_path = _output(Path(out_path).parent, Path(out_path).name, force)
     frames, durations, loop = _read_gif(path)
     if max_dim is not None:
         max_dim = positive_int(max_dim, "max_dim")
