@@ -33,9 +33,10 @@ __all__ = ["FAST_CONTENT_LAYERS", "FAST_STYLE_LAYERS", "FAST_RANDOM_CONTENT_LAYE
            "SETTINGS_FILE", "RUN_SETTINGS", "loss_extractor", "perceptual_loss", "make_train_step", "TrainResult",
            "train"]
 
-#: Layers of the training loss with trained features (hed-vgg16 or ImageNet VGG19): Johnson, Alahi &
-#: Fei-Fei's (relu3_3 for content; relu1_2, relu2_2, relu3_3, relu4_3 for style), up to block4 —
-#: cheaper per step than the block5 stack optimization uses. Both VGGs have these layers.
+#: Layers of the training loss with trained features (hed-vgg16 or ImageNet VGG19): the style layers of
+#: Johnson, Alahi & Fei-Fei (relu1_2, relu2_2, relu3_3, relu4_3) and the content layer of their released
+#: code (relu3_3; the paper's style-transfer runs used relu2_2), up to block4 — cheaper per step than
+#: the block5 stack optimization uses. Both VGGs have these layers.
 FAST_CONTENT_LAYERS = ("block3_conv3",)
 FAST_STYLE_LAYERS = ("block1_conv2", "block2_conv2", "block3_conv3", "block4_conv3")
 #: Content layer with random weights.
@@ -151,7 +152,7 @@ def loss_extractor(weights: str | Path = "auto", content_layers: Sequence[str] |
         content_layers: Layers whose features each output keeps. Default: :data:`FAST_CONTENT_LAYERS`
             with trained features, :data:`FAST_RANDOM_CONTENT_LAYERS` with random ones.
         style_layers: Layers whose Gram matrices carry the style. Default: :data:`FAST_STYLE_LAYERS`
-            (Johnson et al.'s, up to block4) with trained features, :data:`FAST_RANDOM_STYLE_LAYERS`
+            (Johnson et al.'s style layers, up to block4) with trained features, :data:`FAST_RANDOM_STYLE_LAYERS`
             (block3–5, like optimization) with random ones.
         seed: Seed of random weights.
         verbose: Print which features were chosen.
