@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
+from pathlib import Path
 from typing import Any
 
 from artlib.errors import ArtlibError
 
 __all__ = ["positive_int", "positive_float", "unit_float", "MAX_SEED", "seed_value", "sequence", "pair",
-           "size_pair"]
+           "size_pair", "memory_bytes", "fits_in_memory"]
 
 
 def positive_int(value: Any, name: str, *, minimum: int = 1) -> int:
@@ -155,3 +157,47 @@ def size_pair(value: Any, name: str) -> tuple[int, int]:
         value = (value, value)
     height, width = pair(value, name, "a side in pixels or (height, width)")
     return positive_int(height, name), positive_int(width, name)
+
+
+def memory_bytes() -> int | None:
+    """This machine's memory in bytes, or its container's limit where that is smaller (Colab, Docker).
+
+    Returns:
+        The byte count, or None where it cannot be read (Windows, an unusual system): then nothing is refused.
+    """
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):  # no sysconf (Windows) or not these names
+        return None
+    for limit_file in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):  # cgroup v2, v1
+        try:
+            limit = Path(limit_file).read_text().strip()
+        except OSError:
+            continue
+        if limit.isdigit() and 0 < int(limit) < total:
+            total = int(limit)
+    return total if total > 0 else None
+
+
+def _gib(num_bytes: float) -> str:
+    return f"{num_bytes / 2**30:,.1f} GiB" if num_bytes >= 2**30 else f"{num_bytes / 2**20:,.0f} MiB"
+
+
+def fits_in_memory(num_bytes: float, what: str, fix: str) -> None:
+    """Refuse, before anything is allocated, work whose arrays would need more than half of :func:`memory_bytes`.
+
+    Past that a notebook's kernel dies or the machine swaps for minutes; an error that names the size is
+    better. Half leaves room for Python, TensorFlow and whatever else runs.
+
+    Args:
+        num_bytes: The estimated peak of the work's own arrays.
+        what: The work, for the message: ``"gan.sample(n=10,000,000)"``.
+        fix: What to do instead: ``"ask for fewer, in several calls with other seeds"``.
+
+    Raises:
+        ArtlibError: ``num_bytes`` is more than half of this machine's memory.
+    """
+    total = memory_bytes()
+    if total is not None and num_bytes > total / 2:
+        raise ArtlibError(f"{what} would need about {_gib(num_bytes)} of memory, more than half of this machine's "
+                          f"{_gib(total)}; {fix}")

@@ -79,7 +79,8 @@ def _entry_points():
 
     image = np.full((16, 16, 3), 0.5, np.float32)
     return {
-        "guidance": lambda v: sampling._prepare(2, None, v, 0),
+        "guidance": lambda v: sampling._prepare(2, None, v, 0, "ddim_sample", 0, 256),
+        "batch_size @ the diffusion samplers": lambda v: sampling._prepare(2, None, None, 0, "ddim_sample", 0, v),
         "max_seconds": lambda v: _positive(max_seconds=v),  # an infinite budget is no budget: allowed
         "dropout": lambda v: gan.build_tutorial_discriminator(dropout=v),
         "max_dim @ load_sample_photo": lambda v: data.load_sample_photo("chelsea", max_dim=v),

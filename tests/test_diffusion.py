@@ -186,6 +186,20 @@ def test_sampling_shapes_range_and_ddim_determinism(trained):
         diffusion.ddim_timesteps(50, 60)
 
 
+def test_any_number_of_images_samples_a_batch_at_a_time_into_the_same_images(trained):
+    """More images than ``batch_size`` go through the model in parts: the images are those of one call."""
+    from artlib import diffusion
+
+    model, schedule = diffusion.load_model(trained[0])
+    for sampler, kw in ((diffusion.ddim_sample, dict(steps=4, eta=1.0, order=2, guidance=2.0, labels=[1, 2, 3] * 3)),
+                        (diffusion.ddpm_sample, dict(return_path=[50, 1]))):
+        whole, parts = (sampler(model, 9, schedule=schedule, seed=3, batch_size=b, **kw) for b in (9, 4))
+        for a, b in (zip(whole, parts) if isinstance(whole, tuple) else [(whole, parts)]):
+            for key in (a if isinstance(a, dict) else [None]):
+                np.testing.assert_allclose(b if key is None else b[key], a if key is None else a[key], atol=1e-4)
+    assert diffusion.SAMPLE_BATCH == 256
+
+
 def test_ddim_eta_one_over_every_level_is_ancestral_ddpm_and_eta_zero_is_deterministic(trained):
     from artlib import diffusion
 

@@ -12,13 +12,18 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from artlib.checks import positive_float, positive_int, seed_value, unit_float  # noqa: E402
+from artlib.checks import fits_in_memory, positive_float, positive_int, seed_value, unit_float  # noqa: E402
 from artlib.classes import class_index  # noqa: E402
 from artlib.diffusion.schedule import NoiseSchedule  # noqa: E402
 from artlib.diffusion.unet import IMAGE_SHAPE, NULL_CLASS, NUM_CLASSES  # noqa: E402
 from artlib.errors import ArtlibError  # noqa: E402
 
-__all__ = ["ddim_timesteps", "drawn_classes", "guided_noise", "ddpm_sample", "ddim_sample"]
+__all__ = ["ddim_timesteps", "drawn_classes", "guided_noise", "ddpm_sample", "ddim_sample", "SAMPLE_BATCH"]
+
+#: Images per model call in the samplers (``batch_size``): the U-Net's activations take about 1.6 MB an image
+#: (3.2 MB with guidance), so any number of images samples in a few hundred MB, and a call with no more
+#: images than this runs them all at once.
+SAMPLE_BATCH = 256
 
 
 def ddim_timesteps(num_timesteps: int, steps: int) -> np.ndarray:
@@ -87,8 +92,14 @@ def _path_levels(return_path: Any, num_timesteps: int) -> list[int] | None:
     return levels
 
 
-def _prepare(n, labels, guidance, seed):
+def _prepare(n, labels, guidance, seed, sampler: str, kept: int, batch_size):
+    """The checked labels and guidance, and the start noise; refuses ``n`` images that would not fit in memory."""
     n = positive_int(n, "n")
+    batch_size = positive_int(batch_size, "batch_size")
+    image = 28 * 28 * 4
+    # about ten image-sized arrays per image in the loop, and the kept path; the model's activations per call
+    fix = "ask for fewer, or sample in several calls with other seeds" + (", keeping a shorter path" if kept else "")
+    fits_in_memory(n * image * (10 + kept) + min(n, batch_size) * 3.2e6, f"diffusion.{sampler}(n={n:,})", fix)
     labels = _labels(labels, n)
     if guidance is not None:
         guidance = positive_float(guidance, "guidance", zero=True)
@@ -140,7 +151,21 @@ _SIGNATURE = [tf.TensorSpec((None, *IMAGE_SHAPE), tf.float32, name="x"),  # the 
               tf.TensorSpec((None,), tf.float32, name="alpha_bars"),  # ᾱ_0 = 1, ᾱ_1 … ᾱ_T
               tf.TensorSpec((), tf.int32, name="seed"),
               tf.TensorSpec((), tf.float32, name="guidance"),
-              tf.TensorSpec((), tf.float32, name="eta")]
+              tf.TensorSpec((), tf.float32, name="eta"),
+              tf.TensorSpec((), tf.int32, name="batch")]  # images per model call
+
+
+def _predicted_noise(model, x, ts, labels, guidance, guided: bool, batch):
+    """The model's ε̂ for ``x``, ``batch`` images per call (inside the sampling graph)."""
+    n = tf.shape(x)[0]
+    parts = tf.TensorArray(tf.float32, size=0, dynamic_size=True, infer_shape=False,
+                           element_shape=(None, *IMAGE_SHAPE))
+    for j in tf.range((n + batch - 1) // batch):
+        part = slice(j * batch, tf.minimum((j + 1) * batch, n))
+        eps = (guided_noise(model, x[part], ts[part], labels[part], guidance) if guided
+               else model([x[part], ts[part], labels[part]], training=False))
+        parts = parts.write(j, eps)
+    return parts.concat()
 
 
 def _sampler(model: keras.Model, kind: str, guided: bool, noisy: bool, with_path: bool, order: int = 1):
@@ -159,7 +184,7 @@ def _sampler(model: keras.Model, kind: str, guided: bool, noisy: bool, with_path
         update = _UPDATES[kind]
 
         @tf.function(input_signature=_SIGNATURE)
-        def run(x, levels, labels, keep, alpha_bars, seed, guidance, eta):
+        def run(x, levels, labels, keep, alpha_bars, seed, guidance, eta, batch):
             n = tf.shape(x)[0]
             path = tf.TensorArray(tf.float32, size=0, dynamic_size=True, element_shape=(None, *IMAGE_SHAPE))
             kept = 0
@@ -167,8 +192,7 @@ def _sampler(model: keras.Model, kind: str, guided: bool, noisy: bool, with_path
             for i in tf.range(tf.shape(levels)[0] - 1):
                 t, s = levels[i], levels[i + 1]
                 ts = tf.fill([n], t)
-                eps = (guided_noise(model, x, ts, labels, guidance) if guided
-                       else model([x, ts, labels], training=False))
+                eps = _predicted_noise(model, x, ts, labels, guidance, guided, batch)
                 x0 = _predicted_x0(x, eps, alpha_bars[t])
                 if order == 2:  # x̂_0 extrapolated linearly in λ to the middle of the jump (DPM-Solver++ 2M)
                     lam_t = _half_log_snr(alpha_bars[t])
@@ -189,7 +213,8 @@ def _sampler(model: keras.Model, kind: str, guided: bool, noisy: bool, with_path
     return graphs[key]
 
 
-def _sample(model, kind, levels, labels, guidance, noise, seed, eta, schedule, keep=None, order=1):
+def _sample(model, kind, levels, labels, guidance, noise, seed, eta, schedule, keep=None, order=1,
+            batch_size=SAMPLE_BATCH):
     """Run the loop from ``noise`` down ``levels`` (T … 0); returns the images and the kept steps' images."""
     run = _sampler(model, kind, guided=guidance is not None, noisy=kind == "ddpm" or eta > 0,
                    with_path=keep is not None, order=order)
@@ -198,12 +223,13 @@ def _sample(model, kind, levels, labels, guidance, noise, seed, eta, schedule, k
                   tf.constant(np.zeros(steps, bool) if keep is None else keep),
                   tf.constant(np.concatenate([[1.0], schedule.alpha_bars]), tf.float32),
                   tf.constant(int(seed), tf.int32), tf.constant(1.0 if guidance is None else guidance, tf.float32),
-                  tf.constant(eta, tf.float32))
+                  tf.constant(eta, tf.float32), tf.constant(batch_size, tf.int32))
     return _to_unit(x), path
 
 
 def ddpm_sample(model: keras.Model, n: int, *, schedule: NoiseSchedule, labels: Any = None,
-                guidance: float | None = None, seed: int = 0, return_path: Sequence[int] | None = None):
+                guidance: float | None = None, seed: int = 0, return_path: Sequence[int] | None = None,
+                batch_size: int = SAMPLE_BATCH):
     """Ancestral sampling (Ho et al. 2020): T steps from pure noise, each x_{t−1} ~ q(x_{t−1} | x_t, x̂_0).
 
     x̂_0 = (x_t − √(1−ᾱ_t) ε̂) / √ᾱ_t is clipped to [−1, 1] and the posterior mean and variance β̃_t are used.
@@ -218,21 +244,25 @@ def ddpm_sample(model: keras.Model, n: int, *, schedule: NoiseSchedule, labels: 
         seed: Fixes the start noise and every step's noise.
         return_path: Also return the images at these levels t (e.g. for a trajectory GIF): the image
             the step at level t made.
+        batch_size: Images per model call (:data:`SAMPLE_BATCH`); lower it if memory is short. The images
+            do not depend on it beyond floating-point rounding.
 
     Returns:
         ``n×28×28×1`` float32 in [0, 1]; with ``return_path``, ``(images, {t: images})``.
 
     Raises:
-        ArtlibError: ``n`` below 1, a label that names no class, labels neither one nor ``n``, a
-            guidance weight below 0, no :class:`NoiseSchedule`, or ``return_path`` not a list of levels 1…T.
+        ArtlibError: ``n`` or ``batch_size`` below 1, more images than half of this machine's memory holds, a
+            label that names no class, labels neither one nor ``n``, a guidance weight below 0, no
+            :class:`NoiseSchedule`, or ``return_path`` not a list of levels 1…T.
     """
     seed = seed_value(seed)
     schedule = _check_schedule(schedule)
     return_path = _path_levels(return_path, schedule.num_timesteps)
-    labels, guidance, noise = _prepare(n, labels, guidance, seed)
+    labels, guidance, noise = _prepare(n, labels, guidance, seed, "ddpm_sample", len(return_path or ()), batch_size)
     levels = np.arange(schedule.num_timesteps, -1, -1, dtype=np.int32)
     keep = None if return_path is None else np.isin(levels[:-1], return_path)
-    images, path = _sample(model, "ddpm", levels, labels, guidance, noise, seed, 1.0, schedule, keep)
+    images, path = _sample(model, "ddpm", levels, labels, guidance, noise, seed, 1.0, schedule, keep,
+                           batch_size=batch_size)
     if return_path is None:
         return images
     kept = levels[:-1][keep]
@@ -241,7 +271,7 @@ def ddpm_sample(model: keras.Model, n: int, *, schedule: NoiseSchedule, labels: 
 
 def ddim_sample(model: keras.Model, n: int, *, schedule: NoiseSchedule, steps: int = 50, labels: Any = None,
                 guidance: float | None = None, seed: int = 0, eta: float = 0.0, order: int = 1,
-                return_path: bool = False):
+                return_path: bool = False, batch_size: int = SAMPLE_BATCH):
     """DDIM sampling (Song et al. 2021) in ``steps`` model calls: deterministic at η = 0, the default.
 
     Each jump from level t to the next level s of the sub-sequence τ is
@@ -261,7 +291,7 @@ def ddim_sample(model: keras.Model, n: int, *, schedule: NoiseSchedule, steps: i
     where λ rises fastest, and does worse than order 1 (a Gaussian test case whose exact path is known).
 
     Args:
-        model, n, schedule, labels, guidance, seed: As :func:`ddpm_sample`.
+        model, n, schedule, labels, guidance, seed, batch_size: As :func:`ddpm_sample`.
         steps: Model calls (levels of the sub-sequence τ, at most T).
         eta: η in [0, 1], the share of ancestral noise.
         order: 1, DDIM as published, or 2, with the multistep correction above.
@@ -278,8 +308,10 @@ def ddim_sample(model: keras.Model, n: int, *, schedule: NoiseSchedule, steps: i
     eta = unit_float(eta, "eta")
     if isinstance(order, bool) or not isinstance(order, numbers.Integral) or order not in (1, 2):
         raise ArtlibError(f"order must be 1 (DDIM) or 2 (with the multistep correction); got {order!r}")
-    labels, guidance, noise = _prepare(n, labels, guidance, seed)
     levels = np.append(ddim_timesteps(schedule.num_timesteps, steps), 0).astype(np.int32)
+    labels, guidance, noise = _prepare(n, labels, guidance, seed, "ddim_sample", (len(levels) - 1) * bool(return_path),
+                                       batch_size)
     keep = np.ones(len(levels) - 1, bool) if return_path else None
-    images, path = _sample(model, "ddim", levels, labels, guidance, noise, seed, eta, schedule, keep, int(order))
+    images, path = _sample(model, "ddim", levels, labels, guidance, noise, seed, eta, schedule, keep, int(order),
+                           batch_size)
     return (images, np.clip((path.numpy() + 1.0) / 2.0, 0.0, 1.0)) if return_path else images

@@ -10,7 +10,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 from artlib.errors import ArtlibError  # noqa: E402
-from artlib.checks import positive_int, seed_value  # noqa: E402
+from artlib.checks import fits_in_memory, positive_int, seed_value  # noqa: E402
 from artlib.classes import class_index  # noqa: E402
 from artlib.gan.models import IMAGE_SHAPE, NUM_CLASSES, is_conditional  # noqa: E402
 from artlib.imageio import as_batch  # noqa: E402
@@ -77,6 +77,12 @@ def _check_generator(generator: Any) -> keras.Model:
     return generator
 
 
+def _check_memory(count: int, latent_dim: int, what: str) -> None:
+    """Refuse ``count`` images that would not fit in memory: the images (twice, while they are joined) and latents."""
+    fits_in_memory(count * (2 * 28 * 28 * 4 + 2 * 8 * latent_dim), what,
+                   "ask for fewer, or sample in several calls with other seeds and save each")
+
+
 def sample(generator: keras.Model, n: int = 64, *, seed: int = 0, label: int | None = None,
            latents: np.ndarray | None = None, batch_size: int = 256) -> np.ndarray:
     """Generate images in [0, 1].
@@ -93,8 +99,9 @@ def sample(generator: keras.Model, n: int = 64, *, seed: int = 0, label: int | N
         float32 array (n, 28, 28) in [0, 1] (m images with ``latents``).
 
     Raises:
-        ArtlibError: ``generator`` is not a Keras model, ``n`` or ``batch_size`` below 1, latents of the
-            wrong shape, a label for an unconditional generator, or one that names no class.
+        ArtlibError: ``generator`` is not a Keras model, ``n`` or ``batch_size`` below 1, more images than
+            half of this machine's memory holds, latents of the wrong shape, a label for an unconditional
+            generator, or one that names no class.
     """
     seed = seed_value(seed)
     conditional = is_conditional(_check_generator(generator))
@@ -102,7 +109,9 @@ def sample(generator: keras.Model, n: int = 64, *, seed: int = 0, label: int | N
     batch_size = positive_int(batch_size, "batch_size")
     latent_dim = int(generator.inputs[0].shape[-1])
     if latents is None:
-        z = draw_latents(positive_int(n, "n"), latent_dim, seed)
+        n = positive_int(n, "n")
+        _check_memory(n, latent_dim, f"gan.sample(n={n:,})")
+        z = draw_latents(n, latent_dim, seed)
     else:
         z = np.asarray(latents, np.float32)
         if z.ndim != 2 or z.shape[1] != latent_dim or len(z) == 0:
@@ -135,13 +144,14 @@ def interpolate(generator: keras.Model, *, num_rows: int = 4, num_steps: int = 1
         float32 array (num_rows, num_steps, 28, 28) in [0, 1].
 
     Raises:
-        ArtlibError: ``generator`` is not a Keras model, ``num_rows`` or ``num_steps`` below 1, or a label
-            the generator cannot take.
+        ArtlibError: ``generator`` is not a Keras model, ``num_rows`` or ``num_steps`` below 1, more images
+            than half of this machine's memory holds, or a label the generator cannot take.
     """
     seed = seed_value(seed)
     num_rows, num_steps = positive_int(num_rows, "num_rows"), positive_int(num_steps, "num_steps")
     _check_generator(generator)
     latent_dim = int(generator.inputs[0].shape[-1])
+    _check_memory(num_rows * num_steps, latent_dim, f"gan.interpolate(num_rows={num_rows:,}, num_steps={num_steps:,})")
     ends = draw_latents(2 * num_rows, latent_dim, seed).reshape(num_rows, 2, latent_dim)
     t = np.linspace(0.0, 1.0, num_steps, dtype=np.float32)
     rows = [slerp(a, b, t).astype(np.float32) for a, b in ends]  # each (num_steps, latent_dim)

@@ -14,7 +14,7 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
-from artlib.checks import positive_float, positive_int, seed_value
+from artlib.checks import fits_in_memory, positive_float, positive_int, seed_value
 from artlib import metrics
 from artlib.errors import ArtlibError, ImageError
 from artlib.latent import slerp
@@ -118,13 +118,31 @@ def sample(vae: VAE, num_images: int, *, seed: int = 0, temperature: float = 1.0
         Bernoulli means), which is what VAE samples are usually shown as.
 
     Raises:
-        ArtlibError: ``num_images`` is not a positive integer, or ``temperature`` is not positive.
+        ArtlibError: ``num_images`` is not a positive integer or more than half of this machine's memory
+            holds, or ``temperature`` is not positive.
     """
     seed = seed_value(seed)
-    positive_int(num_images, "num_images")
+    num_images = positive_int(num_images, "num_images")
     positive_float(temperature, "temperature")
-    z = temperature * keras.random.normal((int(num_images), vae.latent_dim), seed=int(seed))
-    return np.asarray(vae.decode(z))
+    _check_memory(vae, num_images, f"vae.sample(num_images={num_images:,})")
+    z = temperature * keras.random.normal((num_images, vae.latent_dim), seed=int(seed))
+    return _decode(vae, z)
+
+
+#: Latents per decoder call in :func:`sample`, :func:`interpolate` and :func:`latent_map`: the decoder's
+#: activations for a few hundred images at a time, whatever the count asked for.
+DECODE_BATCH = 256
+
+
+def _check_memory(vae: VAE, count: int, what: str) -> None:
+    """Refuse ``count`` decoded images that would not fit: the images (twice, while joined) and their latents."""
+    fits_in_memory(count * (2 * 28 * 28 * 4 + 4 * vae.latent_dim), what,
+                   "ask for fewer, or in several calls with other seeds")
+
+
+def _decode(vae: VAE, z: Any) -> np.ndarray:
+    """``vae.decode`` of the latents ``z``, :data:`DECODE_BATCH` at a time."""
+    return np.concatenate([np.asarray(vae.decode(z[i : i + DECODE_BATCH])) for i in range(0, len(z), DECODE_BATCH)])
 
 
 def interpolate(vae: VAE, image_a: Any, image_b: Any, *, num_steps: int = 8,
@@ -143,7 +161,7 @@ def interpolate(vae: VAE, image_a: Any, image_b: Any, *, num_steps: int = 8,
         float32 ``(num_steps, 28, 28, 1)``.
 
     Raises:
-        ArtlibError: An unknown ``method`` or fewer than 2 steps.
+        ArtlibError: An unknown ``method``, fewer than 2 steps, or more than half of this machine's memory holds.
         ImageError: ``image_a`` or ``image_b`` is not one 28×28 grayscale image.
     """
     if method not in ("linear", "spherical"):
@@ -156,9 +174,10 @@ def interpolate(vae: VAE, image_a: Any, image_b: Any, *, num_steps: int = 8,
     pair = as_images(np.stack([image.reshape(IMAGE_SHAPE) for image in ends]), "image_a/image_b")  # (2, 28, 28, 1)
     z_mean, _ = vae.encode(pair)
     a, b = np.asarray(z_mean, dtype=np.float64)
+    _check_memory(vae, int(num_steps), f"vae.interpolate(num_steps={int(num_steps):,})")
     t = np.linspace(0.0, 1.0, int(num_steps))
     path = slerp(a, b, t) if method == "spherical" else (1 - t)[:, None] * a + t[:, None] * b  # (steps, latent)
-    return np.asarray(vae.decode(path.astype(np.float32)))
+    return _decode(vae, path.astype(np.float32))
 
 
 def latent_map(vae: VAE, grid_size: int = 15, *, quantile: float = 0.95) -> np.ndarray:
@@ -178,7 +197,8 @@ def latent_map(vae: VAE, grid_size: int = 15, *, quantile: float = 0.95) -> np.n
         ``plotting.image_grid(images, ncols=grid_size)`` or ``plotting.grid_array``.
 
     Raises:
-        ArtlibError: ``latent_dim`` is not 2, or a bad ``grid_size``/``quantile``.
+        ArtlibError: ``latent_dim`` is not 2, a bad ``grid_size``/``quantile``, or more images than half of
+            this machine's memory holds.
     """
     if vae.latent_dim != 2:
         raise ArtlibError(f"latent_map draws a 2-D latent space; this VAE has latent_dim={vae.latent_dim}. "
@@ -186,11 +206,12 @@ def latent_map(vae: VAE, grid_size: int = 15, *, quantile: float = 0.95) -> np.n
     grid_size = positive_int(grid_size, "grid_size", minimum=2)
     if isinstance(quantile, bool) or not isinstance(quantile, numbers.Real) or not 0.5 < quantile < 1:  # NaN too
         raise ArtlibError(f"quantile must be between 0.5 and 1 (the outermost quantile); got {quantile!r}")
+    _check_memory(vae, grid_size**2, f"vae.latent_map(grid_size={grid_size:,})")
     normal = statistics.NormalDist()
     values = np.array([normal.inv_cdf(p) for p in np.linspace(1 - quantile, quantile, int(grid_size))])
     z1, z2 = np.meshgrid(values, values[::-1])  # rows run from large z2 (top) to small
     z = np.stack([z1.ravel(), z2.ravel()], axis=1).astype(np.float32)  # (grid², 2)
-    return np.asarray(vae.decode(z))
+    return _decode(vae, z)
 
 
 def latent_scatter(vae: VAE, images: Any, labels: Any, *, class_names: Sequence[str] | None = None,
