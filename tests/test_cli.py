@@ -398,10 +398,12 @@ def test_info_tells_the_truth_about_data_and_weights(tmp_path, capsys, monkeypat
     assert "style images   pattern:swirls|" in out and "painting:starry_night (shipped)" in out
     monkeypatch.setattr(data, "PAINTINGS_DIR", tmp_path)  # a broken install: info says so
     monkeypatch.setattr(data, "OPENCV_DOC_DIR", tmp_path)  # Debian's opencv-doc: not there, then there
-    assert "content photos scikit-image's 12 (`sudo apt install opencv-doc` adds 23 colour photos)" in report()
+    assert ("content photos scikit-image's 10 to train on (chelsea and coffee held out) (`sudo apt install opencv-doc` "
+            "adds 23 colour photos)") in report()
     for name in data.OPENCV_DOC_PHOTOS:
         (tmp_path / name).touch()
-    assert f"content photos scikit-image's 12 and Debian opencv-doc's 23 ({tmp_path})" in report()
+    assert (f"content photos scikit-image's 10 to train on (chelsea and coffee held out) and Debian opencv-doc's 23 "
+            f"({tmp_path})") in report()
     assert "painting:starry_night (its file is missing: reinstall artlib)" in report()
     # Point the data dir somewhere that has the files: info must follow.
     folder = tmp_path / "fm"
@@ -575,6 +577,8 @@ def test_demo_writes_a_gallery_and_refuses_to_overwrite(tmp_path, hooked):
         with Image.open(out / name) as im:
             assert im.width > 100 and im.height > 100
             assert np.asarray(im.convert("L")).std() > 5, name  # a picture, not a blank canvas
+            if name in ("gan_samples.png", "gan_interpolation.png", "vae_samples.png"):  # 28-px images, enlarged
+                assert im.width >= 3 * 8 * 28, (name, im.size)
     again = run_cli("demo", "--out", str(out), env=without_tensorflow(hooked))
     one_line_error(again, "--force")
 

@@ -423,13 +423,14 @@ def test_stop_and_resume_equals_uninterrupted(tmp_path):
 
 
 # ----------------------------------------------------------------------------- the command line
-def test_cli_samples_and_draws_the_path(trained, tmp_path):
+def test_cli_samples_and_draws_the_path(trained, tmp_path, capsys):
     from artlib import diffusion
     from artlib.__main__ import main
 
     run = str(trained[0])
     assert main(["diffusion", "sample", "--run-dir", run, "-n", "4", "--steps", "5", "--class", "2",
                  "--guidance", "2", "-o", str(tmp_path / "s.npz")]) == 0
+    assert "4 samples of class 2 (Pullover) (5-step DDIM, eta 1, order 2)" in capsys.readouterr().out  # says which
     images = np.load(tmp_path / "s.npz")["images"]
     model, schedule = diffusion.load_model(trained[0])
     expected = diffusion.ddim_sample(model, 4, schedule=schedule, steps=5, labels=2, guidance=2.0, seed=0,
@@ -437,6 +438,7 @@ def test_cli_samples_and_draws_the_path(trained, tmp_path):
     np.testing.assert_allclose(images, expected, atol=1e-6)
     assert main(["diffusion", "sample", "--run-dir", run, "-n", "4", "--steps", "5", "--eta", "0", "--seed", "3",
                  "--order", "1", "-o", str(tmp_path / "d.npz")]) == 0  # no --class: a class drawn for each image
+    assert "4 samples of every class (5-step DDIM, eta 0, order 1)" in capsys.readouterr().out
     drawn = diffusion.drawn_classes(4, 3)
     assert drawn.dtype == np.int32 and drawn.min() >= 0 and drawn.max() <= 9
     np.testing.assert_array_equal(drawn, diffusion.drawn_classes(4, 3))

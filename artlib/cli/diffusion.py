@@ -85,6 +85,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
     from artlib import plotting
     from artlib.atomic import atomic_path
+    from artlib.classes import class_name
     from artlib.imageio import save_image
 
     start = time.perf_counter()
@@ -96,7 +97,8 @@ def cmd_sample(args: argparse.Namespace) -> int:
     else:
         save_image(out, plotting.grid_array(images[..., np.newaxis], ncols=int(np.ceil(np.sqrt(args.n)))))
     how = f"{steps:,}-step DDPM" if args.ddpm else f"{steps}-step DDIM, eta {args.eta:g}, order {args.order}"
-    print(f"{args.n} samples ({how}) in {time.perf_counter() - start:.1f} s -> {out}")
+    what = "of every class" if args.label is None else f"of class {args.label} ({class_name(args.label)})"
+    print(f"{args.n} samples {what} ({how}) in {time.perf_counter() - start:.1f} s -> {out}")
     return 0
 
 

