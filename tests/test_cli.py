@@ -132,6 +132,33 @@ def test_help_names_every_topic_without_tensorflow(hooked):
         assert sub.returncode == 0 and all(verb in sub.stdout for verb in verbs), sub.stdout + sub.stderr
 
 
+def test_the_defaults_help_shows_are_the_librarys():
+    """`--help` writes library defaults out (their modules import TensorFlow); each must be the library's own."""
+    import importlib
+    import re
+
+    from artlib.cli import build_parser
+    from artlib.cli.common import LIBRARY_DEFAULTS
+
+    for name, shown in LIBRARY_DEFAULTS.items():
+        module, *path = name.split(".")
+        value = importlib.import_module(f"artlib.{module}")
+        for part in path:
+            value = value[part] if isinstance(value, dict) else getattr(value, part)
+        assert value == shown, (name, value, shown)
+    helps = []
+    parsers = [build_parser()]
+    while parsers:  # every command's options, subcommands included
+        parser = parsers.pop()
+        for action in parser._actions:
+            helps.append(action.help or "")
+            if isinstance(action.choices, dict):  # a command's subcommands
+                parsers.extend(action.choices.values())
+    assert len(helps) > 100
+    python_names = [h for h in helps if re.search(r"default: [a-z_]+\.[A-Z][A-Z_]+|default: the recipe's[;)]", h)]
+    assert not python_names, python_names  # "(default: vae.NUM_EPOCHS)" told a learner nothing
+
+
 @pytest.mark.parametrize("args, needle", [
     (["gan", "sample", "-n", "0", "-o", "x.png"], "-n"),
     (["gan", "train", "--steps", "0"], "--steps"),

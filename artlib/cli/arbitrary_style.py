@@ -7,8 +7,8 @@ from pathlib import Path
 
 from artlib.atomic import plan_outputs
 from artlib.cli.common import (MAX_SIDE, MAX_WIDTH, STYLE_SOURCES, between, check_folder, check_output,
-                               existing_inputs, force_option, max_seconds_option, nonnegative_float, nonnegative_int,
-                               out_option, positive_float, positive_int, seed_option, unit_closed)
+                               existing_inputs, force_option, library_default, max_seconds_option, nonnegative_float,
+                               nonnegative_int, out_option, positive_float, positive_int, seed_option, unit_closed)
 from artlib.errors import ArtlibError
 
 __all__ = ["register"]
@@ -168,10 +168,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     train.add_argument("--batch-size", type=positive_int, default=None,
                        help="pairs per step (default: arbitrary_style.train's)")
     train.add_argument("--width", type=between(4, MAX_WIDTH), default=None,
-                       help="channels of the decoder's first level (default: arbitrary_style.DEFAULT_WIDTH)")
+                       help="channels of the decoder's first level "
+                            f"(default: {library_default('arbitrary_style.DEFAULT_WIDTH')})")
     train.add_argument("--style-weight", type=positive_float, default=None,
                        help="weight of the moment (style) loss against the content loss (default: "
-                       "arbitrary_style.STYLE_WEIGHT, the paper's 10)")
+                       f"{library_default('arbitrary_style.STYLE_WEIGHT')}, the paper's)")
     train.add_argument("--learning-rate", type=positive_float, default=None,
                        help="Adam's learning rate (default: arbitrary_style.train's)")
     train.add_argument("--adversarial-weight", type=nonnegative_float, default=0.0,

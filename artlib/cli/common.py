@@ -14,7 +14,8 @@ from pathlib import Path
 from artlib.errors import ArtlibError
 
 __all__ = ["STYLE_SOURCES", "Parser", "positive_int", "nonnegative_int", "positive_float", "nonnegative_float",
-           "unit_interval", "unit_closed", "at_least", "between", "MAX_IMAGES", "MAX_SIDE", "MAX_WIDTH", "out_option",
+           "unit_interval", "unit_closed", "at_least", "between", "MAX_IMAGES", "MAX_SIDE", "MAX_WIDTH",
+           "LIBRARY_DEFAULTS", "library_default", "out_option",
            "force_option", "seed_option", "model_option", "max_seconds_option", "check_output", "check_folder",
            "existing_inputs"]
 
@@ -73,6 +74,25 @@ MAX_IMAGES = 50_000
 MAX_SIDE = 8192
 #: The widest network a command builds (channels of the first layer; the shipped ones use 8 to 64).
 MAX_WIDTH = 1024
+
+#: Library defaults that ``--help`` shows, written out here because their modules import TensorFlow and
+#: ``--help`` must not; ``tests/test_cli.py`` checks each against the library (a dotted path into
+#: ``artlib``, through attributes and dict keys).
+LIBRARY_DEFAULTS = {
+    "style.DEFAULT_MAX_DIM": 512, "style.DEFAULT_STEPS": 100, "vae.NUM_EPOCHS": 30,
+    "fast_style.DEFAULT_WIDTH": 8, "fast_style.DEFAULT_BLOCKS": 3, "fast_style.DEFAULT_EDGE_KERNEL": 5,
+    "fast_style.FAST_STYLE_WEIGHTS.style_weight": 20, "arbitrary_style.DEFAULT_WIDTH": 128,
+    "arbitrary_style.STYLE_WEIGHT": 10,
+    "gan.GANSettings.DEFAULTS.num_epochs": 20, "gan.GANSettings.DEFAULTS.batch_size": 64,
+    "gan.GANSettings.DEFAULTS.width": 64,
+    "translate.TranslateSettings.DEFAULTS.num_steps": 3000, "translate.TranslateSettings.DEFAULTS.width": 12,
+    "translate.TranslateSettings.DEFAULTS.batch_size": 32,
+}
+
+
+def library_default(name: str) -> str:
+    """A library default for ``--help``: ``library_default("style.DEFAULT_MAX_DIM")`` is ``"512"``."""
+    return f"{LIBRARY_DEFAULTS[name]:,}"
 
 
 def one_of(*choices: int) -> Callable[[str], int]:

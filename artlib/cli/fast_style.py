@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from artlib.cli.common import (MAX_SIDE, MAX_WIDTH, STYLE_SOURCES, between, check_folder, check_output, existing_inputs,
-                               force_option, out_option, positive_float, positive_int, seed_option)
+                               force_option, library_default, out_option, positive_float, positive_int, seed_option)
 from artlib.errors import ArtlibError
 
 __all__ = ["register"]
@@ -73,18 +73,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     train.add_argument("--batch-size", type=positive_int, default=None, help="crops per step "
                        "(default: fast_style.train's)")
     train.add_argument("--width", type=between(1, MAX_WIDTH), default=None,
-                       help="network width (default: fast_style.DEFAULT_WIDTH)")
+                       help=f"network width (default: {library_default('fast_style.DEFAULT_WIDTH')})")
     train.add_argument("--blocks", type=between(0, 64), default=None,
-                       help="residual blocks, 0 to 64 (default: fast_style.DEFAULT_BLOCKS)")
+                       help=f"residual blocks, 0 to 64 (default: {library_default('fast_style.DEFAULT_BLOCKS')})")
     train.add_argument("--edge-kernel", type=between(1, 31), default=None, help="kernel of the first and last "
-                       "convolutions, odd, up to 31 (default: fast_style.DEFAULT_EDGE_KERNEL)")
+                       f"convolutions, odd, up to 31 (default: {library_default('fast_style.DEFAULT_EDGE_KERNEL')})")
     train.add_argument("--content", nargs="*", default=None, help="content photos: sample names, opencv-doc (the "
                        "colour photos of Debian's opencv-doc), files, folders or URLs (default: scikit-image's "
                        "photos, and opencv-doc's where installed)")
     train.add_argument("--style-size", type=between(8, MAX_SIDE), default=None, help="long side of the style image: "
                        "the scale of the texture the network paints (default: --size)")
     train.add_argument("--style-weight", type=positive_float, default=None,
-                       help="weight of the style term (default: fast_style.FAST_STYLE_WEIGHTS)")
+                       help="weight of the style term "
+                            f"(default: {library_default('fast_style.FAST_STYLE_WEIGHTS.style_weight')})")
     train.add_argument("--match-colours", action="store_true", help="end the network with a layer that gives "
                        "every output the style's colour statistics (fast_style.MatchColours); try --style-weight 10")
     train.add_argument("--weights", default="auto", help="features of the loss: auto, imagenet, hed-vgg16, "

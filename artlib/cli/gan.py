@@ -13,8 +13,8 @@ from pathlib import Path
 
 from artlib import config
 from artlib.cli.common import (MAX_IMAGES, MAX_WIDTH, between, check_folder, check_output, class_label,
-                               force_option, model_option, nonnegative_float, nonnegative_int, out_option, positive_int,
-                               seed_option)
+                               force_option, library_default, model_option, nonnegative_float, nonnegative_int,
+                               out_option, positive_int, seed_option)
 from artlib.errors import ArtlibError
 
 __all__ = ["register"]
@@ -126,12 +126,13 @@ def register(sub: argparse._SubParsersAction) -> None:
                        help="how artlib's generator doubles its size: nearest-neighbour and a convolution, or a "
                             "transposed convolution (default: the run directory's, for a new run resize)")
     train.add_argument("--epochs", type=positive_int, default=None,
-                       help="epochs (default: the recipe's, gan.GANSettings; fast mode: 1)")
+                       help=f"epochs (default: {library_default('gan.GANSettings.DEFAULTS.num_epochs')}; fast mode: 1)")
     train.add_argument("--steps", type=positive_int, default=None, help="train up to this step instead of --epochs")
     train.add_argument("--batch-size", type=positive_int, default=None,
-                       help="images per step (default: the recipe's)")
+                       help=f"images per step (default: {library_default('gan.GANSettings.DEFAULTS.batch_size')})")
     train.add_argument("--width", type=between(2, MAX_WIDTH), default=None,
-                       help="channels of the networks' middle layers (default: the recipe's, 64)")
+                       help="channels of the networks' middle layers "
+                            f"(default: {library_default('gan.GANSettings.DEFAULTS.width')})")
     train.add_argument("--classes", type=class_label, nargs="+", default=None, metavar="CLASS",
                        help="train on these classes only, by number 0-9 or name (default: all ten)")
     train.add_argument("--images", type=positive_int, default=None, metavar="N",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from artlib.cli.common import (MAX_SIDE, STYLE_SOURCES, between, check_output, existing_inputs, force_option,
-                               out_option, positive_float, positive_int, seed_option)
+                               library_default, out_option, positive_float, positive_int, seed_option)
 from artlib.errors import ArtlibError
 
 __all__ = ["register"]
@@ -53,9 +53,10 @@ def _add_transfer(sub: argparse._SubParsersAction, name: str, helptext: str) -> 
                      help=f"style image(s): {STYLE_SOURCES}")
     out_option(cmd, "output image (.png, .jpg ...)")
     cmd.add_argument("--size", type=between(1, MAX_SIDE), default=None,
-                     help="long side of the output (default: style.DEFAULT_MAX_DIM; fast mode: 64)")
+                     help=f"long side of the output (default: {library_default('style.DEFAULT_MAX_DIM')}; "
+                          "fast mode: 64)")
     cmd.add_argument("--steps", type=positive_int, default=None, help="steps at the final size, up to twice that "
-                     "at each coarser one (default: style.DEFAULT_STEPS; fast mode: 5)")
+                     f"at each coarser one (default: {library_default('style.DEFAULT_STEPS')}; fast mode: 5)")
     cmd.add_argument("--optimizer", choices=("lbfgs", "adam"), default="lbfgs",
                      help="L-BFGS coarse to fine, or the tutorial's Adam (default: %(default)s)")
     cmd.add_argument("--weights", default="auto", help="features: auto, imagenet, hed-vgg16, random or a "

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from artlib.atomic import plan_outputs
 from artlib.cli.common import (MAX_WIDTH, between, check_folder, class_label, existing_inputs, force_option,
-                               max_seconds_option, out_option, positive_int, seed_option)
+                               library_default, max_seconds_option, out_option, positive_int, seed_option)
 from artlib.errors import ArtlibError
 
 __all__ = ["register"]
@@ -101,12 +101,16 @@ def register(sub: argparse._SubParsersAction) -> None:
                        help="the two classes, by number 0-9 or name, e.g. sneaker ankle-boot or t-shirt dress "
                             "(default: 7 9, sneaker and ankle boot)")
     train.add_argument("--steps", type=positive_int, default=None,
-                       help="train up to this step (default: the recipe's, translate.TranslateSettings; fast mode: 3)")
+                       help="train up to this step "
+                            f"(default: {library_default('translate.TranslateSettings.DEFAULTS.num_steps')}; "
+                            "fast mode: 3)")
     max_seconds_option(train)
     train.add_argument("--width", type=between(1, MAX_WIDTH), default=None,
-                       help="channels of the generators' first layer (default: the recipe's)")
+                       help="channels of the generators' first layer "
+                            f"(default: {library_default('translate.TranslateSettings.DEFAULTS.width')})")
     train.add_argument("--batch-size", type=positive_int, default=None,
-                       help="images of each class per step (default: the recipe's)")
+                       help="images of each class per step "
+                            f"(default: {library_default('translate.TranslateSettings.DEFAULTS.batch_size')})")
     train.add_argument("--run-dir", default="runs/translate", help="where checkpoints and grids go; training "
                        "resumes if it holds a run (default: %(default)s)")
     seed_option(train)

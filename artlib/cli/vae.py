@@ -6,8 +6,8 @@ import argparse
 import math
 
 from artlib import config
-from artlib.cli.common import (MAX_IMAGES, between, check_folder, check_output, force_option, model_option,
-                               nonnegative_float, out_option, positive_float, positive_int, seed_option)
+from artlib.cli.common import (MAX_IMAGES, between, check_folder, check_output, force_option, library_default,
+                               model_option, nonnegative_float, out_option, positive_float, positive_int, seed_option)
 
 __all__ = ["register"]
 
@@ -59,7 +59,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     train.add_argument("--beta", type=nonnegative_float, default=1.0,
                        help="weight of the KL term; 0 is a plain autoencoder (default: %(default)s)")
     train.add_argument("--epochs", type=positive_int, default=None,
-                       help="epochs (default: vae.NUM_EPOCHS; fast mode: 1)")
+                       help=f"epochs (default: {library_default('vae.NUM_EPOCHS')}; fast mode: 1)")
     train.add_argument("--batch-size", type=positive_int, default=128, help="images per step (default: %(default)s)")
     train.add_argument("--iw-samples", type=between(1, 10_000), default=10,
                        help="samples per test image for the bound on -log p(x) (default: %(default)s)")
