@@ -597,6 +597,7 @@ def test_demo_writes_a_gallery_and_refuses_to_overwrite(tmp_path, hooked):
     assert "skipped" not in index  # every shipped model is here
     assert all(f"<b>{title}</b>" in index for *_, title in SKIPPABLE_PARTS)  # the titles their skips must keep
     assert f"gallery: {len(pngs)} pictures" in result.stdout
+    assert "[5/11] GAN samples, GAN latent walks (" in result.stdout and "[11/11] Diffusion (" in result.stdout
     assert str(out.resolve()) in result.stdout
     from PIL import Image
 

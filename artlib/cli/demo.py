@@ -19,7 +19,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     check_folder(out)
     from artlib import gallery
 
-    index, count = gallery.build(out, seed=args.seed)
+    index, count = gallery.build(out, seed=args.seed, verbose=True)
     print(f"gallery: {count} pictures in {out.resolve()}; open {index.resolve()}")
     return 0
 
