@@ -56,6 +56,8 @@ def main(argv: list[str] | None = None) -> int:
         _quiet_tensorflow_from_now_on()
         return 2
     except KeyboardInterrupt:
+        if sys.stdout.isatty():  # a progress bar may have left its line open: not "…loss: 0.69interrupted"
+            print(flush=True)
         print("interrupted", file=sys.stderr)
         return 130
     except Exception as err:  # noqa: BLE001  (only running out of memory is answered here; the rest is a bug)

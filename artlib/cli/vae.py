@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import sys
 
 from artlib import config
 from artlib.cli.common import (MAX_IMAGES, between, check_folder, check_output, force_option, library_default,
@@ -20,8 +21,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     (x_train, _), (x_test, _) = data.load_fashion_mnist()
     model = vae.build_vae(args.latent_dim, beta=args.beta, seed=args.seed)
     epochs = args.epochs if args.epochs is not None else config.choose(full=vae.NUM_EPOCHS, fast=1)
+    progress = 1 if sys.stdout.isatty() else 2  # a bar in a terminal (an epoch takes a minute), else a line an epoch
     result = vae.train(model, x_train, num_epochs=epochs, run_dir=args.run_dir, batch_size=args.batch_size,
-                       seed=args.seed, validation_images=x_test)
+                       seed=args.seed, validation_images=x_test, verbose=progress)
     scores = vae.evaluate(model, x_test, num_samples=args.iw_samples, seed=args.seed)
     vae.save_vae(model, out)
     print(f"trained {len(result['epoch'])} epoch(s) in {result.seconds:.0f} s (this call; {result.final_step} "
