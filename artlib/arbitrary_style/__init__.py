@@ -68,7 +68,7 @@ from artlib.arbitrary_style.model import (
 )
 from artlib.arbitrary_style.optimum import ObjectiveOptimum, optimize_objective
 from artlib.arbitrary_style.styles import STYLE_BANK_SIZES, PairBatches, jitter_colors, recolor, style_bank
-from artlib.arbitrary_style.train import STYLE_WEIGHT, ArbitraryStyleResult, make_train_step, train
+from artlib.arbitrary_style.train import STYLE_WEIGHT, TRAIN_DEFAULTS, ArbitraryStyleResult, make_train_step, train
 
 __all__ = [
     "EPSILON", "channel_moments", "adain", "blend_moments", "stylize_features", "check_alpha",    # adain
@@ -76,7 +76,7 @@ __all__ = [
     "DEFAULT_WIDTH", "FULL_WIDTH", "decoder_plan", "build_decoder",                              # decoder
     "content_loss", "moment_loss", "build_patch_discriminator", "discriminator_loss", "adversarial_loss",
     "STYLE_BANK_SIZES", "recolor", "style_bank", "jitter_colors", "PairBatches",                 # styles
-    "STYLE_WEIGHT", "make_train_step", "ArbitraryStyleResult", "train",                          # train
+    "STYLE_WEIGHT", "TRAIN_DEFAULTS", "make_train_step", "ArbitraryStyleResult", "train",                          # train
     "MIN_SIDE", "SHIPPED_DECODER", "save_decoder", "decoder_file", "load_recipe", "load_decoder", "ArbitraryStyle",
     "load",
     "INPUT_NAMES", "build_pipeline", "export_model", "load_exported",                          # export

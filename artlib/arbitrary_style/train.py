@@ -27,10 +27,12 @@ from artlib.arbitrary_style.styles import PairBatches, style_bank
 from artlib.checks import positive_float, positive_int, seed_value, unit_float
 from artlib.fast_style.content import load_content_photos
 
-__all__ = ["STYLE_WEIGHT", "make_train_step", "ArbitraryStyleResult", "train"]
+__all__ = ["STYLE_WEIGHT", "TRAIN_DEFAULTS", "make_train_step", "ArbitraryStyleResult", "train"]
 
 #: Weight of the moment (style) loss against the content loss: the paper's λ = 10.
 STYLE_WEIGHT = 10.0
+#: :func:`train`'s steps, crop side, pairs per step and style-bank seeds when not given (fast mode: 3, 32, 2, 1).
+TRAIN_DEFAULTS = {"num_steps": 2000, "image_size": 96, "batch_size": 4, "bank_seeds": 8}
 
 
 def make_train_step(encoder: Encoder, decoder: keras.Model, optimizer: keras.optimizers.Optimizer, *,
@@ -168,11 +170,12 @@ def train(*, num_steps: int | None = None, run_dir: str | Path = "runs/arbitrary
     """
     seed = seed_value(seed)
     start = time.perf_counter()
-    num_steps = positive_int(config.choose(full=2000, fast=3) if num_steps is None else num_steps, "num_steps")
-    image_size = positive_int(config.choose(full=96, fast=32) if image_size is None else image_size, "image_size",
-                              minimum=16)
-    batch_size = positive_int(config.choose(full=4, fast=2) if batch_size is None else batch_size, "batch_size")
-    bank_seeds = positive_int(config.choose(full=8, fast=1) if bank_seeds is None else bank_seeds, "bank_seeds")
+    default = {name: config.choose(full=value, fast=fast)
+               for (name, value), fast in zip(TRAIN_DEFAULTS.items(), (3, 32, 2, 1))}
+    num_steps = positive_int(default["num_steps"] if num_steps is None else num_steps, "num_steps")
+    image_size = positive_int(default["image_size"] if image_size is None else image_size, "image_size", minimum=16)
+    batch_size = positive_int(default["batch_size"] if batch_size is None else batch_size, "batch_size")
+    bank_seeds = positive_int(default["bank_seeds"] if bank_seeds is None else bank_seeds, "bank_seeds")
     learning_rate = positive_float(learning_rate, "learning_rate")
     style_weight = positive_float(style_weight, "style_weight")
     adversarial_weight = positive_float(adversarial_weight, "adversarial_weight", zero=True)

@@ -159,14 +159,17 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     train = as_sub.add_parser("train", help="train (or resume) a decoder; save it as .keras with its recipe")
     train.add_argument("--steps", type=positive_int, default=None,
-                       help="steps to train up to (default: arbitrary_style.train's; fast mode: a few)")
+                       help="steps to train up to "
+                            f"(default: {library_default('arbitrary_style.TRAIN_DEFAULTS.num_steps')}; fast mode: 3)")
     train.add_argument("--run-dir", default="runs/arbitrary_style", help="checkpoints and TensorBoard logs; "
                        "training resumes if it holds a run (default: %(default)s)")
     out_option(train, "the trained decoder, NAME.keras (default: RUN_DIR/decoder.keras)", required=False)
     train.add_argument("--size", type=between(16, MAX_SIDE), default=None,
-                       help="side of the square training crops (default: arbitrary_style.train's)")
+                       help="side of the square training crops "
+                            f"(default: {library_default('arbitrary_style.TRAIN_DEFAULTS.image_size')}; fast mode: 32)")
     train.add_argument("--batch-size", type=positive_int, default=None,
-                       help="pairs per step (default: arbitrary_style.train's)")
+                       help="pairs per step "
+                            f"(default: {library_default('arbitrary_style.TRAIN_DEFAULTS.batch_size')}; fast mode: 2)")
     train.add_argument("--width", type=between(4, MAX_WIDTH), default=None,
                        help="channels of the decoder's first level "
                             f"(default: {library_default('arbitrary_style.DEFAULT_WIDTH')})")
@@ -174,7 +177,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                        help="weight of the moment (style) loss against the content loss (default: "
                        f"{library_default('arbitrary_style.STYLE_WEIGHT')}, the paper's)")
     train.add_argument("--learning-rate", type=positive_float, default=None,
-                       help="Adam's learning rate (default: arbitrary_style.train's)")
+                       help="Adam's learning rate "
+                            f"(default: {library_default('arbitrary_style.train(learning_rate)')})")
     train.add_argument("--adversarial-weight", type=nonnegative_float, default=0.0,
                        help="weight of the patch discriminator's term; 0 trains none (default: %(default)s)")
     train.add_argument("--content", nargs="*", default=None, help="content photos: sample names, files, "
@@ -182,7 +186,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     train.add_argument("--style-folder", action="append", default=[], metavar="FOLDER",
                        help="a folder of your own style images, added to the procedural bank (repeatable)")
     train.add_argument("--bank-seeds", type=positive_int, default=None, metavar="N",
-                       help="compositions per pattern in the procedural style bank (default: arbitrary_style.train's)")
+                       help="compositions per pattern in the procedural style bank "
+                            f"(default: {library_default('arbitrary_style.TRAIN_DEFAULTS.bank_seeds')}; fast mode: 1)")
     train.add_argument("--recolor-share", type=unit_closed, default=0.0, metavar="P",
                        help="share of each batch's style crops given a fresh random palette, in [0, 1] "
                        "(default: %(default)s)")

@@ -77,12 +77,17 @@ MAX_WIDTH = 1024
 
 #: Library defaults that ``--help`` shows, written out here because their modules import TensorFlow and
 #: ``--help`` must not; ``tests/test_cli.py`` checks each against the library (a dotted path into
-#: ``artlib``, through attributes and dict keys).
+#: ``artlib``, through attributes and dict keys; ``function(argument)`` for an argument's default).
 LIBRARY_DEFAULTS = {
     "style.DEFAULT_MAX_DIM": 512, "style.DEFAULT_STEPS": 100, "vae.NUM_EPOCHS": 30,
     "fast_style.DEFAULT_WIDTH": 8, "fast_style.DEFAULT_BLOCKS": 3, "fast_style.DEFAULT_EDGE_KERNEL": 5,
     "fast_style.FAST_STYLE_WEIGHTS.style_weight": 20, "arbitrary_style.DEFAULT_WIDTH": 128,
     "arbitrary_style.STYLE_WEIGHT": 10,
+    "fast_style.TRAIN_DEFAULTS.num_steps": 2000, "fast_style.TRAIN_DEFAULTS.image_size": 256,
+    "fast_style.TRAIN_DEFAULTS.batch_size": 4,
+    "arbitrary_style.TRAIN_DEFAULTS.num_steps": 2000, "arbitrary_style.TRAIN_DEFAULTS.image_size": 96,
+    "arbitrary_style.TRAIN_DEFAULTS.batch_size": 4, "arbitrary_style.TRAIN_DEFAULTS.bank_seeds": 8,
+    "arbitrary_style.train(learning_rate)": 0.0005,
     "gan.GANSettings.DEFAULTS.num_epochs": 20, "gan.GANSettings.DEFAULTS.batch_size": 64,
     "gan.GANSettings.DEFAULTS.width": 64,
     "translate.TranslateSettings.DEFAULTS.num_steps": 3000, "translate.TranslateSettings.DEFAULTS.width": 12,
@@ -92,7 +97,7 @@ LIBRARY_DEFAULTS = {
 
 def library_default(name: str) -> str:
     """A library default for ``--help``: ``library_default("style.DEFAULT_MAX_DIM")`` is ``"512"``."""
-    return f"{LIBRARY_DEFAULTS[name]:,}"
+    return f"{LIBRARY_DEFAULTS[name]:,g}"
 
 
 def one_of(*choices: int) -> Callable[[str], int]:

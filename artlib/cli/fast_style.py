@@ -66,12 +66,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     train.add_argument("style", help=f"style image: {STYLE_SOURCES}")
     out_option(train, "the trained network, NAME.keras")
     train.add_argument("--steps", type=positive_int, default=None,
-                       help="training steps (default: fast_style.train's; fast mode: a few)")
+                       help="training steps "
+                            f"(default: {library_default('fast_style.TRAIN_DEFAULTS.num_steps')}; fast mode: 4)")
     train.add_argument("--size", type=between(8, MAX_SIDE), default=None,
                        help="side of the square training crops, at least 8 (the loss's features pool 3 times; "
-                            "default: fast_style.train's)")
+                            f"default: {library_default('fast_style.TRAIN_DEFAULTS.image_size')}; fast mode: 64)")
     train.add_argument("--batch-size", type=positive_int, default=None, help="crops per step "
-                       "(default: fast_style.train's)")
+                       f"(default: {library_default('fast_style.TRAIN_DEFAULTS.batch_size')}; fast mode: 2)")
     train.add_argument("--width", type=between(1, MAX_WIDTH), default=None,
                        help=f"network width (default: {library_default('fast_style.DEFAULT_WIDTH')})")
     train.add_argument("--blocks", type=between(0, 64), default=None,

@@ -34,8 +34,8 @@ def report() -> str:
     extra = (f"and Debian opencv-doc's {count} ({data.OPENCV_DOC_DIR})" if data.has_opencv_doc_photos()
              else f"(`sudo apt install opencv-doc` adds {count} colour photos)")
     training = len(data.SAMPLE_PHOTOS) - len(data.HELD_OUT_PHOTOS)  # the held-out ones judge the networks
-    lines.append(f"  {'content photos':<14} scikit-image's {training} to train on ({' and '.join(data.HELD_OUT_PHOTOS)} "
-                 f"held out) {extra}")
+    held_out = " and ".join(data.HELD_OUT_PHOTOS)
+    lines.append(f"  {'content photos':<14} scikit-image's {training} to train on ({held_out} held out) {extra}")
     return "\n".join(lines)
 
 

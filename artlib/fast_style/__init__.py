@@ -100,6 +100,7 @@ from artlib.fast_style.train import (
     FAST_STYLE_LAYERS,
     FAST_STYLE_WEIGHTS,
     SETTINGS_FILE,
+    TRAIN_DEFAULTS,
     TrainResult,
     loss_extractor,
     make_train_step,
@@ -113,7 +114,7 @@ __all__ = [
     "TRAIN_PHOTOS", "EVAL_PHOTOS", "OPENCV_DOC", "default_content", "load_content_photos",       # content
     "ContentBatches",
     "FAST_CONTENT_LAYERS", "FAST_STYLE_LAYERS", "FAST_RANDOM_CONTENT_LAYERS", "FAST_RANDOM_STYLE_LAYERS",
-    "FAST_STYLE_WEIGHTS",
+    "FAST_STYLE_WEIGHTS", "TRAIN_DEFAULTS",
     "SETTINGS_FILE", "loss_extractor", "perceptual_loss", "make_train_step", "TrainResult", "train",  # train
     "SHIPPED_DIR", "save_network", "load_network", "as_network", "load_recipe", "shipped_styles",              # io
     "VIDEO_SUFFIXES", "FORWARD_CACHE", "stylize_batch", "stylize_image", "stylize_folder", "stylize_gif",

@@ -29,7 +29,7 @@ from artlib.fast_style.network import (
 )
 
 __all__ = ["FAST_CONTENT_LAYERS", "FAST_STYLE_LAYERS", "FAST_RANDOM_CONTENT_LAYERS", "FAST_RANDOM_STYLE_LAYERS",
-           "FAST_STYLE_WEIGHTS",
+           "FAST_STYLE_WEIGHTS", "TRAIN_DEFAULTS",
            "SETTINGS_FILE", "RUN_SETTINGS", "loss_extractor", "perceptual_loss", "make_train_step", "TrainResult",
            "train"]
 
@@ -50,6 +50,8 @@ FAST_RANDOM_STYLE_LAYERS = style.RANDOM_STYLE_LAYERS
 #: free and the style term goes into textures: 10 kept the subject there (waves), 20 did not.
 FAST_STYLE_WEIGHTS = dict(content_weight=1.0, style_weight=20.0, tv_weight=10.0)
 #: The settings of a run, written to ``run_dir/settings.json`` when it starts.
+#: :func:`train`'s steps, crop side and crops per step when not given (fast mode: 4 steps of two 64-px crops).
+TRAIN_DEFAULTS = {"num_steps": 2000, "image_size": 256, "batch_size": 4}
 SETTINGS_FILE = "settings.json"
 #: The settings that fix a run's initial weights, style pattern, data order and network's last layer: a
 #: resumed run keeps the ones it started with, whatever the call says (it prints which it kept).
@@ -253,12 +255,13 @@ def train(style_source: Any, *, num_steps: int | None = None, run_dir: str | Pat
     """
     start = time.perf_counter()
     run_dir = Path(run_dir)
-    num_steps = positive_int(config.choose(full=2000, fast=4) if num_steps is None else num_steps, "num_steps")
+    default = {name: config.choose(full=value, fast=fast)
+               for (name, value), fast in zip(TRAIN_DEFAULTS.items(), (4, 64, 2))}
+    num_steps = positive_int(default["num_steps"] if num_steps is None else num_steps, "num_steps")
     given = dict(
         seed=seed_value(seed), steps_per_epoch=positive_int(steps_per_epoch, "steps_per_epoch"),
-        image_size=positive_int(config.choose(full=256, fast=64) if image_size is None else image_size,
-                                "image_size"),
-        batch_size=positive_int(config.choose(full=4, fast=2) if batch_size is None else batch_size, "batch_size"),
+        image_size=positive_int(default["image_size"] if image_size is None else image_size, "image_size"),
+        batch_size=positive_int(default["batch_size"] if batch_size is None else batch_size, "batch_size"),
         match_colours=bool(match_colours))
     width, num_blocks, edge_kernel = check_architecture(width, num_blocks, edge_kernel)
     learning_rate = positive_float(learning_rate, "learning_rate")
