@@ -96,7 +96,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     seed_option(train)
     force_option(train)
     train.set_defaults(func=cmd_train)
-    apply = fs_sub.add_parser("apply", help="stylize images, folders, animated GIFs or videos")
+    apply = fs_sub.add_parser("apply", help="stylize images, folders, animated GIFs or videos",
+                              usage="%(prog)s [-h] [options] -o OUT [MODEL] INPUT [INPUT ...]")
     apply.add_argument("inputs", nargs="+", metavar="[MODEL] INPUT",
                        help="the network (a .keras file or a shipped style name such as swirls) unless "
                             "--model is given, then images, folders, .gif files or videos")
