@@ -93,11 +93,6 @@ def _demo_autoencoder(out: Path, seed: int) -> list[Entry]:
     return items
 
 
-def _enlarged(mosaic, factor: int = 3):
-    """A grid of 28-pixel images drawn ``factor`` times larger, nearest-neighbour so that they stay crisp."""
-    return mosaic.repeat(factor, axis=0).repeat(factor, axis=1)
-
-
 def _demo_vae(out: Path, seed: int) -> list[Entry]:
     """The VAE: samples from its prior and the decoder drawn over its 2-D latent plane."""
     from artlib import data, plotting, vae
@@ -112,10 +107,10 @@ def _demo_vae(out: Path, seed: int) -> list[Entry]:
         vae.train(model, x_train[: config.choose(full=12000, fast=2000)], num_epochs=num_epochs,
                   run_dir=out / f".vae_run_seed{seed}", seed=seed, verbose=0)
         how = f"a 2-D VAE trained for {num_epochs} epoch(s) just now"
-    save_image(out / "vae_samples.png", _enlarged(plotting.grid_array(vae.sample(model, 64, seed=seed), ncols=8)))
+    save_image(out / "vae_samples.png", plotting.grid_array(vae.sample(model, 64, seed=seed), ncols=8, zoom=3))
     grid = config.choose(full=20, fast=12)
     save_image(out / "vae_latent_map.png",
-               _enlarged(plotting.grid_array(vae.latent_map(model, grid), ncols=grid, pad=0), 2))
+               plotting.grid_array(vae.latent_map(model, grid), ncols=grid, pad=0, zoom=2))
     return [("vae_samples.png", "VAE samples", f"64 images decoded from z ~ N(0, I) by {how}."),
             ("vae_latent_map.png", "VAE latent map",
              f"The decoder over a {grid}×{grid} grid of quantiles (5 %–95 %) of the 2-D prior: similar garments "
@@ -136,9 +131,9 @@ def _demo_gan(out: Path, seed: int) -> list[Entry]:
         gan.train(out / "gan_run", gan.GANSettings(seed=seed), num_steps=steps, quiet=True)
         generator, made = gan.load_generator(out / "gan_run"), f"a {steps}-step run (no shipped generator found)"
     save_image(out / "gan_samples.png",
-               _enlarged(plotting.grid_array(gan.sample(generator, 64, seed=seed)[..., np.newaxis], ncols=8)))
+               plotting.grid_array(gan.sample(generator, 64, seed=seed)[..., np.newaxis], ncols=8, zoom=3))
     walks = gan.interpolate(generator, num_rows=4, num_steps=10, seed=seed)  # (4, 10, 28, 28)
-    save_image(out / "gan_interpolation.png", _enlarged(plotting.grid_array(walks.reshape(-1, 28, 28, 1), ncols=10)))
+    save_image(out / "gan_interpolation.png", plotting.grid_array(walks.reshape(-1, 28, 28, 1), ncols=10, zoom=3))
     return [("gan_samples.png", "GAN samples", f"64 Fashion-MNIST-like images from {made}."),
             ("gan_interpolation.png", "GAN latent walks",
              "Each row moves along a great circle between two latent vectors.")]

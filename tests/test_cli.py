@@ -194,6 +194,10 @@ def test_the_defaults_help_shows_are_the_librarys():
     (["denoise", "photo.png", "--size", "7", "-o", "x.png"], "--size: 7 must be a whole number from 8"),
     (["fast-style", "train", "pattern:waves", "--width", "0"], "--width: 0"),
     (["paint-me-a-picture"], "paint-me-a-picture"),
+    (["gan", "sample", "--zoom", "0", "-o", "x.png"], "--zoom: 0 must be a whole number from 1 to 16"),
+    (["gan", "interpolate", "--rows", "100", "--frames", "50", "--zoom", "16", "-o", "x.gif"],
+     "--zoom 16: the picture would have 2,183 megapixels, more than 50 megapixels"),
+    (["vae", "sample", "--map", "--grid", "200", "--zoom", "4", "-o", "x.png"], "--zoom 4: the picture would have"),
 ])
 def test_a_bad_value_is_one_line_before_tensorflow(hooked, args, needle):
     one_line_error(run_cli(*args, env=without_tensorflow(hooked)), needle)
@@ -552,7 +556,7 @@ def test_vae_train_saves_a_model_that_samples(tmp_path):
     from artlib import plotting
 
     with Image.open(grid) as im:
-        assert im.size[::-1] == plotting.grid_array(np.zeros((4, 28, 28, 1)), ncols=2, pad=1).shape[:2]
+        assert im.size[::-1] == plotting.grid_array(np.zeros((4, 28, 28, 1)), ncols=2, pad=1, zoom=3).shape[:2]
 
 
 @pytest.mark.slow

@@ -620,13 +620,15 @@ def test_cli_sample_png_npz_and_interpolate(trained_run, tmp_path):
     assert images.shape == (6, 28, 28) and images.dtype == np.float32
     np.testing.assert_array_equal(images, gan.sample(gan.load_generator(trained_run[0]), 6, seed=0))
     assert main(["gan", "sample", "--run-dir", run, "-n", "4", "-o", str(tmp_path / "s.png")]) == 0
-    grid = plotting.grid_array(images[:4, ..., None], ncols=2)  # the CLI's layout of 4 samples
-    assert np.asarray(Image.open(tmp_path / "s.png")).shape[:2] == grid.shape[:2]
+    grid = plotting.grid_array(images[:4, ..., None], ncols=2)  # the CLI's layout of 4 samples, drawn 3× (--zoom)
+    np.testing.assert_allclose(np.asarray(Image.open(tmp_path / "s.png"))[1::3, 2::3] / 255, grid, atol=1 / 255)
+    assert main(["gan", "sample", "--run-dir", run, "-n", "4", "--zoom", "1", "-o", str(tmp_path / "s1.png")]) == 0
+    assert np.asarray(Image.open(tmp_path / "s1.png")).shape[:2] == grid.shape[:2]
     assert main(["gan", "interpolate", "--run-dir", run, "--rows", "2", "--steps", "3",
                  "-o", str(tmp_path / "walk.gif")]) == 0
     walk = Image.open(tmp_path / "walk.gif")
     assert walk.n_frames == 4  # 3 images there and 1 back (0 1 2 1), then the loop starts again
-    assert walk.size == plotting.grid_array(images[:2, ..., None], ncols=2).shape[1::-1]  # a frame: one image a walk
+    assert walk.size == plotting.grid_array(images[:2, ..., None], ncols=2, zoom=3).shape[1::-1]  # one image a walk
 
 
 def test_cli_errors_exit_2_with_one_line(trained_run, tmp_path, capsys):

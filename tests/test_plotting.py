@@ -67,6 +67,14 @@ def test_grid_array_without_padding_and_default_columns():
     np.testing.assert_allclose(mosaic[-1, -1], 1.0)  # empty cells are pad_value
 
 
+def test_grid_array_zoom_draws_each_pixel_as_a_block():
+    images = _constant_images(np.linspace(0, 1, 4))
+    small, large = grid_array(images, ncols=2), grid_array(images, ncols=2, zoom=3)
+    assert large.shape == (3 * small.shape[0], 3 * small.shape[1], 3)
+    np.testing.assert_array_equal(large[::3, ::3], small)  # nearest neighbour: the same pixels, no blur
+    np.testing.assert_array_equal(large[1::3, 2::3], small)
+
+
 def test_grid_array_caps_columns_and_colours_padding():
     mosaic = grid_array(_constant_images([0.0, 0.0]), ncols=10, pad=1, pad_value=(1.0, 0.0, 0.5))
     assert mosaic.shape == (1 + 4 + 1, 2 * (6 + 1) + 1, 3)  # 2 columns, not 10
@@ -113,6 +121,8 @@ def test_grid_array_warns_and_clips_out_of_range():
         (np.zeros((2, 4, 4)), {"ncols": 0}, "ncols"),
         (np.zeros((2, 4, 4)), {"pad": -1}, "pad"),
         (np.zeros((2, 4, 4)), {"pad_value": 2.0}, "pad_value"),
+        (np.zeros((2, 4, 4)), {"zoom": 0}, "zoom must be a positive integer; got 0"),
+        (np.zeros((2, 4, 4)), {"zoom": 1.5}, "zoom must be a positive integer"),
         (np.zeros((2, 4, 4), np.int64), {}, "dtype"),
         (np.zeros((2, 0, 4)), {}, "empty"),
     ],

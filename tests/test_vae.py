@@ -501,8 +501,12 @@ def test_cli_samples_a_saved_model(tmp_path, capsys):
     assert main(["vae", "sample", "--model", str(tmp_path / "m.keras"), "-n", "9", "-o", str(tmp_path / "s.png")]) == 0
     assert main(["vae", "sample", "--model", str(tmp_path / "m.keras"), "--map", "--grid", "3",
                  "-o", str(tmp_path / "map.png")]) == 0
+    assert main(["vae", "sample", "--model", str(tmp_path / "m.keras"), "--map", "--grid", "3", "--zoom", "1",
+                 "-o", str(tmp_path / "map1.png")]) == 0
     with Image.open(tmp_path / "s.png") as grid, Image.open(tmp_path / "map.png") as latent:
-        assert grid.size == (3 * 29 + 1, 3 * 29 + 1) and latent.size == (84, 84)
+        assert grid.size == (3 * (3 * 29 + 1),) * 2 and latent.size == (3 * 84, 3 * 84)  # drawn 3× (--zoom)
+    with Image.open(tmp_path / "map1.png") as latent:
+        assert latent.size == (84, 84)
 
 
 def test_demo_part_trains_briefly_when_no_model_is_shipped(tmp_path, monkeypatch):

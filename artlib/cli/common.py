@@ -7,6 +7,7 @@ answered in well under a second.
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -15,7 +16,8 @@ from artlib.errors import ArtlibError
 
 __all__ = ["STYLE_SOURCES", "Parser", "positive_int", "nonnegative_int", "positive_float", "nonnegative_float",
            "unit_interval", "unit_closed", "at_least", "between", "MAX_IMAGES", "MAX_SIDE", "MAX_WIDTH",
-           "LIBRARY_DEFAULTS", "library_default", "out_option",
+           "LIBRARY_DEFAULTS", "library_default", "MAX_PICTURE_PIXELS", "DEFAULT_ZOOM", "zoom_option", "mosaic_pixels",
+           "picture_zoom", "out_option",
            "force_option", "seed_option", "model_option", "max_seconds_option", "check_output", "check_folder",
            "existing_inputs"]
 
@@ -128,6 +130,46 @@ def out_option(parser: argparse.ArgumentParser, what: str, *, required: bool = T
 def force_option(parser: argparse.ArgumentParser) -> None:
     """``--force``: replace an existing output (never done unasked)."""
     parser.add_argument("--force", action="store_true", help="overwrite an existing output")
+
+
+#: The most pixels a command draws into one PNG, or into all the frames of one GIF together.
+MAX_PICTURE_PIXELS = 50_000_000
+#: How many times larger a command draws its 28-pixel images in a PNG or GIF, unless told (``--zoom``).
+DEFAULT_ZOOM = 3
+
+
+def zoom_option(parser: argparse.ArgumentParser) -> None:
+    """``--zoom N``: each pixel of a PNG or GIF drawn N×N, so that 28-pixel images can be seen."""
+    parser.add_argument("--zoom", type=between(1, 16), default=None, metavar="N",
+                        help=f"draw each pixel N×N in a PNG or GIF (default: {DEFAULT_ZOOM}, less where the picture "
+                             f"would pass {MAX_PICTURE_PIXELS // 1_000_000} megapixels; .npz keeps the images' pixels)")
+
+
+def mosaic_pixels(count: int, ncols: int, *, side: int = 28, pad: int = 1) -> int:
+    """Pixels of ``plotting.grid_array`` of ``count`` images of ``side`` pixels, ``ncols`` a row, at zoom 1."""
+    ncols = min(ncols, count)
+    return (math.ceil(count / ncols) * (side + pad) + pad) * (ncols * (side + pad) + pad)
+
+
+def picture_zoom(zoom: int | None, pixels: int) -> tuple[int, str]:
+    """The zoom for a picture of ``pixels`` pixels at zoom 1, and a note for the command's last line.
+
+    Args:
+        zoom: ``--zoom`` (None: :data:`DEFAULT_ZOOM`, or less where the picture would pass
+            :data:`MAX_PICTURE_PIXELS`, which the note then says).
+        pixels: The picture's pixels at zoom 1 (all of a GIF's frames together).
+
+    Raises:
+        ArtlibError: ``zoom`` above 1 makes more than :data:`MAX_PICTURE_PIXELS` pixels.
+    """
+    limit = f"{MAX_PICTURE_PIXELS // 1_000_000} megapixels"
+    if zoom is None:
+        zoom = max(1, min(DEFAULT_ZOOM, math.isqrt(MAX_PICTURE_PIXELS // max(pixels, 1))))
+        return zoom, "" if zoom == DEFAULT_ZOOM else f" (drawn at --zoom {zoom}: a larger one would pass {limit})"
+    if zoom > 1 and pixels * zoom**2 > MAX_PICTURE_PIXELS:  # at 1 the picture is as small as it gets
+        raise ArtlibError(f"--zoom {zoom}: the picture would have {pixels * zoom**2 / 1e6:,.0f} megapixels, more than "
+                          f"{limit}; ask for a smaller --zoom or fewer images")
+    return zoom, ""
 
 
 def seed_option(parser: argparse.ArgumentParser) -> None:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import math
 import time
 from pathlib import Path
 
 from artlib.cli.common import (MAX_IMAGES, MAX_WIDTH, between, check_folder, check_output, class_label, force_option,
-                               max_seconds_option, model_option, nonnegative_float, one_of, out_option, positive_int,
-                               seed_option, unit_closed)
+                               max_seconds_option, model_option, mosaic_pixels, nonnegative_float, one_of, out_option,
+                               picture_zoom, positive_int, seed_option, unit_closed, zoom_option)
 from artlib.errors import ArtlibError
 
 __all__ = ["register"]
@@ -81,6 +82,8 @@ def _sample(args: argparse.Namespace):
 def cmd_sample(args: argparse.Namespace) -> int:
     out = check_output(args.out, args.force, (".png", ".npz"))
     args = _ddim_options(args)
+    ncols = math.ceil(math.sqrt(args.n))
+    zoom, note = picture_zoom(args.zoom, mosaic_pixels(args.n, ncols)) if out.suffix.lower() == ".png" else (1, "")
     import numpy as np
 
     from artlib import plotting
@@ -95,10 +98,10 @@ def cmd_sample(args: argparse.Namespace) -> int:
         with atomic_path(out) as tmp:
             np.savez_compressed(tmp, images=images)
     else:
-        save_image(out, plotting.grid_array(images[..., np.newaxis], ncols=int(np.ceil(np.sqrt(args.n)))))
+        save_image(out, plotting.grid_array(images[..., np.newaxis], ncols=ncols, zoom=zoom))
     how = f"{steps:,}-step DDPM" if args.ddpm else f"{steps}-step DDIM, eta {args.eta:g}, order {args.order}"
     what = "of every class" if args.label is None else f"of class {args.label} ({class_name(args.label)})"
-    print(f"{args.n} samples {what} ({how}) in {time.perf_counter() - start:.1f} s -> {out}")
+    print(f"{args.n} samples {what} ({how}) in {time.perf_counter() - start:.1f} s -> {out}{note}")
     return 0
 
 
@@ -109,15 +112,17 @@ def cmd_denoise_path(args: argparse.Namespace) -> int:
     from artlib.imageio import save_image
 
     model, common = _sampling(args)
-    _, path = diffusion.ddim_sample(model, args.n, steps=_steps(args, common["schedule"]), eta=args.eta,
-                                    order=args.order, return_path=True, **common)
+    steps, gif = _steps(args, common["schedule"]), out.suffix.lower() == ".gif"
+    zoom, note = picture_zoom(args.zoom, steps * mosaic_pixels(args.n, args.n) if gif else mosaic_pixels(steps, steps))
+    _, path = diffusion.ddim_sample(model, args.n, steps=steps, eta=args.eta, order=args.order, return_path=True,
+                                    **common)
     # path: (steps, n, 28, 28, 1), noise -> image
-    frames = [plotting.grid_array(step, ncols=args.n) for step in path]
-    if out.suffix.lower() == ".gif":
+    if gif:
+        frames = [plotting.grid_array(step, ncols=args.n, zoom=zoom) for step in path]
         plotting.save_gif(frames + [frames[-1]] * 8, out, fps=8)  # linger on the finished image
     else:
-        save_image(out, plotting.grid_array(path[:, 0], ncols=len(path)))
-    print(f"the path from noise to {args.n} image(s) in {len(path)} DDIM steps -> {out}")
+        save_image(out, plotting.grid_array(path[:, 0], ncols=len(path), zoom=zoom))
+    print(f"the path from noise to {args.n} image(s) in {len(path)} DDIM steps -> {out}{note}")
     return 0
 
 
@@ -160,6 +165,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         cmd.add_argument("--guidance", type=nonnegative_float, default=1.0,
                          help="classifier-free guidance weight: 0 unconditional, 1 conditional, >1 stronger "
                               "(default: %(default)s)")
+        zoom_option(cmd)
         seed_option(cmd)
         force_option(cmd)
         cmd.set_defaults(func=func)

@@ -8,13 +8,14 @@ adapts a trained run to a new class from a few images (``--freeze-d`` for Freeze
 from __future__ import annotations
 
 import argparse
+import math
 import time
 from pathlib import Path
 
 from artlib import config
 from artlib.cli.common import (MAX_IMAGES, MAX_WIDTH, between, check_folder, check_output, class_label,
                                force_option, library_default, model_option, nonnegative_float, nonnegative_int,
-                               out_option, positive_int, seed_option)
+                               mosaic_pixels, out_option, picture_zoom, positive_int, seed_option, zoom_option)
 from artlib.errors import ArtlibError
 
 __all__ = ["register"]
@@ -77,6 +78,8 @@ def _generator(args: argparse.Namespace):
 
 def cmd_sample(args: argparse.Namespace) -> int:
     out = check_output(args.out, args.force, (".png", ".npz"))
+    ncols = math.ceil(math.sqrt(args.n))
+    zoom, note = picture_zoom(args.zoom, mosaic_pixels(args.n, ncols)) if out.suffix.lower() == ".png" else (1, "")
     import numpy as np
 
     from artlib import gan, plotting
@@ -88,8 +91,8 @@ def cmd_sample(args: argparse.Namespace) -> int:
         with atomic_path(out) as tmp:
             np.savez_compressed(tmp, images=images)
     else:
-        save_image(out, plotting.grid_array(images[..., np.newaxis], ncols=int(np.ceil(np.sqrt(args.n)))))
-    print(f"{args.n} samples -> {out}")
+        save_image(out, plotting.grid_array(images[..., np.newaxis], ncols=ncols, zoom=zoom))
+    print(f"{args.n} samples -> {out}{note}")
     return 0
 
 
@@ -98,6 +101,10 @@ def cmd_interpolate(args: argparse.Namespace) -> int:
     if args.rows * args.frames > MAX_IMAGES:
         raise ArtlibError(f"--rows {args.rows} × --frames {args.frames} is {args.rows * args.frames:,} images, more "
                           f"than the {MAX_IMAGES:,} a command makes at once; ask for fewer")
+    gif = out.suffix.lower() == ".gif"
+    pixels = (2 * args.frames - 2) * mosaic_pixels(args.rows, args.rows) if gif else \
+        mosaic_pixels(args.rows * args.frames, args.frames)  # a GIF: every frame of the walk there and back
+    zoom, note = picture_zoom(args.zoom, pixels)
     import numpy as np
 
     from artlib import gan, plotting
@@ -105,12 +112,13 @@ def cmd_interpolate(args: argparse.Namespace) -> int:
 
     walks = gan.interpolate(_generator(args), num_rows=args.rows, num_steps=args.frames, seed=args.seed,
                             label=args.label)  # (rows, frames, 28, 28)
-    if out.suffix.lower() == ".gif":
-        frames = [plotting.grid_array(walks[:, t, :, :, np.newaxis], ncols=args.rows) for t in range(args.frames)]
+    if gif:
+        frames = [plotting.grid_array(walks[:, t, :, :, np.newaxis], ncols=args.rows, zoom=zoom)
+                  for t in range(args.frames)]
         plotting.save_gif(frames + frames[-2:0:-1], out, fps=8)  # there and back, looping
     else:
-        save_image(out, plotting.grid_array(walks.reshape(-1, 28, 28, 1), ncols=args.frames))
-    print(f"{args.rows} latent walks of {args.frames} images -> {out}")
+        save_image(out, plotting.grid_array(walks.reshape(-1, 28, 28, 1), ncols=args.frames, zoom=zoom))
+    print(f"{args.rows} latent walks of {args.frames} images -> {out}{note}")
     return 0
 
 
@@ -178,6 +186,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                              help="images per walk, both ends included (default: %(default)s)")
         cmd.add_argument("--label", type=class_label, default=None,
                          help="a class, 0-9 or a name (conditional runs only)")
+        zoom_option(cmd)
         seed_option(cmd)
         force_option(cmd)
         cmd.set_defaults(func=func)

@@ -8,7 +8,8 @@ import sys
 
 from artlib import config
 from artlib.cli.common import (MAX_IMAGES, between, check_folder, check_output, force_option, library_default,
-                               model_option, nonnegative_float, out_option, positive_float, positive_int, seed_option)
+                               model_option, mosaic_pixels, nonnegative_float, out_option, picture_zoom, positive_float,
+                               positive_int, seed_option, zoom_option)
 
 __all__ = ["register"]
 
@@ -39,16 +40,17 @@ def cmd_sample(args: argparse.Namespace) -> int:
     from artlib import imageio
 
     out = check_output(args.out, args.force, imageio.SAVE_FORMATS)
+    count, ncols = (args.grid**2, args.grid) if args.map else (args.n, int(math.ceil(math.sqrt(args.n))))
+    zoom, note = picture_zoom(args.zoom, mosaic_pixels(count, ncols, pad=0 if args.map else 1))
     from artlib import plotting, vae
 
     model = vae.load_vae(args.model) if args.model else vae.load_pretrained(latent_dim=2)
     if args.map:
-        images, ncols = vae.latent_map(model, args.grid), args.grid
+        images = vae.latent_map(model, args.grid)
     else:
         images = vae.sample(model, args.n, seed=args.seed, temperature=args.temperature)
-        ncols = int(math.ceil(math.sqrt(len(images))))
-    imageio.save_image(out, plotting.grid_array(images, ncols=ncols, pad=0 if args.map else 1))
-    print(f"{len(images)} {'latent-map' if args.map else 'sampled'} images -> {out}")
+    imageio.save_image(out, plotting.grid_array(images, ncols=ncols, pad=0 if args.map else 1, zoom=zoom))
+    print(f"{len(images)} {'latent-map' if args.map else 'sampled'} images -> {out}{note}")
     return 0
 
 
@@ -78,6 +80,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     sample.add_argument("--map", action="store_true", help="draw the decoder over the 2-D latent plane instead")
     sample.add_argument("--grid", type=between(2, 200), default=20,
                         help="points per axis of --map (default: %(default)s)")
+    zoom_option(sample)
     seed_option(sample)
     force_option(sample)
     sample.set_defaults(func=cmd_sample)

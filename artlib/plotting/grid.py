@@ -20,6 +20,7 @@ def grid_array(
     ncols: int | None = None,
     pad: int = 1,
     pad_value: float | Sequence[float] = 1.0,
+    zoom: int = 1,
 ) -> np.ndarray:
     """Tile a batch of images into one mosaic image (an array, not a figure).
 
@@ -34,14 +35,16 @@ def grid_array(
         ncols: Images per row; default ``ceil(sqrt(N))``, capped at N.
         pad: Pixels between images and around the border (0 for none).
         pad_value: Gray level of the padding in [0, 1], or an (r, g, b) triple.
+        zoom: Draw the mosaic this many times larger, each pixel a ``zoom``×``zoom`` block (28-pixel
+            Fashion-MNIST images are hard to see at 1).
 
     Returns:
-        A float32 array of shape (rows·(H + pad) + pad, ncols·(W + pad) + pad, 3)
-        with values in [0, 1].
+        A float32 array of shape (rows·(H + pad) + pad, ncols·(W + pad) + pad, 3), times ``zoom`` in
+        height and width, with values in [0, 1].
 
     Raises:
         ImageError: no images, an unsupported shape or dtype, or images of different sizes.
-        ArtlibError: ``ncols < 1``, ``pad < 0`` or a bad ``pad_value``.
+        ArtlibError: ``ncols < 1``, ``pad < 0``, ``zoom < 1`` or a bad ``pad_value``.
 
     Example:
         >>> grid_array(np.zeros((6, 28, 28)), ncols=3).shape  # 2 rows of 3
@@ -57,6 +60,7 @@ def grid_array(
         ncols = math.ceil(math.sqrt(len(items)))
     ncols = min(positive_int(ncols, "ncols"), len(items))
     pad = positive_int(pad, "pad", minimum=0)
+    zoom = positive_int(zoom, "zoom")
     try:  # NumPy would read "0.5" as a number: text is refused with the rest
         fill = np.asarray(pad_value, dtype=np.float32) if not isinstance(pad_value, (str, bytes, bool)) else None
     except (TypeError, ValueError):  # None, ragged lists
@@ -72,4 +76,4 @@ def grid_array(
         row, col = divmod(index, ncols)
         top, left = pad + row * (height + pad), pad + col * (width + pad)
         mosaic[top : top + height, left : left + width] = image
-    return mosaic
+    return mosaic.repeat(zoom, axis=0).repeat(zoom, axis=1) if zoom > 1 else mosaic
