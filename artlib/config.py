@@ -142,20 +142,27 @@ def runs_dir(*parts: str) -> Path:
         The folder (created).
 
     Raises:
-        WriteError: The folder cannot be made (``ARTLIB_RUNS_DIR`` names a file, or a place without
-            permission); the message names the variable.
+        WriteError: The folder cannot be made or written in (``ARTLIB_RUNS_DIR`` names a file, a place
+            without permission, or a read-only copy); the message names the variable.
     """
     value = os.environ.get("ARTLIB_RUNS_DIR", "").strip()
     root = Path(value).expanduser() if value else Path.cwd() / "runs"
     folder = root.joinpath(*parts, mode())
+    fix = (f"point ARTLIB_RUNS_DIR (now {value!r}) at a folder that can be written" if value
+           else "set ARTLIB_RUNS_DIR to a folder that can be written")
+    from artlib.errors import WriteError
+
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as err:
-        from artlib.errors import WriteError
-
-        fix = (f"point ARTLIB_RUNS_DIR (now {value!r}) at a folder that can be written" if value
-               else "set ARTLIB_RUNS_DIR to a folder that can be written")
         raise WriteError(f"cannot make {folder} for the runs ({err.strerror or err}); {fix}", err.errno) from err
+    import tempfile
+
+    try:  # a folder that is already there may still be read-only (a class's shared copy of finished runs)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as err:
+        raise WriteError(f"cannot write in {folder} for the runs ({err.strerror or err}); {fix}", err.errno) from err
     return folder
 
 

@@ -79,6 +79,26 @@ def test_runs_dir_that_cannot_be_made_names_the_variable(clean_env, tmp_path):
         config.runs_dir("04_gan")
 
 
+def test_a_runs_dir_that_exists_read_only_is_refused_at_once(clean_env, tmp_path):
+    """A class's shared, read-only copy of finished runs: named in the set-up cell, not at the first training's lock."""
+    import errno
+    import tempfile
+
+    from artlib.errors import WriteError
+
+    clean_env.setenv("ARTLIB_RUNS_DIR", str(tmp_path))
+    config.runs_dir("04_gan")  # made, and writable
+
+    def read_only(*args, **kwargs):  # what a read-only mount answers (root ignores permission bits, so chmod won't do)
+        raise OSError(errno.EROFS, "Read-only file system")
+
+    clean_env.setattr(tempfile, "TemporaryFile", read_only)
+    with pytest.raises(WriteError, match=r"cannot write in .*04_gan/full for the runs \(Read-only file system\); point "
+                                         r"ARTLIB_RUNS_DIR .* at a folder that can be written") as caught:
+        config.runs_dir("04_gan")
+    assert caught.value.errno == errno.EROFS
+
+
 def test_runs_dir_defaults_to_runs_under_the_working_directory(clean_env, tmp_path):
     clean_env.chdir(tmp_path)
     assert config.runs_dir("01_images") == tmp_path / "runs" / "01_images" / "full"

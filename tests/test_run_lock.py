@@ -189,6 +189,27 @@ def test_a_run_folder_or_lock_file_in_an_odd_state_is_a_checkpoint_error(tmp_pat
             tiny_loop(run_dir)
 
 
+def test_a_read_only_run_folder_is_named_as_such_not_its_missing_lock(tmp_path, monkeypatch):
+    """A shared read-only copy of a run: there is no lock file to delete; the folder is what cannot be written."""
+    import errno
+    import os
+
+    from artlib.errors import CheckpointError
+
+    (tmp_path / "run").mkdir()
+    real_open = os.open
+
+    def read_only(path, flags, *args):
+        if str(path).endswith(".lock") and flags & os.O_CREAT:
+            raise OSError(errno.EROFS, "Read-only file system")
+        return real_open(path, flags, *args)
+
+    monkeypatch.setattr(os, "open", read_only)
+    with pytest.raises(CheckpointError, match=r"\(Read-only file system\); a training writes in its run folder: use "
+                                              r"one that can be written \(.*run cannot\)$"):
+        tiny_loop(tmp_path / "run")
+
+
 @pytest.mark.parametrize("error", [RuntimeError, KeyboardInterrupt])
 def test_the_lock_is_released_after_an_exception_in_the_loop(tmp_path, error):
     calls = []

@@ -108,9 +108,11 @@ def _acquire(run_dir: Path, path: Path) -> int | None:
     for _ in range(10):  # a retry only follows a holder that finished in between
         try:
             fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-        except OSError as err:  # a folder, or a link to nowhere, where the lock file goes
+        except OSError as err:  # a folder, or a link to nowhere, where the lock file goes; or no writing here
+            fix = ("delete it (a training makes it afresh)" if path.is_symlink() or path.exists() else
+                   f"a training writes in its run folder: use one that can be written ({run_dir} cannot)")
             raise CheckpointError(f"cannot open {path}, the lock that keeps a second training out of {run_dir} "
-                                  f"({err.strerror or err}); delete it (a training makes it afresh)") from err
+                                  f"({err.strerror or err}); {fix}") from err
         try:
             _try_lock(fd)
         except OSError as err:
