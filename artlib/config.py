@@ -97,12 +97,25 @@ def _flag(name: str, *, strict: bool = True) -> bool:
 MODES = ("fast", "lesson", "full")
 
 
-def mode() -> str:
+def mode(choice: str | None = None) -> str:
     """The mode: ``ARTLIB_MODE`` (``fast``, ``lesson`` or ``full``), else ``fast`` if ``ARTLIB_FAST`` is set, else ``full``.
 
+    Args:
+        choice: ``None`` or ``"auto"`` reads the mode as above; ``"fast"``, ``"lesson"`` or ``"full"`` sets it
+            for this process (``ARTLIB_MODE``, which :func:`choose` and :func:`runs_dir` read), as a notebook's
+            parameters cell does with ``MODE = config.mode("lesson")``.
+
     Raises:
-        ArtlibError: ``ARTLIB_MODE`` holds another word (the message lists the three).
+        ArtlibError: ``ARTLIB_MODE`` or ``choice`` holds another word (the message lists the three).
     """
+    if choice is not None and str(choice).strip().lower() != "auto":
+        wanted = str(choice).strip().lower()
+        if wanted not in MODES:
+            from artlib.errors import ArtlibError
+
+            raise ArtlibError(f"mode {choice!r} is not a mode; use one of {', '.join(MODES)}, "
+                              "or 'auto' for ARTLIB_MODE")
+        os.environ["ARTLIB_MODE"] = wanted
     value = os.environ.get("ARTLIB_MODE", "").strip().lower()
     if value:
         if value not in MODES:

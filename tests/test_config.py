@@ -59,6 +59,21 @@ def test_an_accelerator_takes_the_gpu_value_in_full_mode_only(clean_env, acceler
     assert config.choose(full=3000, fast=4, gpu=30000) == 3000  # no lesson value: full's, as on a CPU
 
 
+def test_a_mode_written_in_the_parameters_cell_sets_the_sizes(clean_env, tmp_path):
+    """`MODE = config.mode("lesson")` in a notebook: the sizes, the runs folder and the printed mode all follow it."""
+    from artlib.errors import ArtlibError
+
+    clean_env.setenv("ARTLIB_MODE", "fast")
+    assert config.mode("auto") == "fast" and config.mode(None) == "fast"  # "auto": the environment's
+    assert config.mode(" Lesson ") == "lesson"
+    assert config.choose(full=3, lesson=2, fast=1) == 2 and config.mode() == "lesson"
+    clean_env.setenv("ARTLIB_RUNS_DIR", str(tmp_path))
+    assert config.runs_dir("04_gan") == tmp_path / "04_gan" / "lesson"
+    with pytest.raises(ArtlibError, match=r"mode 'quick' is not a mode; use one of fast, lesson, full, or 'auto'"):
+        config.mode("quick")
+    assert config.mode() == "lesson"  # a refused choice changes nothing
+
+
 def test_runs_dir_is_stable_per_notebook_and_mode(clean_env, tmp_path):
     clean_env.setenv("ARTLIB_RUNS_DIR", str(tmp_path))
     clean_env.setenv("ARTLIB_MODE", "lesson")
