@@ -33,6 +33,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from artlib.cli.common import nonnegative_int, positive_int  # noqa: E402  (no TensorFlow)
+
 from artlib import config  # noqa: E402  (selects the TensorFlow backend)
 
 import numpy as np  # noqa: E402
@@ -99,11 +101,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="a seconds-long smoke run")
     parser.add_argument("--decoder", nargs="*", default=None, help="decoder files to judge (default: the shipped one)")
-    parser.add_argument("--repeats", type=int, default=None, help="images timed per size (default 10)")
-    parser.add_argument("--stylize-steps", type=int, default=None, help="optimization's L-BFGS steps (default its own)")
+    parser.add_argument("--repeats", type=positive_int, default=None, help="images timed per size (default 10)")
+    parser.add_argument("--stylize-steps", type=positive_int, default=None, help="optimization's L-BFGS steps (default its own)")
     parser.add_argument("--figure", default=None, help="save photo / optimized / AdaIN rows as a PNG")
     parser.add_argument("--no-timing", action="store_true", help="quality only")
-    parser.add_argument("--optimum", type=int, default=0, metavar="N",
+    parser.add_argument("--optimum", type=nonnegative_int, default=0, metavar="N",
                         help="also optimize AdaIN's own objective for each pair (N L-BFGS evaluations, from the "
                         "first decoder's painting): what a perfect decoder would paint")
     parser.add_argument("--style-colours", action="store_true",

@@ -26,6 +26,20 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from artlib.cli.common import positive_int  # noqa: E402  (no TensorFlow)
+
+
+def parse_options(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line, read before TensorFlow loads: ``--help`` and a bad value answer at once."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="a seconds-long smoke run")
+    parser.add_argument("--images", type=positive_int, default=None, help="training images per epoch")
+    parser.add_argument("--rounds", type=positive_int, default=None, help="alternating rounds")
+    return parser.parse_args(argv)
+
+
+OPTIONS = parse_options() if __name__ == "__main__" else None
+
 from artlib import autoencoder as ae  # noqa: E402
 from artlib import config, data  # noqa: E402
 
@@ -64,11 +78,7 @@ def artlib_fit(model: keras.Model, x_clean: np.ndarray, num_epochs: int, batch_s
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="a seconds-long smoke run")
-    parser.add_argument("--images", type=int, default=None, help="training images per epoch")
-    parser.add_argument("--rounds", type=int, default=None, help="alternating rounds")
-    args = parser.parse_args()
+    args = OPTIONS or parse_options()
     images = args.images or (512 if args.quick else 8192)
     rounds = args.rounds or (1 if args.quick else 3)
     num_epochs = 2 if args.quick else 3

@@ -22,10 +22,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from artlib.cli.common import positive_int  # noqa: E402  (no TensorFlow)
 
 from artlib import config  # noqa: E402  (selects the TensorFlow backend)
 
@@ -34,9 +35,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="a seconds-long smoke run")
     parser.add_argument("--model", default="swirls", help="a shipped style name or a .keras file")
-    parser.add_argument("--stylize-steps", type=int, default=None,
+    parser.add_argument("--stylize-steps", type=positive_int, default=None,
                         help="L-BFGS steps per stage of the optimization (default: style's own, 100)")
-    parser.add_argument("--frames", type=int, default=None, help="frames timed per size (default 30)")
+    parser.add_argument("--frames", type=positive_int, default=None, help="frames timed per size (default 30)")
     parser.add_argument("--figure", default=None, help="also save photo / optimized / network rows as a PNG")
     args = parser.parse_args(argv)
 

@@ -27,6 +27,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from artlib.cli.common import positive_int  # noqa: E402  (no TensorFlow)
+
 from artlib import config  # noqa: E402  (selects the TensorFlow backend)
 
 
@@ -44,8 +46,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="a seconds-long smoke run")
     parser.add_argument("--model", default="swirls", help="a shipped style name or a .keras file")
-    parser.add_argument("--size", type=int, default=256, help="image side, square (default: %(default)s)")
-    parser.add_argument("--frames", type=int, default=None, help="frames timed per runtime (default 30)")
+    parser.add_argument("--size", type=positive_int, default=256, help="image side, square (default: %(default)s)")
+    parser.add_argument("--frames", type=positive_int, default=None, help="frames timed per runtime (default 30)")
     args = parser.parse_args(argv)
 
     import numpy as np

@@ -24,6 +24,23 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from artlib.cli.common import positive_float  # noqa: E402  (no TensorFlow)
+
+
+def parse_options(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line, read before TensorFlow loads: ``--help`` and a bad value answer at once."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="a seconds-long smoke run")
+    parser.add_argument("--budget", type=positive_float, default=1200,
+                        help="tutorial recipe's training seconds (default: %(default)s)")
+    parser.add_argument("--eval-every", type=positive_float, default=60, help="seconds of training between evaluations")
+    parser.add_argument("--classifier", default=None, help="classifier .keras (default: the shipped one)")
+    parser.add_argument("--skip-quality", action="store_true", help="only the throughput part")
+    return parser.parse_args(argv)
+
+
+OPTIONS = parse_options() if __name__ == "__main__" else None
+
 from artlib import config  # noqa: E402  (selects the TensorFlow backend)
 
 import keras  # noqa: E402
@@ -189,13 +206,7 @@ def time_to_quality(budget: float, eval_every: float, num_samples: int, classifi
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="a seconds-long smoke run")
-    parser.add_argument("--budget", type=float, default=1200, help="tutorial recipe's training seconds (default: %(default)s)")
-    parser.add_argument("--eval-every", type=float, default=60, help="seconds of training between evaluations")
-    parser.add_argument("--classifier", default=None, help="classifier .keras (default: the shipped one)")
-    parser.add_argument("--skip-quality", action="store_true", help="only the throughput part")
-    args = parser.parse_args()
+    args = OPTIONS or parse_options()
     print("machine:", config.describe_machine())
     print("versions:", ", ".join(f"{k} {v}" for k, v in config.versions().items()))
     throughput(args.quick)

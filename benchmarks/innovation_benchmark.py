@@ -30,6 +30,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from artlib.cli.common import class_label, nonnegative_float, nonnegative_int, positive_int  # noqa: E402  (no TensorFlow)
+
 from artlib import config  # noqa: E402  (selects the TensorFlow backend)
 
 
@@ -37,15 +39,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--root", default=None, help="folder of the runs (default: a temporary one)")
     parser.add_argument("--quick", action="store_true", help="a seconds-long smoke run")
-    parser.add_argument("--samples", type=int, default=1000, help="samples per run (default: %(default)s)")
-    parser.add_argument("--steps", type=int, default=3000, help="steps of the nine-class and creative runs")
-    parser.add_argument("--finetune-steps", type=int, default=600, help="steps of each transfer variant")
-    parser.add_argument("--weights", type=float, nargs="+", default=[0, 0.01, 0.03, 0.1, 1], help="creative weights")
-    parser.add_argument("--warmup", type=int, default=None, help="creative warm-up steps (default: --steps / 2)")
-    parser.add_argument("--width", type=int, default=32, help="the networks' width (default: %(default)s)")
+    parser.add_argument("--samples", type=positive_int, default=1000, help="samples per run (default: %(default)s)")
+    parser.add_argument("--steps", type=positive_int, default=3000, help="steps of the nine-class and creative runs")
+    parser.add_argument("--finetune-steps", type=positive_int, default=600, help="steps of each transfer variant")
+    parser.add_argument("--weights", type=nonnegative_float, nargs="+", default=[0, 0.01, 0.03, 0.1, 1], help="creative weights")
+    parser.add_argument("--warmup", type=nonnegative_int, default=None, help="creative warm-up steps (default: --steps / 2)")
+    parser.add_argument("--width", type=positive_int, default=32, help="the networks' width (default: %(default)s)")
     parser.add_argument("--upsample", choices=("resize", "transpose"), default="resize",
                         help="the generator's upsampling (the shipped runs: transpose; default: %(default)s)")
-    parser.add_argument("--target-class", type=int, default=9, help="the class learnt from 100 images")
+    parser.add_argument("--target-class", type=class_label, default=9, help="the class learnt from 100 images")
     args = parser.parse_args(argv)
 
     import numpy as np

@@ -36,6 +36,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from artlib.cli.common import nonnegative_int, positive_int  # noqa: E402  (no TensorFlow)
+
 from artlib import config  # noqa: E402  (selects the TensorFlow backend)
 
 
@@ -176,18 +178,18 @@ def memory(size: int, steps: int, weights: str) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="a seconds-long smoke run (tiny sizes)")
-    parser.add_argument("--size", type=int, default=512, help="race at this long side (default: %(default)s)")
-    parser.add_argument("--adam-steps", type=int, default=1000, help="the tutorial's steps (default: %(default)s)")
-    parser.add_argument("--lbfgs-steps", type=int, default=100,
+    parser.add_argument("--size", type=positive_int, default=512, help="race at this long side (default: %(default)s)")
+    parser.add_argument("--adam-steps", type=positive_int, default=1000, help="the tutorial's steps (default: %(default)s)")
+    parser.add_argument("--lbfgs-steps", type=positive_int, default=100,
                         help="most L-BFGS evaluations at the final size (default: stylize's, %(default)s)")
-    parser.add_argument("--pyramid-steps", type=int, default=120,
+    parser.add_argument("--pyramid-steps", type=positive_int, default=120,
                         help="steps of artlib's Adam on an image pyramid (default: %(default)s)")
-    parser.add_argument("--memory", type=int, nargs="*", default=[512, 1024], help="sizes for peak RSS")
+    parser.add_argument("--memory", type=positive_int, nargs="*", default=[512, 1024], help="sizes for peak RSS")
     parser.add_argument("--weights", default="auto", help="features, as style.resolve_weights takes them "
                         "(default: %(default)s; offline here: hed-vgg16)")
     parser.add_argument("--objective", choices=("artlib", "tutorial", "both"), default="both",
                         help="race on artlib's objective, the tutorial's, or each in turn (default: %(default)s)")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=nonnegative_int, default=0)
     parser.add_argument("--json", default=None, help="also write the results to this file")
     parser.add_argument("--memory-child", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
