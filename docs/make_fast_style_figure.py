@@ -16,12 +16,14 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from artlib.cli.common import positive_int  # noqa: E402  (no TensorFlow)
+
 from artlib import config, data, fast_style, plotting, style  # noqa: E402
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--size", type=int, default=256, help="long side of the photos (default 256)")
+    parser.add_argument("--size", type=positive_int, default=256, help="long side of the photos (default 256)")
     parser.add_argument("-o", "--out", default=str(Path(__file__).with_name("fast_style.png")))
     args = parser.parse_args()
     print("machine:", config.describe_machine())

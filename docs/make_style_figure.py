@@ -16,6 +16,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from artlib.cli.common import positive_int  # noqa: E402  (no TensorFlow)
+
 from artlib import config, data, plotting, style  # noqa: E402
 
 PAIRS = (("chelsea", "pattern:mosaic"), ("astronaut", "pattern:swirls"), ("coffee", "painting:starry_night"))
@@ -23,8 +25,8 @@ PAIRS = (("chelsea", "pattern:mosaic"), ("astronaut", "pattern:swirls"), ("coffe
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--size", type=int, default=256, help="long side in pixels (default 256)")
-    parser.add_argument("--steps", type=int, default=style.DEFAULT_STEPS,
+    parser.add_argument("--size", type=positive_int, default=256, help="long side in pixels (default 256)")
+    parser.add_argument("--steps", type=positive_int, default=style.DEFAULT_STEPS,
                         help="L-BFGS evaluations at the final size (default: style.DEFAULT_STEPS)")
     parser.add_argument("-o", "--out", default=str(Path(__file__).with_name("style_transfer.jpg")))
     args = parser.parse_args()

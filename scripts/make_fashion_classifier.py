@@ -21,6 +21,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent  # the checkout: artlib is imported from here
 sys.path.insert(0, str(REPO))
 
+from artlib.cli.common import nonnegative_int, positive_int  # noqa: E402  (no TensorFlow)
+
 import numpy as np  # noqa: E402
 
 from artlib import atomic, config, data, metrics  # noqa: E402
@@ -29,9 +31,9 @@ from artlib import atomic, config, data, metrics  # noqa: E402
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default=str(data.DEBIAN_DIR), help="folder with the four full Fashion-MNIST files")
-    parser.add_argument("--epochs", type=int, default=2)
-    parser.add_argument("--batch-size", type=int, default=128)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--epochs", type=positive_int, default=2)
+    parser.add_argument("--batch-size", type=positive_int, default=128)
+    parser.add_argument("--seed", type=nonnegative_int, default=0)
     parser.add_argument("-o", "--out", default=str(metrics.CLASSIFIER_PATH))
     parser.add_argument("--force", action="store_true", help="overwrite an existing file")
     args = parser.parse_args()

@@ -21,6 +21,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent  # the checkout: artlib is imported from here, models go to its data/
 sys.path.insert(0, str(REPO))
 
+from artlib.cli.common import nonnegative_int, positive_int  # noqa: E402  (no TensorFlow)
+
 from artlib import autoencoder, config, data  # noqa: E402
 
 VALIDATION = 5000
@@ -29,10 +31,10 @@ VALIDATION = 5000
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", default=str(REPO / "data" / "pretrained"))
-    parser.add_argument("--epochs", type=int, default=2)
-    parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--filters", type=int, default=16)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--epochs", type=positive_int, default=2)
+    parser.add_argument("--batch-size", type=positive_int, default=64)
+    parser.add_argument("--filters", type=positive_int, default=16)
+    parser.add_argument("--seed", type=nonnegative_int, default=0)
     args = parser.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

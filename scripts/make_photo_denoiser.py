@@ -23,18 +23,20 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent  # the checkout: artlib is imported from here, models go to its data/
 sys.path.insert(0, str(REPO))
 
+from artlib.cli.common import nonnegative_int, positive_float, positive_int  # noqa: E402  (no TensorFlow)
+
 from artlib import autoencoder, config  # noqa: E402
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", default=str(REPO / "data" / "pretrained"))
-    parser.add_argument("--epochs", type=int, default=3)
-    parser.add_argument("--count", type=int, default=4096, help="training crops")
-    parser.add_argument("--filters", type=int, default=24)
-    parser.add_argument("--batch-size", type=int, default=16)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--learning-rate", type=float, default=2e-3)
+    parser.add_argument("--epochs", type=positive_int, default=3)
+    parser.add_argument("--count", type=positive_int, default=4096, help="training crops")
+    parser.add_argument("--filters", type=positive_int, default=24)
+    parser.add_argument("--batch-size", type=positive_int, default=16)
+    parser.add_argument("--seed", type=nonnegative_int, default=0)
+    parser.add_argument("--learning-rate", type=positive_float, default=2e-3)
     parser.add_argument("--init", default=None, help="continue from this .keras model instead of a new one")
     args = parser.parse_args()
     out = Path(args.out)
