@@ -169,13 +169,13 @@ def runs_dir(*parts: str) -> Path:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as err:
         raise WriteError(f"cannot make {folder} for the runs ({err.strerror or err}); {fix}", err.errno) from err
-    import tempfile
+    from artlib.atomic import check_writable
 
     try:  # a folder that is already there may still be read-only (a class's shared copy of finished runs)
-        with tempfile.TemporaryFile(dir=folder):
-            pass
-    except OSError as err:
-        raise WriteError(f"cannot write in {folder} for the runs ({err.strerror or err}); {fix}", err.errno) from err
+        check_writable(folder, folder=True)
+    except WriteError as err:
+        reason = os.strerror(err.errno) if err.errno else str(err)
+        raise WriteError(f"cannot write in {folder} for the runs ({reason}); {fix}", err.errno) from err
     return folder
 
 

@@ -107,7 +107,7 @@ def test_a_runs_dir_that_exists_read_only_is_refused_at_once(clean_env, tmp_path
     def read_only(*args, **kwargs):  # what a read-only mount answers (root ignores permission bits, so chmod won't do)
         raise OSError(errno.EROFS, "Read-only file system")
 
-    clean_env.setattr(tempfile, "TemporaryFile", read_only)
+    clean_env.setattr(tempfile, "mkstemp", read_only)  # how atomic.check_writable probes a folder
     with pytest.raises(WriteError, match=r"cannot write in .*04_gan/full for the runs \(Read-only file system\); point "
                                          r"ARTLIB_RUNS_DIR .* at a folder that can be written") as caught:
         config.runs_dir("04_gan")
