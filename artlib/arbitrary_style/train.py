@@ -170,12 +170,15 @@ def train(*, num_steps: int | None = None, run_dir: str | Path = "runs/arbitrary
     """
     seed = seed_value(seed)
     start = time.perf_counter()
-    default = {name: config.choose(full=value, fast=fast)
-               for (name, value), fast in zip(TRAIN_DEFAULTS.items(), (3, 32, 2, 1))}
-    num_steps = positive_int(default["num_steps"] if num_steps is None else num_steps, "num_steps")
-    image_size = positive_int(default["image_size"] if image_size is None else image_size, "image_size", minimum=16)
-    batch_size = positive_int(default["batch_size"] if batch_size is None else batch_size, "batch_size")
-    bank_seeds = positive_int(default["bank_seeds"] if bank_seeds is None else bank_seeds, "bank_seeds")
+    full = TRAIN_DEFAULTS
+    num_steps = positive_int(config.choose(full=full["num_steps"], fast=3) if num_steps is None else num_steps,
+                             "num_steps")
+    image_size = positive_int(config.choose(full=full["image_size"], fast=32) if image_size is None else image_size,
+                              "image_size", minimum=16)
+    batch_size = positive_int(config.choose(full=full["batch_size"], fast=2) if batch_size is None else batch_size,
+                              "batch_size")
+    bank_seeds = positive_int(config.choose(full=full["bank_seeds"], fast=1) if bank_seeds is None else bank_seeds,
+                              "bank_seeds")
     learning_rate = positive_float(learning_rate, "learning_rate")
     style_weight = positive_float(style_weight, "style_weight")
     adversarial_weight = positive_float(adversarial_weight, "adversarial_weight", zero=True)

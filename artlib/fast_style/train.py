@@ -255,13 +255,16 @@ def train(style_source: Any, *, num_steps: int | None = None, run_dir: str | Pat
     """
     start = time.perf_counter()
     run_dir = Path(run_dir)
-    default = {name: config.choose(full=value, fast=fast)
-               for (name, value), fast in zip(TRAIN_DEFAULTS.items(), (4, 64, 2))}
-    num_steps = positive_int(default["num_steps"] if num_steps is None else num_steps, "num_steps")
+    if num_steps is None:
+        num_steps = config.choose(full=TRAIN_DEFAULTS["num_steps"], fast=4)
+    if image_size is None:
+        image_size = config.choose(full=TRAIN_DEFAULTS["image_size"], fast=64)
+    if batch_size is None:
+        batch_size = config.choose(full=TRAIN_DEFAULTS["batch_size"], fast=2)
+    num_steps = positive_int(num_steps, "num_steps")
     given = dict(
         seed=seed_value(seed), steps_per_epoch=positive_int(steps_per_epoch, "steps_per_epoch"),
-        image_size=positive_int(default["image_size"] if image_size is None else image_size, "image_size"),
-        batch_size=positive_int(default["batch_size"] if batch_size is None else batch_size, "batch_size"),
+        image_size=positive_int(image_size, "image_size"), batch_size=positive_int(batch_size, "batch_size"),
         match_colours=bool(match_colours))
     width, num_blocks, edge_kernel = check_architecture(width, num_blocks, edge_kernel)
     learning_rate = positive_float(learning_rate, "learning_rate")
