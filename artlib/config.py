@@ -28,8 +28,11 @@ from typing import Any, TypeVar
 
 # Keras 3 must pick its backend before it is first imported; artlib uses TensorFlow.
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-# TensorFlow's C++ start-up chatter hides what a learner needs to read.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# TensorFlow's C++ log lines hide what a learner needs to read: its start-up chatter, and lines logged as
+# errors that are not, such as Grappler's "remapper failed: INVALID_ARGUMENT" (TensorFlow 2.21 logs it for
+# every gradient through a convolution and a LeakyReLU, and then runs the graph correctly). 3 keeps only fatal
+# lines; every failure that matters still reaches Python as an exception.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 __all__ = [
     "REPO_URL",

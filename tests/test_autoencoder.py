@@ -425,7 +425,12 @@ def test_training_reduces_the_loss(tmp_path):
                        run_dir=tmp_path / "run", verbose=0)
     assert len(history["loss"]) == 4 and history["loss"][-1] < 0.7 * history["loss"][0]
     assert any((tmp_path / "run" / "tensorboard").rglob("*tfevents*"))
-    assert not (tmp_path / "run" / "backup").exists()  # deleted when fit completed
+    trained = [w.copy() for w in model.get_weights()]
+    keras.utils.set_random_seed(1)  # a second Run All: the same call on a model with other initial weights
+    again = ae.build_denoiser(filters=8)
+    assert ae.train(again, shapes(128), num_epochs=4, batch_size=16, learning_rate=3e-3, run_dir=tmp_path / "run",
+                    verbose=0)["epoch"] == []  # nothing trained: the finished run's backup was loaded
+    assert all(np.array_equal(a, b) for a, b in zip(again.get_weights(), trained, strict=True))
 
 
 @pytest.mark.parametrize("option, value", [("num_epochs", 0), ("batch_size", 0), ("steps_per_epoch", 0),

@@ -286,7 +286,8 @@ def scenario_mirrored(out: Path) -> None:
 
 
 def scenario_fit_entry(out: Path) -> None:
-    """artlib's fit: straight, interrupted after epoch 2 and resumed, and resumed without its backup.json."""
+    """artlib's fit: straight; interrupted after epoch 2 and resumed; resumed without its backup.json; and a
+    finished 2-epoch run called again (loaded, nothing trained), then asked for 4 (it goes on)."""
     import keras
     import tensorflow as tf
 
@@ -303,11 +304,11 @@ def scenario_fit_entry(out: Path) -> None:
             if epoch == 1:
                 raise KeyboardInterrupt("stopped after epoch 2")
 
-    def run(run_dir, seed, extra=()):
+    def run(run_dir, seed, extra=(), num_epochs=4):
         model = tiny_model(seed)
         model.compile(optimizer=keras.optimizers.Adam(1e-2), loss="mse")
-        result = fit(model, x, num_epochs=4, batch_size=8, seed=3, run_dir=out / run_dir, map_fn=noisy,
-                     settings={"recipe": "tiny", "num_epochs": 4}, extra_callbacks=extra, verbose=0)
+        result = fit(model, x, num_epochs=num_epochs, batch_size=8, seed=3, run_dir=out / run_dir, map_fn=noisy,
+                     settings={"recipe": "tiny", "num_epochs": num_epochs}, extra_callbacks=extra, verbose=0)
         return model, result
 
     def interrupt(run_dir):
@@ -327,6 +328,11 @@ def scenario_fit_entry(out: Path) -> None:
     interrupt("no_backup")
     shutil.rmtree(out / "no_backup" / "backup")  # without it, nothing resumes (its files alone are refused)
     from_scratch, scratch_result = run("no_backup", seed=5)
+    finished, _ = run("extended", seed=0, num_epochs=2)
+    again, again_result = run("extended", seed=7, num_epochs=2)  # a second Run All: other initial weights
+    extended, extended_result = run("extended", seed=5)  # then 4 epochs asked for
+    info |= {"again_epochs": again_result["epoch"], "again_final_step": again_result.final_step,
+             "extended_epochs": extended_result["epoch"]}
     history = json.loads((out / "resumed" / "history.json").read_text())
     info |= {"straight_epochs": straight_result["epoch"], "resumed_epochs": result["epoch"],
              "final_step": result.final_step, "run_history_epochs": history["epoch"],
@@ -334,7 +340,8 @@ def scenario_fit_entry(out: Path) -> None:
              "scratch_epochs": scratch_result["epoch"], "backup_left": (out / "resumed" / "backup").exists()}
     (out / "info.json").write_text(json.dumps(info))
     np.savez(out / "results.npz", **{f"{name}/{i}": v.numpy() for name, model in
-                                     [("straight", straight), ("resumed", resumed), ("scratch", from_scratch)]
+                                     [("straight", straight), ("resumed", resumed), ("scratch", from_scratch),
+                                      ("finished", finished), ("again", again), ("extended", extended)]
                                      for i, v in enumerate(model.variables)})
 
 
@@ -700,7 +707,7 @@ def test_backup_and_restore_resumes_fit_exactly(tmp_path):
     # Keras's own BackupAndRestore loses Dropout's RNG state, so its resume is not exact:
     assert not np.array_equal(run["keras_only"][2], run["straight"][2])
     assert not _all_equal(run["keras_only"], run["straight"])
-    assert not (tmp_path / "resumed" / "backup").exists()  # deleted when fit completed
+    assert (tmp_path / "resumed" / "backup" / "backup.json").is_file()  # kept when fit completed
 
 
 @pytest.mark.slow
@@ -728,10 +735,15 @@ def test_fit_resumes_exactly_from_its_own_backup(tmp_path):
     assert info["run_history_epochs"] == [1, 2, 3, 4]  # history.json: both calls merged
     assert info["run_history_loss"] == info["straight_loss"]  # ... with the same values as one run
     assert info["scratch_epochs"] == [1, 2, 3, 4]  # without backup.json it started again
-    assert not info["backup_left"]  # deleted when fit completed
+    assert info["backup_left"]  # kept when fit completed: the finished run
+    assert info["again_epochs"] == [] and info["again_final_step"] == 2  # called again: nothing trained ...
+    assert info["extended_epochs"] == [3, 4]  # ... and with more epochs it went on
     with np.load(tmp_path / "results.npz") as npz:
         keys = sorted({k.split("/")[1] for k in npz.files}, key=int)
-        run = {name: [npz[f"{name}/{k}"] for k in keys] for name in ("straight", "resumed", "scratch")}
+        run = {name: [npz[f"{name}/{k}"] for k in keys]
+               for name in ("straight", "resumed", "scratch", "finished", "again", "extended")}
+    assert _all_equal(run["again"], run["finished"])  # the finished weights, loaded over other initial ones
+    assert _all_equal(run["extended"], run["straight"])  # a finished run extended ends as one run of 4 epochs
     assert len(keys) == 5  # two Dense layers and Dropout's RNG state
     assert _all_equal(run["straight"], run["resumed"])
     assert not _all_equal(run["straight"], run["scratch"])  # so the equality came from the backup

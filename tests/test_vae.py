@@ -180,7 +180,7 @@ def test_training_lowers_the_loss_and_reports_nats(tmp_path):
     assert run.read_history()["neg_elbo"] == losses  # history.json: the same values, per epoch
     assert run.read_settings() == {"latent_dim": 2, "beta": 1.0, "num_images": 64, "batch_size": 16,
                                    "steps_per_epoch": 4, "learning_rate": 3e-3, "seed": 0, "num_epochs": 4}
-    assert (tmp_path / "tensorboard").is_dir() and not (tmp_path / "backup").exists()  # deleted at the end
+    assert (tmp_path / "tensorboard").is_dir() and (tmp_path / "backup" / "backup.json").is_file()  # kept
     held_out = tiny_images(32, seed=1)
     scores = vae.evaluate(model, held_out, num_samples=4, batch_size=10)  # batches of 10, 10, 10, 2
     assert scores["neg_elbo"] == pytest.approx(scores["reconstruction"] + scores["kl"])
@@ -288,17 +288,20 @@ def test_a_run_directory_refuses_another_recipe_and_says_where_it_resumes(tmp_pa
     capsys.readouterr()
     with pytest.raises(KeyboardInterrupt):  # what `vae train --epochs 3` shows, run again and stopped
         train(3, extra_callbacks=[StopAfterTwoEpochs()])
-    assert f"{tmp_path} holds no backup to resume from (fit deletes it when a run completes): training from the " \
-           "first epoch again." in capsys.readouterr().out  # the finished 1-epoch run is not extended
+    assert f"Resuming from {tmp_path / 'backup'} (epoch 1 of 3)." in capsys.readouterr().out  # the finished
+    # 1-epoch run goes on
     result = train(1)  # fewer epochs than the stopped run did: nothing trained, nothing forgotten
     assert result.final_step == 2 and result["epoch"] == [] and (tmp_path / "backup" / "backup.json").is_file()
     assert f"{tmp_path} is at epoch 2, past the 1 asked for: nothing to train (its backup stays at epoch 2)." \
         in capsys.readouterr().out
     assert train(3)["epoch"] == [3]  # and the whole run goes on from there
     assert f"Resuming from {tmp_path / 'backup'} (epoch 2 of 3)." in capsys.readouterr().out
-    (tmp_path / "backup").mkdir()
-    (tmp_path / "backup" / "epoch-3.weights.h5").write_bytes(b"weights without the file that names them")
-    with pytest.raises(CheckpointError, match=r"backup holds epoch-3.weights.h5 but not backup.json, .* delete"):
+    assert train(3)["epoch"] == []  # run again (a second Run All): the finished run is loaded, not trained again
+    assert f"{tmp_path} has finished its 3 epochs: loaded from its backup, nothing to train (ask for more epochs " \
+           "to go on)." in capsys.readouterr().out
+    (tmp_path / "backup" / "backup.json").unlink()  # the finished run's weights without the file that names them
+    with pytest.raises(CheckpointError, match=r"backup holds epoch-2.weights.h5, epoch-3.weights.h5 but not "
+                                              r"backup.json, .* delete"):
         train(4)
 
 

@@ -90,8 +90,9 @@ def train(model: keras.Model, images: Any, *, noise: Callable[[Any, Any], Any] |
     one in the same folder is refused) and a backup at the end of every epoch:
     calling ``train`` again with a freshly built model after an interruption
     continues after the last finished epoch and ends with exactly the weights of
-    an uninterrupted run. (The learning-rate schedule spans ``num_epochs``:
-    resume with the same number to get that run.) Every run has a NaN guard.
+    an uninterrupted run; called again after the run completed, it loads it and
+    trains nothing. (The learning-rate schedule spans ``num_epochs``: resume with
+    the same number to get that run.) Every run has a NaN guard.
 
     Args:
         model: A restorer (e.g. :func:`build_denoiser`); it is compiled here.

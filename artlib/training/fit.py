@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import shutil
 import time
 import warnings
 from collections.abc import Callable, Sequence
@@ -89,9 +88,12 @@ class BackupAndRestore(keras.callbacks.Callback):
 
     A ``fit`` called again after an interruption (Ctrl-C, a killed kernel, a
     NaN) restores the newest readable backup and continues at the epoch after
-    it; when ``fit`` completes, the backup is deleted. Every file is written
-    atomically and ``backup.json`` last, so a kill mid-save leaves the previous
-    backup whole; an unreadable newest backup is skipped with a warning.
+    it. The backup stays when ``fit`` completes (Keras's own callback deletes
+    it): called again with as many epochs, ``fit`` loads the finished model and
+    trains nothing — a notebook run a second time does not train again — and
+    with more it goes on exactly. Every file is written atomically and
+    ``backup.json`` last, so a kill mid-save leaves the previous backup whole;
+    an unreadable newest backup is skipped with a warning.
 
     Args:
         backup_dir: The folder for the backup (used by nothing else).
@@ -185,12 +187,7 @@ class BackupAndRestore(keras.callbacks.Callback):
                 old.unlink()
 
     def on_train_end(self, logs: dict | None = None) -> None:
-        self.restored_epoch = None
-        finished = self.backup_dir.with_name(f".{self.backup_dir.name}-finished")
-        shutil.rmtree(finished, ignore_errors=True)
-        if self.backup_dir.is_dir():  # renamed first: a kill while deleting leaves no half backup to refuse
-            os.replace(self.backup_dir, finished)
-        shutil.rmtree(finished, ignore_errors=True)
+        self.restored_epoch = None  # the backup stays: the finished run, to load or to go on from
 
 
 class _HistoryFile(keras.callbacks.Callback):
@@ -216,8 +213,8 @@ def callbacks(run_dir: str | Path, *, tensorboard: bool = True, backup: bool = T
     :class:`BackupAndRestore` saves weights, optimizer, epoch and the model's
     random-number state at the end of each epoch in ``run_dir/backup``
     (keeping the previous one too); calling ``fit`` again after an
-    interruption continues from the last finished epoch, and the backup is
-    deleted when ``fit`` completes. It does not save the shuffle order, so with
+    interruption continues from the last finished epoch (the backup stays when
+    ``fit`` completes, as the finished run). It does not save the shuffle order, so with
     a plain ``model.fit`` resume is bitwise exact only for data whose order does
     not depend on how many epochs ran in this process (``shuffle=False`` on
     arrays, or :func:`~artlib.training.epoch_dataset`); :func:`fit` sees to that.
@@ -318,8 +315,11 @@ def fit(model: keras.Model, data: Any, *, num_epochs: int, batch_size: int, seed
         first_epoch = backups[0].restore(model) if backups else 0
         if verbose == "auto":
             verbose = 0 if config.is_ci() else 2
-        if first_epoch > num_epochs:  # fit would finish at once, delete the backup and forget the epochs past
-            if verbose:
+        if first_epoch >= num_epochs:  # a finished run (or one past what is asked): its weights are loaded
+            if verbose and first_epoch == num_epochs:
+                print(f"{run.path} has finished its {num_epochs} epoch{'s' if num_epochs > 1 else ''}: loaded from "
+                      "its backup, nothing to train (ask for more epochs to go on).")
+            elif verbose:
                 print(f"{run.path} is at epoch {first_epoch}, past the {num_epochs} asked for: nothing to train "
                       f"(its backup stays at epoch {first_epoch}).")
             backups[0].restored_epoch = None
@@ -330,8 +330,8 @@ def fit(model: keras.Model, data: Any, *, num_epochs: int, batch_size: int, seed
         if verbose and first_epoch:  # as train_loop says it (fit's own lines start at "Epoch N/M", unexplained)
             print(f"Resuming from {backups[0].backup_dir} (epoch {first_epoch} of {num_epochs}).")
         elif verbose and run is not None and run.read_history().get("epoch"):
-            print(f"{run.path} holds no backup to resume from (fit deletes it when a run completes): training from "
-                  "the first epoch again.")
+            print(f"{run.path} holds a history but no backup to resume from (deleted, or a run finished by an "
+                  "artlib that deleted it): training from the first epoch again.")
         keras_history = model.fit(dataset, epochs=num_epochs, initial_epoch=first_epoch,
                                   steps_per_epoch=steps_per_epoch, shuffle=False, verbose=verbose,
                                   callbacks=[*chosen, *extra_callbacks], **fit_kwargs)

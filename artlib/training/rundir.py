@@ -6,7 +6,7 @@
         settings.json            the recipe; a later call with other settings is refused (unless nothing was saved)
         history.json             every step's (or epoch's) values, merged across resumed calls
         checkpoints/             explicit loops: ckpt-<step>.index, ckpt-<step>.data-*, checkpoint
-        backup/                  fit: the BackupAndRestore state (deleted when fit completes)
+        backup/                  fit: the BackupAndRestore state (kept when fit completes)
         tensorboard/             event files: ``tensorboard --logdir run_dir``
         samples/step-XXXXXX.png  the sample grid every ``sample_every`` steps
         samples.gif              those grids as an animation

@@ -62,7 +62,8 @@ def train(
     :func:`artlib.training.epoch_order` ``(seed, e)``; each epoch drops the few
     batches that do not fill a ``steps_per_execution`` group. ``run_dir`` gets
     ``settings.json`` (the recipe: a resumed call with another one is refused),
-    ``history.json``, ``tensorboard/`` and, until the run completes, ``backup/``.
+    ``history.json``, ``tensorboard/`` and ``backup/``, kept when the run completes: called again,
+    ``train`` loads the finished run and trains nothing; with more epochs it goes on from there.
 
     Args:
         vae: From :func:`~artlib.vae.build_vae`; compiled here with Adam unless already compiled.
