@@ -1,8 +1,9 @@
 """A count that would not fit in memory is refused before anything is allocated (a notebook's kernel would die).
 
 The samplers a learner calls with a count (``gan.sample``, ``gan.interpolate``, ``vae.sample``,
-``vae.interpolate``, ``vae.latent_map``, ``diffusion.ddim_sample``, ``diffusion.ddpm_sample``) check what
-their arrays would need against :func:`artlib.checks.memory_bytes`; the tests pretend the machine is small.
+``vae.interpolate``, ``vae.latent_map``, ``diffusion.ddim_sample``, ``diffusion.ddpm_sample``) and style
+transfer with its size check what their arrays would need against :func:`artlib.checks.memory_bytes`; the
+tests pretend the machine is small.
 """
 
 from __future__ import annotations
@@ -93,3 +94,19 @@ def test_diffusion_samplers_refuse_a_count_or_path_that_would_not_fit(small_mach
         diffusion.ddim_sample(None, 100, schedule=schedule, steps=50, return_path=True)
     with pytest.raises(ArtlibError, match="batch_size must be a positive integer; got 0"):
         diffusion.ddim_sample(None, 1, schedule=schedule, steps=5, batch_size=0)
+
+
+def test_style_transfer_refuses_a_size_beyond_memory_before_loading_anything(small_machine, monkeypatch):
+    from artlib import ArtlibError, style
+    from artlib.style import transfer
+
+    def never(*args, **kwargs):
+        raise AssertionError("a picture was loaded or made before the size was checked")
+
+    monkeypatch.setattr(transfer, "load_style_image", never)  # every picture, content and style, comes through it
+    with pytest.raises(ArtlibError, match=r"^style transfer at max_dim=64 px would need about 15 MiB of memory, "
+                                          r"more than half of this machine's 16 MiB; ask for a smaller max_dim "
+                                          r"\(--size on the command line\): about 46 px fits here$"):
+        style.style_transfer(np.zeros((48, 64, 3), np.float32), "pattern:swirls", max_dim=64)
+    with pytest.raises(AssertionError, match="loaded or made"):  # 46 px passes the check
+        style.style_transfer(np.zeros((48, 64, 3), np.float32), "pattern:swirls", max_dim=46)

@@ -15,11 +15,11 @@ from artlib import config  # first: selects the TensorFlow backend
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from artlib import data, imageio, metrics, patterns  # noqa: E402
+from artlib import checks, data, imageio, metrics, patterns  # noqa: E402
 from artlib.errors import ArtlibError, ImageError  # noqa: E402
 from artlib.style.color import match_colors, preserve_luminance  # noqa: E402
 from artlib.style.features import FeatureExtractor  # noqa: E402
-from artlib.checks import positive_float, positive_int, seed_value  # noqa: E402
+from artlib.checks import fits_in_memory, positive_float, positive_int, seed_value  # noqa: E402
 from artlib.style.inputs import as_image_batch  # noqa: E402
 from artlib.style.objective import LayerWeights, Objective, blend_weights, gram_matrix  # noqa: E402
 from artlib.style.optimizers import Callback, run_adam, run_lbfgs, run_pyramid_adam  # noqa: E402
@@ -38,6 +38,12 @@ STAGE_TOLERANCE = 0.01
 STAGE_PATIENCE = 10
 #: Long side of a result in pixels, by default.
 DEFAULT_MAX_DIM = 512
+#: Memory a stage takes per pixel of a square picture at its size (bytes): the feature network's activations,
+#: forward and back, and L-BFGS's workspace. Measured as peak RSS above TensorFlow's own (about 0.7 GB), a
+#: square content and a square style picture at 256, 512, 1,024 and 1,448 px: hed-vgg16 3.6 GiB per megapixel
+#: (1,448 px: 8.0 GiB), random-weight VGG19 2.7 GiB. A photo that is not square needs less (1,024×681 px with a
+#: square pattern: 3.6 GiB in all, where this estimate says 3.7 GiB besides TensorFlow's).
+BYTES_PER_PIXEL = 3.8e3
 #: The first coarse-to-fine stage is at least this long: measured on hed-vgg16 features (chelsea ×
 #: mosaic), a 128-px first stage paints over the subject (its content layer is 16×10 there) and the
 #: finer stages cannot bring it back; from 256 px the subject stays and 512 px gains bold strokes.
@@ -217,6 +223,9 @@ def style_transfer(content_image: Any, style_images: Any, *, max_dim: int = DEFA
     seed = seed_value(seed)
     start = time.perf_counter()
     max_dim = positive_int(max_dim, "max_dim")
+    largest = int(((checks.memory_bytes() or 0) / 2 / BYTES_PER_PIXEL) ** 0.5)  # what fits in half the memory
+    fits_in_memory(BYTES_PER_PIXEL * max_dim**2, f"style transfer at max_dim={max_dim:,} px",
+                   f"ask for a smaller max_dim (--size on the command line): about {largest:,} px fits here")
     if preserve_color not in (None, "luminance", "match"):
         raise ArtlibError(f"preserve_color must be None, 'luminance' or 'match', not {preserve_color!r}")
     if optimizer not in OPTIMIZERS:
