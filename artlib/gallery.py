@@ -106,7 +106,7 @@ def _demo_vae(out: Path, seed: int) -> list[Entry]:
         num_epochs = config.choose(full=2, fast=1)
         vae.train(model, x_train[: config.choose(full=12000, fast=2000)], num_epochs=num_epochs,
                   run_dir=out / f".vae_run_seed{seed}", seed=seed, verbose=0)
-        how = f"a 2-D VAE trained for {num_epochs} epoch(s) just now"
+        how = f"a 2-D VAE trained by the demo for {num_epochs} epoch(s)"
     save_image(out / "vae_samples.png", plotting.grid_array(vae.sample(model, 64, seed=seed), ncols=8, zoom=3))
     grid = config.choose(full=20, fast=12)
     save_image(out / "vae_latent_map.png",

@@ -25,7 +25,7 @@ sys.path.insert(0, str(REPO))
 
 from artlib.cli.common import nonnegative_int, positive_float, positive_int  # noqa: E402  (no TensorFlow)
 
-from artlib import autoencoder, config  # noqa: E402
+from artlib import autoencoder, config, training  # noqa: E402
 
 
 def main() -> None:
@@ -43,13 +43,15 @@ def main() -> None:
     out.mkdir(parents=True, exist_ok=True)
     config.set_seed(args.seed)
     start = time.perf_counter()
-    model, history = autoencoder.train_photo_denoiser(
+    run_dir = out / "run_photo_denoiser"  # a finished run there is loaded, not trained again
+    model, _ = autoencoder.train_photo_denoiser(
         autoencoder.load_model(args.init) if args.init else autoencoder.build_photo_denoiser(filters=args.filters),
-        count=args.count, num_epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate, run_dir=out / "run_photo_denoiser", seed=args.seed, verbose=2)
+        count=args.count, num_epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate, run_dir=run_dir, seed=args.seed, verbose=2)
     seconds = time.perf_counter() - start
     autoencoder.save_model(model, out / "photo_denoiser.keras")
     rows = autoencoder.evaluate_photo_denoiser(model, sigma=0.1)
-    report = {"seconds": round(seconds, 1), "loss": history["loss"], "parameters": model.count_params(),
+    report = {"seconds": round(seconds, 1), "loss": training.RunDir(run_dir).read_history()["loss"],
+              "parameters": model.count_params(),
               "settings": vars(args), "held_out_psnr_sigma_0.1": rows,
               "cpu": config.devices()["cpu"], "cores": config.devices()["cpu_cores"]}
     (out / "photo_denoiser.json").write_text(json.dumps(report, indent=2, default=float) + "\n")

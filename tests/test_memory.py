@@ -110,3 +110,22 @@ def test_style_transfer_refuses_a_size_beyond_memory_before_loading_anything(sma
         style.style_transfer(np.zeros((48, 64, 3), np.float32), "pattern:swirls", max_dim=64)
     with pytest.raises(AssertionError, match="loaded or made"):  # 46 px passes the check
         style.style_transfer(np.zeros((48, 64, 3), np.float32), "pattern:swirls", max_dim=46)
+
+
+def test_stylize_on_the_command_line_checks_the_size_before_loading(small_machine, monkeypatch, tmp_path, capsys):
+    from PIL import Image
+
+    from artlib import style
+    from artlib.cli import main
+
+    Image.new("RGB", (64, 48)).save(tmp_path / "photo.png")
+
+    def never(*args, **kwargs):
+        raise AssertionError("a picture was loaded or made before the size was checked")
+
+    monkeypatch.setattr(style, "load_style_image", never)  # what the command loads its pictures with
+    assert main(["stylize", str(tmp_path / "photo.png"), "pattern:swirls", "--size", "64",
+                 "-o", str(tmp_path / "out.png")]) == 2
+    assert capsys.readouterr().err == ("error: style transfer at max_dim=64 px would need about 15 MiB of memory, "
+                                       "more than half of this machine's 16 MiB; ask for a smaller max_dim (--size "
+                                       "on the command line): about 46 px fits here\n")

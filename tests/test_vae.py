@@ -303,6 +303,13 @@ def test_a_run_directory_refuses_another_recipe_and_says_where_it_resumes(tmp_pa
     with pytest.raises(CheckpointError, match=r"backup holds epoch-2.weights.h5, epoch-3.weights.h5 but not "
                                               r"backup.json, .* delete"):
         train(4)
+    import shutil
+
+    shutil.rmtree(tmp_path / "backup")  # a history without any backup: what an older artlib left after a run
+    capsys.readouterr()
+    assert train(1)["epoch"] == [1]  # trained from the first epoch, saying why
+    assert f"{tmp_path} holds a history but no backup to resume from (deleted by hand, or by an older artlib when " \
+           "the run finished): training from the first epoch again." in capsys.readouterr().out
 
 
 @pytest.mark.slow

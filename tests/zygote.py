@@ -14,7 +14,7 @@ Importing TensorFlow and Keras runs nothing in TensorFlow (no eager context, no 
 of its own), so a child starts exactly as a fresh process does — its devices, determinism and
 strategy still unset — without paying the three or four seconds of the import again.
 ``tests/test_kill.py`` forks the same way after the same imports. TensorFlow's C++ log level is read
-at import: children get level 2 (warnings and errors shown, information hidden).
+at import: children get artlib's level 3 (fatal lines only), unless the test set another.
 """
 
 from __future__ import annotations

@@ -20,7 +20,8 @@ def cmd_transfer(args: argparse.Namespace) -> int:
     existing_inputs(args.content, *args.styles)
     from artlib import config, style, training
 
-    size = args.size if args.size is not None else config.choose(full=style.DEFAULT_MAX_DIM, fast=64)
+    size = style.check_max_dim(args.size if args.size is not None else config.choose(full=style.DEFAULT_MAX_DIM,
+                                                                                        fast=64))  # memory first
     content = style.load_style_image(args.content, max_dim=None)
     styles = [style.load_style_image(s, max_dim=max(size, 256), seed=args.seed) for s in args.styles]
     steps = args.steps if args.steps is not None else config.choose(full=style.DEFAULT_STEPS, fast=5)

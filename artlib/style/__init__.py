@@ -75,6 +75,7 @@ from artlib.style.recipes import (
 from artlib.style.weights import HED_INSTALL, HED_SHA256, Weights, describe_auto, find_hed_weights, resolve_weights
 from artlib.style.optimizers import LBFGS_MEMORY_BUDGET, pyramid_levels, run_adam, run_lbfgs, run_pyramid_adam
 from artlib.style.transfer import (
+    BYTES_PER_PIXEL,
     DEFAULT_ADAM_STEPS,
     DEFAULT_MAX_DIM,
     DEFAULT_MIN_DIM,
@@ -85,6 +86,7 @@ from artlib.style.transfer import (
     STAGE_TOLERANCE,
     STARRY_NIGHT_URL,
     StyleResult,
+    check_max_dim,
     coarse_to_fine_sizes,
     evaluate,
     load_style_image,
@@ -103,7 +105,7 @@ __all__ = [
     "DEFAULT_MIN_DIM", "DEFAULT_STEPS",
     "DEFAULT_ADAM_STEPS", "DEFAULT_PYRAMID_STEPS", "OPTIMIZERS",
     "STAGE_TOLERANCE", "STAGE_PATIENCE", "stage_schedule",
-    "coarse_to_fine_sizes", "load_style_image",
+    "coarse_to_fine_sizes", "load_style_image", "check_max_dim", "BYTES_PER_PIXEL",
     "match_colors", "colour_moments", "recolour", "preserve_luminance", "evaluate", "default_weights",
     "StyleResult", "style_transfer", "stylize",
 ]

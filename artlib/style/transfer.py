@@ -39,10 +39,10 @@ STAGE_PATIENCE = 10
 #: Long side of a result in pixels, by default.
 DEFAULT_MAX_DIM = 512
 #: Memory a stage takes per pixel of a square picture at its size (bytes): the feature network's activations,
-#: forward and back, and L-BFGS's workspace. Measured as peak RSS above TensorFlow's own (about 0.7 GB), a
-#: square content and a square style picture at 256, 512, 1,024 and 1,448 px: hed-vgg16 3.6 GiB per megapixel
-#: (1,448 px: 8.0 GiB), random-weight VGG19 2.7 GiB. A photo that is not square needs less (1,024×681 px with a
-#: square pattern: 3.6 GiB in all, where this estimate says 3.7 GiB besides TensorFlow's).
+#: forward and back, and L-BFGS's workspace. Measured as peak RSS (a square content and a square style picture
+#: at 256, 512, 1,024 and 1,448 px): TensorFlow's own 0.7 GiB, then per megapixel 3.5 GiB on hed-vgg16 (3.75 kB
+#: a pixel; 8.0 GiB in all at 1,448 px) and 2.6 GiB on random-weight VGG19. A photo that is not square needs
+#: less (1,024×681 px with a square pattern: 3.6 GiB in all, where this estimate says 3.7 GiB besides TensorFlow's).
 BYTES_PER_PIXEL = 3.8e3
 #: The first coarse-to-fine stage is at least this long: measured on hed-vgg16 features (chelsea ×
 #: mosaic), a 128-px first stage paints over the subject (its content layer is 16×10 there) and the
@@ -202,6 +202,19 @@ class StyleResult:
                 f"SSIM to content {m['ssim']:.3f}")
 
 
+def check_max_dim(max_dim: Any) -> int:
+    """``max_dim`` if style transfer at that size fits in half of this machine's memory (see :data:`BYTES_PER_PIXEL`).
+
+    Raises:
+        ArtlibError: ``max_dim`` is not a positive integer, or too large for this machine (naming what fits).
+    """
+    max_dim = positive_int(max_dim, "max_dim")
+    largest = int(((checks.memory_bytes() or 0) / 2 / BYTES_PER_PIXEL) ** 0.5)  # what fits in half the memory
+    fits_in_memory(BYTES_PER_PIXEL * max_dim**2, f"style transfer at max_dim={max_dim:,} px",
+                   f"ask for a smaller max_dim (--size on the command line): about {largest:,} px fits here")
+    return max_dim
+
+
 def style_transfer(content_image: Any, style_images: Any, *, max_dim: int = DEFAULT_MAX_DIM, steps: int | None = None,
                    optimizer: str = "lbfgs", weights: str | Path = "auto", style_weight: float | None = None,
                    content_weight: float | None = None, tv_weight: float | None = None,
@@ -222,10 +235,7 @@ def style_transfer(content_image: Any, style_images: Any, *, max_dim: int = DEFA
     """
     seed = seed_value(seed)
     start = time.perf_counter()
-    max_dim = positive_int(max_dim, "max_dim")
-    largest = int(((checks.memory_bytes() or 0) / 2 / BYTES_PER_PIXEL) ** 0.5)  # what fits in half the memory
-    fits_in_memory(BYTES_PER_PIXEL * max_dim**2, f"style transfer at max_dim={max_dim:,} px",
-                   f"ask for a smaller max_dim (--size on the command line): about {largest:,} px fits here")
+    max_dim = check_max_dim(max_dim)
     if preserve_color not in (None, "luminance", "match"):
         raise ArtlibError(f"preserve_color must be None, 'luminance' or 'match', not {preserve_color!r}")
     if optimizer not in OPTIMIZERS:

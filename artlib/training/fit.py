@@ -90,8 +90,10 @@ class BackupAndRestore(keras.callbacks.Callback):
     NaN) restores the newest readable backup and continues at the epoch after
     it. The backup stays when ``fit`` completes (Keras's own callback deletes
     it): called again with as many epochs, ``fit`` loads the finished model and
-    trains nothing — a notebook run a second time does not train again — and
-    with more it goes on exactly. Every file is written atomically and
+    trains nothing — a notebook run a second time does not train again (a plain
+    ``model.fit`` with this callback trains no epoch either, silently) — and with
+    more it goes on from there: exactly as one longer run where nothing depends on
+    the number of epochs (not a learning-rate schedule that spans them). Every file is written atomically and
     ``backup.json`` last, so a kill mid-save leaves the previous backup whole;
     an unreadable newest backup is skipped with a warning.
 
@@ -214,7 +216,8 @@ def callbacks(run_dir: str | Path, *, tensorboard: bool = True, backup: bool = T
     random-number state at the end of each epoch in ``run_dir/backup``
     (keeping the previous one too); calling ``fit`` again after an
     interruption continues from the last finished epoch (the backup stays when
-    ``fit`` completes, as the finished run). It does not save the shuffle order, so with
+    ``fit`` completes, as the finished run: the same ``model.fit`` again loads it and trains no epoch).
+    It does not save the shuffle order, so with
     a plain ``model.fit`` resume is bitwise exact only for data whose order does
     not depend on how many epochs ran in this process (``shuffle=False`` on
     arrays, or :func:`~artlib.training.epoch_dataset`); :func:`fit` sees to that.
@@ -323,15 +326,16 @@ def fit(model: keras.Model, data: Any, *, num_epochs: int, batch_size: int, seed
                 print(f"{run.path} is at epoch {first_epoch}, past the {num_epochs} asked for: nothing to train "
                       f"(its backup stays at epoch {first_epoch}).")
             backups[0].restored_epoch = None
-            return TrainResult(history={"epoch": []}, final_step=first_epoch, seconds=time.perf_counter() - started,
+            empty = {name: [] for name in run.read_history()} | {"epoch": []}  # result["loss"] == [], as the run logs
+            return TrainResult(history=empty, final_step=first_epoch, seconds=time.perf_counter() - started,
                                run_dir=run.path)
         dataset = epoch_dataset(data, batch_size, seed=seed, num_epochs=num_epochs, steps_per_epoch=steps_per_epoch,
                                 first_epoch=first_epoch, map_fn=map_fn)
         if verbose and first_epoch:  # as train_loop says it (fit's own lines start at "Epoch N/M", unexplained)
             print(f"Resuming from {backups[0].backup_dir} (epoch {first_epoch} of {num_epochs}).")
         elif verbose and run is not None and run.read_history().get("epoch"):
-            print(f"{run.path} holds a history but no backup to resume from (deleted, or a run finished by an "
-                  "artlib that deleted it): training from the first epoch again.")
+            print(f"{run.path} holds a history but no backup to resume from (deleted by hand, or by an older "
+                  "artlib when the run finished): training from the first epoch again.")
         keras_history = model.fit(dataset, epochs=num_epochs, initial_epoch=first_epoch,
                                   steps_per_epoch=steps_per_epoch, shuffle=False, verbose=verbose,
                                   callbacks=[*chosen, *extra_callbacks], **fit_kwargs)
