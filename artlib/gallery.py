@@ -206,8 +206,9 @@ def _demo_arbitrary_style(out: Path, seed: int) -> list[Entry]:
     photos = [data.load_sample_photo(p, max_dim=size) for p in data.HELD_OUT_PHOTOS]
     rows = {"photo": [np.ones((size, size, 3), np.float32)] + photos}  # a blank above the style images
     for name in styles:  # each row: the style image, then the photos painted in it
-        rows[name] = [style.load_style_image(name, max_dim=size, seed=seed)] + [
-            model.stylize(photo, name, style_size=size, seed=seed, style_colours=True) for photo in photos]
+        style_image = style.load_style_image(name, max_dim=size, seed=seed)  # read once, for the row and the network
+        rows[name] = [style_image] + [model.stylize(photo, style_image, style_size=size, style_colours=True)
+                                      for photo in photos]
     plotting.compare_rows(rows, path=out / "arbitrary_style.png")
     return [("arbitrary_style.png", "Arbitrary style transfer",
              f"One network for any style (AdaIN; data/pretrained/arbitrary_style_decoder.keras, on "

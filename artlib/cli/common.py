@@ -172,6 +172,33 @@ def picture_zoom(zoom: int | None, pixels: int) -> tuple[int, str]:
     return zoom, ""
 
 
+def sample_grid(out: Path, count: int, zoom: int | None) -> tuple[int, int, str]:
+    """How a sampling command draws ``count`` 28-pixel images into ``out``: ``(ncols, zoom, note)``.
+
+    A square grid in a PNG (its zoom from :func:`picture_zoom`); a ``.npz`` keeps the images' own pixels.
+    Called before sampling, so that a picture too large is refused at once. See :func:`save_samples`.
+    """
+    ncols = math.ceil(math.sqrt(count))
+    if out.suffix.lower() == ".npz":
+        return ncols, 1, ""
+    return (ncols, *picture_zoom(zoom, mosaic_pixels(count, ncols)))
+
+
+def save_samples(out: Path, images, ncols: int, zoom: int) -> None:
+    """Write ``images`` (N×28×28 in [0, 1]) to ``out``: a ``.npz`` array ``images`` or a PNG grid, atomically."""
+    import numpy as np
+
+    from artlib import plotting
+    from artlib.atomic import atomic_path
+    from artlib.imageio import save_image
+
+    if out.suffix.lower() == ".npz":
+        with atomic_path(out) as tmp:
+            np.savez_compressed(tmp, images=images)
+    else:
+        save_image(out, plotting.grid_array(images[..., np.newaxis], ncols=ncols, zoom=zoom))
+
+
 def seed_option(parser: argparse.ArgumentParser) -> None:
     """``--seed``: the one random seed of the command."""
     parser.add_argument("--seed", type=nonnegative_int, default=0, help="random seed (default: %(default)s)")

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import math
 import time
 from pathlib import Path
 
 from artlib.cli.common import (MAX_IMAGES, MAX_WIDTH, between, check_folder, check_output, class_label, force_option,
                                max_seconds_option, model_option, mosaic_pixels, nonnegative_float, one_of, out_option,
-                               picture_zoom, positive_int, seed_option, unit_closed, zoom_option)
+                               picture_zoom, positive_int, sample_grid, save_samples, seed_option, unit_closed,
+                               zoom_option)
 from artlib.errors import ArtlibError
 
 __all__ = ["register"]
@@ -82,23 +82,12 @@ def _sample(args: argparse.Namespace):
 def cmd_sample(args: argparse.Namespace) -> int:
     out = check_output(args.out, args.force, (".png", ".npz"))
     args = _ddim_options(args)
-    ncols = math.ceil(math.sqrt(args.n))
-    zoom, note = picture_zoom(args.zoom, mosaic_pixels(args.n, ncols)) if out.suffix.lower() == ".png" else (1, "")
-    import numpy as np
-
-    from artlib import plotting
-    from artlib.atomic import atomic_path
+    ncols, zoom, note = sample_grid(out, args.n, args.zoom)
     from artlib.classes import class_name
-    from artlib.imageio import save_image
 
     start = time.perf_counter()
     images, steps = _sample(args)
-    images = images[..., 0]  # (n, 28, 28) in [0, 1]
-    if out.suffix.lower() == ".npz":
-        with atomic_path(out) as tmp:
-            np.savez_compressed(tmp, images=images)
-    else:
-        save_image(out, plotting.grid_array(images[..., np.newaxis], ncols=ncols, zoom=zoom))
+    save_samples(out, images[..., 0], ncols, zoom)  # (n, 28, 28) in [0, 1]
     how = f"{steps:,}-step DDPM" if args.ddpm else f"{steps}-step DDIM, eta {args.eta:g}, order {args.order}"
     what = "of every class" if args.label is None else f"of class {args.label} ({class_name(args.label)})"
     print(f"{args.n} samples {what} ({how}) in {time.perf_counter() - start:.1f} s -> {out}{note}")

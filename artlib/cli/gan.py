@@ -8,14 +8,14 @@ adapts a trained run to a new class from a few images (``--freeze-d`` for Freeze
 from __future__ import annotations
 
 import argparse
-import math
 import time
 from pathlib import Path
 
 from artlib import config
 from artlib.cli.common import (MAX_IMAGES, MAX_WIDTH, between, check_folder, check_output, class_label,
                                force_option, library_default, model_option, nonnegative_float, nonnegative_int,
-                               mosaic_pixels, out_option, picture_zoom, positive_int, seed_option, zoom_option)
+                               mosaic_pixels, out_option, picture_zoom, positive_int, sample_grid, save_samples,
+                               seed_option, zoom_option)
 from artlib.errors import ArtlibError
 
 __all__ = ["register"]
@@ -78,20 +78,11 @@ def _generator(args: argparse.Namespace):
 
 def cmd_sample(args: argparse.Namespace) -> int:
     out = check_output(args.out, args.force, (".png", ".npz"))
-    ncols = math.ceil(math.sqrt(args.n))
-    zoom, note = picture_zoom(args.zoom, mosaic_pixels(args.n, ncols)) if out.suffix.lower() == ".png" else (1, "")
-    import numpy as np
-
-    from artlib import gan, plotting
-    from artlib.atomic import atomic_path
-    from artlib.imageio import save_image
+    ncols, zoom, note = sample_grid(out, args.n, args.zoom)
+    from artlib import gan
 
     images = gan.sample(_generator(args), args.n, seed=args.seed, label=args.label)  # (n, 28, 28) in [0, 1]
-    if out.suffix.lower() == ".npz":
-        with atomic_path(out) as tmp:
-            np.savez_compressed(tmp, images=images)
-    else:
-        save_image(out, plotting.grid_array(images[..., np.newaxis], ncols=ncols, zoom=zoom))
+    save_samples(out, images, ncols, zoom)
     print(f"{args.n} samples -> {out}{note}")
     return 0
 
