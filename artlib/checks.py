@@ -11,7 +11,7 @@ from typing import Any
 from artlib.errors import ArtlibError
 
 __all__ = ["positive_int", "positive_float", "unit_float", "MAX_SEED", "seed_value", "sequence", "pair",
-           "size_pair", "memory_bytes", "fits_in_memory"]
+           "size_pair", "memory_bytes", "memory_budget", "fits_in_memory"]
 
 
 def positive_int(value: Any, name: str, *, minimum: int = 1) -> int:
@@ -183,6 +183,12 @@ def _gib(num_bytes: float) -> str:
     return f"{num_bytes / 2**30:,.1f} GiB" if num_bytes >= 2**30 else f"{num_bytes / 2**20:,.0f} MiB"
 
 
+def memory_budget() -> float | None:
+    """What :func:`fits_in_memory` allows work's own arrays: half of :func:`memory_bytes` (None: not known)."""
+    total = memory_bytes()
+    return None if total is None else total / 2
+
+
 def fits_in_memory(num_bytes: float, what: str, fix: str) -> None:
     """Refuse, before anything is allocated, work whose arrays would need more than half of :func:`memory_bytes`.
 
@@ -197,7 +203,8 @@ def fits_in_memory(num_bytes: float, what: str, fix: str) -> None:
     Raises:
         ArtlibError: ``num_bytes`` is more than half of this machine's memory.
     """
-    total = memory_bytes()
-    if total is not None and num_bytes > total / 2:
+    budget = memory_budget()
+    if budget is not None and num_bytes > budget:
+        total = 2 * budget
         raise ArtlibError(f"{what} would need about {_gib(num_bytes)} of memory, more than half of this machine's "
                           f"{_gib(total)}; {fix}")

@@ -49,9 +49,9 @@ FAST_RANDOM_STYLE_LAYERS = style.RANDOM_STYLE_LAYERS
 #: texture and loses the subject; at 20 the subject stays. With ``match_colours=True`` the palette comes
 #: free and the style term goes into textures: 10 kept the subject there (waves), 20 did not.
 FAST_STYLE_WEIGHTS = dict(content_weight=1.0, style_weight=20.0, tv_weight=10.0)
-#: The settings of a run, written to ``run_dir/settings.json`` when it starts.
 #: :func:`train`'s steps, crop side and crops per step when not given (fast mode: 4 steps of two 64-px crops).
 TRAIN_DEFAULTS = {"num_steps": 2000, "image_size": 256, "batch_size": 4}
+#: The settings of a run, written to ``run_dir/settings.json`` when it starts.
 SETTINGS_FILE = "settings.json"
 #: The settings that fix a run's initial weights, style pattern, data order and network's last layer: a
 #: resumed run keeps the ones it started with, whatever the call says (it prints which it kept).

@@ -209,7 +209,7 @@ def check_max_dim(max_dim: Any) -> int:
         ArtlibError: ``max_dim`` is not a positive integer, or too large for this machine (naming what fits).
     """
     max_dim = positive_int(max_dim, "max_dim")
-    largest = int(((checks.memory_bytes() or 0) / 2 / BYTES_PER_PIXEL) ** 0.5)  # what fits in half the memory
+    largest = int(((checks.memory_budget() or 0) / BYTES_PER_PIXEL) ** 0.5)  # the side that fits
     fits_in_memory(BYTES_PER_PIXEL * max_dim**2, f"style transfer at max_dim={max_dim:,} px",
                    f"ask for a smaller max_dim (--size on the command line): about {largest:,} px fits here")
     return max_dim
