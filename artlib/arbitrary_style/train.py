@@ -31,8 +31,10 @@ __all__ = ["STYLE_WEIGHT", "TRAIN_DEFAULTS", "make_train_step", "ArbitraryStyleR
 
 #: Weight of the moment (style) loss against the content loss: the paper's λ = 10.
 STYLE_WEIGHT = 10.0
-#: :func:`train`'s steps, crop side, pairs per step and style-bank seeds when not given (fast mode: 3, 32, 2, 1).
-TRAIN_DEFAULTS = {"num_steps": 2000, "image_size": 96, "batch_size": 4, "bank_seeds": 8}
+#: :func:`train`'s steps, crop side, pairs per step and style-bank seeds when not given, per mode
+#: (:func:`artlib.config.choose`; lesson mode takes full's). ``--help`` shows both.
+TRAIN_DEFAULTS = {"full": {"num_steps": 2000, "image_size": 96, "batch_size": 4, "bank_seeds": 8},
+                  "fast": {"num_steps": 3, "image_size": 32, "batch_size": 2, "bank_seeds": 1}}
 
 
 def make_train_step(encoder: Encoder, decoder: keras.Model, optimizer: keras.optimizers.Optimizer, *,
@@ -170,15 +172,11 @@ def train(*, num_steps: int | None = None, run_dir: str | Path = "runs/arbitrary
     """
     seed = seed_value(seed)
     start = time.perf_counter()
-    full = TRAIN_DEFAULTS
-    num_steps = positive_int(config.choose(full=full["num_steps"], fast=3) if num_steps is None else num_steps,
-                             "num_steps")
-    image_size = positive_int(config.choose(full=full["image_size"], fast=32) if image_size is None else image_size,
-                              "image_size", minimum=16)
-    batch_size = positive_int(config.choose(full=full["batch_size"], fast=2) if batch_size is None else batch_size,
-                              "batch_size")
-    bank_seeds = positive_int(config.choose(full=full["bank_seeds"], fast=1) if bank_seeds is None else bank_seeds,
-                              "bank_seeds")
+    defaults = config.choose(**TRAIN_DEFAULTS)
+    num_steps = positive_int(defaults["num_steps"] if num_steps is None else num_steps, "num_steps")
+    image_size = positive_int(defaults["image_size"] if image_size is None else image_size, "image_size", minimum=16)
+    batch_size = positive_int(defaults["batch_size"] if batch_size is None else batch_size, "batch_size")
+    bank_seeds = positive_int(defaults["bank_seeds"] if bank_seeds is None else bank_seeds, "bank_seeds")
     learning_rate = positive_float(learning_rate, "learning_rate")
     style_weight = positive_float(style_weight, "style_weight")
     adversarial_weight = positive_float(adversarial_weight, "adversarial_weight", zero=True)

@@ -7,8 +7,9 @@ from pathlib import Path
 
 from artlib.atomic import plan_outputs
 from artlib.cli.common import (MAX_SIDE, MAX_WIDTH, STYLE_SOURCES, between, check_folder, check_output,
-                               existing_inputs, force_option, library_default, max_seconds_option, nonnegative_float,
-                               nonnegative_int, out_option, positive_float, positive_int, seed_option, unit_closed)
+                               existing_inputs, force_option, library_default, max_seconds_option, mode_defaults,
+                               nonnegative_float, nonnegative_int, out_option, positive_float, positive_int,
+                               seed_option, unit_closed)
 from artlib.errors import ArtlibError
 
 __all__ = ["register"]
@@ -159,17 +160,15 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     train = as_sub.add_parser("train", help="train (or resume) a decoder; save it as .keras with its recipe")
     train.add_argument("--steps", type=positive_int, default=None,
-                       help="steps to train up to "
-                            f"(default: {library_default('arbitrary_style.TRAIN_DEFAULTS.num_steps')}; fast mode: 3)")
+                       help=f"steps to train up to ({mode_defaults('arbitrary_style.TRAIN_DEFAULTS', 'num_steps')})")
     train.add_argument("--run-dir", default="runs/arbitrary_style", help="checkpoints and TensorBoard logs; "
                        "training resumes if it holds a run (default: %(default)s)")
     out_option(train, "the trained decoder, NAME.keras (default: RUN_DIR/decoder.keras)", required=False)
     train.add_argument("--size", type=between(16, MAX_SIDE), default=None,
                        help="side of the square training crops "
-                            f"(default: {library_default('arbitrary_style.TRAIN_DEFAULTS.image_size')}; fast mode: 32)")
+                            f"({mode_defaults('arbitrary_style.TRAIN_DEFAULTS', 'image_size')})")
     train.add_argument("--batch-size", type=positive_int, default=None,
-                       help="pairs per step "
-                            f"(default: {library_default('arbitrary_style.TRAIN_DEFAULTS.batch_size')}; fast mode: 2)")
+                       help=f"pairs per step ({mode_defaults('arbitrary_style.TRAIN_DEFAULTS', 'batch_size')})")
     train.add_argument("--width", type=between(4, MAX_WIDTH), default=None,
                        help="channels of the decoder's first level "
                             f"(default: {library_default('arbitrary_style.DEFAULT_WIDTH')})")
@@ -187,7 +186,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                        help="a folder of your own style images, added to the procedural bank (repeatable)")
     train.add_argument("--bank-seeds", type=positive_int, default=None, metavar="N",
                        help="compositions per pattern in the procedural style bank "
-                            f"(default: {library_default('arbitrary_style.TRAIN_DEFAULTS.bank_seeds')}; fast mode: 1)")
+                            f"({mode_defaults('arbitrary_style.TRAIN_DEFAULTS', 'bank_seeds')})")
     train.add_argument("--recolor-share", type=unit_closed, default=0.0, metavar="P",
                        help="share of each batch's style crops given a fresh random palette, in [0, 1] "
                        "(default: %(default)s)")

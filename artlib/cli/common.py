@@ -85,13 +85,18 @@ LIBRARY_DEFAULTS = {
     "fast_style.DEFAULT_WIDTH": 8, "fast_style.DEFAULT_BLOCKS": 3, "fast_style.DEFAULT_EDGE_KERNEL": 5,
     "fast_style.FAST_STYLE_WEIGHTS.style_weight": 20, "arbitrary_style.DEFAULT_WIDTH": 128,
     "arbitrary_style.STYLE_WEIGHT": 10,
-    "fast_style.TRAIN_DEFAULTS.num_steps": 2000, "fast_style.TRAIN_DEFAULTS.image_size": 256,
-    "fast_style.TRAIN_DEFAULTS.batch_size": 4,
-    "arbitrary_style.TRAIN_DEFAULTS.num_steps": 2000, "arbitrary_style.TRAIN_DEFAULTS.image_size": 96,
-    "arbitrary_style.TRAIN_DEFAULTS.batch_size": 4, "arbitrary_style.TRAIN_DEFAULTS.bank_seeds": 8,
+    "fast_style.TRAIN_DEFAULTS.full.num_steps": 2000, "fast_style.TRAIN_DEFAULTS.fast.num_steps": 4,
+    "fast_style.TRAIN_DEFAULTS.full.image_size": 256, "fast_style.TRAIN_DEFAULTS.fast.image_size": 64,
+    "fast_style.TRAIN_DEFAULTS.full.batch_size": 4, "fast_style.TRAIN_DEFAULTS.fast.batch_size": 2,
+    "arbitrary_style.TRAIN_DEFAULTS.full.num_steps": 2000, "arbitrary_style.TRAIN_DEFAULTS.fast.num_steps": 3,
+    "arbitrary_style.TRAIN_DEFAULTS.full.image_size": 96, "arbitrary_style.TRAIN_DEFAULTS.fast.image_size": 32,
+    "arbitrary_style.TRAIN_DEFAULTS.full.batch_size": 4, "arbitrary_style.TRAIN_DEFAULTS.fast.batch_size": 2,
+    "arbitrary_style.TRAIN_DEFAULTS.full.bank_seeds": 8, "arbitrary_style.TRAIN_DEFAULTS.fast.bank_seeds": 1,
     "arbitrary_style.train(learning_rate)": 0.0005,
     "gan.GANSettings.DEFAULTS.num_epochs": 20, "gan.GANSettings.DEFAULTS.batch_size": 64,
-    "gan.GANSettings.DEFAULTS.width": 64,
+    "gan.GANSettings.DEFAULTS.width": 64, "gan.FINETUNE_STEPS": 600,
+    "diffusion.DiffusionSettings.DEFAULTS.num_steps": 9000, "diffusion.DiffusionSettings.DEFAULTS.width": 32,
+    "diffusion.DiffusionSettings.DEFAULTS.batch_size": 64,
     "translate.TranslateSettings.DEFAULTS.num_steps": 3000, "translate.TranslateSettings.DEFAULTS.width": 12,
     "translate.TranslateSettings.DEFAULTS.batch_size": 32,
 }
@@ -100,6 +105,12 @@ LIBRARY_DEFAULTS = {
 def library_default(name: str) -> str:
     """A library default for ``--help``: ``library_default("style.DEFAULT_MAX_DIM")`` is ``"512"``."""
     return f"{LIBRARY_DEFAULTS[name]:,g}"
+
+
+def mode_defaults(table: str, key: str) -> str:
+    """``--help``'s "default: 2,000; fast mode: 4" from a library table of defaults per mode:
+    ``mode_defaults("fast_style.TRAIN_DEFAULTS", "num_steps")`` shows its ``full`` and ``fast`` entries."""
+    return f"default: {library_default(f'{table}.full.{key}')}; fast mode: {library_default(f'{table}.fast.{key}')}"
 
 
 def one_of(*choices: int) -> Callable[[str], int]:

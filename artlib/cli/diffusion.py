@@ -7,12 +7,16 @@ import time
 from pathlib import Path
 
 from artlib.cli.common import (MAX_IMAGES, MAX_WIDTH, between, check_folder, check_output, class_label, force_option,
-                               max_seconds_option, model_option, mosaic_pixels, nonnegative_float, one_of, out_option,
-                               picture_zoom, positive_int, sample_grid, save_samples, seed_option, unit_closed,
-                               zoom_option)
+                               library_default, max_seconds_option, model_option, mosaic_pixels, nonnegative_float,
+                               one_of, out_option, picture_zoom, positive_int, sample_grid, save_samples, seed_option,
+                               unit_closed, zoom_option)
 from artlib.errors import ArtlibError
 
 __all__ = ["register"]
+
+#: The options' defaults in fast mode (``ARTLIB_MODE=fast``: seconds-long runs for CI), read by the handler
+#: and shown by ``--help``.
+FAST = {"steps": 3}
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -23,7 +27,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     for key in ("width", "batch_size"):
         if getattr(args, key) is not None:
             settings[key] = getattr(args, key)
-    steps = args.steps if args.steps is not None else config.choose(full=settings["num_steps"], fast=3)
+    steps = args.steps if args.steps is not None else config.choose(full=settings["num_steps"], fast=FAST["steps"])
     start = time.perf_counter()
     result = diffusion.train(args.run_dir, settings, num_steps=steps, max_seconds=args.max_seconds)
     print(f"trained to step {result.final_step} ({result.stopped}) in {time.perf_counter() - start:.0f} s; "
@@ -120,10 +124,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     d_sub = parser.add_subparsers(dest="diffusion_command", required=True, metavar="DIFFUSION_COMMAND")
     train = d_sub.add_parser("train", help="train (or resume) a class-conditional DDPM into a run directory")
     train.add_argument("--steps", type=positive_int, default=None,
-                       help="train up to this step (default: the recipe's, 9000, as shipped; fast mode: 3)")
+                       help="train up to this step (default: the recipe's, "
+                            f"{library_default('diffusion.DiffusionSettings.DEFAULTS.num_steps')}, as shipped; "
+                            f"fast mode: {FAST['steps']})")
     train.add_argument("--width", type=between(1, MAX_WIDTH), default=None,
-                       help="U-Net channels at 28×28 (default: 32)")
-    train.add_argument("--batch-size", type=positive_int, default=None, help="images per step (default: 64)")
+                       help="U-Net channels at 28×28 "
+                            f"(default: {library_default('diffusion.DiffusionSettings.DEFAULTS.width')})")
+    train.add_argument("--batch-size", type=positive_int, default=None, help="images per step "
+                       f"(default: {library_default('diffusion.DiffusionSettings.DEFAULTS.batch_size')})")
     max_seconds_option(train)
     train.add_argument("--run-dir", default="runs/diffusion", help="where checkpoints and samples go; training "
                        "resumes if it holds a run (default: %(default)s)")

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 
 from artlib.cli.common import (MAX_SIDE, MAX_WIDTH, STYLE_SOURCES, between, check_folder, check_output, existing_inputs,
-                               force_option, library_default, out_option, positive_float, positive_int, seed_option)
+                               force_option, library_default, mode_defaults, out_option, positive_float, positive_int,
+                               seed_option)
 from artlib.errors import ArtlibError
 
 __all__ = ["register"]
@@ -66,13 +67,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     train.add_argument("style", help=f"style image: {STYLE_SOURCES}")
     out_option(train, "the trained network, NAME.keras")
     train.add_argument("--steps", type=positive_int, default=None,
-                       help="training steps "
-                            f"(default: {library_default('fast_style.TRAIN_DEFAULTS.num_steps')}; fast mode: 4)")
+                       help=f"training steps ({mode_defaults('fast_style.TRAIN_DEFAULTS', 'num_steps')})")
     train.add_argument("--size", type=between(8, MAX_SIDE), default=None,
                        help="side of the square training crops, at least 8 (the loss's features pool 3 times; "
-                            f"default: {library_default('fast_style.TRAIN_DEFAULTS.image_size')}; fast mode: 64)")
-    train.add_argument("--batch-size", type=positive_int, default=None, help="crops per step "
-                       f"(default: {library_default('fast_style.TRAIN_DEFAULTS.batch_size')}; fast mode: 2)")
+                            f"{mode_defaults('fast_style.TRAIN_DEFAULTS', 'image_size')})")
+    train.add_argument("--batch-size", type=positive_int, default=None,
+                       help=f"crops per step ({mode_defaults('fast_style.TRAIN_DEFAULTS', 'batch_size')})")
     train.add_argument("--width", type=between(1, MAX_WIDTH), default=None,
                        help=f"network width (default: {library_default('fast_style.DEFAULT_WIDTH')})")
     train.add_argument("--blocks", type=between(0, 64), default=None,

@@ -20,6 +20,10 @@ from artlib.errors import ArtlibError
 
 __all__ = ["register"]
 
+#: The options' defaults in fast mode (``ARTLIB_MODE=fast``: seconds-long runs for CI), read by the handler
+#: and shown by ``--help``.
+FAST = {"epochs": 1, "finetune_steps": 3}
+
 LOSSES = "minimax, bce (= non_saturating), lsgan, hinge, wgan-gp"
 
 
@@ -45,7 +49,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.width is not None:
         overrides["width"] = args.width
     settings = gan.tutorial_settings(**overrides) if args.arch == "tutorial" else gan.GANSettings(**overrides)
-    epochs = args.epochs if args.epochs is not None else config.choose(full=None, fast=1)
+    epochs = args.epochs if args.epochs is not None else config.choose(full=None, fast=FAST["epochs"])
     if epochs is not None:
         settings["num_epochs"] = epochs
     if args.batch_size is not None:
@@ -61,7 +65,9 @@ def cmd_finetune(args: argparse.Namespace) -> int:
     check_folder(args.run_dir, "GAN")
     from artlib import gan
 
-    steps = args.steps if args.steps is not None else config.choose(full=gan.FINETUNE_STEPS, fast=3)
+    steps = args.steps
+    if steps is None:
+        steps = config.choose(full=gan.FINETUNE_STEPS, fast=FAST["finetune_steps"])
     start = time.perf_counter()
     result = gan.finetune(args.run_dir, args.from_run_dir, args.target_class, num_images=args.images,
                           freeze_d=args.freeze_d, num_steps=steps, batch_size=args.batch_size)
@@ -125,7 +131,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                        help="how artlib's generator doubles its size: nearest-neighbour and a convolution, or a "
                             "transposed convolution (default: the run directory's, for a new run resize)")
     train.add_argument("--epochs", type=positive_int, default=None,
-                       help=f"epochs (default: {library_default('gan.GANSettings.DEFAULTS.num_epochs')}; fast mode: 1)")
+                       help=f"epochs (default: {library_default('gan.GANSettings.DEFAULTS.num_epochs')}; "
+                            f"fast mode: {FAST['epochs']})")
     train.add_argument("--steps", type=positive_int, default=None, help="train up to this step instead of --epochs")
     train.add_argument("--batch-size", type=positive_int, default=None,
                        help=f"images per step (default: {library_default('gan.GANSettings.DEFAULTS.batch_size')})")
@@ -157,7 +164,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     tune.add_argument("--freeze-d", type=nonnegative_int, default=0, metavar="N",
                       help="keep the discriminator's first N convolutions frozen (FreezeD; default: 0)")
     tune.add_argument("--steps", type=positive_int, default=None,
-                      help="steps to train up to (default: 600; fast mode: 3)")
+                      help=f"steps to train up to (default: {library_default('gan.FINETUNE_STEPS')}; "
+                           f"fast mode: {FAST['finetune_steps']})")
     tune.add_argument("--batch-size", type=positive_int, default=None,
                       help="images per step (default: the source run's, at most --images)")
     tune.add_argument("--run-dir", required=True, help="the new run directory (resumes if it holds this run)")

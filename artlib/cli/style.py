@@ -10,6 +10,10 @@ from artlib.errors import ArtlibError
 
 __all__ = ["register"]
 
+#: The options' defaults in fast mode (``ARTLIB_MODE=fast``: seconds-long runs for CI), read by the handler
+#: and shown by ``--help``.
+FAST = {"size": 64, "steps": 5}
+
 
 def cmd_transfer(args: argparse.Namespace) -> int:
     from artlib import imageio
@@ -20,11 +24,11 @@ def cmd_transfer(args: argparse.Namespace) -> int:
     existing_inputs(args.content, *args.styles)
     from artlib import config, style, training
 
-    size = style.check_max_dim(args.size if args.size is not None else config.choose(full=style.DEFAULT_MAX_DIM,
-                                                                                        fast=64))  # memory first
+    size = args.size if args.size is not None else config.choose(full=style.DEFAULT_MAX_DIM, fast=FAST["size"])
+    size = style.check_max_dim(size)  # memory first
     content = style.load_style_image(args.content, max_dim=None)
     styles = [style.load_style_image(s, max_dim=max(size, 256), seed=args.seed) for s in args.styles]
-    steps = args.steps if args.steps is not None else config.choose(full=style.DEFAULT_STEPS, fast=5)
+    steps = args.steps if args.steps is not None else config.choose(full=style.DEFAULT_STEPS, fast=FAST["steps"])
     stages = len(style.coarse_to_fine_sizes(size)) if args.optimizer == "lbfgs" else 1
     budgets = [n for n, _ in style.stage_schedule(steps, stages)]  # a stage that settles sooner skips ahead
     starts = [sum(budgets[:k]) for k in range(stages)]
@@ -55,9 +59,10 @@ def _add_transfer(sub: argparse._SubParsersAction, name: str, helptext: str) -> 
     out_option(cmd, "output image (.png, .jpg ...)")
     cmd.add_argument("--size", type=between(1, MAX_SIDE), default=None,
                      help=f"long side of the output (default: {library_default('style.DEFAULT_MAX_DIM')}; "
-                          "fast mode: 64)")
-    cmd.add_argument("--steps", type=positive_int, default=None, help="steps at the final size, up to twice that "
-                     f"at each coarser one (default: {library_default('style.DEFAULT_STEPS')}; fast mode: 5)")
+                          f"fast mode: {FAST['size']})")
+    cmd.add_argument("--steps", type=positive_int, default=None,
+                     help="steps at the final size, up to twice that at each coarser one "
+                          f"(default: {library_default('style.DEFAULT_STEPS')}; fast mode: {FAST['steps']})")
     cmd.add_argument("--optimizer", choices=("lbfgs", "adam"), default="lbfgs",
                      help="L-BFGS coarse to fine, or the tutorial's Adam (default: %(default)s)")
     cmd.add_argument("--weights", default="auto", help="features: auto, imagenet, hed-vgg16, random or a "

@@ -13,6 +13,10 @@ from artlib.errors import ArtlibError
 
 __all__ = ["register"]
 
+#: The options' defaults in fast mode (``ARTLIB_MODE=fast``: seconds-long runs for CI), read by the handler
+#: and shown by ``--help``.
+FAST = {"steps": 3}
+
 PHOTOS = ("Fashion-MNIST shows a light garment, centred, on a black background: photos should look like that "
           "(use --invert for a dark garment on a light background). Each is made grayscale, padded to a square "
           "and shrunk to 28×28.")
@@ -29,7 +33,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             values[key] = getattr(args, key)
     settings = TranslateSettings(**values)  # the same class twice: one line, before TensorFlow
     check_run_dir(args.run_dir)  # a GAN's or a diffusion model's run directory: likewise
-    steps = args.steps if args.steps is not None else config.choose(full=None, fast=3)
+    steps = args.steps if args.steps is not None else config.choose(full=None, fast=FAST["steps"])
     from artlib import translate
 
     start = time.perf_counter()
@@ -103,7 +107,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     train.add_argument("--steps", type=positive_int, default=None,
                        help="train up to this step "
                             f"(default: {library_default('translate.TranslateSettings.DEFAULTS.num_steps')}; "
-                            "fast mode: 3)")
+                            f"fast mode: {FAST['steps']})")
     max_seconds_option(train)
     train.add_argument("--width", type=between(1, MAX_WIDTH), default=None,
                        help="channels of the generators' first layer "

@@ -13,6 +13,10 @@ from artlib.cli.common import (MAX_IMAGES, between, check_folder, check_output, 
 
 __all__ = ["register"]
 
+#: The options' defaults in fast mode (``ARTLIB_MODE=fast``: seconds-long runs for CI), read by the handler
+#: and shown by ``--help``.
+FAST = {"epochs": 1}
+
 
 def cmd_train(args: argparse.Namespace) -> int:
     out = check_output(args.out, args.force, (".keras",))
@@ -21,7 +25,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     (x_train, _), (x_test, _) = data.load_fashion_mnist()
     model = vae.build_vae(args.latent_dim, beta=args.beta, seed=args.seed)
-    epochs = args.epochs if args.epochs is not None else config.choose(full=vae.NUM_EPOCHS, fast=1)
+    epochs = args.epochs if args.epochs is not None else config.choose(full=vae.NUM_EPOCHS, fast=FAST["epochs"])
     progress = 1 if sys.stdout.isatty() else 2  # a bar in a terminal (an epoch takes a minute), else a line an epoch
     result = vae.train(model, x_train, num_epochs=epochs, run_dir=args.run_dir, batch_size=args.batch_size,
                        seed=args.seed, validation_images=x_test, verbose=progress)
@@ -63,7 +67,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     train.add_argument("--beta", type=nonnegative_float, default=1.0,
                        help="weight of the KL term; 0 is a plain autoencoder (default: %(default)s)")
     train.add_argument("--epochs", type=positive_int, default=None,
-                       help=f"epochs (default: {library_default('vae.NUM_EPOCHS')}; fast mode: 1)")
+                       help=f"epochs (default: {library_default('vae.NUM_EPOCHS')}; fast mode: {FAST['epochs']})")
     train.add_argument("--batch-size", type=positive_int, default=128, help="images per step (default: %(default)s)")
     train.add_argument("--iw-samples", type=between(1, 10_000), default=10,
                        help="samples per test image for the bound on -log p(x) (default: %(default)s)")

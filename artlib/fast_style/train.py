@@ -49,8 +49,10 @@ FAST_RANDOM_STYLE_LAYERS = style.RANDOM_STYLE_LAYERS
 #: texture and loses the subject; at 20 the subject stays. With ``match_colours=True`` the palette comes
 #: free and the style term goes into textures: 10 kept the subject there (waves), 20 did not.
 FAST_STYLE_WEIGHTS = dict(content_weight=1.0, style_weight=20.0, tv_weight=10.0)
-#: :func:`train`'s steps, crop side and crops per step when not given (fast mode: 4 steps of two 64-px crops).
-TRAIN_DEFAULTS = {"num_steps": 2000, "image_size": 256, "batch_size": 4}
+#: :func:`train`'s steps, crop side and crops per step when not given, per mode (:func:`artlib.config.choose`;
+#: lesson mode takes full's): the recipe's sizes, and a seconds-long run for CI. ``--help`` shows both.
+TRAIN_DEFAULTS = {"full": {"num_steps": 2000, "image_size": 256, "batch_size": 4},
+                  "fast": {"num_steps": 4, "image_size": 64, "batch_size": 2}}
 #: The settings of a run, written to ``run_dir/settings.json`` when it starts.
 SETTINGS_FILE = "settings.json"
 #: The settings that fix a run's initial weights, style pattern, data order and network's last layer: a
@@ -255,13 +257,10 @@ def train(style_source: Any, *, num_steps: int | None = None, run_dir: str | Pat
     """
     start = time.perf_counter()
     run_dir = Path(run_dir)
-    if num_steps is None:
-        num_steps = config.choose(full=TRAIN_DEFAULTS["num_steps"], fast=4)
-    if image_size is None:
-        image_size = config.choose(full=TRAIN_DEFAULTS["image_size"], fast=64)
-    if batch_size is None:
-        batch_size = config.choose(full=TRAIN_DEFAULTS["batch_size"], fast=2)
-    num_steps = positive_int(num_steps, "num_steps")
+    defaults = config.choose(**TRAIN_DEFAULTS)
+    num_steps = positive_int(defaults["num_steps"] if num_steps is None else num_steps, "num_steps")
+    image_size = defaults["image_size"] if image_size is None else image_size
+    batch_size = defaults["batch_size"] if batch_size is None else batch_size
     given = dict(
         seed=seed_value(seed), steps_per_epoch=positive_int(steps_per_epoch, "steps_per_epoch"),
         image_size=positive_int(image_size, "image_size"), batch_size=positive_int(batch_size, "batch_size"),
