@@ -189,7 +189,9 @@ def sample_grid(out: Path, count: int, zoom: int | None) -> tuple[int, int, str]
     A square grid in a PNG (its zoom from :func:`picture_zoom`); a ``.npz`` keeps the images' own pixels.
     Called before sampling, so that a picture too large is refused at once. See :func:`save_samples`.
     """
-    ncols = math.ceil(math.sqrt(count))
+    from artlib.plotting.grid import square_columns  # matplotlib: the PNG's writer needs it anyway
+
+    ncols = square_columns(count)
     if out.suffix.lower() == ".npz":
         return ncols, 1, ""
     return (ncols, *picture_zoom(zoom, mosaic_pixels(count, ncols)))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 
 from artlib import config
@@ -44,7 +43,9 @@ def cmd_sample(args: argparse.Namespace) -> int:
     from artlib import imageio
 
     out = check_output(args.out, args.force, imageio.SAVE_FORMATS)
-    count, ncols = (args.grid**2, args.grid) if args.map else (args.n, int(math.ceil(math.sqrt(args.n))))
+    from artlib.plotting.grid import square_columns
+
+    count, ncols = (args.grid**2, args.grid) if args.map else (args.n, square_columns(args.n))
     zoom, note = picture_zoom(args.zoom, mosaic_pixels(count, ncols, pad=0 if args.map else 1))
     from artlib import plotting, vae
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -13,6 +12,7 @@ from matplotlib.textpath import TextPath
 
 from artlib.checks import pair, positive_float
 from artlib.errors import ArtlibError
+from artlib.plotting.grid import square_columns
 from artlib.plotting.pixels import as_images, check_panels
 from artlib.plotting.save import PathLike, save_figure
 
@@ -149,7 +149,7 @@ def image_grid(
     items = as_images(images)
     check_panels(len(items), "images")
     if ncols is None:
-        ncols = math.ceil(math.sqrt(len(items)))
+        ncols = square_columns(len(items))
     if int(ncols) != ncols or ncols < 1:
         raise ArtlibError(f"ncols must be a positive integer; got {ncols!r}.")
     ncols = min(int(ncols), len(items))

@@ -12,7 +12,12 @@ from artlib.checks import positive_int
 from artlib.errors import ArtlibError, ImageError
 from artlib.plotting.pixels import as_images
 
-__all__ = ["grid_array"]
+__all__ = ["grid_array", "square_columns"]
+
+
+def square_columns(count: int) -> int:
+    """Columns of the squarest grid of ``count`` panels filled row by row: ⌈√count⌉ (10 panels: 4, 3, 3)."""
+    return math.ceil(math.sqrt(count))
 
 
 def grid_array(
@@ -57,7 +62,7 @@ def grid_array(
             f"images must all have the same height and width for a mosaic; got sizes {sorted(sizes)}."
         )
     if ncols is None:
-        ncols = math.ceil(math.sqrt(len(items)))
+        ncols = square_columns(len(items))
     ncols = min(positive_int(ncols, "ncols"), len(items))
     pad = positive_int(pad, "pad", minimum=0)
     zoom = positive_int(zoom, "zoom")
