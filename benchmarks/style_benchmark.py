@@ -17,10 +17,11 @@ block5_conv2, raw terms, style 1e-2, content 1e4, TV 30). Racing on the tutorial
 features is refused: there TV dominates by ~10⁴ and the value says nothing about the picture.
 
 Peak memory (the process's peak RSS, TensorFlow included) is measured in a fresh subprocess per size
-running ``style.stylize``.
+running ``style.style_transfer`` on chelsea (``--square``: its centre square), and per pixel of the result above
+TensorFlow and the feature network: what ``style.BYTES_PER_PIXEL`` estimates (``--skip-race`` measures only that).
 
 Usage: ``python benchmarks/style_benchmark.py [--quick] [--size 512] [--adam-steps 1000] [--pyramid-steps 120]
-[--memory 512 1024]``
+[--memory 512 1024] [--square] [--skip-race]``
 """
 
 from __future__ import annotations
@@ -155,23 +156,38 @@ def tf_constant(image):
     return tf.constant(image[None], tf.float32)
 
 
-def memory_child(size: int, steps: int, weights: str) -> None:
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB -> MiB
+
+
+def memory_child(size: int, steps: int, weights: str, square: bool) -> None:
     from artlib import data, style
 
+    photo = data.load_sample_photo("chelsea")
+    if square:  # the centre square: how style.BYTES_PER_PIXEL is calibrated
+        side = min(photo.shape[:2])
+        top, left = (photo.shape[0] - side) // 2, (photo.shape[1] - side) // 2
+        photo = photo[top:top + side, left:left + side]
+    extractor = style.FeatureExtractor(weights, verbose=False)
+    network_mb = peak_rss_mb()  # TensorFlow and the feature network: what BYTES_PER_PIXEL leaves out
     start = time.perf_counter()
-    out = style.stylize(data.load_sample_photo("chelsea"), "pattern:swirls", max_dim=size, steps=steps,
-                        weights=weights, verbose=False)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: kB -> MB
-    print(json.dumps(dict(size=size, shape=list(out.shape), peak_rss_mb=peak, seconds=time.perf_counter() - start)))
+    pattern = style.load_style_image("pattern:swirls", max_dim=max(size, 256), seed=0)
+    out = style.style_transfer(photo, [pattern], max_dim=size, steps=steps, extractor=extractor, verbose=False).image
+    print(json.dumps(dict(size=size, shape=list(out.shape), peak_rss_mb=peak_rss_mb(), network_mb=network_mb,
+                          bytes_per_pixel_estimate=style.BYTES_PER_PIXEL, seconds=time.perf_counter() - start)))
 
 
-def memory(size: int, steps: int, weights: str) -> dict:
+def memory(size: int, steps: int, weights: str, square: bool) -> dict:
     proc = subprocess.run([sys.executable, __file__, "--memory-child", str(size), "--lbfgs-steps", str(steps),
-                           "--weights", weights], capture_output=True, text=True, check=True)
+                           "--weights", weights] + ["--square"] * square, capture_output=True, text=True, check=True)
     result = json.loads(proc.stdout.strip().splitlines()[-1])
-    print(f"peak RSS at {result['shape'][1]}×{result['shape'][0]} px (coarse to fine, {steps} steps per stage): "
-          f"{result['peak_rss_mb']:.0f} MB ({result['peak_rss_mb'] / 1024:.2f} GB; target at 1024 px ≤ 4 GB), "
-          f"{result['seconds']:.0f} s")
+    height, width = result["shape"][:2]
+    result["bytes_per_pixel"] = (result["peak_rss_mb"] - result["network_mb"]) * 2**20 / (height * width)
+    print(f"peak RSS at {width}×{height} px (coarse to fine, {steps} steps per stage): "
+          f"{result['peak_rss_mb']:.0f} MiB ({result['peak_rss_mb'] / 1024:.2f} GiB; target at 1024 px ≤ 4 GiB), "
+          f"{result['seconds']:.0f} s; above TensorFlow and the feature network's {result['network_mb']:.0f} MiB, "
+          f"{result['bytes_per_pixel']:,.0f} bytes a pixel (style.BYTES_PER_PIXEL: "
+          f"{result['bytes_per_pixel_estimate']:,.0f})")
     return result
 
 
@@ -185,6 +201,10 @@ def main() -> None:
     parser.add_argument("--pyramid-steps", type=positive_int, default=120,
                         help="steps of artlib's Adam on an image pyramid (default: %(default)s)")
     parser.add_argument("--memory", type=positive_int, nargs="*", default=[512, 1024], help="sizes for peak RSS")
+    parser.add_argument("--square", action="store_true",
+                        help="measure memory on the photo's centre square, as style.BYTES_PER_PIXEL was calibrated "
+                        "(python benchmarks/style_benchmark.py --skip-race --square --memory 256 512 1024 1448)")
+    parser.add_argument("--skip-race", action="store_true", help="measure memory only")
     parser.add_argument("--weights", default="auto", help="features, as style.resolve_weights takes them "
                         "(default: %(default)s; offline here: hed-vgg16)")
     parser.add_argument("--objective", choices=("artlib", "tutorial", "both"), default="both",
@@ -194,7 +214,7 @@ def main() -> None:
     parser.add_argument("--memory-child", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.memory_child:
-        memory_child(args.memory_child, args.lbfgs_steps, args.weights)
+        memory_child(args.memory_child, args.lbfgs_steps, args.weights, args.square)
         return
     if args.quick:
         args.size, args.adam_steps, args.lbfgs_steps, args.memory, args.pyramid_steps = 64, 5, 20, [64], 5
@@ -204,10 +224,9 @@ def main() -> None:
     print(f"settings: race at {args.size} px, Adam {args.adam_steps} steps, weights={args.weights}, "
           f"objective={args.objective}, memory at {args.memory} px, fast mode {config.is_fast()}")
     objectives = ("artlib", "tutorial") if args.objective == "both" else (args.objective,)
-    results = {"race": [race(args.size, args.adam_steps, args.lbfgs_steps, args.weights, o, args.seed,
-                             args.pyramid_steps)
-                        for o in objectives],
-               "memory": [memory(s, 3 if args.quick else 10, args.weights) for s in args.memory]}
+    results = {"race": [] if args.skip_race else [race(args.size, args.adam_steps, args.lbfgs_steps, args.weights, o,
+                                                       args.seed, args.pyramid_steps) for o in objectives],
+               "memory": [memory(s, 3 if args.quick else 10, args.weights, args.square) for s in args.memory]}
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=1))
 

@@ -39,10 +39,11 @@ STAGE_PATIENCE = 10
 #: Long side of a result in pixels, by default.
 DEFAULT_MAX_DIM = 512
 #: Memory a stage takes per pixel of a square picture at its size (bytes): the feature network's activations,
-#: forward and back, and L-BFGS's workspace. Measured as peak RSS (a square content and a square style picture
-#: at 256, 512, 1,024 and 1,448 px): TensorFlow's own 0.7 GiB, then per megapixel 3.5 GiB on hed-vgg16 (3.75 kB
-#: a pixel; 8.0 GiB in all at 1,448 px) and 2.6 GiB on random-weight VGG19. A photo that is not square needs
-#: less (1,024×681 px with a square pattern: 3.6 GiB in all, where this estimate says 3.7 GiB besides TensorFlow's).
+#: forward and back, and L-BFGS's workspace. Measured as peak RSS above TensorFlow's and the feature network's
+#: own 0.7 GiB (``python benchmarks/style_benchmark.py --skip-race --square --weights hed-vgg16 --memory 256 512
+#: 1024 1448``, chelsea's centre square × swirls, 10 evaluations a stage): 4.5, 4.3, 3.7 and 3.7 kB a pixel (at
+#: small sizes a fixed part weighs more; 8.0 GiB in all at 1,448 px); random-weight VGG19 needs about a quarter
+#: less. A photo that is not square needs less (1,024×681 px: 3.6 GiB in all).
 BYTES_PER_PIXEL = 3.8e3
 #: The first coarse-to-fine stage is at least this long: measured on hed-vgg16 features (chelsea ×
 #: mosaic), a 128-px first stage paints over the subject (its content layer is 16×10 there) and the
