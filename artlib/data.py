@@ -276,7 +276,7 @@ def load_fashion_mnist(
         if source.name == "download":
             try:
                 train, test = _download()
-            except Exception as err:  # noqa: BLE001 - offline, timeout, HTTP error: say so, try the next source
+            except (ArtlibError, OSError) as err:  # offline, timeout, HTTP error, a wrong file: say so, try the next
                 tried.append(f"{source}: {err}")
                 if verbose:
                     print(f"Fashion-MNIST: download failed ({err}); falling back to the next source.")

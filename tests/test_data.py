@@ -133,6 +133,16 @@ def test_failed_download_says_so_and_falls_back(tmp_path, monkeypatch, capsys):
     assert "download failed (network unreachable)" in capsys.readouterr().out
 
 
+def test_a_fault_in_the_download_code_is_raised_not_taken_for_a_network_failure(tmp_path, monkeypatch):
+    def broken():
+        raise TypeError("a bug, not the network")
+
+    monkeypatch.setattr(data, "_download", broken)
+    make_fixture(tmp_path / "shipped")
+    with pytest.raises(TypeError, match="a bug"):
+        data.load_fashion_mnist(sources=[Source("download"), Source("shipped-subset", tmp_path / "shipped")])
+
+
 def test_the_download_route_is_a_source_like_the_others(monkeypatch):
     fake = ((np.zeros((3, 28, 28), np.uint8), np.zeros(3, np.uint8)), (np.zeros((2, 28, 28), np.uint8), np.zeros(2, np.uint8)))
     monkeypatch.setattr(data, "_download", lambda: fake)

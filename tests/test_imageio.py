@@ -708,6 +708,19 @@ def test_url_larger_than_max_bytes(http_root):
         load_image(f"{base}/noise.png", max_bytes=100)
 
 
+def test_a_full_cache_disk_is_its_own_error_not_a_bad_image(monkeypatch):
+    """Only the size cap becomes an ImageError ("use a smaller image"); a disk that cannot take the download says so."""
+    from artlib import net
+    from artlib.errors import DiskFullError
+
+    def full(*args, **kwargs):
+        raise DiskFullError("no space left on device writing ~/.keras/artlib/images/cat.png")
+
+    monkeypatch.setattr(net, "download", full)
+    with pytest.raises(DiskFullError, match="no space left"):
+        load_image("https://example.org/cat.png")
+
+
 def test_url_offline_raises_without_opening_a_socket(monkeypatch):
     monkeypatch.setenv("ARTLIB_OFFLINE", "1")
 

@@ -19,7 +19,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from artlib import net
-from artlib.errors import ArtlibError, ImageError, OfflineError
+from artlib.errors import ArtlibError, ImageError, OfflineError, WriteError
 from artlib.imageio.batch import float_pixels
 
 __all__ = ["ImageSource", "DEFAULT_MAX_PIXELS", "DEFAULT_MAX_BYTES", "DEFAULT_MAX_ASPECT", "READ_FORMATS",
@@ -117,9 +117,9 @@ def _read_source(source: ImageSource, max_bytes: int) -> tuple[bytes, str]:
     elif net.is_url(source):
         try:
             path = net.download(source, cache_subdir="artlib/images", max_bytes=max_bytes)
-        except OfflineError:
+        except (OfflineError, WriteError):  # the network, or the cache's disk: their own messages say what to do
             raise
-        except ValueError as err:  # larger than max_bytes
+        except ArtlibError as err:  # larger than max_bytes
             raise ImageError(f"Cannot load image {source}: {err}. Use a smaller image.") from err
         data, _ = _read_path(path, max_bytes)
         name = f"{source} (cached as {path}; delete that file to download it again)"

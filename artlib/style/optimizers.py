@@ -25,6 +25,9 @@ Callback = Callable[[int, dict[str, float]], Any]
 
 #: Most memory L-BFGS-B's workspace may take (bytes); above it the history shrinks (see run_lbfgs).
 LBFGS_MEMORY_BUDGET = 260e6
+#: What a NaN or infinite term's message suggests (an image optimizer keeps no checkpoint to name).
+ADAM_HINT = "A lower learning_rate or style weight often helps."
+LBFGS_HINT = "A lower style weight often helps (or the Adam optimizer with a small learning_rate)."
 
 
 def run_adam(objective: Objective, image: Any, steps: int, *, learning_rate: float = 0.02, beta_1: float = 0.99,
@@ -74,7 +77,7 @@ def _take_steps(step: Callable[[], dict], steps: int, callback: Callback | None,
         if before is not None:
             before(i)
         terms = {k: float(v) for k, v in step().items()}
-        training.check_finite(terms, step=i + 1, last_checkpoint=None)
+        training.check_finite(terms, step=i + 1, checkpoints=False, hint=ADAM_HINT)
         history.append(terms)
         if callback is not None:
             callback(i, terms)
@@ -244,7 +247,7 @@ def run_lbfgs(objective: Objective, image: Any, steps: int, *, history_size: int
         terms, grad = objective.value_and_grad(tf.constant(x.reshape(shape), tf.float32))
         terms, grad = {k: float(v) for k, v in terms.items()}, grad.numpy().ravel().astype(np.float64)
         release_free_memory()
-        training.check_finite(terms, step=len(history) + 1, last_checkpoint=None)
+        training.check_finite(terms, step=len(history) + 1, checkpoints=False, hint=LBFGS_HINT)
         history.append(terms)
         if terms["total"] < best["value"]:
             best.update(value=terms["total"], x=x.copy())
