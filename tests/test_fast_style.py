@@ -362,6 +362,7 @@ def test_training_moves_the_output_toward_the_style(tmp_path, extractor, style_i
     # Measured: 0.94 -> 0.52 (the untrained network is the identity, so "before" is the photo).
     assert after["style_distance"] < 0.8 * before["style_distance"], (before, after)
     assert len(result.history["step"]) == 20 and result.settings["content"] == ["astronaut", "rocket"]
+    assert (result.final_step, result.stopped, result.run_dir) == (20, "done", tmp_path / "run")  # a TrainResult
     assert (tmp_path / "run" / "checkpoints").is_dir() and (tmp_path / "run" / "tensorboard").is_dir()
 
 

@@ -38,7 +38,7 @@ Which file does what:
   epoch (:class:`ContentBatches`);
 * ``train.py`` — the loss's layers (:func:`loss_extractor`), :func:`perceptual_loss`,
   :func:`make_train_step` and :func:`train` on :func:`artlib.training.train_loop` (exact resume,
-  the run's settings in ``run_dir/settings.json``), :class:`TrainResult`;
+  the run's settings in ``run_dir/settings.json``), :class:`FastStyleResult`;
 * ``io.py`` — :func:`save_network`, :func:`load_network` (through :mod:`artlib.modelio`) and
   :func:`shipped_styles` (in :data:`SHIPPED_DIR`, i.e. :data:`artlib.config.PRETRAINED_DIR`);
 * ``render.py`` — :func:`stylize_batch`, :func:`stylize_image`, :func:`stylize_folder`,
@@ -101,7 +101,7 @@ from artlib.fast_style.train import (
     FAST_STYLE_WEIGHTS,
     SETTINGS_FILE,
     TRAIN_DEFAULTS,
-    TrainResult,
+    FastStyleResult,
     loss_extractor,
     make_train_step,
     perceptual_loss,
@@ -115,7 +115,7 @@ __all__ = [
     "ContentBatches",
     "FAST_CONTENT_LAYERS", "FAST_STYLE_LAYERS", "FAST_RANDOM_CONTENT_LAYERS", "FAST_RANDOM_STYLE_LAYERS",
     "FAST_STYLE_WEIGHTS", "TRAIN_DEFAULTS",
-    "SETTINGS_FILE", "loss_extractor", "perceptual_loss", "make_train_step", "TrainResult", "train",  # train
+    "SETTINGS_FILE", "loss_extractor", "perceptual_loss", "make_train_step", "FastStyleResult", "train",  # train
     "SHIPPED_DIR", "save_network", "load_network", "as_network", "load_recipe", "shipped_styles",              # io
     "VIDEO_SUFFIXES", "FORWARD_CACHE", "stylize_batch", "stylize_image", "stylize_folder", "stylize_gif",
     "stylize_video", "measure_fps", "apply",                                                    # render

@@ -28,7 +28,7 @@ def save_network(network: keras.Model, path: str | Path, *, force: bool = False,
         network: A transformation network (see :func:`artlib.fast_style.build_transformer`).
         path: The file to write; it must end in ``.keras``.
         force: Replace an existing file.
-        recipe: How it was trained (``TrainResult.settings``: the style, the features and layers
+        recipe: How it was trained (``FastStyleResult.settings``: the style, the features and layers
             of the loss …), written to the same name with ``.json`` (see :func:`load_recipe`).
 
     Returns:

@@ -36,7 +36,7 @@ def judge_for(recipe: Mapping[str, Any], *, style_source: str | None = None,
 
     Args:
         recipe: How the network was trained (:func:`~artlib.fast_style.load_recipe`, or a
-            ``TrainResult.settings``): its ``features``, ``content_layers``, ``style_layers``,
+            ``FastStyleResult.settings``): its ``features``, ``content_layers``, ``style_layers``,
             ``style``, ``style_size`` and ``seed``; a missing entry takes the training default.
         style_source: The style when the recipe names none (a network saved without one).
         style_size: The style image's long side instead of the recipe's (a quick smoke run).

@@ -30,7 +30,7 @@ from artlib.fast_style.network import (
 
 __all__ = ["FAST_CONTENT_LAYERS", "FAST_STYLE_LAYERS", "FAST_RANDOM_CONTENT_LAYERS", "FAST_RANDOM_STYLE_LAYERS",
            "FAST_STYLE_WEIGHTS", "TRAIN_DEFAULTS",
-           "SETTINGS_FILE", "RUN_SETTINGS", "loss_extractor", "perceptual_loss", "make_train_step", "TrainResult",
+           "SETTINGS_FILE", "RUN_SETTINGS", "loss_extractor", "perceptual_loss", "make_train_step", "FastStyleResult",
            "train"]
 
 #: Layers of the training loss with trained features (hed-vgg16 or ImageNet VGG19): the style layers of
@@ -125,24 +125,21 @@ def make_train_step(network: keras.Model, optimizer: keras.optimizers.Optimizer,
     return training.distribute_step(replica_step, reduce_retracing=True)
 
 
-@dataclass
-class TrainResult:
-    """A trained network and how it was made.
+@dataclass(kw_only=True, eq=False)
+class FastStyleResult(training.TrainResult):
+    """A :class:`~artlib.training.TrainResult` (``history``: this call's ``{"step": [...], "total": [...],
+    "content": …}``; ``final_step``, ``seconds``, ``stopped``, ``run_dir``) with what the run made.
 
     Attributes:
         network: The trained ``keras.Model``.
-        history: This call's ``{"step": [...], "total": [...], "content": …}``, one entry per step.
         style_image: The style image the network learned, ``H×W×3`` in [0, 1].
         weights: Which features made the loss (the extractor's ``source``).
-        seconds: Wall time of the call.
         settings: The run's settings (as in ``run_dir/settings.json``).
     """
 
     network: keras.Model
-    history: dict[str, list[float]]
     style_image: np.ndarray
     weights: str
-    seconds: float
     settings: dict[str, Any] = field(default_factory=dict)
 
 
@@ -209,7 +206,7 @@ def train(style_source: Any, *, num_steps: int | None = None, run_dir: str | Pat
           content_layers: Sequence[str] | None = None, style_layers: Sequence[str] | None = None,
           steps_per_epoch: int = 100, save_every: int | None = None, match_colours: bool = False,
           extractor: style.FeatureExtractor | None = None, network: keras.Model | None = None,
-          quiet: bool | None = None, verbose: bool = True, **loss_weights: float) -> TrainResult:
+          quiet: bool | None = None, verbose: bool = True, **loss_weights: float) -> FastStyleResult:
     """Train a transformation network for one style, resuming from ``run_dir`` if it holds a run.
 
     A resumed run continues exactly where it stopped, with the :data:`RUN_SETTINGS` (seed, crop
@@ -246,7 +243,7 @@ def train(style_source: Any, *, num_steps: int | None = None, run_dir: str | Pat
         **loss_weights: ``content_weight``, ``style_weight``, ``tv_weight``.
 
     Returns:
-        A :class:`TrainResult`.
+        A :class:`FastStyleResult`.
 
     Raises:
         ArtlibError: a count or size that is not a positive integer, a learning rate ≤ 0, or
@@ -314,14 +311,16 @@ def train(style_source: Any, *, num_steps: int | None = None, run_dir: str | Pat
             atomic_write_text(run_dir / SETTINGS_FILE, json.dumps(settings, indent=1, default=str))
         else:
             _check_the_rest(run_dir, settings)
-        history = training.train_loop(
+        loop = training.train_loop(
             step, make_dataset, num_steps=num_steps, run_dir=run_dir,
             state={"network": network, "optimizer": optimizer}, steps_per_epoch=run["steps_per_epoch"],
             save_every=save_every, log_every=min(10, num_steps),
             sample_fn=lambda: np.concatenate([fixed, network(fixed, training=False).numpy()]), quiet=quiet)
-    result = TrainResult(network, history, style_image, extractor.source, time.perf_counter() - start, settings)
+    result = FastStyleResult(history=loop.history, final_step=loop.final_step, seconds=time.perf_counter() - start,
+                             stopped=loop.stopped, run_dir=loop.run_dir, network=network, style_image=style_image,
+                             weights=extractor.source, settings=settings)
     if verbose:
-        last = {k: v[-1] for k, v in history.items() if k != "step" and v}
+        last = {k: v[-1] for k, v in result.history.items() if k != "step" and v}
         print(f"fast-style: trained to step {num_steps} in {result.seconds:.0f} s with {extractor.source}; "
               + ", ".join(f"{k} {v:.3g}" for k, v in last.items()))
     return result
