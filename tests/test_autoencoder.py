@@ -133,7 +133,8 @@ def test_make_noise_and_unknown_kind():
     ("speckle", {"sigma": np.array([0.1, 0.2, 0.3])}, "sigma must be one number or a \\(low, high\\) range"),
     ("gaussian", {"sigma": (-0.1, 0.2)}, "sigma must be a number ≥ 0; got -0.1"),
     ("salt_and_pepper", {"amount": 1.5}, "amount must be in \\[0, 1\\]; got 1.5"),
-    ("boxes", {"max_fraction": 2}, "max_fraction must be in \\(0, 1\\]; got 2"),
+    ("boxes", {"max_fraction": 2}, "max_fraction must be in \\[0.25, 1\\] .*; got 2"),
+    ("boxes", {"max_fraction": 0.1}, "max_fraction must be in \\[0.25, 1\\] .*; got 0.1"),
     ("boxes", {"fill": -1}, "fill must be in \\[0, 1\\]; got -1"),
 ])
 def test_a_damage_value_that_makes_no_sense_is_refused_when_the_noise_is_made(kind, params, words):

@@ -37,7 +37,7 @@ Which file does what:
   :func:`denoise_photo`, :func:`evaluate_photo_denoiser` against non-local means on
   :data:`HELD_OUT_PHOTOS` (from :mod:`artlib.data`), and the shipped model (:func:`load_photo_denoiser`).
 
-Measures follow ``DESIGN.md``: PSNR with data range 1, SSIM as ``tf.image.ssim``
+Measures as everywhere in the course: PSNR with data range 1, SSIM as ``tf.image.ssim``
 (both from :mod:`artlib.metrics`), noisy inputs clipped to [0, 1], classical
 denoisers tuned per noise level on a validation split, never on the test set.
 """

@@ -1,6 +1,6 @@
 """Classical denoisers (scikit-image) tuned per noise level, and the table that ranks them against the networks.
 
-Measures follow ``DESIGN.md``: PSNR with data range 1, SSIM as ``tf.image.ssim``
+Measures as everywhere in the course: PSNR with data range 1, SSIM as ``tf.image.ssim``
 (both from :mod:`artlib.metrics`), noisy inputs clipped to [0, 1], classical
 denoisers tuned per noise level on a validation split, never on the test set.
 """

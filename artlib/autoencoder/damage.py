@@ -144,19 +144,21 @@ def box_mask(images: Any, seed: Any, num_boxes: int = 1, max_fraction: float = 0
         images: Float batch ``(N, H, W, C)`` in [0, 1].
         seed: Stateless seed, two integers or one.
         num_boxes: Boxes per image.
-        max_fraction: Largest box side as a fraction of the image side.
+        max_fraction: Largest box side as a fraction of the image side, from 1/4 (every box that
+            size) to 1.
         fill: The gray level of the hidden pixels.
 
     Returns:
         The masked batch, same shape, float32 in [0, 1].
 
     Raises:
-        ArtlibError: ``num_boxes`` is 0 or below, ``max_fraction`` is not in (0, 1], ``fill`` is outside
+        ArtlibError: ``num_boxes`` is 0 or below, ``max_fraction`` is not in [1/4, 1], ``fill`` is outside
             [0, 1], or ``seed`` is not an integer or two.
     """
     positive_int(num_boxes, "num_boxes")
-    if positive_float(max_fraction, "max_fraction") > 1:
-        raise ArtlibError(f"max_fraction must be in (0, 1]; got {max_fraction!r}")
+    if not 0.25 <= positive_float(max_fraction, "max_fraction") <= 1:  # the smallest side drawn is 1/4
+        raise ArtlibError(f"max_fraction must be in [0.25, 1] (a box's sides are drawn from 1/4 of the image's up "
+                          f"to it); got {max_fraction!r}")
     fill = unit_float(fill, "fill")
     seed = stateless_seed(seed)
     images = tf.convert_to_tensor(images, tf.float32)

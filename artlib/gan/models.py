@@ -216,7 +216,7 @@ def build_discriminator(*, conditional: bool = False, width: int = 64, class_hea
         width: Channels of the first convolution.
         class_head: Also classify the image into the ten classes (a second output of
             class logits), as the discriminator of a creative adversarial network does
-            (:mod:`artlib.gan.creative`); not with ``conditional``.
+            (:func:`artlib.gan.step.gan_step`); not with ``conditional``.
 
     Returns:
         A model ``images (N, 28, 28, 1)[, labels (N,)] -> logits (N, 1)``, or with ``class_head``

@@ -32,8 +32,9 @@ PROGRESSIVE_SIZES = (7, 14, 28)
 def build_progressive_generator(latent_dim: int = 64, *, width: int = 64) -> keras.Model:
     """artlib's generator with an image head at each resolution, for the progressive-growing demo.
 
-    The same trunk as :func:`build_generator`; a 1×1 ``tanh`` convolution turns the
-    7×7 and 14×14 feature maps into images too ("toRGB" in ProGAN).
+    The trunk of :func:`build_generator` with ``upsample="transpose"`` (transposed convolutions, as
+    the progressive demo was made); a 1×1 ``tanh`` convolution turns the 7×7 and 14×14 feature
+    maps into images too ("toRGB" in ProGAN).
 
     Args:
         latent_dim: Length of z.

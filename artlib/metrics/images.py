@@ -1,6 +1,6 @@
 """PSNR and SSIM per image, with the course's settings (pixels in [0, 1], ``tf.image.ssim`` defaults).
 
-The definitions (see ``DESIGN.md``, "Measures"):
+The definitions, used by every notebook and benchmark that reports them:
 
 * pixels in [0, 1], so ``data_range=1.0``; ``uint8`` images are scaled to
   [0, 1] first;

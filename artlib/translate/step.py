@@ -89,7 +89,7 @@ def make_train_step(models: CycleModels, g_optimizer: keras.optimizers.Optimizer
         d_optimizer: The discriminators' optimizer.
         cycle_weight: λ_cycle (≥ 0).
         identity_weight: λ_id (≥ 0).
-        jit_compile: Compile with XLA (off: slower on the CPUs measured, see DESIGN.md).
+        jit_compile: Compile with XLA (off by default: slower on the CPUs measured).
 
     Returns:
         ``step((images_a, images_b)) -> {"g_loss", "d_loss", "adversarial", "cycle", "identity"}``.
