@@ -1,6 +1,7 @@
 """Settings for the whole course: fast or full mode, offline mode, data paths, seeds.
 
-This module is the only place in artlib that reads the environment:
+This module is the only place in artlib that reads artlib's settings from the environment (the command
+line also checks ``KERAS_BACKEND``, and sets ``ARTLIB_DEBUG`` for ``--verbose``):
 
 * ``ARTLIB_MODE``      ``fast`` (CI, about a minute a notebook), ``lesson`` (a class period: each
                        notebook in ≤ 10 minutes on 2 CPU cores, short demonstration runs) or ``full``

@@ -25,7 +25,7 @@ import numpy as np
 import tensorflow as tf
 
 from artlib.arbitrary_style.adain import EPSILON, adain, channel_moments, check_alpha
-from artlib.arbitrary_style.model import ArbitraryStyle, load
+from artlib.arbitrary_style.model import ArbitraryStyle, _reflect_to_multiple, load
 from artlib.atomic import atomic_path
 from artlib.errors import ArtlibError
 from artlib.fast_style.export import _exportable, _require, export_format, prepare_export
@@ -47,11 +47,7 @@ class _PadSymmetricToMultiple(PadToMultiple):
     """
 
     def call(self, inputs):
-        shape, m = tf.shape(inputs), self.multiple  # (m - H mod m) mod m: see PadToMultiple
-        # at least 2m, as stylize pads: the decoder's first reflection pad needs 2×2 features
-        pad_h = tf.maximum((m - shape[1] % m) % m, 2 * m - shape[1])
-        pad_w = tf.maximum((m - shape[2] % m) % m, 2 * m - shape[2])
-        return tf.pad(inputs, [[0, 0], [0, pad_h], [0, pad_w], [0, 0]], mode="SYMMETRIC")
+        return _reflect_to_multiple(inputs, self.multiple)  # stylize's own padding, so the two cannot drift
 
 
 class _Preprocess(keras.layers.Layer):

@@ -15,7 +15,7 @@ from pathlib import Path
 from artlib.errors import ArtlibError
 
 __all__ = ["STYLE_SOURCES", "Parser", "positive_int", "nonnegative_int", "positive_float", "nonnegative_float",
-           "unit_interval", "unit_closed", "at_least", "between", "MAX_IMAGES", "MAX_SIDE", "MAX_WIDTH",
+           "unit_interval", "unit_closed", "between", "MAX_IMAGES", "MAX_SIDE", "MAX_WIDTH",
            "LIBRARY_DEFAULTS", "library_default", "MAX_PICTURE_PIXELS", "DEFAULT_ZOOM", "zoom_option", "mosaic_pixels",
            "picture_zoom", "out_option",
            "force_option", "seed_option", "model_option", "max_seconds_option", "check_output", "check_folder",
@@ -56,11 +56,6 @@ positive_float = _number(float, lambda v: v > 0 and v != float("inf"), "a positi
 nonnegative_float = _number(float, lambda v: 0 <= v < float("inf"), "a number of at least 0")
 unit_interval = _number(float, lambda v: 0 < v <= 1, "in (0, 1]")
 unit_closed = _number(float, lambda v: 0 <= v <= 1, "in [0, 1]")  # NaN fails the test too
-
-
-def at_least(minimum: int) -> Callable[[str], int]:
-    """An integer option that must be at least ``minimum``."""
-    return _number(int, lambda v: v >= minimum, f"a whole number of at least {minimum}")
 
 
 def between(minimum: int, maximum: int) -> Callable[[str], int]:

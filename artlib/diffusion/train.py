@@ -13,7 +13,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from artlib import modelio, training  # noqa: E402
-from artlib.checks import positive_float, positive_int, seed_value  # noqa: E402
+from artlib.checks import positive_float, positive_int, seed_value, unit_float  # noqa: E402
 from artlib.diffusion.schedule import NUM_TIMESTEPS, NoiseSchedule, q_sample  # noqa: E402
 from artlib.diffusion.unet import IMAGE_SHAPE, NULL_CLASS, NUM_CLASSES, build_unet  # noqa: E402
 from artlib.errors import ArtlibError, CheckpointError, DataError  # noqa: E402
@@ -49,8 +49,7 @@ class DiffusionSettings(dict):
             self["num_images"] = positive_int(self["num_images"], "num_images")
         self["learning_rate"] = positive_float(self["learning_rate"], "learning_rate")
         for name in ("ema_decay", "class_dropout"):
-            if isinstance(self[name], bool) or not isinstance(self[name], (int, float)) or not 0 <= self[name] < 1:
-                raise ArtlibError(f"{name} must be in [0, 1); got {self[name]!r}")
+            self[name] = unit_float(self[name], name, one=False)
 
 
 def diffusion_loss(noise: tf.Tensor, predicted: tf.Tensor) -> tf.Tensor:

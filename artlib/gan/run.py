@@ -23,7 +23,7 @@ from artlib import modelio, training  # noqa: E402
 from artlib.atomic import atomic_write_text  # noqa: E402
 from artlib.classes import class_list  # noqa: E402
 from artlib.errors import ArtlibError, CheckpointError, DataError  # noqa: E402
-from artlib.checks import positive_float, positive_int, seed_value  # noqa: E402
+from artlib.checks import positive_float, positive_int, seed_value, unit_float  # noqa: E402
 from artlib.gan.losses import check_loss  # noqa: E402
 from artlib.gan.models import (IMAGE_SHAPE, build_discriminator, build_generator,  # noqa: E402
                                build_tutorial_discriminator, build_tutorial_generator, check_upsample)
@@ -85,9 +85,7 @@ class GANSettings(dict):
             self["num_images"] = positive_int(self["num_images"], "num_images")
         self["learning_rate"] = positive_float(self["learning_rate"], "learning_rate")
         self["gp_weight"] = positive_float(self["gp_weight"], "gp_weight", zero=True)
-        if isinstance(self["beta_1"], bool) or not isinstance(self["beta_1"], (int, float)) or \
-                not 0 <= self["beta_1"] < 1:
-            raise ArtlibError(f"beta_1 must be in [0, 1); got {self['beta_1']!r}")
+        self["beta_1"] = unit_float(self["beta_1"], "beta_1", one=False)
         if self["classes"] is not None:
             self["classes"] = check_classes(self["classes"])
         self["creative_weight"] = positive_float(self["creative_weight"], "creative_weight", zero=True)

@@ -279,7 +279,9 @@ def fit(model: keras.Model, data: Any, *, num_epochs: int, batch_size: int, seed
 
     Returns:
         A :class:`~artlib.training.TrainResult`: this call's history per epoch
-        (``{"epoch": [...], "loss": [...], ...}``), ``final_step`` = ``num_epochs``.
+        (``{"epoch": [...], "loss": [...], ...}``), ``final_step`` = the epoch reached (``num_epochs``
+        unless a callback stopped it early; a run already past ``num_epochs`` trains nothing and
+        reports the epoch its backup holds).
 
     Raises:
         ArtlibError: An uncompiled model, a size below 1, fewer examples than one batch, a

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from artlib import config
-from artlib.checks import positive_float, positive_int, seed_value
+from artlib.checks import positive_float, positive_int, seed_value, unit_float
 from artlib.errors import ArtlibError, CheckpointError, DataError
 from artlib.modelio import check_run_kind
 from artlib.classes import class_pair
@@ -59,9 +59,7 @@ class TranslateSettings(dict):
         if self["identity_weight"] is None:
             self["identity_weight"] = 0.5 * self["cycle_weight"]
         self["identity_weight"] = positive_float(self["identity_weight"], "identity_weight", zero=True)
-        if isinstance(self["beta_1"], bool) or not isinstance(self["beta_1"], (int, float)) or \
-                not 0 <= self["beta_1"] < 1:
-            raise ArtlibError(f"beta_1 must be in [0, 1); got {self['beta_1']!r}")
+        self["beta_1"] = unit_float(self["beta_1"], "beta_1", one=False)
 
 
 def load_settings(run_dir: str | Path | None = None) -> TranslateSettings:
