@@ -255,7 +255,7 @@ def _demo_creative(out: Path, seed: int) -> list[Entry]:
 
 
 def _demo_diffusion(out: Path, seed: int) -> list[Entry]:
-    """The shipped diffusion model: a column per class, DDIM with the command line's defaults."""
+    """The shipped diffusion model: a column per class, DDIM as artlib shows it (``diffusion.SHOWN_SAMPLER``)."""
     import numpy as np
 
     from artlib import data, diffusion, plotting
@@ -264,15 +264,17 @@ def _demo_diffusion(out: Path, seed: int) -> list[Entry]:
         model, schedule = diffusion.load_model()
     except ArtlibError as err:
         return [("", "Diffusion", f"skipped: {err}")]
-    per_class, steps = config.choose(full=8, fast=2), config.choose(full=50, fast=5)
+    shown = diffusion.SHOWN_SAMPLER
+    per_class, steps = config.choose(full=8, fast=2), config.choose(full=shown["steps"], fast=5)
     labels = np.tile(np.arange(10), per_class)  # a column per class
-    images = diffusion.ddim_sample(model, len(labels), schedule=schedule, steps=steps, labels=labels, eta=1.0,
-                                   order=2, seed=seed)
+    images = diffusion.ddim_sample(model, len(labels), schedule=schedule, steps=steps, labels=labels,
+                                   eta=shown["eta"], order=shown["order"], seed=seed)
     titles = [data.FASHION_MNIST_CLASSES[c] if i < 10 else "" for i, c in enumerate(labels)]
     plotting.image_grid(images, ncols=10, titles=titles, path=out / "diffusion.png")
     return [("diffusion.png", "Diffusion",
              f"The shipped class-conditional model (data/pretrained/diffusion): noise turned into each class in "
-             f"{steps} DDIM steps (η = 1, second order), {per_class} samples a class.")]
+             f"{steps} DDIM steps (η = {shown['eta']:g}, order {shown['order']}), "
+             f"{per_class} samples a class.")]
 
 
 def write_index(out: Path, items: list[Entry], seconds: float) -> Path:

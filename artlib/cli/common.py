@@ -92,6 +92,7 @@ LIBRARY_DEFAULTS = {
     "gan.GANSettings.DEFAULTS.width": 64, "gan.FINETUNE_STEPS": 600,
     "diffusion.DiffusionSettings.DEFAULTS.num_steps": 9000, "diffusion.DiffusionSettings.DEFAULTS.width": 32,
     "diffusion.DiffusionSettings.DEFAULTS.batch_size": 64,
+    "diffusion.SHOWN_SAMPLER.steps": 50, "diffusion.SHOWN_SAMPLER.eta": 1.0, "diffusion.SHOWN_SAMPLER.order": 2,
     "translate.TranslateSettings.DEFAULTS.num_steps": 3000, "translate.TranslateSettings.DEFAULTS.width": 12,
     "translate.TranslateSettings.DEFAULTS.batch_size": 32,
 }

@@ -6,10 +6,10 @@ import argparse
 import time
 from pathlib import Path
 
-from artlib.cli.common import (MAX_IMAGES, MAX_WIDTH, between, check_folder, check_output, class_label, force_option,
-                               library_default, max_seconds_option, model_option, mosaic_pixels, nonnegative_float,
-                               one_of, out_option, picture_zoom, positive_int, sample_grid, save_samples, seed_option,
-                               unit_closed, zoom_option)
+from artlib.cli.common import (LIBRARY_DEFAULTS, MAX_IMAGES, MAX_WIDTH, between, check_folder, check_output,
+                               class_label, force_option, library_default, max_seconds_option, model_option,
+                               mosaic_pixels, nonnegative_float, one_of, out_option, picture_zoom, positive_int,
+                               sample_grid, save_samples, seed_option, unit_closed, zoom_option)
 from artlib.errors import ArtlibError
 
 __all__ = ["register"]
@@ -44,10 +44,12 @@ def _sampling(args: argparse.Namespace) -> tuple:
     return model, dict(schedule=schedule, labels=labels, guidance=args.guidance, seed=args.seed)
 
 
-#: DDIM steps when ``--steps`` is not given (a schedule with fewer levels: all of them).
-DEFAULT_DDIM_STEPS = 50
-#: DDIM's η and order when ``--eta`` and ``--order`` are not given.
-DEFAULT_ETA, DEFAULT_ORDER = 1.0, 2
+#: DDIM's steps, η and order when ``--steps``, ``--eta`` and ``--order`` are not given: the library's
+#: ``diffusion.SHOWN_SAMPLER``, written out (``tests/test_cli.py`` checks them) as ``--help`` must not load it.
+#: A schedule with fewer levels than the steps: all of them.
+DEFAULT_DDIM_STEPS = LIBRARY_DEFAULTS["diffusion.SHOWN_SAMPLER.steps"]
+DEFAULT_ETA = LIBRARY_DEFAULTS["diffusion.SHOWN_SAMPLER.eta"]
+DEFAULT_ORDER = LIBRARY_DEFAULTS["diffusion.SHOWN_SAMPLER.order"]
 
 
 def _ddim_options(args: argparse.Namespace) -> argparse.Namespace:

@@ -20,8 +20,8 @@ Which file does what:
 
 from __future__ import annotations
 
-from artlib.diffusion.sampling import (SAMPLE_BATCH, ddim_sample, ddim_timesteps, ddpm_sample, drawn_classes,
-                                      guided_noise)
+from artlib.diffusion.sampling import (SAMPLE_BATCH, SHOWN_SAMPLER, ddim_sample, ddim_timesteps, ddpm_sample,
+                                      drawn_classes, guided_noise)
 from artlib.diffusion.schedule import NUM_TIMESTEPS, NoiseSchedule, cosine_alpha_bars, q_sample
 from artlib.diffusion.train import (
     MODEL_FILE,
@@ -40,5 +40,5 @@ __all__ = [
     "NUM_CLASSES", "NULL_CLASS", "IMAGE_SHAPE", "DEFAULT_WIDTH", "SinusoidalEmbedding", "build_unet",
     "PRETRAINED_DIR", "MODEL_FILE", "DiffusionSettings", "diffusion_loss", "make_train_step", "train",
     "load_settings", "load_model",
-    "ddim_timesteps", "drawn_classes", "guided_noise", "ddpm_sample", "ddim_sample", "SAMPLE_BATCH",
+    "ddim_timesteps", "drawn_classes", "guided_noise", "ddpm_sample", "ddim_sample", "SAMPLE_BATCH", "SHOWN_SAMPLER",
 ]

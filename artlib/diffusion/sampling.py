@@ -18,12 +18,17 @@ from artlib.diffusion.schedule import NoiseSchedule  # noqa: E402
 from artlib.diffusion.unet import IMAGE_SHAPE, NULL_CLASS, NUM_CLASSES  # noqa: E402
 from artlib.errors import ArtlibError  # noqa: E402
 
-__all__ = ["ddim_timesteps", "drawn_classes", "guided_noise", "ddpm_sample", "ddim_sample", "SAMPLE_BATCH"]
+__all__ = ["ddim_timesteps", "drawn_classes", "guided_noise", "ddpm_sample", "ddim_sample", "SAMPLE_BATCH",
+           "SHOWN_SAMPLER"]
 
 #: Images per model call in the samplers (``batch_size``): the U-Net's activations take about 1.6 MB an image
 #: (3.2 MB with guidance), so any number of images samples in a few hundred MB, and a call with no more
 #: images than this runs them all at once.
 SAMPLE_BATCH = 256
+#: The DDIM settings artlib draws with unless told (the command line, the demo; a run's progress grids take 20
+#: steps): η = 1 and the second-order update, sharper with the shipped model than :func:`ddim_sample`'s own
+#: defaults, the published deterministic first-order sampler that notebook 10 starts from (data/README.md).
+SHOWN_SAMPLER = {"steps": 50, "eta": 1.0, "order": 2}
 
 
 def ddim_timesteps(num_timesteps: int, steps: int) -> np.ndarray:

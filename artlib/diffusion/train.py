@@ -141,7 +141,7 @@ def train(run_dir: str | Path, settings: Mapping[str, Any] | None = None, *, ima
         ArtlibError: Bad settings or counts, or a ``batch_size`` that does not split evenly over the strategy's replicas. DataError: Bad images or labels.
         CheckpointError: ``run_dir`` holds another run. NonFiniteLossError: divergence (last good checkpoint kept).
     """
-    from artlib.diffusion.sampling import ddim_sample
+    from artlib.diffusion.sampling import SHOWN_SAMPLER, ddim_sample
 
     settings = DiffusionSettings(**(settings or {}))
     if num_steps is not None:
@@ -167,7 +167,7 @@ def train(run_dir: str | Path, settings: Mapping[str, Any] | None = None, *, ima
 
     def sample_fn() -> np.ndarray:
         return ddim_sample(ema_model, len(grid_labels), steps=20, labels=grid_labels, seed=seed + 777,
-                           schedule=schedule, eta=1.0, order=2)  # the command line's sampler
+                           schedule=schedule, eta=SHOWN_SAMPLER["eta"], order=SHOWN_SAMPLER["order"])
 
     run_dir = training.worker_run_dir(run_dir)  # a non-chief worker of a multi-worker run writes a copy
     result = training.train_loop(
