@@ -352,6 +352,8 @@ def test_num_images_keeps_the_first_images_and_their_labels():
     np.testing.assert_array_equal(y, labels[:10])
     with pytest.raises(DataError, match="fewer than one batch"):
         module._training_data(images, labels, 4, 8)
+    with pytest.raises(DataError, match="num_images is 30 but only 24 training images are there"):
+        module._training_data(images, labels, 30, 8)  # as the GAN refuses it, not 24 silently
 
 
 def test_bad_training_input_is_refused(tmp_path):

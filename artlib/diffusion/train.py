@@ -104,6 +104,8 @@ def _training_data(images: Any, labels: Any, num_images: int | None, batch_size:
         raise DataError("diffusion training needs a class label per image (use labels=…, one per image)")
     y = np.asarray(labels).astype(np.int32).ravel()
     if num_images:  # cut first: converting 60,000 images to keep a few thousand wastes seconds and memory
+        if len(y) < num_images:  # as the GAN says: a run asked for more images than there are is refused
+            raise DataError(f"num_images is {num_images} but only {len(y)} training images are there")
         images, y = (images[:num_images] if hasattr(images, "__len__") else images), y[:num_images]
     x = np.asarray(as_batch(images, shape=IMAGE_SHAPE[:2], channels=1, name="training images"), np.float32)
     if len(y) != len(x):
