@@ -384,6 +384,12 @@ def _all_equal(a: list[np.ndarray], b: list[np.ndarray]) -> bool:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("run", ["mid_epoch", "boundary", "old_ckpt", "timed", "target"])
+def test_the_save_interval_is_an_epoch_up_to_250_steps_and_not_every_step_of_one_batch_epochs():
+    from artlib import training
+
+    assert [training.save_interval(n) for n in (1, 2, 117, 250, 937)] == [50, 2, 117, 250, 250]
+
+
 def test_resume_is_bitwise_exact(resume_results, run):
     results, steps = resume_results
     straight = results["straight"]

@@ -164,7 +164,7 @@ def train(run_dir: str | Path, settings: Mapping[str, Any] | None = None, *, ima
     step = make_train_step(model, ema_model, optimizer, seeds, schedule, ema_decay=settings["ema_decay"],
                            class_dropout=settings["class_dropout"])
     steps_per_epoch = len(x) // batch_size
-    every = min(steps_per_epoch, 250)
+    every = training.save_interval(steps_per_epoch)
     grid_labels = np.repeat(np.arange(NUM_CLASSES), 4)
 
     def sample_fn() -> np.ndarray:

@@ -304,7 +304,7 @@ def train(run_dir: str | Path, settings: GANSettings | None = None, *, images: n
         _adopt_old_settings(Path(run_dir))
         batch_size, seed = int(settings["batch_size"]), int(settings["seed"])
         steps_per_epoch = len(real) // batch_size
-        every = min(steps_per_epoch, 250) if steps_per_epoch > 1 else 50  # one-batch epochs: not every step
+        every = training.save_interval(steps_per_epoch)
 
         with training.get_strategy().scope():
             g_optimizer = keras.optimizers.Adam(settings["learning_rate"], beta_1=settings["beta_1"])

@@ -5,7 +5,7 @@ Which file does what:
 =============== ===========================================================================
 ``loop.py``     :func:`train_loop`: explicit ``@tf.function`` loops (GAN, VAE, fast style);
                 exact resume, ``max_seconds``, ``stop_when``, ``sample_every``; returns a
-                :class:`TrainResult`
+                :class:`TrainResult`; :func:`save_interval`, the topics' save cadence
 ``fit.py``      :func:`fit`: the entry point for every ``fit``-trained model (epoch-keyed data,
                 optional per-batch ``map_fn``, resume from artlib's backup);
                 :class:`NaNGuard`, :class:`BackupAndRestore`, :func:`callbacks`
@@ -77,7 +77,7 @@ from artlib.training.finite import DEFAULT_HINT, check_finite
 from artlib.training.fit import BackupAndRestore, NaNGuard, callbacks, fit
 from artlib.training.lock import LOCK_FILE, run_lock
 from artlib.training.logger import RunLogger, as_grid
-from artlib.training.loop import train_loop
+from artlib.training.loop import save_interval, train_loop
 from artlib.training.order import count_examples, epoch_dataset, epoch_order, shuffled_batches, whole_executions
 from artlib.training.progress import progress_bar
 from artlib.training.result import STOP_REASONS, TrainResult
@@ -101,6 +101,7 @@ __all__ = [
     "check_finite",
     "DEFAULT_HINT",
     "train_loop",
+    "save_interval",
     "TrainResult",
     "STOP_REASONS",
     "RunDir",

@@ -34,7 +34,14 @@ from artlib.training.result import TrainResult  # noqa: E402
 from artlib.training.rundir import RunDir  # noqa: E402
 from artlib.training.strategy import worker_run_dir  # noqa: E402
 
-__all__ = ["train_loop"]
+__all__ = ["train_loop", "save_interval"]
+
+
+def save_interval(steps_per_epoch: int) -> int:
+    """How often a step-counted loop of the course saves and draws its grid (``save_every``, ``sample_every``):
+    every epoch, at most every 250 steps; an epoch of one batch (a training set of one batch) every 50 steps,
+    not at every step."""
+    return min(steps_per_epoch, 250) if steps_per_epoch > 1 else 50
 
 
 def _count_batches(batches: Iterable[Any]) -> int:

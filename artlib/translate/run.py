@@ -127,7 +127,7 @@ def train(run_dir: str | Path, settings: Mapping[str, Any] | None = None, *, num
     step = make_train_step(models, g_optimizer, d_optimizer, cycle_weight=settings["cycle_weight"],
                            identity_weight=settings["identity_weight"])
     steps_per_epoch = min(len(images_a), len(images_b)) // batch_size
-    every = min(steps_per_epoch, 250)
+    every = training.save_interval(steps_per_epoch)
 
     def make_dataset(epoch: int) -> tf.data.Dataset:
         batches_a = training.shuffled_batches(images_a, batch_size, seed=seed + epoch)
