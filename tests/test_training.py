@@ -382,14 +382,14 @@ def _all_equal(a: list[np.ndarray], b: list[np.ndarray]) -> bool:
     return len(a) == len(b) and all(x.dtype == y.dtype and np.array_equal(x, y) for x, y in zip(a, b))
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("run", ["mid_epoch", "boundary", "old_ckpt", "timed", "target"])
 def test_the_save_interval_is_an_epoch_up_to_250_steps_and_not_every_step_of_one_batch_epochs():
     from artlib import training
 
     assert [training.save_interval(n) for n in (1, 2, 117, 250, 937)] == [50, 2, 117, 250, 250]
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("run", ["mid_epoch", "boundary", "old_ckpt", "timed", "target"])
 def test_resume_is_bitwise_exact(resume_results, run):
     results, steps = resume_results
     straight = results["straight"]
