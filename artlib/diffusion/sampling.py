@@ -16,6 +16,7 @@ from artlib.checks import fits_in_memory, positive_float, positive_int, seed_val
 from artlib.classes import class_index  # noqa: E402
 from artlib.diffusion.schedule import NoiseSchedule  # noqa: E402
 from artlib.diffusion.unet import IMAGE_SHAPE, NULL_CLASS, NUM_CLASSES  # noqa: E402
+from artlib.imageio import from_minus_one_one  # noqa: E402
 from artlib.errors import ArtlibError  # noqa: E402
 
 __all__ = ["ddim_timesteps", "drawn_classes", "guided_noise", "ddpm_sample", "ddim_sample", "SAMPLE_BATCH",
@@ -115,7 +116,7 @@ def _prepare(n, labels, guidance, seed, sampler: str, kept: int, batch_size):
 
 
 def _to_unit(x: tf.Tensor) -> np.ndarray:
-    return np.clip((x.numpy() + 1.0) / 2.0, 0.0, 1.0).astype(np.float32)
+    return from_minus_one_one(x.numpy())
 
 
 # ----------------------------------------------------------------------------- the two updates, one level to the next
@@ -271,7 +272,7 @@ def ddpm_sample(model: keras.Model, n: int, *, schedule: NoiseSchedule, labels: 
     if return_path is None:
         return images
     kept = levels[:-1][keep]
-    return images, {int(t): np.clip((step + 1.0) / 2.0, 0.0, 1.0) for t, step in zip(kept, path.numpy())}
+    return images, {int(t): from_minus_one_one(step) for t, step in zip(kept, path.numpy())}
 
 
 def ddim_sample(model: keras.Model, n: int, *, schedule: NoiseSchedule, steps: int = 50, labels: Any = None,
@@ -319,4 +320,4 @@ def ddim_sample(model: keras.Model, n: int, *, schedule: NoiseSchedule, steps: i
     keep = np.ones(len(levels) - 1, bool) if return_path else None
     images, path = _sample(model, "ddim", levels, labels, guidance, noise, seed, eta, schedule, keep, int(order),
                            batch_size)
-    return (images, np.clip((path.numpy() + 1.0) / 2.0, 0.0, 1.0)) if return_path else images
+    return (images, from_minus_one_one(path.numpy())) if return_path else images

@@ -94,7 +94,7 @@ def make_train_step(model: keras.Model, ema_model: keras.Model, optimizer: keras
 
 def _training_data(images: Any, labels: Any, num_images: int | None, batch_size: int) -> tuple[np.ndarray, np.ndarray]:
     """Images in [-1, 1] ``N×28×28×1`` float32 and int32 labels (Fashion-MNIST's training set by default)."""
-    from artlib.imageio import as_batch
+    from artlib.imageio import as_batch, to_minus_one_one
 
     if images is None:
         from artlib import data
@@ -114,7 +114,7 @@ def _training_data(images: Any, labels: Any, num_images: int | None, batch_size:
         raise DataError(f"labels must be 0 … {NUM_CLASSES - 1}; got values from {y.min()} to {y.max()}")
     if len(x) < batch_size:
         raise DataError(f"{len(x)} training images are fewer than one batch of {batch_size}")
-    return x * 2.0 - 1.0, y
+    return to_minus_one_one(x), y
 
 
 def train(run_dir: str | Path, settings: Mapping[str, Any] | None = None, *, images: Any = None,
@@ -140,7 +140,8 @@ def train(run_dir: str | Path, settings: Mapping[str, Any] | None = None, *, ima
         This call's :class:`~artlib.training.TrainResult`.
 
     Raises:
-        ArtlibError: Bad settings or counts, or a ``batch_size`` that does not split evenly over the strategy's replicas. DataError: Bad images or labels.
+        ArtlibError: Bad settings or counts, or a ``batch_size`` that does not split evenly over the strategy's
+            replicas. DataError: Bad images or labels.
         CheckpointError: ``run_dir`` holds another run. NonFiniteLossError: divergence (last good checkpoint kept).
     """
     from artlib.diffusion.sampling import SHOWN_SAMPLER, ddim_sample

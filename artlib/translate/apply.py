@@ -13,6 +13,7 @@ import numpy as np  # noqa: E402
 from artlib import modelio  # noqa: E402
 from artlib.checks import positive_int  # noqa: E402
 from artlib.errors import ArtlibError, CheckpointError  # noqa: E402
+from artlib.imageio import from_minus_one_one, to_minus_one_one  # noqa: E402
 from artlib.metrics import fashion_batch  # noqa: E402
 from artlib.classes import class_name  # noqa: E402
 from artlib.translate.models import IMAGE_SHAPE  # noqa: E402
@@ -138,10 +139,10 @@ def translate(images: Any, run_dir_or_models: Any = None, direction: str = "a_to
         back = translate(boots, direction="b_to_a")      # and back
     """
     shape = np.shape(images)
-    x = fashion_batch(images) * 2.0 - 1.0  # (N, 28, 28, 1) in [-1, 1]
+    x = to_minus_one_one(fashion_batch(images))  # (N, 28, 28, 1) in [-1, 1]
     direction = check_direction(direction)
     batch_size = positive_int(batch_size, "batch_size")
     generator = getattr(as_translator(run_dir_or_models), direction)
     out = np.concatenate([np.asarray(generator(x[i:i + batch_size], training=False))
                           for i in range(0, len(x), batch_size)])
-    return np.clip((out + 1.0) / 2.0, 0.0, 1.0).astype(np.float32).reshape(shape)
+    return from_minus_one_one(out).reshape(shape)

@@ -15,7 +15,7 @@ import tensorflow as tf  # noqa: E402
 from artlib import modelio, training  # noqa: E402
 from artlib.checks import positive_float, positive_int  # noqa: E402
 from artlib.errors import DataError  # noqa: E402
-from artlib.imageio import as_batch  # noqa: E402
+from artlib.imageio import as_batch, from_minus_one_one, to_minus_one_one  # noqa: E402
 from artlib.translate.apply import GENERATOR_FILES  # noqa: E402
 from artlib.classes import class_name  # noqa: E402
 from artlib.translate.measure import translation_rows  # noqa: E402
@@ -63,7 +63,7 @@ def class_images(classes: Any, images: Any = None, labels: Any = None, *,
         if len(x) < batch_size:
             raise DataError(f"class {index} ({class_name(index)}) has {len(x)} training images, fewer than one batch "
                             f"of {batch_size}; pass more images of it or a smaller batch_size")
-        chosen.append(as_batch(x, shape=IMAGE_SHAPE[:2], channels=1, name=f"images of class {index}") * 2.0 - 1.0)
+        chosen.append(to_minus_one_one(as_batch(x, shape=IMAGE_SHAPE[:2], channels=1, name=f"images of class {index}")))
     return chosen[0], chosen[1]
 
 
@@ -134,7 +134,8 @@ def train(run_dir: str | Path, settings: Mapping[str, Any] | None = None, *, num
         batches_b = training.shuffled_batches(images_b, batch_size, seed=seed + B_SEED_OFFSET + epoch)
         return tf.data.Dataset.zip((batches_a, batches_b)).take(steps_per_epoch)
 
-    grid_a, grid_b = ((x[training.epoch_order(len(x), seed=seed + GRID_SEED_OFFSET, epoch=0)[:grid_size]] + 1.0) / 2.0
+    grid_a, grid_b = (from_minus_one_one(x[training.epoch_order(len(x), seed=seed + GRID_SEED_OFFSET,
+                                                                epoch=0)[:grid_size]])
                       for x in (images_a, images_b))  # fixed images in [0, 1]
 
     def sample_fn() -> np.ndarray:
