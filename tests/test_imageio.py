@@ -608,12 +608,20 @@ def test_wrong_python_types_raise_type_error(tmp_path):
 @pytest.mark.parametrize("kwargs, words", [
     ({"max_dim": 0}, "max_dim"), ({"max_dim": -5}, "max_dim"), ({"max_dim": 2.5}, "max_dim"),
     ({"min_dim": 0}, "min_dim"), ({"max_pixels": 0}, "max_pixels"), ({"max_bytes": -1}, "max_bytes"),
-    ({"max_aspect": 0.0}, "max_aspect"),
+    ({"max_aspect": 0.0}, "max_aspect"), ({"max_bytes": 1.5e6 + 0.5}, "max_bytes"), ({"max_pixels": True}, "max_pixels"),
 ])
 def test_bad_arguments_raise_an_artlib_error_naming_them(kwargs, words):
     with pytest.raises(ArtlibError, match=words) as info:
         load_image(_NOISE_PNG, **kwargs)
     assert repr(next(iter(kwargs.values()))) in str(info.value) and "\n" not in str(info.value)
+
+
+def test_limits_written_as_floats_are_taken_as_whole_numbers(tmp_path):
+    """``max_bytes=50e6`` (a float, whole) is 50,000,000 bytes: a file or a file object is read up to it."""
+    path = tmp_path / "noise.png"
+    path.write_bytes(_NOISE_PNG)
+    for source in (path, io.BytesIO(_NOISE_PNG)):
+        _exact(load_image(source, max_bytes=50e6, max_pixels=1e6, max_dim=64.0))
 
 
 def test_pillow_global_state_is_untouched():

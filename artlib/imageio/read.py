@@ -19,6 +19,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from artlib import net
+from artlib.checks import positive_float, positive_int
 from artlib.errors import ArtlibError, ImageError, OfflineError, WriteError
 from artlib.imageio.batch import float_pixels
 
@@ -85,28 +86,19 @@ def load_image(
             unreachable).
         TypeError: ``source`` is not one of the kinds above (e.g. an ``int``, or a
             file opened in text mode): a programming mistake, not a bad image.
-        ArtlibError: ``max_dim`` or ``min_dim`` is not a positive integer, or ``max_pixels``,
-            ``max_bytes`` or ``max_aspect`` is not positive (a ``ValueError`` like every artlib error).
+        ArtlibError: ``max_dim``, ``min_dim``, ``max_pixels`` or ``max_bytes`` is not a positive whole
+            number (``50e6`` is one), or ``max_aspect`` is not positive (a ``ValueError`` like every artlib error).
 
     Example:
         >>> image = load_image("photo.jpg", max_dim=512)  # doctest: +SKIP
         >>> image.shape, image.dtype                      # doctest: +SKIP
         ((384, 512, 3), dtype('float32'))
     """
-    if max_dim is not None and not _positive_int(max_dim):
-        raise ArtlibError(f"max_dim must be a positive integer or None, not {max_dim!r}")
-    if not _positive_int(min_dim):
-        raise ArtlibError(f"min_dim must be a positive integer, not {min_dim!r}")
-    for limit, value in (("max_pixels", max_pixels), ("max_bytes", max_bytes), ("max_aspect", max_aspect)):
-        if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) or not value > 0:
-            raise ArtlibError(f"{limit} must be a positive number, not {value!r}")
-    data, name = _read_source(source, max_bytes)
-    return _decode(data, name, None if max_dim is None else int(max_dim), min_dim=int(min_dim),
-                   max_pixels=max_pixels, max_aspect=max_aspect)
-
-
-def _positive_int(value: object) -> bool:
-    return isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value >= 1
+    max_dim = None if max_dim is None else positive_int(max_dim, "max_dim")
+    min_dim, max_pixels = positive_int(min_dim, "min_dim"), positive_int(max_pixels, "max_pixels")
+    max_bytes, max_aspect = positive_int(max_bytes, "max_bytes"), positive_float(max_aspect, "max_aspect")
+    data, name = _read_source(source, max_bytes)  # max_bytes an int: file.read(max_bytes + 1) needs one
+    return _decode(data, name, max_dim, min_dim=min_dim, max_pixels=max_pixels, max_aspect=max_aspect)
 
 
 def _read_source(source: ImageSource, max_bytes: int) -> tuple[bytes, str]:
