@@ -33,7 +33,7 @@ from typing import Any
 from artlib.errors import ArtlibError, DiskFullError, WriteError  # raised here; defined with the other errors
 
 __all__ = ["DiskFullError", "WriteError", "atomic_path", "atomic_write_bytes", "atomic_write_text", "check_writable",
-           "plan_outputs", "remove_leftovers"]
+           "refuse_overwrite", "plan_outputs", "remove_leftovers"]
 
 #: The name :func:`atomic_path` gives its temporary file: ``.`` + the target's name without its
 #: extensions + ``-`` + mkstemp's eight random characters + ``.tmp`` + the target's extensions.
@@ -72,6 +72,19 @@ def _cannot_write(target: Path, err: OSError) -> WriteError:
                              "(or write somewhere else) and try again.", code)
     reason = _CANNOT_WRITE.get(err.errno, (err.strerror or str(err)).lower())
     return WriteError(f"cannot write {target}: {reason}; {kept}. Write somewhere else.", err.errno)
+
+
+def refuse_overwrite(target: str | os.PathLike, force: bool) -> Path:
+    """``target`` as a Path; an existing file there is an error unless ``force`` (artlib never replaces one
+    unasked). A folder in the file's place is left to :func:`check_writable`, which says so.
+
+    Raises:
+        ArtlibError: ``target`` is an existing file and ``force`` is False.
+    """
+    target = Path(target)
+    if not force and target.exists() and not target.is_dir():
+        raise ArtlibError(f"'{target}' exists; pass --force (force=True) to overwrite it")
+    return target
 
 
 def check_writable(target: str | os.PathLike, *, folder: bool = False) -> Path:
@@ -204,9 +217,7 @@ def plan_outputs(pairs: Iterable[tuple[str | os.PathLike, Any]], *, force: bool 
         if target in planned:
             raise ArtlibError(f"'{planned[target]}' and '{source}' would both be written to '{target}'; "
                               "rename one or apply them separately")
-        if target.is_file() and not force:
-            raise ArtlibError(f"'{target}' exists; pass --force to overwrite it")
-        planned[target] = source
+        planned[refuse_overwrite(target, force)] = source
     probed: set[Path] = set()
     for target in planned:  # a probe per folder, not per file; a folder in a file's place is told by name
         if target.parent not in probed or target.is_dir():

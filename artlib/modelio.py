@@ -45,13 +45,12 @@ def save_model(model: Any, path: str | Path, *, force: bool = True, optimizer: b
     Raises:
         ArtlibError: ``path`` does not end in ``.keras``, or exists and ``force`` is False.
     """
-    from artlib.atomic import atomic_path
+    from artlib.atomic import atomic_path, refuse_overwrite
 
     path = Path(path)
     if path.suffix != ".keras":
         raise ArtlibError(f"{path}: a model file name must end in .keras")
-    if path.exists() and not force:
-        raise ArtlibError(f"{path} exists; pass --force (force=True) to overwrite it")
+    refuse_overwrite(path, force)
     if not optimizer and getattr(model, "optimizer", None) is not None:
         bare = model.__class__.from_config(model.get_config())  # same architecture, no optimizer
         bare.set_weights(model.get_weights())

@@ -252,7 +252,7 @@ def test_plan_outputs_refuses_a_shared_target_an_existing_file_and_a_place_it_ca
         plan_outputs([*pairs, (out / "a.png", "in/a.jpg")], force=True)  # force does not make one file hold two
     out.mkdir()
     (out / "b.png").write_bytes(b"an earlier result")
-    with pytest.raises(ArtlibError, match=r"'.*out/b.png' exists; pass --force to overwrite it"):
+    with pytest.raises(ArtlibError, match=r"'.*out/b.png' exists; pass --force \(force=True\) to overwrite it"):
         plan_outputs(pairs)
     assert list(plan_outputs(pairs, force=True)) == [out / "a.png", out / "b.png"]
     (out / "a.png").mkdir()

@@ -15,7 +15,6 @@ exactly as ``stylize`` pads it, and the painted photo is cropped back. The conve
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -26,9 +25,8 @@ import tensorflow as tf
 
 from artlib.arbitrary_style.adain import EPSILON, adain, channel_moments, check_alpha
 from artlib.arbitrary_style.model import ArbitraryStyle, _reflect_to_multiple, load
-from artlib.atomic import atomic_path
 from artlib.errors import ArtlibError
-from artlib.fast_style.export import _exportable, _require, export_format, prepare_export
+from artlib.fast_style.export import _exportable, open_exported, prepare_export, write_export
 from artlib.fast_style.network import CropLike, PadToMultiple
 from artlib.style.features import preprocess
 
@@ -133,11 +131,7 @@ def export_model(model_or_path: ArbitraryStyle | str | Path | None, out_path: st
     signature = [[keras.InputSpec(shape=(None, None, None, 3), dtype="float32", name="content"),
                   keras.InputSpec(shape=(1, None, None, 3), dtype="float32", name="style"),
                   keras.InputSpec(shape=(1,), dtype="float32", name="alpha")]]
-    options = {"target_spec": {"supported_ops": [tf.lite.OpsSet.TFLITE_BUILTINS]}} if chosen == "litert" else {}
-    with atomic_path(out_path) as tmp, warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*np.object", category=FutureWarning)  # Keras's tf2onnx patch
-        pipeline.export(str(tmp), format=chosen, input_signature=signature, verbose=False, **options)
-    return out_path
+    return write_export(pipeline, out_path, chosen, signature)
 
 
 def _input_order(names: list[str]) -> list[int]:
@@ -150,36 +144,6 @@ def _input_order(names: list[str]) -> list[int]:
                               "export it with arbitrary_style.export_model")
         order.append(found[0])
     return order
-
-
-def _onnx_runner(path: Path) -> Callable[..., np.ndarray]:
-    ort = _require("onnxruntime", "running an ONNX file")
-    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    names = [i.name for i in session.get_inputs()]
-    keys = [names[i] for i in _input_order(names)]
-    return lambda *arrays: session.run(None, dict(zip(keys, arrays)))[0]
-
-
-def _litert_runner(path: Path) -> Callable[..., np.ndarray]:
-    interpreter = _require("ai_edge_litert.interpreter", "running a LiteRT file").Interpreter(model_path=str(path))
-    details = interpreter.get_input_details()
-    indices = [details[i]["index"] for i in _input_order([d["name"] for d in details])]
-    target = interpreter.get_output_details()[0]["index"]
-    allocated = [None]  # the input shapes the tensors are allocated for
-
-    def run(*arrays: np.ndarray) -> np.ndarray:
-        shapes = tuple(a.shape for a in arrays)
-        if allocated[0] != shapes:
-            for index, shape in zip(indices, shapes):
-                interpreter.resize_tensor_input(index, shape, strict=True)
-            interpreter.allocate_tensors()
-            allocated[0] = shapes
-        for index, array in zip(indices, arrays):
-            interpreter.set_tensor(index, array)
-        interpreter.invoke()
-        return interpreter.get_tensor(target)
-
-    return run
 
 
 def _pixels(images: Any, what: str) -> np.ndarray:
@@ -203,11 +167,7 @@ def load_exported(path: str | Path) -> Callable[..., np.ndarray]:
     Raises:
         ArtlibError: Another suffix, a missing file, a missing optional package, ``alpha`` outside [0, 1].
     """
-    path = Path(path)
-    runner = {"onnx": _onnx_runner, "litert": _litert_runner}[export_format(path)]
-    if not path.is_file():
-        raise ArtlibError(f"exported model '{path}' does not exist")
-    forward = runner(path)
+    forward = open_exported(path, _input_order)
 
     def run(content, style, alpha: float = 1.0) -> np.ndarray:
         content, style = _pixels(content, "content"), _pixels(style, "style")

@@ -233,15 +233,13 @@ def check_output(path: str, force: bool, suffixes: Iterable[str] | None = None) 
         ArtlibError: Another suffix, or an existing file without ``--force``.
         WriteError: Nothing can be written there (see :func:`artlib.atomic.check_writable`).
     """
-    from artlib.atomic import check_writable
+    from artlib.atomic import check_writable, refuse_overwrite
 
     out = Path(path)
     suffixes = sorted(suffixes) if suffixes is not None else None
     if suffixes is not None and out.suffix.lower() not in suffixes:
         raise ArtlibError(f"-o {out}: end the name with {' or '.join(suffixes)}")
-    if out.exists() and not out.is_dir() and not force:
-        raise ArtlibError(f"{out} exists; pass --force to overwrite it")
-    return check_writable(out)
+    return check_writable(refuse_overwrite(out, force))
 
 
 def check_folder(path: str | Path, kind: str | None = None) -> Path:

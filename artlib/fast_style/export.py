@@ -18,11 +18,12 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from artlib.atomic import atomic_path
+from artlib.atomic import atomic_path, refuse_overwrite
 from artlib.errors import ArtlibError
 from artlib.fast_style.io import load_network
 
-__all__ = ["EXPORT_FORMATS", "EXPORT_EXTRA", "export_format", "export_network", "load_exported"]
+__all__ = ["EXPORT_FORMATS", "EXPORT_EXTRA", "export_format", "prepare_export", "export_network", "write_export",
+           "open_exported", "load_exported"]
 
 #: File suffix -> Keras ``model.export`` format.
 EXPORT_FORMATS = {".onnx": "onnx", ".tflite": "litert"}
@@ -70,8 +71,7 @@ def prepare_export(out_path: str | Path, format: str | None, force: bool) -> tup
     """
     out_path = Path(out_path)
     chosen = export_format(out_path, format)
-    if out_path.exists() and not force:
-        raise ArtlibError(f"{out_path} exists; pass force=True (--force) to overwrite it")
+    refuse_overwrite(out_path, force)
     if chosen == "onnx":
         _require("onnx", "ONNX export")
         _require("tf2onnx", "ONNX export")
@@ -122,37 +122,69 @@ def export_network(network_or_path: keras.Model | str | Path, out_path: str | Pa
     """
     out_path, chosen = prepare_export(out_path, format, force)
     network = network_or_path if isinstance(network_or_path, keras.Model) else load_network(network_or_path)
-    network = _exportable(network)
     signature = [keras.InputSpec(shape=(None, None, None, 3), dtype="float32", name="images")]
+    return write_export(_exportable(network), out_path, chosen, signature)
+
+
+def write_export(model: keras.Model, out_path: Path, chosen: str, signature: list) -> Path:
+    """``model.export`` to ``out_path`` in the format ``chosen`` (from :func:`prepare_export`), atomically.
+
+    LiteRT files are held to TFLite's built-in operations, which its interpreter runs without TensorFlow.
+    """
     options = {"target_spec": {"supported_ops": [tf.lite.OpsSet.TFLITE_BUILTINS]}} if chosen == "litert" else {}
     with atomic_path(out_path) as tmp, warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*np.object", category=FutureWarning)  # Keras's tf2onnx patch
-        network.export(str(tmp), format=chosen, input_signature=signature, verbose=False, **options)
+        model.export(str(tmp), format=chosen, input_signature=signature, verbose=False, **options)
     return out_path
 
 
-def _onnx_runner(path: Path) -> Callable[[np.ndarray], np.ndarray]:
+#: ``order(names)``: the positions, among an exported file's input names, of the arrays a runner is given.
+InputOrder = Callable[[list[str]], list[int]]
+
+
+def _onnx_runner(path: Path, order: InputOrder) -> Callable[..., np.ndarray]:
     ort = _require("onnxruntime", "running an ONNX file")
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    name = session.get_inputs()[0].name
-    return lambda batch: session.run(None, {name: batch})[0]
+    names = [i.name for i in session.get_inputs()]
+    keys = [names[i] for i in order(names)]
+    return lambda *arrays: session.run(None, dict(zip(keys, arrays)))[0]
 
 
-def _litert_runner(path: Path) -> Callable[[np.ndarray], np.ndarray]:
+def _litert_runner(path: Path, order: InputOrder) -> Callable[..., np.ndarray]:
     interpreter = _require("ai_edge_litert.interpreter", "running a LiteRT file").Interpreter(model_path=str(path))
-    source, target = interpreter.get_input_details()[0]["index"], interpreter.get_output_details()[0]["index"]
-    allocated = [None]  # the input shape the tensors are allocated for
+    details = interpreter.get_input_details()
+    indices = [details[i]["index"] for i in order([d["name"] for d in details])]
+    target = interpreter.get_output_details()[0]["index"]
+    allocated = [None]  # the input shapes the tensors are allocated for
 
-    def run(batch: np.ndarray) -> np.ndarray:
-        if allocated[0] != batch.shape:
-            interpreter.resize_tensor_input(source, batch.shape, strict=True)
+    def run(*arrays: np.ndarray) -> np.ndarray:
+        shapes = tuple(a.shape for a in arrays)
+        if allocated[0] != shapes:
+            for index, shape in zip(indices, shapes):
+                interpreter.resize_tensor_input(index, shape, strict=True)
             interpreter.allocate_tensors()
-            allocated[0] = batch.shape
-        interpreter.set_tensor(source, batch)
+            allocated[0] = shapes
+        for index, array in zip(indices, arrays):
+            interpreter.set_tensor(index, array)
         interpreter.invoke()
         return interpreter.get_tensor(target)
 
     return run
+
+
+def open_exported(path: str | Path, order: InputOrder = lambda names: list(range(len(names)))
+                  ) -> Callable[..., np.ndarray]:
+    """``forward(*arrays)``: an exported ``.onnx`` (onnxruntime) or ``.tflite`` (LiteRT) file, loaded once,
+    its inputs given in ``order`` (default: the file's own).
+
+    Raises:
+        ArtlibError: Another suffix, a missing file, or a missing optional package.
+    """
+    path = Path(path)
+    runner = {"onnx": _onnx_runner, "litert": _litert_runner}[export_format(path)]
+    if not path.is_file():
+        raise ArtlibError(f"exported model '{path}' does not exist")
+    return runner(path, order)
 
 
 def load_exported(path: str | Path) -> Callable[[np.ndarray], np.ndarray]:
@@ -168,11 +200,7 @@ def load_exported(path: str | Path) -> Callable[[np.ndarray], np.ndarray]:
     Raises:
         ArtlibError: Another suffix, a missing file, or a missing optional package.
     """
-    path = Path(path)
-    runner = {"onnx": _onnx_runner, "litert": _litert_runner}[export_format(path)]
-    if not path.is_file():
-        raise ArtlibError(f"exported model '{path}' does not exist")
-    forward = runner(path)
+    forward = open_exported(path)
 
     def run(images) -> np.ndarray:
         images = np.asarray(images, np.float32)

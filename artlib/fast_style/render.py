@@ -17,7 +17,7 @@ from artlib.errors import ArtlibError, DataError, ImageError, first_line
 from artlib.checks import positive_int, size_pair
 from artlib.fast_style.content import image_files
 from artlib.fast_style.io import as_network
-from artlib.atomic import plan_outputs
+from artlib.atomic import plan_outputs, refuse_overwrite
 from artlib.net import is_url
 
 __all__ = ["VIDEO_SUFFIXES", "FORWARD_CACHE", "compiled_forward", "stylize_batch", "stylize_image",
@@ -107,10 +107,7 @@ def stylize_image(network: keras.Model, image: Any, *, max_dim: int | None = Non
 
 
 def _output(out_dir: Path, name: str, force: bool) -> Path:
-    path = out_dir / name
-    if path.exists() and not force:
-        raise ArtlibError(f"'{path}' exists; pass --force to overwrite it")
-    return path
+    return refuse_overwrite(out_dir / name, force)
 
 
 def stylize_folder(network: keras.Model, folder: str | Path, out_dir: str | Path, *, max_dim: int | None = None,
