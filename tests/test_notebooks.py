@@ -132,3 +132,19 @@ def test_the_kernel_client_waits_in_short_polls_within_the_callers_timeout():
     assert sum(asked) == pytest.approx(10.25) and max(asked) == pytest.approx(0.1)  # the caller's timeout holds
     now[0], asked[:] = -0.5, []
     assert asyncio.run(get_msg(None, None))["msg_type"] == "execute_reply" and len(asked) == 8  # no timeout: slices
+
+
+def test_the_suite_profile_sorts_tests_by_kind_and_shows_each_workers_span(capsys):
+    """scripts/suite_profile.py's report, on records made up here."""
+    profile = load_script("suite_profile")
+    workers = {"gw0": [{"id": "notebooks/04_gan.ipynb::04_gan.ipynb", "start": 100.0, "wall": 30.0, "cpu": 0.1},
+                       {"id": "tests/test_kill.py::test_killed[gan]", "start": 130.0, "wall": 12.0, "cpu": 0.5}],
+               "gw1": [{"id": "tests/test_gan.py::test_a", "start": 101.0, "wall": 8.0, "cpu": 7.5},
+                       {"id": "tests/test_gan.py::test_b", "start": 109.0, "wall": 0.01, "cpu": 0.0}]}
+    profile.report(workers, 50.0)
+    out = capsys.readouterr().out
+    assert "4 tests; the workers' time in tests 50 s" in out
+    assert "gw0: 2 tests, busy 42 s from 0 s to 42 s" in out and "gw1: 2 tests, busy 8 s from 1 s to 9 s" in out
+    kinds = dict(re.findall(r"^\s+(\d+)\s+\d+\s+\d+\s+(notebooks|waiting on a process of its own|in the worker)$",
+                            out, re.M)[i][::-1] for i in range(3))
+    assert kinds == {"notebooks": "30", "waiting on a process of its own": "12", "in the worker": "8"}
