@@ -174,10 +174,12 @@ def test_a_writer_that_wraps_the_no_space_error_is_still_understood(tmp_path):
 
 
 def test_other_os_errors_pass_unchanged(tmp_path):
+    raised = PermissionError(errno.EACCES, "Permission denied")
     with pytest.raises(PermissionError) as caught:
         with atomic_path(tmp_path / "out.bin"):
-            raise PermissionError(errno.EACCES, "Permission denied")
-    assert not isinstance(caught.value, DiskFullError)
+            raise raised
+    assert caught.value is raised and not isinstance(caught.value, ArtlibError)  # the same error, not re-worded
+    assert os.listdir(tmp_path) == []  # and nothing half-written left
 
 
 # ----------------------------------------------------------------------------- nowhere to write

@@ -229,7 +229,7 @@ def test_the_defaults_help_shows_are_the_librarys():
     (["gan", "train", "--creative-weight", "-0.5"], "--creative-weight"),
     (["gan", "train", "--upsample", "bilinear"], "--upsample"),
     (["gan", "finetune", "--from-run-dir", "x", "--target-class", "10", "--run-dir", "y"], "--target-class"),
-    (["gan", "paint"], "gan"),
+    (["gan", "paint"], "invalid choice: 'paint'"),
     (["gan", "sample", "-n", "50001", "-o", "x.png"], "-n: 50001 must be a whole number from 1 to 50,000"),
     (["gan", "interpolate", "--rows", "1000", "--frames", "1000", "-o", "x.png"], "1,000,000 images, more than"),
     (["gan", "train", "--width", "1025"], "--width: 1025 must be a whole number from 2 to 1,024"),

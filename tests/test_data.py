@@ -236,7 +236,13 @@ def test_an_idx_file_that_cannot_be_opened_asks_for_its_permissions_not_a_new_co
 def test_describe_source_matches_what_load_uses(tmp_path, monkeypatch):
     make_fixture(tmp_path / "mine")
     monkeypatch.setenv("ARTLIB_DATA_DIR", str(tmp_path / "mine"))
-    assert "ARTLIB_DATA_DIR" in data.describe_fashion_mnist_source()
+    said = data.describe_fashion_mnist_source()
+    assert said == str(data.load_fashion_mnist(verbose=False).source) and not said.startswith("problem")
+    monkeypatch.setenv("ARTLIB_DATA_DIR", str(tmp_path / "empty"))  # a folder named that holds none: refused by both
+    (tmp_path / "empty").mkdir()
+    assert data.describe_fashion_mnist_source().startswith("problem: ARTLIB_DATA_DIR")
+    with pytest.raises(DataError, match="holds no Fashion-MNIST"):
+        data.load_fashion_mnist(verbose=False)
 
 
 def test_sample_photo_is_float_rgb_scaled_from_scikit_image():

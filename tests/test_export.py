@@ -64,8 +64,11 @@ def test_format_comes_from_the_suffix_and_must_agree():
 
     assert fast_style.export_format("a/net.ONNX") == "onnx"
     assert fast_style.export_format("net.tflite", "tflite") == fast_style.export_format("net.tflite") == "litert"
-    for path, format in [("net.keras", None), ("net", None), ("net.onnx", "litert"), ("net.tflite", "coreml")]:
-        with pytest.raises(ArtlibError, match="net"):
+    for path, format, words in [("net.keras", None, r"cannot export to 'net.keras' \(format None\): end the name"),
+                                ("net", None, r"cannot export to 'net' \(format None\): end the name"),
+                                ("net.onnx", "litert", r"'net.onnx' does not end in .tflite for format 'litert'"),
+                                ("net.tflite", "coreml", r"cannot export to 'net.tflite' \(format 'coreml'\)")]:
+        with pytest.raises(ArtlibError, match=words):
             fast_style.export_format(path, format)
 
 

@@ -174,9 +174,11 @@ def test_compare_rows_any_label_text():
     assert fig._repr_png_()[:8] == PNG_MAGIC  # draws
 
 
-@pytest.mark.parametrize("rows", [{}, {"clean": []}, [np.zeros((2, 8, 8))]])
-def test_compare_rows_rejects_bad_input(rows):
-    with pytest.raises(ArtlibError):
+@pytest.mark.parametrize("rows, words", [({}, "rows must be a non-empty dict of label -> images"),
+                                         ({"clean": []}, r"rows\['clean'\]: there are no images to show"),
+                                         ([np.zeros((2, 8, 8))], "rows must be a non-empty dict of label -> images")])
+def test_compare_rows_rejects_bad_input(rows, words):
+    with pytest.raises(ArtlibError, match=words):
         compare_rows(rows)
 
 
@@ -220,13 +222,15 @@ def test_loss_curves_log_scale_and_keras_history():
     np.testing.assert_allclose(ax.lines[1].get_ydata(), [1.2, 0.2, 0.05])
 
 
-@pytest.mark.parametrize(
-    "history, kwargs",
-    [({}, {}), ({"loss": []}, {}), ({"loss": [[1, 2]]}, {}), ({"loss": [1.0]}, {"smooth": -1}),
-     ({"loss": [1.0]}, {"smooth": 0.5}), ([1.0, 2.0], {})],
-)
-def test_loss_curves_rejects_bad_input(history, kwargs):
-    with pytest.raises(ArtlibError):
+@pytest.mark.parametrize("history, kwargs, words", [
+    ({}, {}, "history must be a non-empty dict of name -> values"),
+    ({"loss": []}, {}, r"history\['loss'\] must be a non-empty list of numbers; got shape \(0,\)"),
+    ({"loss": [[1, 2]]}, {}, r"history\['loss'\] must be a non-empty list of numbers; got shape \(1, 2\)"),
+    ({"loss": [1.0]}, {"smooth": -1}, r"smooth is a moving-average window .*; got -1"),
+    ({"loss": [1.0]}, {"smooth": 0.5}, r"smooth is a moving-average window .*; got 0.5"),
+    ([1.0, 2.0], {}, "history must be a non-empty dict of name -> values")])
+def test_loss_curves_rejects_bad_input(history, kwargs, words):
+    with pytest.raises(ArtlibError, match=words):
         loss_curves(history, **kwargs)
 
 

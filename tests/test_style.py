@@ -558,8 +558,11 @@ def test_colour_moments_pool_the_pixels_and_recolour_reaches_them():
     np.testing.assert_allclose(got_mean, target_mean, atol=1e-4)  # b's colours lie inside [0, 1]: no clipping
     np.testing.assert_allclose(got_cov, target_cov, atol=1e-4)
     np.testing.assert_allclose(style.match_colors(a, b), out, atol=1e-6)  # the content's colours, the same map
-    for images, weights in (([], None), ([a, b], [1]), ([a, b], [0, 0]), ([a, b], [1, -1]), ([a], [np.nan])):
-        with pytest.raises(ArtlibError, match="colour_moments"):
+    with pytest.raises(ArtlibError, match="colour_moments needs at least one image"):
+        style.colour_moments([], None)
+    for images, weights in (([a, b], [1]), ([a, b], [0, 0]), ([a, b], [1, -1]), ([a], [np.nan])):
+        with pytest.raises(ArtlibError, match=rf"colour_moments: weights \[.*\] for {len(images)} image\(s\); give one "
+                                              "finite weight ≥ 0 per image, not all 0"):
             style.colour_moments(images, weights)
 
 

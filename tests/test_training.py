@@ -516,8 +516,18 @@ def test_no_readable_checkpoint_is_an_error(tmp_path):
                                                                           r"be read \(.*ckpt-2 \(.*\); .*ckpt-1 \(.*\)\); "
                                                                           r"delete .*checkpoints to start over$"):
         checkpointer.restore()  # one line, for the command line's one-line error
-    with pytest.raises(CheckpointError):  # an explicit path does not fall back
+
+
+
+def test_an_explicit_checkpoint_that_cannot_be_read_does_not_fall_back(tmp_path):
+    from artlib.errors import CheckpointError
+
+    Path(_save_steps(tmp_path, [1, 2]).checkpoints[-1] + ".index").write_bytes(b"garbage")  # ckpt-1 stays good
+    checkpointer, weights = _counter_checkpointer(tmp_path)
+    with pytest.raises(CheckpointError, match=r"ckpt-2"):
         checkpointer.restore(str(tmp_path / "checkpoints" / "ckpt-2"))
+    with pytest.warns(RuntimeWarning, match="resuming from the older"):  # asked for none: the good one is found
+        assert checkpointer.restore() == 1 and np.all(weights.numpy() == 1.0)
 
 
 @pytest.mark.parametrize("damage", ["deleted", "garbage", "empty", "names none"])

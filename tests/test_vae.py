@@ -411,13 +411,19 @@ def test_shipped_model_loads_when_present():
 
 
 # ----------------------------------------------------------------------------- bad input
-@pytest.mark.parametrize("bad", [np.zeros((4, 32, 32)), np.zeros((28, 28)), np.zeros((0, 28, 28)),
-                                 np.full((2, 28, 28), 2.0), np.full((2, 28, 28), np.nan),
-                                 np.array([["a"] * 28] * 28 * 2).reshape(2, 28, 28)])
-def test_bad_images_raise_image_error(bad):
+SHAPE = r"images must be a non-empty batch of 28×28 images, shape \(N, 28, 28, 1\); got shape "
+
+
+@pytest.mark.parametrize("bad, words", [
+    (np.zeros((4, 32, 32)), SHAPE + r"\(4, 32, 32\)"), (np.zeros((28, 28)), SHAPE + r"\(28, 28\)"),
+    (np.zeros((0, 28, 28)), SHAPE + r"\(0, 28, 28\)"),
+    (np.full((2, 28, 28), 2.0), r"images must hold pixels in \[0, 1\] or uint8 0–255; got values from 2 to 2"),
+    (np.full((2, 28, 28), np.nan), r"images holds 1,568 NaN or infinite pixel value"),
+    (np.array([["a"] * 28] * 28 * 2).reshape(2, 28, 28), r"images must hold uint8 .* got dtype <U1")])
+def test_bad_images_raise_image_error(bad, words):
     from artlib import ImageError, vae
 
-    with pytest.raises(ImageError, match="images"):
+    with pytest.raises(ImageError, match=words):
         vae.as_images(bad)
 
 
