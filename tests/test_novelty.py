@@ -167,6 +167,7 @@ def test_sample_report_real_images_against_noise(subset):
         assert {"precision", "recall", "density", "coverage", "class_entropy", "class_coverage"} <= set(r)
         assert all(0.0 <= r[key] <= 1.0 for key in ("precision", "recall", "coverage"))
         assert r["density"] >= 0.0 and 0.0 <= r["class_entropy"] <= math.log(10) and r["prdc_k"] == 5
+        assert (r["num_samples"], r["num_reference"]) == (150, 300)  # what the distances were measured against
     assert report["precision"] > 0.8 and report["coverage"] > 0.8 and 0.7 < report["density"] < 1.3
     # Noise collapses to one spot in feature space (measured: precision 1.0, density 0.2, coverage
     # 0.007): the spot falls in one wide real ball, so precision is fooled — the outlier problem that
