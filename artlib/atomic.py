@@ -75,14 +75,17 @@ def _cannot_write(target: Path, err: OSError) -> WriteError:
 
 
 def refuse_overwrite(target: str | os.PathLike, force: bool) -> Path:
-    """``target`` as a Path; an existing file there is an error unless ``force`` (artlib never replaces one
-    unasked). A folder in the file's place is left to :func:`check_writable`, which says so.
+    """``target`` as a Path, before any work: an existing file there is an error unless ``force`` (artlib never
+    replaces one unasked), and a folder in the file's place always is.
 
     Raises:
         ArtlibError: ``target`` is an existing file and ``force`` is False.
+        WriteError: ``target`` is a folder (:func:`check_writable`'s message).
     """
     target = Path(target)
-    if not force and target.exists() and not target.is_dir():
+    if target.is_dir():
+        check_writable(target)  # raises, saying a folder is in the way
+    if not force and target.exists():
         raise ArtlibError(f"'{target}' exists; pass --force (force=True) to overwrite it")
     return target
 

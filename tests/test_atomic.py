@@ -12,7 +12,7 @@ import pytest
 
 import artlib.atomic
 from artlib.atomic import (atomic_path, atomic_write_bytes, atomic_write_text, check_writable, plan_outputs,
-                           remove_leftovers)
+                           refuse_overwrite, remove_leftovers)
 from artlib.errors import ArtlibError, DiskFullError, WriteError
 
 
@@ -241,6 +241,19 @@ def test_check_writable_finds_the_nearest_folder_and_leaves_nothing(tmp_path, mo
     monkeypatch.setattr(artlib.atomic.tempfile, "mkstemp", read_only)
     with pytest.raises(WriteError, match="out.png: the disk is read-only; nothing was written"):
         check_writable(tmp_path / "sub" / "out.png")
+
+
+def test_refuse_overwrite_before_any_work(tmp_path):
+    """An existing file unless forced, a folder in the file's place always: said before a model is saved or exported."""
+    (tmp_path / "net.onnx").write_bytes(b"old")
+    (tmp_path / "x.keras").mkdir()
+    assert refuse_overwrite(tmp_path / "new.onnx", False) == tmp_path / "new.onnx"
+    assert refuse_overwrite(tmp_path / "net.onnx", True) == tmp_path / "net.onnx"
+    with pytest.raises(ArtlibError, match=r"'.*net.onnx' exists; pass --force \(force=True\) to overwrite it"):
+        refuse_overwrite(tmp_path / "net.onnx", False)
+    for force in (False, True):
+        with pytest.raises(WriteError, match="x.keras: a folder of that name is in the way"):
+            refuse_overwrite(tmp_path / "x.keras", force)
 
 
 def test_plan_outputs_refuses_a_shared_target_an_existing_file_and_a_place_it_cannot_write(tmp_path, monkeypatch):

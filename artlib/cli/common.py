@@ -185,7 +185,7 @@ def sample_grid(out: Path, count: int, zoom: int | None) -> tuple[int, int, str]
     A square grid in a PNG (its zoom from :func:`picture_zoom`); a ``.npz`` keeps the images' own pixels.
     Called before sampling, so that a picture too large is refused at once. See :func:`save_samples`.
     """
-    from artlib.plotting.grid import square_columns  # matplotlib: the PNG's writer needs it anyway
+    from artlib.plotting.grid import square_columns  # NumPy only, before any work
 
     ncols = square_columns(count)
     if out.suffix.lower() == ".npz":

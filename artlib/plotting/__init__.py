@@ -29,16 +29,21 @@ Example:
 
 from __future__ import annotations
 
-from artlib.plotting.charts import tradeoff
-from artlib.plotting.figures import compare_rows, figure, image_grid, loss_curves
-from artlib.plotting.grid import grid_array
-from artlib.plotting.pixels import MAX_PANELS
-from artlib.plotting.save import save_figure, save_gif
+import importlib
+from typing import Any
+
+#: Each public name and the file that defines it. Imported on first use, as the rest of artlib: the command
+#: line's grid arithmetic (``plotting.grid.square_columns``) loads NumPy alone, not matplotlib.
+_HOMES = {"MAX_PANELS": "pixels", "figure": "figures", "grid_array": "grid", "square_columns": "grid",
+          "image_grid": "figures", "compare_rows": "figures", "loss_curves": "figures", "save_figure": "save",
+          "save_gif": "save", "tradeoff": "charts"}
+_FILES = ("pixels", "grid", "figures", "charts", "save")
 
 __all__ = [
     "MAX_PANELS",
     "figure",
     "grid_array",
+    "square_columns",
     "image_grid",
     "compare_rows",
     "loss_curves",
@@ -46,3 +51,18 @@ __all__ = [
     "save_gif",
     "tradeoff",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _HOMES:
+        value = getattr(importlib.import_module(f"artlib.plotting.{_HOMES[name]}"), name)
+    elif name in _FILES:
+        value = importlib.import_module(f"artlib.plotting.{name}")
+    else:
+        raise AttributeError(f"module 'artlib.plotting' has no attribute '{name}'")
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_HOMES) | set(_FILES))
