@@ -1,4 +1,8 @@
-"""The one NaN/Inf check of every training loop and optimizer."""
+"""The NaN/Inf check of every step-counted training loop and image optimizer.
+
+``fit``'s :class:`~artlib.training.fit.NaNGuard` words its own (per epoch and batch, naming the backup rather
+than a checkpoint) from the logs Keras hands it.
+"""
 
 from __future__ import annotations
 
