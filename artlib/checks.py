@@ -205,6 +205,5 @@ def fits_in_memory(num_bytes: float, what: str, fix: str) -> None:
     """
     budget = memory_budget()
     if budget is not None and num_bytes > budget:
-        total = 2 * budget
         raise ArtlibError(f"{what} would need about {_gib(num_bytes)} of memory, more than half of this machine's "
-                          f"{_gib(total)}; {fix}")
+                          f"{_gib(memory_bytes())}; {fix}")
