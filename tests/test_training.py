@@ -976,6 +976,20 @@ def test_train_loop_rejects_values_that_are_not_above_zero(tmp_path, bad):
     assert not (tmp_path / "checkpoints").exists()
 
 
+def test_the_loop_iterates_an_epochs_dataset_untuned_from_its_position():
+    """Without autotuning (whose thread an epoch's iterator waited for, idle, at the epoch's end on a busy
+    machine); the same batches from the same position; a plain iterable is sliced as before."""
+    from artlib.training import loop, shuffled_batches
+
+    data = tiny_data()
+    epoch = shuffled_batches(data, 8, seed=5)
+    assert epoch.options().autotune.enabled is not False  # tf.data's default: tuned
+    rest = loop._skip(epoch, 2)
+    assert rest.options().autotune.enabled is False
+    assert [b.numpy().tolist() for b in rest] == [b.numpy().tolist() for b in list(epoch)[2:]]
+    assert list(loop._skip(iter(range(5)), 3)) == [3, 4]
+
+
 def test_epoch_dataset_is_keyed_by_epoch_like_shuffled_batches():
     from artlib.errors import ArtlibError
     from artlib.training import epoch_dataset, epoch_order, shuffled_batches
