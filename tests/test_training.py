@@ -976,10 +976,10 @@ def test_train_loop_rejects_values_that_are_not_above_zero(tmp_path, bad):
     assert not (tmp_path / "checkpoints").exists()
 
 
-def test_the_loop_iterates_an_epochs_dataset_untuned_from_its_position():
-    """Without autotuning (whose thread an epoch's iterator waited for, idle, at the epoch's end on a busy
-    machine); the same batches from the same position; a plain iterable is sliced as before."""
-    from artlib.training import loop, shuffled_batches
+def test_the_loops_iterate_their_datasets_untuned():
+    """An epoch's batches from its position, without autotuning (an epoch's iterator waited, idle, for its
+    threads at the epoch's end on a busy machine); a plain iterable sliced as before; fit's epochs untuned too."""
+    from artlib.training import epoch_dataset, loop, shuffled_batches
 
     data = tiny_data()
     epoch = shuffled_batches(data, 8, seed=5)
@@ -988,6 +988,7 @@ def test_the_loop_iterates_an_epochs_dataset_untuned_from_its_position():
     assert rest.options().autotune.enabled is False
     assert [b.numpy().tolist() for b in rest] == [b.numpy().tolist() for b in list(epoch)[2:]]
     assert list(loop._skip(iter(range(5)), 3)) == [3, 4]
+    assert epoch_dataset(data, 8, seed=5, num_epochs=1, steps_per_epoch=2).options().autotune.enabled is False
 
 
 def test_epoch_dataset_is_keyed_by_epoch_like_shuffled_batches():

@@ -28,6 +28,7 @@ from artlib.errors import ArtlibError, NonFiniteLossError  # noqa: E402
 from artlib.training.checkpoint import Checkpointer  # noqa: E402
 from artlib.training.finite import check_finite  # noqa: E402
 from artlib.training.lock import run_lock  # noqa: E402
+from artlib.training.order import untuned  # noqa: E402
 from artlib.training.logger import RunLogger  # noqa: E402
 from artlib.training.progress import progress_bar  # noqa: E402
 from artlib.training.result import TrainResult  # noqa: E402
@@ -54,24 +55,11 @@ def _count_batches(batches: Iterable[Any]) -> int:
 
 
 def _skip(batches: Iterable[Any], count: int) -> Iterable[Any]:
-    """The batches after the first ``count`` (a dataset's with tf.data's autotuning off: :func:`_untuned`)."""
+    """The batches after the first ``count`` (a dataset's with tf.data's autotuning off: :func:`untuned`)."""
     if isinstance(batches, tf.data.Dataset):
-        return _untuned(batches.skip(count))
+        return untuned(batches.skip(count))
     return itertools.islice(batches, count, None)
 
-
-def _untuned(dataset: tf.data.Dataset) -> tf.data.Dataset:
-    """``dataset`` without tf.data's autotuning, which runs a thread beside each iterator.
-
-    The loop leaves each epoch's iterator at the epoch's end, and the iterator's destructor waits
-    for the iterator's threads to stop: on a busy machine (the test command on 2 cores) such waits
-    were seen to last seconds with the process idle (its stack in ``RootDataset::Iterator::~Iterator``),
-    and with autotuning off they were not seen again. An epoch of in-memory batches has nothing to
-    tune, and tuning never changes a batch's values, so the loop's results are the same either way.
-    """
-    options = tf.data.Options()
-    options.autotune.enabled = False
-    return dataset.with_options(options)
 
 
 def _positive(max_seconds: float | None, **counts: int | None) -> None:

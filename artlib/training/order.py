@@ -10,7 +10,8 @@ epochs ran before in this process: the order of epoch ``e`` is
   :func:`~artlib.training.train_loop` (call it with ``seed=SEED + epoch``);
 * :func:`epoch_dataset` gives epochs ``first_epoch … num_epochs - 1`` back to
   back in the same orders, for ``model.fit`` (used by :func:`~artlib.training.fit`,
-  which starts it at the epoch the backup resumes at).
+  which starts it at the epoch the backup resumes at);
+* :func:`untuned`: both are iterated without tf.data's autotuning.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ import tensorflow as tf  # noqa: E402
 from artlib.checks import positive_int, seed_value  # noqa: E402
 from artlib.errors import ArtlibError, DataError  # noqa: E402
 
-__all__ = ["epoch_order", "shuffled_batches", "epoch_dataset", "count_examples"]
+__all__ = ["epoch_order", "shuffled_batches", "epoch_dataset", "count_examples", "untuned"]
 
 
 def count_examples(data: Any) -> int:
@@ -146,9 +147,25 @@ def epoch_dataset(data: Any, batch_size: int, *, seed: int, num_epochs: int, ste
             return batch
         return map_fn(batch, tf.stack([tf.constant(seed, tf.int64), step]))
 
-    return (tf.data.Dataset.range(first_epoch, num_epochs).flat_map(epoch_batches)
-            .map(gather, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-            .prefetch(tf.data.AUTOTUNE))
+    return untuned(tf.data.Dataset.range(first_epoch, num_epochs).flat_map(epoch_batches)
+                   .map(gather, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+                   .prefetch(tf.data.AUTOTUNE))
+
+
+def untuned(dataset: tf.data.Dataset) -> tf.data.Dataset:
+    """``dataset`` without tf.data's autotuning, which runs a thread beside each iterator.
+
+    For the training loops' datasets: :func:`~artlib.training.train_loop` leaves each epoch's
+    iterator at the epoch's end, ``fit`` leaves :func:`epoch_dataset`'s at the run's end (or the
+    garbage collector frees it later), and an iterator's destructor waits for its threads to stop.
+    On a busy machine (the test command on 2 cores) such waits were seen to last seconds with the
+    process idle (its stack in ``RootDataset::Iterator::~Iterator``); with autotuning off they were
+    not seen again. In-memory batches have little to tune, and tuning never changes a batch's
+    values, so a loop's results are the same either way.
+    """
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    return dataset.with_options(options)
 
 
 def whole_executions(count: int, batch_size: int, steps_per_epoch: int | None,
