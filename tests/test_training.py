@@ -518,7 +518,6 @@ def test_no_readable_checkpoint_is_an_error(tmp_path):
         checkpointer.restore()  # one line, for the command line's one-line error
 
 
-
 def test_an_explicit_checkpoint_that_cannot_be_read_does_not_fall_back(tmp_path):
     from artlib.errors import CheckpointError
 

@@ -28,8 +28,8 @@ from artlib.errors import ArtlibError, NonFiniteLossError  # noqa: E402
 from artlib.training.checkpoint import Checkpointer  # noqa: E402
 from artlib.training.finite import check_finite  # noqa: E402
 from artlib.training.lock import run_lock  # noqa: E402
-from artlib.training.order import untuned  # noqa: E402
 from artlib.training.logger import RunLogger  # noqa: E402
+from artlib.training.order import untuned  # noqa: E402
 from artlib.training.progress import progress_bar  # noqa: E402
 from artlib.training.result import TrainResult  # noqa: E402
 from artlib.training.rundir import RunDir  # noqa: E402
@@ -59,7 +59,6 @@ def _skip(batches: Iterable[Any], count: int) -> Iterable[Any]:
     if isinstance(batches, tf.data.Dataset):
         return untuned(batches.skip(count))
     return itertools.islice(batches, count, None)
-
 
 
 def _positive(max_seconds: float | None, **counts: int | None) -> None:
