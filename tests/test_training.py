@@ -10,6 +10,7 @@ and compare what the scenario wrote into ``<directory>``.
 
 from __future__ import annotations
 
+import gc
 import json
 import re
 import shutil
@@ -691,8 +692,14 @@ def test_nan_guard_callback_stops_fit(tmp_path):
     model.compile(optimizer="adam", loss="mse")
     chosen = callbacks(tmp_path)
     assert [type(c) for c in chosen] == [NaNGuard, keras.callbacks.TensorBoard, BackupAndRestore]
-    with pytest.raises(NonFiniteLossError, match="loss became nan in epoch 1, batch 3"):
+    with pytest.raises(NonFiniteLossError, match="loss became nan in epoch 1, batch 3") as stopped:
         model.fit(x, y, epochs=2, batch_size=8, shuffle=False, verbose=0, callbacks=chosen)
+    # The error's traceback holds Keras's epoch iterator, a tf.data iterator with autotuning on, in a reference
+    # cycle. Freed later by the garbage collector, TensorFlow first waits out its tuning thread's current period
+    # (doubling up to a minute): 16 s for one freed 25 s after a stopped fit, which stalled a test of another file
+    # on the same worker. Freed now, while young, it goes at once.
+    del stopped
+    gc.collect()
 
 
 def test_train_loop_rejects_epochs_shorter_than_steps_per_epoch(tmp_path):
