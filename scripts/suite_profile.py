@@ -99,7 +99,7 @@ def report(workers: dict[str, list[dict]], pytest_seconds: float) -> None:
 
 
 def main(argv: list[str]) -> int:
-    targets = argv or ["tests", "notebooks"]
+    targets = argv or ["notebooks", "tests"]
     with tempfile.TemporaryDirectory(prefix="artlib-suite-profile-") as out, \
             tempfile.TemporaryDirectory(prefix="artlib-runs-") as runs:
         env = {**os.environ, "KERAS_BACKEND": "tensorflow", "ARTLIB_OFFLINE": "1", "ARTLIB_MODE": "fast",

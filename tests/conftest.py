@@ -36,7 +36,7 @@ def load_script(name: str):
 
 
 kernel_client = load_script("kernel_client")
-kernel_client.slice_kernel_client_waits()  # every worker of the test command collects tests/ (and so this file) first
+kernel_client.slice_kernel_client_waits()  # each worker collects tests/ (so imports this file) before it runs a notebook
 
 
 def subprocess_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
