@@ -207,6 +207,10 @@ def test_the_defaults_help_shows_are_the_librarys():
             if isinstance(action.choices, dict):  # a command's subcommands
                 parsers.extend(action.choices.values())
     assert len(helps) > 100
+    from artlib import fast_style
+    from artlib.cli import fast_style as fast_style_cli
+
+    assert fast_style_cli.STYLE_TERMS == fast_style.STYLE_TERMS
     python_name = r"default: [a-z_]+\.([A-Z][A-Z_]+|train's)|default: the recipe's[;)]"
     python_names = [h for h in helps if re.search(python_name, h)]
     assert not python_names, python_names  # "(default: vae.NUM_EPOCHS)" told a learner nothing
@@ -240,6 +244,7 @@ def test_the_defaults_help_shows_are_the_librarys():
     (["stylize", "photo.png", "pattern:swirls", "--size", "8193", "-o", "x.png"], "--size: 8193"),
     (["denoise", "photo.png", "--size", "7", "-o", "x.png"], "--size: 7 must be a whole number from 8"),
     (["fast-style", "train", "pattern:waves", "--width", "0"], "--width: 0"),
+    (["fast-style", "train", "pattern:waves", "--style-term", "gram"], "--style-term: invalid choice: 'gram'"),
     (["paint-me-a-picture"], "paint-me-a-picture"),
     (["gan", "sample", "--zoom", "0", "-o", "x.png"], "--zoom: 0 must be a whole number from 1 to 16"),
     (["gan", "interpolate", "--rows", "100", "--frames", "50", "--zoom", "16", "-o", "x.gif"],
@@ -611,11 +616,12 @@ def test_fast_style_train_then_apply(tmp_path):
     net = tmp_path / "net.keras"
     result = run_cli("fast-style", "train", "pattern:waves", "--steps", "2", "--size", "32", "--batch-size", "1",
                      "--width", "4", "--blocks", "1", "--weights", "random", "--run-dir", str(tmp_path / "run"),
-                     "--match-colours", "-o", str(net))
+                     "--match-colours", "--style-term", "distance", "-o", str(net))
     assert result.returncode == 0, result.stderr
     from artlib import fast_style
 
-    assert fast_style.load_recipe(net)["match_colours"] is True  # the flag reaches the run and its recipe
+    recipe = fast_style.load_recipe(net)
+    assert recipe["match_colours"] is True and recipe["style_term"] == "distance"  # the flags reach the recipe
     assert fast_style.load_network(net).layers[-1].name == "match_colours"
     photo = tmp_path / "photo.png"
     from artlib.imageio import save_image

@@ -304,6 +304,7 @@ def test_perceptual_loss_is_its_weighted_terms(extractor, style_image, photos):
     import tensorflow as tf
 
     from artlib import fast_style, style
+    from artlib.errors import ArtlibError
 
     content = tf.constant(fast_style.ContentBatches(photos, SIZE, 1, steps_per_epoch=1)[0])  # 1×S×S×3
     outputs = tf.constant(np.clip(content.numpy() + 0.1 * np.random.default_rng(0).standard_normal(content.shape),
@@ -329,6 +330,19 @@ def test_perceptual_loss_is_its_weighted_terms(extractor, style_image, photos):
     for name, value in expected.items():
         np.testing.assert_allclose(float(terms[name]), value, rtol=1e-5, err_msg=name)
     np.testing.assert_allclose(float(terms["total"]), sum(expected.values()), rtol=1e-5)
+    # the style term as the judged distance: the same content and TV, the style term not squared
+    measured = fast_style.perceptual_loss(extractor, outputs, content, target, content_weight=3.0, style_weight=5.0,
+                                          tv_weight=7.0, style_term="distance")
+    distance = 5.0 * float(style.style_distance_loss({n: style.gram_matrix(features[n])
+                                                      for n in extractor.style_layers},
+                                                     target, {n: 0.5 for n in extractor.style_layers}))
+    np.testing.assert_allclose(float(measured["style"]), distance, rtol=1e-5)
+    assert abs(float(measured["style"]) - float(terms["style"])) > 1e-3 * float(terms["style"])  # another term
+    for name in ("content", "tv"):
+        np.testing.assert_allclose(float(measured[name]), expected[name], rtol=1e-5, err_msg=name)
+    with pytest.raises(ArtlibError, match="style_term must be one of 'squared', 'distance'; got 'gram'"):
+        fast_style.perceptual_loss(extractor, outputs, content, target, content_weight=1.0, style_weight=1.0,
+                                   tv_weight=1.0, style_term="gram")
 
 
 def test_steps_lower_the_loss_and_move_the_zero_output_layer(extractor, style_image, photos):
@@ -431,6 +445,7 @@ def test_a_given_network_decides_match_colours_and_must_fit_a_resumed_run(tmp_pa
         run(2, fast_style.build_transformer(4, 1))
     for other, said in ((dict(style_source="pattern:swirls"), "style: 'array' -> 'pattern:swirls'"),
                         (dict(style_weight=5.0), "style_weight: 20.0 -> 5.0"),
+                        (dict(style_term="distance"), "style_term: 'squared' -> 'distance'"),
                         (dict(width=8, network=None), "width: 4 -> 8")):  # each had been taken silently
         with pytest.raises(CheckpointError, match=rf"holds a run with other settings \({re.escape(said)}\)"):
             fast_style.train(**{**dict(style_source=style_image, num_steps=2, run_dir=tmp_path, image_size=32,

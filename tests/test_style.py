@@ -57,6 +57,36 @@ def test_losses_against_numpy():
     np.testing.assert_allclose(style.style_loss(f, t, w, relative=True), rel, rtol=1e-5)
 
 
+def test_style_distance_loss_is_evaluates_distance_per_image_against_numpy():
+    rng = np.random.default_rng(3)
+    grams = {"a": rng.normal(size=(3, 4, 4)).astype(np.float32), "b": rng.normal(size=(3, 2, 2)).astype(np.float32)}
+    target = {k: rng.normal(size=(1,) + v.shape[1:]).astype(np.float32) for k, v in grams.items()}
+    w = {"a": 0.3, "b": 0.7}
+    # each image's own ‖G − A‖ / ‖A‖, then the mean over images: not the square root of the batch's mean square
+    expected = sum(w[k] * np.mean([np.linalg.norm(g - target[k][0]) / np.linalg.norm(target[k]) for g in grams[k]])
+                   for k in grams)
+    np.testing.assert_allclose(float(style.style_distance_loss(grams, target, w)), expected, rtol=1e-5)
+    squared = sum(w[k] * np.mean([np.linalg.norm(g - target[k][0]) ** 2 / np.linalg.norm(target[k]) ** 2
+                                  for g in grams[k]]) for k in grams)
+    np.testing.assert_allclose(float(style.style_loss(grams, target, w)), squared, rtol=1e-5)  # its square
+    # evaluate's style distance of one image is this loss with equal layer weights
+    image = rng.random((16, 16, 3)).astype(np.float32)
+    style_image = rng.random((16, 16, 3)).astype(np.float32)
+    extractor = style.FeatureExtractor("random", ["block1_conv1"], ["block1_conv1", "block2_conv1"], seed=0)
+    features_x, features_s = extractor(image[None]), extractor(style_image[None])
+    loss = style.style_distance_loss({n: style.gram_matrix(features_x[n]) for n in extractor.style_layers},
+                                     {n: style.gram_matrix(features_s[n]) for n in extractor.style_layers},
+                                     {n: 0.5 for n in extractor.style_layers})
+    judged = style.evaluate(image, image, [style_image], extractor)["style_distance"]
+    np.testing.assert_allclose(float(loss), judged, rtol=1e-4)
+    # an image exactly the style: 0, with a finite gradient
+    import tensorflow as tf
+    same = tf.Variable(target["a"])
+    with tf.GradientTape() as tape:
+        zero = style.style_distance_loss({"a": same}, target, {"a": 1.0})
+    assert float(zero) < 1e-5 and np.isfinite(tape.gradient(zero, same).numpy()).all()
+
+
 def test_total_variation_against_numpy():
     x = np.random.default_rng(2).random((2, 5, 6, 3)).astype(np.float32)
     dy, dx = x[:, 1:] - x[:, :-1], x[:, :, 1:] - x[:, :, :-1]

@@ -11,6 +11,9 @@ from artlib.errors import ArtlibError
 
 __all__ = ["register"]
 
+#: ``fast_style.STYLE_TERMS``, written out: that module imports TensorFlow (``tests/test_cli.py`` checks them).
+STYLE_TERMS = ("squared", "distance")
+
 
 def cmd_train(args: argparse.Namespace) -> int:
     out = check_output(args.out, args.force, (".keras",))
@@ -22,7 +25,7 @@ def cmd_train(args: argparse.Namespace) -> int:
                "style_size": args.style_size, "style_weight": args.style_weight}
     result = fast_style.train(args.style, num_steps=args.steps, run_dir=args.run_dir, image_size=args.size,
                               batch_size=args.batch_size, content=args.content or None, weights=args.weights,
-                              seed=args.seed, match_colours=args.match_colours,
+                              seed=args.seed, match_colours=args.match_colours, style_term=args.style_term,
                               **{k: v for k, v in options.items() if v is not None})
     fast_style.save_network(result.network, out, force=True, recipe=result.settings)
     print(f"saved {out} ({out.stat().st_size / 1e6:.2f} MB); try: python -m artlib fast-style apply {out} "
@@ -87,6 +90,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     train.add_argument("--style-weight", type=positive_float, default=None,
                        help="weight of the style term "
                             f"(default: {library_default('fast_style.FAST_STYLE_WEIGHTS.style_weight')})")
+    train.add_argument("--style-term", choices=STYLE_TERMS, default="squared", help="how the style term "
+                       "measures a crop against the style: squared (Johnson et al.'s squared Gram differences) or "
+                       "distance (the style distance the quality ratio judges; the shipped waves network's) "
+                       "(default: %(default)s)")
     train.add_argument("--match-colours", action="store_true", help="end the network with a layer that gives "
                        "every output the style's colour statistics (fast_style.MatchColours); try --style-weight 10")
     train.add_argument("--weights", default="auto", help="features of the loss: auto, imagenet, hed-vgg16, "

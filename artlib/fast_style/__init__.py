@@ -100,6 +100,7 @@ from artlib.fast_style.train import (
     FAST_STYLE_LAYERS,
     FAST_STYLE_WEIGHTS,
     SETTINGS_FILE,
+    STYLE_TERMS,
     TRAIN_DEFAULTS,
     FastStyleResult,
     loss_extractor,
@@ -114,7 +115,7 @@ __all__ = [
     "TRAIN_PHOTOS", "EVAL_PHOTOS", "OPENCV_DOC", "default_content", "load_content_photos",       # content
     "ContentBatches",
     "FAST_CONTENT_LAYERS", "FAST_STYLE_LAYERS", "FAST_RANDOM_CONTENT_LAYERS", "FAST_RANDOM_STYLE_LAYERS",
-    "FAST_STYLE_WEIGHTS", "TRAIN_DEFAULTS",
+    "FAST_STYLE_WEIGHTS", "STYLE_TERMS", "TRAIN_DEFAULTS",
     "SETTINGS_FILE", "loss_extractor", "perceptual_loss", "make_train_step", "FastStyleResult", "train",  # train
     "SHIPPED_DIR", "save_network", "load_network", "as_network", "load_recipe", "shipped_styles",              # io
     "VIDEO_SUFFIXES", "FORWARD_CACHE", "stylize_batch", "stylize_image", "stylize_folder", "stylize_gif",

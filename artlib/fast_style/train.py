@@ -15,7 +15,7 @@ import tensorflow as tf
 
 from artlib import config, imageio, modelio, style, training
 from artlib.atomic import atomic_write_text
-from artlib.errors import CheckpointError
+from artlib.errors import ArtlibError, CheckpointError
 from artlib.checks import positive_float, positive_int, seed_value
 from artlib.fast_style.content import ContentBatches, default_content, load_content_photos
 from artlib.fast_style.network import (
@@ -29,7 +29,7 @@ from artlib.fast_style.network import (
 )
 
 __all__ = ["FAST_CONTENT_LAYERS", "FAST_STYLE_LAYERS", "FAST_RANDOM_CONTENT_LAYERS", "FAST_RANDOM_STYLE_LAYERS",
-           "FAST_STYLE_WEIGHTS", "TRAIN_DEFAULTS",
+           "FAST_STYLE_WEIGHTS", "STYLE_TERMS", "TRAIN_DEFAULTS",
            "SETTINGS_FILE", "RUN_SETTINGS", "loss_extractor", "perceptual_loss", "make_train_step", "FastStyleResult",
            "train"]
 
@@ -49,6 +49,11 @@ FAST_RANDOM_STYLE_LAYERS = style.RANDOM_STYLE_LAYERS
 #: texture and loses the subject; at 20 the subject stays. With ``match_colours=True`` the palette comes
 #: free and the style term goes into textures: 10 kept the subject there (waves), 20 did not.
 FAST_STYLE_WEIGHTS = dict(content_weight=1.0, style_weight=20.0, tv_weight=10.0)
+#: How the style term measures a crop's distance to the style: ``"squared"``, Johnson et al.'s squared Gram
+#: differences (:func:`artlib.style.style_loss`, relative), or ``"distance"``, the style distance the
+#: quality ratio judges (:func:`artlib.style.style_distance_loss`: every layer pulls alike). The first is
+#: the default; the shipped waves network is trained with the second (``data/README.md``).
+STYLE_TERMS = ("squared", "distance")
 #: :func:`train`'s steps, crop side and crops per step when not given, per mode (:func:`artlib.config.choose`;
 #: lesson mode takes full's): the recipe's sizes, and a seconds-long run for CI. ``--help`` shows both.
 TRAIN_DEFAULTS = {"full": {"num_steps": 2000, "image_size": 256, "batch_size": 4},
@@ -62,7 +67,7 @@ RUN_SETTINGS = ("seed", "image_size", "batch_size", "steps_per_epoch", "match_co
 
 def perceptual_loss(extractor: style.FeatureExtractor, outputs: tf.Tensor, content_images: tf.Tensor,
                     style_grams: dict[str, tf.Tensor], *, content_weight: float, style_weight: float,
-                    tv_weight: float) -> dict[str, tf.Tensor]:
+                    tv_weight: float, style_term: str = "squared") -> dict[str, tf.Tensor]:
     """Johnson et al.'s perceptual loss with :mod:`artlib.style`'s terms, for a batch.
 
     Args:
@@ -71,10 +76,15 @@ def perceptual_loss(extractor: style.FeatureExtractor, outputs: tf.Tensor, conte
         content_images: The ``N×H×W×3`` inputs: each output should keep its content.
         style_grams: ``{layer: 1×C×C}`` Gram matrices of the style image.
         content_weight, style_weight, tv_weight: Term weights.
+        style_term: One of :data:`STYLE_TERMS`.
 
     Returns:
         ``{"total", "content", "style", "tv"}`` scalars (weighted).
+
+    Raises:
+        ArtlibError: Another ``style_term``.
     """
+    style_term = check_style_term(style_term)
     features = extractor(outputs)
     targets = extractor(content_images)
     content_layers = {n: 1.0 / len(extractor.content_layers) for n in extractor.content_layers}
@@ -82,7 +92,8 @@ def perceptual_loss(extractor: style.FeatureExtractor, outputs: tf.Tensor, conte
     grams = {n: style.gram_matrix(features[n]) for n in extractor.style_layers}  # N×C×C each
     terms = {
         "content": content_weight * style.content_loss(features, targets, content_layers),
-        "style": style_weight * style.style_loss(grams, style_grams, style_layers),
+        "style": style_weight * (style.style_loss if style_term == "squared" else style.style_distance_loss)(
+            grams, style_grams, style_layers),
         "tv": tv_weight * style.total_variation_loss(outputs, "l2"),
     }
     terms["total"] = terms["content"] + terms["style"] + terms["tv"]
@@ -90,7 +101,7 @@ def perceptual_loss(extractor: style.FeatureExtractor, outputs: tf.Tensor, conte
 
 
 def make_train_step(network: keras.Model, optimizer: keras.optimizers.Optimizer,
-                    extractor: style.FeatureExtractor, style_image: np.ndarray,
+                    extractor: style.FeatureExtractor, style_image: np.ndarray, *, style_term: str = "squared",
                     **weights: float) -> Callable[[Any], dict[str, tf.Tensor]]:
     """One ``@tf.function`` training step: ``step(content_images) -> {"total", "content", "style", "tv"}``.
 
@@ -102,13 +113,17 @@ def make_train_step(network: keras.Model, optimizer: keras.optimizers.Optimizer,
         optimizer: Its optimizer (built on ``network.trainable_variables``, or built on first use).
         extractor: The loss's frozen features (see :func:`loss_extractor`).
         style_image: ``H×W×3`` in [0, 1]: its Gram matrices are the style target.
+        style_term: How the style term measures (one of :data:`STYLE_TERMS`).
         **weights: ``content_weight``, ``style_weight``, ``tv_weight``; override
             :data:`FAST_STYLE_WEIGHTS`.
 
     Returns:
         The step function.
+
+    Raises:
+        ArtlibError: Another ``style_term``.
     """
-    weights = {**FAST_STYLE_WEIGHTS, **weights}
+    weights = {**FAST_STYLE_WEIGHTS, **weights, "style_term": check_style_term(style_term)}
     style_features = extractor(style_image[np.newaxis])
     style_grams = {n: tf.constant(style.gram_matrix(style_features[n])) for n in extractor.style_layers}
 
@@ -141,6 +156,17 @@ class FastStyleResult(training.TrainResult):
     style_image: np.ndarray
     weights: str
     settings: dict[str, Any] = field(default_factory=dict)
+
+
+def check_style_term(style_term: Any) -> str:
+    """``style_term`` if it is one of :data:`STYLE_TERMS`.
+
+    Raises:
+        ArtlibError: Anything else (the message lists the choices).
+    """
+    if style_term not in STYLE_TERMS:
+        raise ArtlibError(f"style_term must be one of {', '.join(map(repr, STYLE_TERMS))}; got {style_term!r}")
+    return str(style_term)
 
 
 def loss_extractor(weights: str | Path = "auto", content_layers: Sequence[str] | None = None,
@@ -205,8 +231,9 @@ def train(style_source: Any, *, num_steps: int | None = None, run_dir: str | Pat
           content: Sequence | None = None, style_size: int | None = None, weights: str | Path = "auto", seed: int = 0,
           content_layers: Sequence[str] | None = None, style_layers: Sequence[str] | None = None,
           steps_per_epoch: int = 100, save_every: int | None = None, match_colours: bool = False,
-          extractor: style.FeatureExtractor | None = None, network: keras.Model | None = None,
-          quiet: bool | None = None, verbose: bool = True, **loss_weights: float) -> FastStyleResult:
+          style_term: str = "squared", extractor: style.FeatureExtractor | None = None,
+          network: keras.Model | None = None, quiet: bool | None = None, verbose: bool = True,
+          **loss_weights: float) -> FastStyleResult:
     """Train a transformation network for one style, resuming from ``run_dir`` if it holds a run.
 
     A resumed run continues exactly where it stopped, with the :data:`RUN_SETTINGS` (seed, crop
@@ -237,6 +264,8 @@ def train(style_source: Any, *, num_steps: int | None = None, run_dir: str | Pat
             eight style × photo pairs of the shipped styles, but on a style with a narrow, dark palette
             (swirls) it squeezes the photo's contrast into the style's and the subject fades, so it is
             an option, not the default. One of :data:`RUN_SETTINGS`.
+        style_term: How the style term measures a crop against the style (:data:`STYLE_TERMS`):
+            ``"squared"`` (Johnson et al.'s) or ``"distance"`` (the judged style distance itself).
         extractor, network: Reuse these instead of building new ones. A given ``network`` is used as
             it is, and a new run records whether it ends in ``MatchColours``.
         quiet: Hide the progress bar. verbose: Print which features were chosen, and a summary.
@@ -246,8 +275,8 @@ def train(style_source: Any, *, num_steps: int | None = None, run_dir: str | Pat
         A :class:`FastStyleResult`.
 
     Raises:
-        ArtlibError: a count or size that is not a positive integer, a learning rate ≤ 0, or
-            a ``batch_size`` that does not split evenly over the strategy's replicas.
+        ArtlibError: a count or size that is not a positive integer, a learning rate ≤ 0, an unknown
+            ``style_term``, or a ``batch_size`` that does not split evenly over the strategy's replicas.
         ImageError: a bad style or content image. DataError: a missing weights file.
         CheckpointError: ``run_dir`` holds another network's checkpoints, or a run with other settings.
         NonFiniteLossError: the loss diverged (the last good checkpoint is kept).
@@ -264,6 +293,7 @@ def train(style_source: Any, *, num_steps: int | None = None, run_dir: str | Pat
         match_colours=bool(match_colours))
     width, num_blocks, edge_kernel = check_architecture(width, num_blocks, edge_kernel)
     learning_rate = positive_float(learning_rate, "learning_rate")
+    style_term = check_style_term(style_term)
     save_every = max(1, num_steps // 10) if save_every is None else positive_int(save_every, "save_every")
     run = _resumed_settings(run_dir, given, quiet=quiet)
     seed, image_size = run["seed"], run["image_size"]
@@ -290,7 +320,7 @@ def train(style_source: Any, *, num_steps: int | None = None, run_dir: str | Pat
                                   f"but the network given {'ends' if has_palette else 'does not end'} in "
                                   "MatchColours; give a network that fits the run, or none")
         given["match_colours"] = has_palette
-    step = make_train_step(network, optimizer, extractor, style_image, **loss_weights)
+    step = make_train_step(network, optimizer, extractor, style_image, style_term=style_term, **loss_weights)
     fixed = np.stack([np.asarray(imageio.resize(imageio.center_crop(p, min(p.shape[:2])), (image_size,) * 2))
                       for p in photos[:4]])  # the progress grid's photos, N×S×S×3
 
@@ -300,7 +330,8 @@ def train(style_source: Any, *, num_steps: int | None = None, run_dir: str | Pat
 
     settings = dict(style=str(style_source) if not isinstance(style_source, np.ndarray) else "array",
                     num_steps=num_steps, **run, width=width, num_blocks=num_blocks, edge_kernel=edge_kernel,
-                    learning_rate=learning_rate, **{**FAST_STYLE_WEIGHTS, **loss_weights}, style_size=style_size,
+                    learning_rate=learning_rate, **{**FAST_STYLE_WEIGHTS, **loss_weights}, style_term=style_term,
+                    style_size=style_size,
                     features=extractor.family.name, content_layers=list(extractor.content_layers),
                     style_layers=list(extractor.style_layers),
                     content=[source if isinstance(source, str) else "array" if isinstance(source, np.ndarray)

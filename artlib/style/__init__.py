@@ -37,7 +37,7 @@ Which file does what:
 * ``recipes.py`` — the feature families (:data:`FAMILIES`) with their layers and term
   weights (``ARTLIB_WEIGHTS``, ``HED_WEIGHTS``, ``RANDOM_WEIGHTS``, ``TUTORIAL_WEIGHTS``).
 * ``features.py`` — VGG preprocessing, :func:`build_network`, :class:`FeatureExtractor`.
-* ``objective.py`` — :func:`gram_matrix`, the content, style and TV losses, layer and blend
+* ``objective.py`` — :func:`gram_matrix`, the content, style (squared or as a distance) and TV losses, layer and blend
   weights, :func:`default_weights`, :class:`Objective`.
 * ``optimizers.py`` — :func:`run_adam`, :func:`run_pyramid_adam`, :func:`run_lbfgs` and L-BFGS's memory
   helpers.
@@ -55,6 +55,7 @@ from artlib.style.objective import (
     content_loss,
     default_weights,
     gram_matrix,
+    style_distance_loss,
     style_loss,
     total_variation_loss,
 )
@@ -100,7 +101,7 @@ __all__ = [
     "VGG16_LAYERS", "ARTLIB_WEIGHTS", "HED_WEIGHTS", "RANDOM_WEIGHTS", "TUTORIAL_WEIGHTS", "FAMILIES", "Family",
     "HED_INSTALL", "HED_SHA256", "Weights", "describe_auto", "find_hed_weights",
     "STARRY_NIGHT_URL", "preprocess", "resolve_weights", "build_network", "FeatureExtractor",
-    "gram_matrix", "content_loss", "style_loss", "total_variation_loss", "Objective",
+    "gram_matrix", "content_loss", "style_loss", "style_distance_loss", "total_variation_loss", "Objective",
     "run_adam", "run_pyramid_adam", "pyramid_levels", "run_lbfgs", "LBFGS_MEMORY_BUDGET", "DEFAULT_MAX_DIM",
     "DEFAULT_MIN_DIM", "DEFAULT_STEPS",
     "DEFAULT_ADAM_STEPS", "DEFAULT_PYRAMID_STEPS", "OPTIMIZERS",

@@ -126,6 +126,34 @@ def style_loss(grams: Mapping[str, tf.Tensor], target_grams: Mapping[str, tf.Ten
     return _weighted_mse(grams, target_grams, layer_weights, relative)
 
 
+def style_distance_loss(grams: Mapping[str, tf.Tensor], target_grams: Mapping[str, tf.Tensor],
+                        layer_weights: Mapping[str, float]) -> tf.Tensor:
+    """Σ_l w_l · mean over images of ‖G_l − A_l‖ / ‖A_l‖: the style distance :func:`evaluate` reports, as a loss.
+
+    :func:`style_loss` (relative) is the square of each image's per-layer distance, averaged; this is the
+    distance itself. A square weighs the layers an image is furthest from by that distance, so the deep
+    layers (whose Gram matrices hold the style's large forms) pull hardest; the distance gives every layer
+    the same pull, the measure's own weighting — measured on a style network's training (``data/README.md``):
+    the fine texture and colour of the first layers, where a network lagged optimization the most, came closer.
+
+    Args:
+        grams: ``{layer: N×C×C}`` Gram matrices of the images being painted.
+        target_grams: The style image's Gram matrices (``1×C×C`` or ``C×C``).
+        layer_weights: ``{layer: w_l}``; only these layers count.
+
+    Returns:
+        Scalar tensor.
+    """
+    terms = []
+    for name, w in layer_weights.items():
+        target = tf.convert_to_tensor(target_grams[name], tf.float32)
+        squared = tf.reduce_sum(tf.square(grams[name] - target), axis=[-2, -1])  # per image, ‖G − A‖²
+        # a floor under the square root: its gradient at 0 (an image exactly the style) stays finite
+        distance = tf.sqrt(squared + 1e-12) / (tf.norm(target) + 1e-12)
+        terms.append(w * tf.reduce_mean(distance))
+    return tf.add_n(terms)
+
+
 def total_variation_loss(images: tf.Tensor, kind: str = "l2") -> tf.Tensor:
     """Roughness of ``N×H×W×C`` images.
 
