@@ -452,6 +452,14 @@ def test_a_given_network_decides_match_colours_and_must_fit_a_resumed_run(tmp_pa
                                        batch_size=2, width=4, num_blocks=1, content=["astronaut"],
                                        extractor=extractor, quiet=True, verbose=False,
                                        network=fast_style.build_transformer(4, 1, style_colours=palette)), **other})
+    # A run from before style_term was recorded trained with the squared term: the distance is refused there too.
+    saved = json.loads((tmp_path / "settings.json").read_text())
+    del saved["style_term"]
+    (tmp_path / "settings.json").write_text(json.dumps(saved))
+    with pytest.raises(CheckpointError, match=re.escape("other settings (style_term: 'squared' -> 'distance')")):
+        fast_style.train(style_image, num_steps=2, run_dir=tmp_path, image_size=32, batch_size=2, width=4,
+                         num_blocks=1, content=["astronaut"], extractor=extractor, quiet=True, verbose=False,
+                         network=fast_style.build_transformer(4, 1, style_colours=palette), style_term="distance")
     with pytest.raises(ArtlibError, match="style_colours"):
         fast_style.build_transformer(4, 1, style_colours=(0.5, 0.5, 0.5))
     with pytest.raises(ArtlibError, match="finite"):

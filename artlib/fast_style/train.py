@@ -215,13 +215,13 @@ def _check_the_rest(run_dir: Path, settings: dict[str, Any]) -> None:
     """Refuse to resume a run with another style, features, network or loss than it was trained with.
 
     :data:`RUN_SETTINGS` are the run's own already; a setting its ``settings.json`` does not hold (a run from
-    before it) is taken as it is asked for.
+    before it) is taken as it is asked for, but ``style_term``: such a run trained with the squared term.
 
     Raises:
         CheckpointError: A setting differs (the message names each, as a run directory of another topic does).
     """
     run = training.RunDir(run_dir)
-    if changes := run.settings_changes(settings, known_only=True):
+    if changes := run.settings_changes(settings, known_only=True, before={"style_term": "squared"}):
         raise run.other_settings(changes)
 
 

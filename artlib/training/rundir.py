@@ -137,15 +137,17 @@ class RunDir:
         return new
 
     def settings_changes(self, settings: Mapping[str, Any], *, may_change: Sequence[str] = MAY_CHANGE,
-                         known_only: bool = False) -> str:
+                         known_only: bool = False, before: Mapping[str, Any] | None = None) -> str:
         """How ``settings`` differ from ``settings.json``: ``"key: old -> new, …"``, or ``""`` where they agree.
 
         Args:
             settings: The settings a call asks for.
             may_change: Keys left out of the comparison (default: how long to train).
             known_only: Compare only the keys the file holds (a run from before a setting existed).
+            before: What a file without a key trained with, where that is known (a setting added later whose
+                value then was fixed): compared as if the file held it.
         """
-        old, new = self.read_settings(), _jsonable(settings)
+        old, new = {**_jsonable(before or {}), **self.read_settings()}, _jsonable(settings)
         keys = [k for k in new if k in old] if known_only else set(old) | set(new)
         differ = sorted(k for k in keys if k not in may_change and old.get(k) != new.get(k))
         return ", ".join(f"{k}: {old.get(k)!r} -> {new.get(k)!r}" for k in differ)
